@@ -1,0 +1,32 @@
+# Compiler launcher, linker and warning policy shared by every target.
+
+find_program(TELEPAY_CCACHE ccache)
+if(TELEPAY_CCACHE)
+  set(CMAKE_CXX_COMPILER_LAUNCHER "${TELEPAY_CCACHE}")
+endif()
+
+find_program(TELEPAY_MOLD mold)
+if(TELEPAY_MOLD)
+  add_link_options(-fuse-ld=mold)
+endif()
+
+# Warnings apply to our own targets through this interface library, so third-party
+# headers (found under /usr/include, hence system headers) stay quiet.
+add_library(telepay_warnings INTERFACE)
+target_compile_options(telepay_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
+  -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wnull-dereference -Wdouble-promotion
+  -Wformat=2 -Wimplicit-fallthrough -Wswitch)
+if(TELEPAY_WERROR)
+  target_compile_options(telepay_warnings INTERFACE -Werror)
+endif()
+
+if(TELEPAY_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# Every folder library and executable links this to get the repo-root include path and warnings.
+add_library(telepay_common INTERFACE)
+target_include_directories(telepay_common INTERFACE ${PROJECT_SOURCE_DIR})
+target_link_libraries(telepay_common INTERFACE telepay_warnings)

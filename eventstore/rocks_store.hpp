@@ -1,0 +1,157 @@
+#pragma once
+/// The RocksDB implementation of event_store. Internal to eventstore/: include event_store.hpp.
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include "eventstore/event_store.hpp"
+
+namespace telepay::eventstore::detail {
+
+/// An append waiting in the queue for the writer thread.
+struct pending_append {
+  append_request request;
+  append_callback done;
+  std::size_t events = 0;
+  std::size_t bytes = 0;
+  hash256 digest{};  // of stream + events, when an idempotency key is present
+};
+
+/// An append accepted into a batch: acknowledged when the batch is durable.
+struct staged_append {
+  append_callback done;
+  append_result result;
+};
+
+/// The unit of group commit: many appends, one synced WriteBatch.
+struct commit_batch {
+  std::uint64_t id = 0;
+  rocksdb::WriteBatch write_batch;
+  std::vector<staged_append> appends;
+  std::uint64_t last_seq = 0;  // 0 if the batch writes no record (only deduplicated followers)
+  hash256 last_hash{};
+  std::size_t events = 0;
+  std::size_t bytes = 0;
+};
+
+/// What the writer remembers about a stream: its head, and the seq that produced it.
+struct stream_head {
+  std::uint64_t version = 0;
+  std::uint64_t last_seq = 0;
+};
+
+/// An idempotency key whose append is staged but not yet known durable.
+struct inflight_key {
+  hash256 digest{};
+  append_result result;
+  std::uint64_t batch_id = 0;
+};
+
+class rocks_store final : public event_store {
+ public:
+  rocks_store(const open_options& options, rocksdb::DB* db,
+              std::vector<rocksdb::ColumnFamilyHandle*> handles, std::string secondary_dir);
+  ~rocks_store() override;
+
+  /// Reads the head, verifies the tail, and (read_write) starts the writer and commit threads.
+  status start();
+
+  void append_async(append_request request, append_callback done) override;
+  result<std::vector<record>> read_stream(std::string_view stream, std::uint64_t from_version,
+                                          std::size_t max_count) override;
+  result<std::vector<record>> read_all(std::uint64_t from_seq, std::size_t max_count) override;
+  status for_each(std::uint64_t from_seq, std::uint64_t to_seq,
+                  const std::function<bool(const record_view&)>& visit) override;
+  result<std::uint64_t> stream_version(std::string_view stream) override;
+  std::uint64_t head_seq() const override { return durable_seq_.load(std::memory_order_acquire); }
+  hash256 head_hash() const override;
+  bool wait_for_seq(std::uint64_t seq, std::chrono::milliseconds timeout) override;
+  std::unique_ptr<subscription> subscribe(std::uint64_t from_seq, subscription_handler handler,
+                                          subscription_error_handler on_error) override;
+  status save_snapshot(std::string_view stream, std::uint64_t version,
+                       std::string_view bytes) override;
+  result<std::optional<snapshot>> load_snapshot(std::string_view stream) override;
+  verify_report verify(std::uint64_t from_seq,
+                       const std::function<void(std::uint64_t done)>& progress) override;
+  status refresh() override;
+  store_stats stats() const override;
+  std::uint64_t disk_bytes() override;
+
+  /// Waits like wait_for_seq but also returns when `stop` becomes true (after wake_waiters()).
+  bool wait_for_seq_or_stop(std::uint64_t seq, std::chrono::milliseconds timeout,
+                            const std::atomic<bool>& stop);
+  void wake_waiters();
+
+ private:
+  rocksdb::ColumnFamilyHandle* cf(std::string_view name) const;
+  status load_head();
+  status check_format();
+  result<stream_head> read_stream_head(std::string_view stream);
+
+  // Writer thread: stages queued appends into the open batch and hands batches to the committer.
+  void writer_loop();
+  void stage(pending_append& item, std::vector<std::pair<append_callback, result<append_result>>>&
+                                       immediate);
+  result<std::optional<append_result>> find_durable_key(const pending_append& item);
+  result<std::uint64_t> current_version(const std::string& stream);
+  void remember_head(const std::string& stream, stream_head head);
+  void prune_inflight(std::uint64_t completed_batch_id);
+  void fail_all_locked(std::vector<append_callback>& to_fail);
+
+  // Commit thread: writes each handed-over batch with sync=true, then acknowledges it.
+  void commit_loop();
+
+  open_options options_;
+  rocksdb::DB* db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::string secondary_dir_;
+  rocksdb::ColumnFamilyHandle* cf_log_;
+  rocksdb::ColumnFamilyHandle* cf_streams_;
+  rocksdb::ColumnFamilyHandle* cf_idempotency_;
+  rocksdb::ColumnFamilyHandle* cf_snapshots_;
+  rocksdb::ColumnFamilyHandle* cf_meta_;
+
+  // Shared between threads, guarded by mutex_.
+  mutable std::mutex mutex_;
+  std::condition_variable writer_cv_;
+  std::condition_variable commit_cv_;
+  std::condition_variable head_cv_;
+  std::deque<pending_append> queue_;
+  std::unique_ptr<commit_batch> handoff_;
+  bool commit_busy_ = false;
+  bool closing_ = false;
+  bool writer_done_ = false;
+  bool failed_ = false;
+  std::string failure_message_;
+  std::uint64_t completed_batch_id_ = 0;
+  hash256 durable_hash_{};
+  std::atomic<std::uint64_t> durable_seq_{0};
+
+  // Owned by the writer thread only.
+  std::unique_ptr<commit_batch> open_;
+  std::uint64_t next_batch_id_ = 1;
+  std::uint64_t next_seq_ = 1;
+  hash256 last_hash_{};
+  std::int64_t last_recorded_at_us_ = 0;
+  std::unordered_map<std::string, stream_head> heads_;
+  std::unordered_map<std::string, inflight_key> inflight_keys_;
+  std::vector<std::pair<std::uint64_t, std::string>> inflight_key_order_;
+
+  std::atomic<std::uint64_t> appends_written_{0};
+  std::atomic<std::uint64_t> appends_deduplicated_{0};
+  std::atomic<std::uint64_t> appends_rejected_{0};
+  std::atomic<std::uint64_t> batches_committed_{0};
+  std::atomic<std::uint64_t> events_written_{0};
+
+  std::thread writer_thread_;
+  std::thread commit_thread_;
+};
+
+}  // namespace telepay::eventstore::detail

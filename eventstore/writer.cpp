@@ -1,0 +1,394 @@
+// Group commit: the writer thread stages appends into an open batch while the commit thread
+// syncs the previous one; each append is acknowledged only after its batch is durable.
+
+#include <algorithm>
+
+#include "domain/base/limits.hpp"
+#include "eventstore/keys.hpp"
+#include "eventstore/rocks_store.hpp"
+#include "eventstore/sha256.hpp"
+
+namespace telepay::eventstore::detail {
+namespace {
+
+using immediate_replies = std::vector<std::pair<append_callback, result<append_result>>>;
+
+/// Digest of what an idempotency key stands for: the stream and every event's type, schema
+/// version and payload (length-prefixed, so no two different requests share an encoding).
+hash256 request_digest(const append_request& request) {
+  sha256_hasher& hasher = thread_hasher();
+  std::string header;
+  put_be16(header, static_cast<std::uint16_t>(request.stream.size()));
+  header.append(request.stream);
+  put_be32(header, static_cast<std::uint32_t>(request.events.size()));
+  hasher.update(header);
+  for (const new_event& event : request.events) {
+    header.clear();
+    put_be16(header, static_cast<std::uint16_t>(event.type.size()));
+    header.append(event.type);
+    put_be16(header, event.schema_version);
+    put_be32(header, static_cast<std::uint32_t>(event.payload.size()));
+    hasher.update(header);
+    hasher.update(event.payload);
+  }
+  return hasher.finish();
+}
+
+std::string idempotency_value(const append_result& result, const hash256& digest) {
+  std::string value;
+  value.reserve(keys::idempotency_value_bytes);
+  put_be64(value, result.first_seq);
+  put_be32(value, static_cast<std::uint32_t>(result.last_seq - result.first_seq + 1));
+  put_be64(value, result.first_version);
+  value.append(reinterpret_cast<const char*>(digest.data()), digest.size());
+  return value;
+}
+
+error key_reused(const std::string& key) {
+  return make_error(errc::idempotency_key_reused_with_different_payload,
+                    "idempotency key '" + key + "' was already used for a different append");
+}
+
+}  // namespace
+
+void rocks_store::append_async(append_request request, append_callback done) {
+  LEDGER_ASSERT(done != nullptr, "append_async needs a callback");
+  if (options_.mode != open_mode::read_write) {
+    done(make_error(errc::store_closed, "the log is open read-only"));
+    return;
+  }
+  if (auto valid = validate_append(request); !valid) {
+    appends_rejected_.fetch_add(1, std::memory_order_relaxed);
+    done(valid.error());
+    return;
+  }
+  pending_append item;
+  item.events = request.events.size();
+  for (const new_event& event : request.events) {
+    item.bytes += event.payload.size() + event.type.size() + request.stream.size() + 128;
+  }
+  if (!request.idempotency_key.empty()) {
+    item.digest = request_digest(request);  // Hashing here keeps it off the writer thread.
+  }
+  item.request = std::move(request);
+  item.done = std::move(done);
+  std::unique_lock lock(mutex_);
+  if (closing_ || failed_) {
+    error why = closing_ ? make_error(errc::store_closed, "the event store is closing")
+                         : make_error(errc::storage_failed, failure_message_);
+    lock.unlock();
+    item.done(std::move(why));
+    return;
+  }
+  if (queue_.size() >= limits::append_queue_appends_max) {
+    lock.unlock();
+    item.done(make_error(errc::append_queue_full, "the append queue is full; retry later"));
+    return;
+  }
+  queue_.push_back(std::move(item));
+  lock.unlock();
+  writer_cv_.notify_one();
+}
+
+void rocks_store::fail_all_locked(std::vector<append_callback>& to_fail) {
+  for (auto& item : queue_) {
+    to_fail.push_back(std::move(item.done));
+  }
+  queue_.clear();
+  if (open_) {
+    for (auto& staged : open_->appends) {
+      to_fail.push_back(std::move(staged.done));
+    }
+    open_.reset();
+  }
+}
+
+void rocks_store::writer_loop() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    const auto open_has_room = [&] {
+      return !open_ || (open_->events < limits::commit_batch_events_max &&
+                        open_->bytes < limits::commit_batch_bytes_max);
+    };
+    writer_cv_.wait(lock, [&] {
+      if (failed_) {
+        return !queue_.empty() || open_ != nullptr || closing_;
+      }
+      return (!queue_.empty() && open_has_room()) || (open_ && !commit_busy_) ||
+             (closing_ && queue_.empty() && !open_);
+    });
+    if (failed_) {
+      std::vector<append_callback> to_fail;
+      fail_all_locked(to_fail);
+      const error why = make_error(errc::storage_failed, failure_message_);
+      lock.unlock();
+      for (auto& callback : to_fail) {
+        callback(why);
+      }
+      lock.lock();
+      if (closing_ && queue_.empty()) {
+        break;
+      }
+      continue;
+    }
+    if (open_ && !commit_busy_) {
+      handoff_ = std::move(open_);
+      commit_busy_ = true;
+      commit_cv_.notify_one();
+    }
+    if (queue_.empty()) {
+      if (closing_ && !open_) {
+        break;
+      }
+      continue;
+    }
+    if (!open_has_room()) {
+      continue;
+    }
+    // Take as many queued appends as fit in the open batch.
+    std::vector<pending_append> taken;
+    std::size_t events = open_ ? open_->events : 0;
+    while (!queue_.empty() &&
+           (taken.empty() || events + queue_.front().events <= limits::commit_batch_events_max)) {
+      events += queue_.front().events;
+      taken.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    const std::uint64_t completed = completed_batch_id_;
+    lock.unlock();
+
+    prune_inflight(completed);
+    immediate_replies immediate;
+    for (auto& item : taken) {
+      stage(item, immediate);
+    }
+    for (auto& [callback, outcome] : immediate) {
+      callback(std::move(outcome));
+    }
+    lock.lock();
+  }
+  writer_done_ = true;
+  commit_cv_.notify_one();
+}
+
+void rocks_store::prune_inflight(std::uint64_t completed_batch_id) {
+  // Keys are staged in batch order, so the durable ones form a prefix of the order list.
+  std::size_t durable = 0;
+  while (durable < inflight_key_order_.size() &&
+         inflight_key_order_[durable].first <= completed_batch_id) {
+    inflight_keys_.erase(inflight_key_order_[durable].second);
+    ++durable;
+  }
+  inflight_key_order_.erase(inflight_key_order_.begin(),
+                            inflight_key_order_.begin() + static_cast<std::ptrdiff_t>(durable));
+}
+
+result<std::optional<append_result>> rocks_store::find_durable_key(const pending_append& item) {
+  std::string value;
+  const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_idempotency_,
+                                     item.request.idempotency_key, &value);
+  if (s.IsNotFound()) {
+    return std::optional<append_result>();
+  }
+  if (!s.ok()) {
+    return make_error(errc::storage_failed, "cannot read the idempotency index: " + s.ToString());
+  }
+  if (value.size() != keys::idempotency_value_bytes) {
+    return make_error(errc::record_corrupt, "malformed idempotency entry for key '" +
+                                                item.request.idempotency_key + "'");
+  }
+  hash256 digest{};
+  std::copy_n(value.data() + 20, digest.size(), reinterpret_cast<char*>(digest.data()));
+  if (digest != item.digest) {
+    return key_reused(item.request.idempotency_key);
+  }
+  append_result found;
+  found.first_seq = get_be64(value.data());
+  const std::uint32_t count = get_be32(value.data() + 8);
+  found.last_seq = found.first_seq + count - 1;
+  found.first_version = get_be64(value.data() + 12);
+  found.last_version = found.first_version + count - 1;
+  found.outcome = append_outcome::deduplicated;
+  return std::optional<append_result>(found);
+}
+
+result<std::uint64_t> rocks_store::current_version(const std::string& stream) {
+  if (auto cached = heads_.find(stream); cached != heads_.end()) {
+    return cached->second.version;
+  }
+  auto head = read_stream_head(stream);
+  if (!head) {
+    return head.error();
+  }
+  remember_head(stream, *head);
+  return head->version;
+}
+
+void rocks_store::remember_head(const std::string& stream, stream_head head) {
+  if (heads_.size() >= options_.stream_cache_entries_max) {
+    // Heads whose last append is durable can be re-read from RocksDB; staged ones must stay.
+    const std::uint64_t durable = durable_seq_.load(std::memory_order_acquire);
+    std::erase_if(heads_, [durable](const auto& entry) { return entry.second.last_seq <= durable; });
+  }
+  heads_[stream] = head;
+}
+
+void rocks_store::stage(pending_append& item, immediate_replies& immediate) {
+  const append_request& request = item.request;
+  const bool has_key = !request.idempotency_key.empty();
+  const auto open_batch = [this]() -> commit_batch& {
+    if (!open_) {
+      open_ = std::make_unique<commit_batch>();
+      open_->id = next_batch_id_++;
+    }
+    return *open_;
+  };
+  if (has_key) {
+    if (auto inflight = inflight_keys_.find(request.idempotency_key);
+        inflight != inflight_keys_.end()) {
+      if (inflight->second.digest != item.digest) {
+        appends_rejected_.fetch_add(1, std::memory_order_relaxed);
+        immediate.emplace_back(std::move(item.done), key_reused(request.idempotency_key));
+        return;
+      }
+      // The original is staged but maybe not durable: answer with this (later) batch.
+      append_result repeat = inflight->second.result;
+      repeat.outcome = append_outcome::deduplicated;
+      open_batch().appends.push_back(staged_append{std::move(item.done), repeat});
+      return;
+    }
+    auto durable = find_durable_key(item);
+    if (!durable || durable->has_value()) {
+      if (durable) {
+        appends_deduplicated_.fetch_add(1, std::memory_order_relaxed);
+        immediate.emplace_back(std::move(item.done), **durable);
+      } else {
+        appends_rejected_.fetch_add(1, std::memory_order_relaxed);
+        immediate.emplace_back(std::move(item.done), durable.error());
+      }
+      return;
+    }
+  }
+  auto current = current_version(request.stream);
+  if (!current) {
+    immediate.emplace_back(std::move(item.done), current.error());
+    return;
+  }
+  if (!request.expected.is_any() && request.expected.version() != *current) {
+    appends_rejected_.fetch_add(1, std::memory_order_relaxed);
+    immediate.emplace_back(
+        std::move(item.done),
+        make_error(errc::wrong_expected_version,
+                   "stream " + request.stream + " is at version " + std::to_string(*current) +
+                       ", the append expected version " +
+                       std::to_string(request.expected.version())));
+    return;
+  }
+
+  commit_batch& batch = open_batch();
+  append_result outcome;
+  outcome.first_seq = next_seq_;
+  outcome.first_version = *current + 1;
+  const std::int64_t recorded_at = std::max(options_.clock_us(), last_recorded_at_us_);
+  std::string value;
+  for (std::size_t i = 0; i < request.events.size(); ++i) {
+    const new_event& event = request.events[i];
+    record_fields fields;
+    fields.seq = next_seq_;
+    fields.version = *current + 1 + i;
+    fields.recorded_at_us = recorded_at;
+    fields.schema_version = event.schema_version;
+    fields.prev_hash = last_hash_;
+    fields.stream = request.stream;
+    fields.type = event.type;
+    fields.correlation_id = request.correlation_id;
+    fields.causation_id = request.causation_id;
+    fields.idempotency_key = request.idempotency_key;
+    fields.payload = event.payload;
+    value.clear();
+    last_hash_ = encode_record(fields, value);
+    const std::string key = be64_key(next_seq_);
+    batch.write_batch.Put(cf_log_, key, value);
+    batch.bytes += value.size() + key.size();
+    ++next_seq_;
+  }
+  outcome.last_seq = next_seq_ - 1;
+  outcome.last_version = *current + request.events.size();
+  last_recorded_at_us_ = recorded_at;
+
+  std::string index_value;
+  put_be64(index_value, outcome.first_seq);
+  put_be32(index_value, static_cast<std::uint32_t>(request.events.size()));
+  batch.write_batch.Put(cf_streams_, keys::stream_key(request.stream, outcome.first_version),
+                         index_value);
+  if (has_key) {
+    batch.write_batch.Put(cf_idempotency_, request.idempotency_key,
+                           idempotency_value(outcome, item.digest));
+    inflight_keys_[request.idempotency_key] = inflight_key{item.digest, outcome, batch.id};
+    inflight_key_order_.emplace_back(batch.id, request.idempotency_key);
+  }
+  remember_head(request.stream, stream_head{outcome.last_version, outcome.last_seq});
+  batch.events += request.events.size();
+  batch.last_seq = outcome.last_seq;
+  batch.last_hash = last_hash_;
+  batch.appends.push_back(staged_append{std::move(item.done), outcome});
+}
+
+void rocks_store::commit_loop() {
+  rocksdb::WriteOptions write;
+  write.sync = true;  // An append is acknowledged only once its batch is on disk.
+  std::unique_lock lock(mutex_);
+  while (true) {
+    commit_cv_.wait(lock, [&] { return handoff_ != nullptr || writer_done_; });
+    if (!handoff_) {
+      break;
+    }
+    std::unique_ptr<commit_batch> batch = std::move(handoff_);
+    const bool already_failed = failed_;
+    lock.unlock();
+
+    rocksdb::Status s;
+    if (already_failed) {
+      s = rocksdb::Status::Aborted("an earlier batch failed");
+    } else if (batch->last_seq != 0) {
+      s = db_->Write(write, &batch->write_batch);
+    }
+
+    lock.lock();
+    if (s.ok()) {
+      if (batch->last_seq != 0) {
+        durable_seq_.store(batch->last_seq, std::memory_order_release);
+        durable_hash_ = batch->last_hash;
+      }
+    } else if (!failed_) {
+      // The writer's optimistic state (seqs, hashes, heads) is now ahead of the disk: refuse
+      // every further append until the store is reopened and recovers from what is durable.
+      failed_ = true;
+      failure_message_ = "event log write failed, reopen required: " + s.ToString();
+    }
+    completed_batch_id_ = batch->id;
+    commit_busy_ = false;
+    const std::string failure = failure_message_;
+    writer_cv_.notify_one();
+    head_cv_.notify_all();
+    lock.unlock();
+
+    if (s.ok()) {
+      batches_committed_.fetch_add(1, std::memory_order_relaxed);
+      events_written_.fetch_add(batch->events, std::memory_order_relaxed);
+      for (auto& staged : batch->appends) {
+        auto& counter = staged.result.outcome == append_outcome::written ? appends_written_
+                                                                          : appends_deduplicated_;
+        counter.fetch_add(1, std::memory_order_relaxed);
+        staged.done(staged.result);
+      }
+    } else {
+      for (auto& staged : batch->appends) {
+        staged.done(make_error(errc::storage_failed, failure));
+      }
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace telepay::eventstore::detail
