@@ -10,11 +10,10 @@
 #include <set>
 #include <thread>
 
-#include <rocksdb/db.h>
-
 #include "domain/base/limits.hpp"
 #include "eventstore/event_store.hpp"
 #include "eventstore/keys.hpp"
+#include "tests/support/tamper.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace telepay::eventstore {
@@ -578,45 +577,13 @@ TEST_F(EventStoreTest, ReadOnlyOpenOfAMissingDirectoryIsAnError) {
   EXPECT_EQ(reader.code(), errc::not_found);
 }
 
-/// Rewrites one stored record's bytes with RocksDB itself, bypassing the store.
-void tamper_record(const std::filesystem::path& db_dir, std::uint64_t seq,
-                   const std::function<void(std::string&)>& change) {
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), db_dir.string(), &names).ok());
-  for (const auto& name : names) {
-    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  }
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), db_dir.string(), descriptors, &handles, &db)
-                  .ok());
-  rocksdb::ColumnFamilyHandle* log = nullptr;
-  for (auto* h : handles) {
-    if (h->GetName() == keys::cf_log) {
-      log = h;
-    }
-  }
-  std::string value;
-  ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), log, be64_key(seq), &value).ok());
-  change(value);
-  rocksdb::WriteOptions write;
-  write.sync = true;
-  ASSERT_TRUE(db->Put(write, log, be64_key(seq), value).ok());
-  for (auto* h : handles) {
-    ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-  }
-  ASSERT_TRUE(db->Close().ok());
-  delete db;
-}
-
 TEST_F(EventStoreTest, OpenRefusesABrokenTailAndNamesTheSeq) {
   for (int i = 0; i < 20; ++i) {
     must_append("stream-" + std::to_string(i % 3), expected_version::any(),
                 {event("a.b", R"({"i":)" + std::to_string(i) + "}")});
   }
   store_.reset();
-  tamper_record(dir_.path() / "db", 17, [](std::string& bytes) {
+  testing::tamper_record(dir_.path() / "db", 17, [](std::string& bytes) {
     bytes[bytes.size() - 40] = static_cast<char>(bytes[bytes.size() - 40] ^ 0x20);
   });
   open_options options;
@@ -635,7 +602,7 @@ TEST_F(EventStoreTest, VerifyDetectsARecordRewrittenWithAValidOwnHash) {
   }
   auto all = store_->read_all(1, 10).value();
   store_.reset();
-  tamper_record(dir_.path() / "db", 3, [&](std::string& bytes) {
+  testing::tamper_record(dir_.path() / "db", 3, [&](std::string& bytes) {
     record_fields fields;
     const record& r = all[2];
     fields.seq = r.seq;

@@ -11,6 +11,7 @@
 #include "domain/base/errc.hpp"
 #include "domain/base/json.hpp"
 #include "domain/base/result.hpp"
+#include "domain/base/time.hpp"
 
 namespace telepay {
 namespace {
@@ -113,6 +114,25 @@ TEST(Json, PrintableTokens) {
   EXPECT_FALSE(is_printable_ascii_token("tab\t"));
   EXPECT_FALSE(is_printable_ascii_token("\x7f"));
   EXPECT_TRUE(is_printable_ascii_token(""));
+}
+
+}  // namespace
+}  // namespace telepay
+
+namespace telepay {
+namespace {
+
+TEST(Time, FormatsAndParsesUtcMicros) {
+  EXPECT_EQ(format_utc_micros(0), "1970-01-01T00:00:00.000000Z");
+  EXPECT_EQ(format_utc_micros(1'795'000'000'123'456), "2026-11-18T11:06:40.123456Z");
+  EXPECT_EQ(parse_utc_micros("2026-11-18T11:06:40.123456Z"), 1'795'000'000'123'456);
+  EXPECT_EQ(parse_utc_micros("2026-11-18T11:06:40Z"), 1'795'000'000'000'000);
+  EXPECT_EQ(parse_utc_micros("2026-11-18T11:06:40.5Z"), 1'795'000'000'500'000);
+  EXPECT_FALSE(parse_utc_micros("2026-02-30T00:00:00Z").has_value());
+  EXPECT_FALSE(parse_utc_micros("2026-11-18 07:06:40Z").has_value());
+  EXPECT_FALSE(parse_utc_micros("2026-11-18T11:06:40").has_value());
+  EXPECT_FALSE(parse_utc_micros("2026-11-18T11:06:40.1234567Z").has_value());
+  EXPECT_FALSE(parse_utc_micros("2026-11-18T24:00:00Z").has_value());
 }
 
 }  // namespace
