@@ -339,8 +339,12 @@ status rocks_store::for_each(std::uint64_t from_seq, std::uint64_t to_seq,
   const rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions read;
   read.iterate_upper_bound = &upper_slice;
-  read.readahead_size = 2 << 20;
-  read.fill_cache = false;
+  if (to_seq - from_seq >= limits::read_batch_events_max) {
+    // A long scan (replay, audit): read ahead and keep it out of the block cache. Short reads
+    // (a subscription's next page, a point lookup) keep the defaults, or each would pay 2 MB.
+    read.readahead_size = 2 << 20;
+    read.fill_cache = false;
+  }
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, cf_log_));
   std::uint64_t expected = from_seq;
   for (it->Seek(lower); it->Valid(); it->Next()) {
