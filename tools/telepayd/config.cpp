@@ -1,0 +1,161 @@
+#include "tools/telepayd/config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+
+#include <toml++/toml.h>
+
+namespace telepay::tools {
+namespace {
+
+const char* env(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : nullptr;
+}
+
+}  // namespace
+
+std::vector<gateway_status> daemon_config::gateways() const {
+  std::vector<gateway_status> out;
+  out.push_back({"telegram", !telegram_bot_token.empty(),
+                 telegram_bot_token.empty() ? "TELEPAY_TELEGRAM_BOT_TOKEN" : ""});
+  std::string missing;
+  if (nowpayments_api_key.empty()) {
+    missing = "TELEPAY_NOWPAYMENTS_API_KEY";
+  }
+  if (nowpayments_ipn_secret.empty()) {
+    missing += missing.empty() ? "" : ", ";
+    missing += "TELEPAY_NOWPAYMENTS_IPN_SECRET";
+  }
+  out.push_back({"nowpayments", missing.empty(), missing});
+  out.push_back({"chain", !chain_rpc_url.empty(),
+                 chain_rpc_url.empty() ? "TELEPAY_CHAIN_RPC_URL" : ""});
+  return out;
+}
+
+result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) {
+    return make_error(errc::invalid_argument,
+                      "listen address must be HOST:PORT, got '" + std::string(text) + "'");
+  }
+  std::string host(text.substr(0, colon));
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const std::string_view port_text = text.substr(colon + 1);
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
+    return make_error(errc::invalid_argument,
+                      "listen port must be 0..65535, got '" + std::string(port_text) + "'");
+  }
+  return std::pair<std::string, std::uint16_t>(host, static_cast<std::uint16_t>(port));
+}
+
+status load_config_file(const std::filesystem::path& file, daemon_config& config) {
+  toml::table table;
+  try {
+    table = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    return make_error(errc::invalid_argument, "config " + file.string() + ": " +
+                                                  std::string(e.description()));
+  }
+  std::string problem;
+  const auto string_key = [&](const toml::table& section, std::string_view section_name,
+                              std::string_view key, std::string& into) {
+    if (const auto* node = section.get(key)) {
+      if (auto value = node->value<std::string>()) {
+        into = *value;
+      } else if (problem.empty()) {
+        problem = std::string(section_name) + "." + std::string(key) + " must be a string";
+      }
+    }
+  };
+  static const std::vector<std::pair<std::string, std::vector<std::string>>> known = {
+      {"store", {"dir"}},
+      {"http", {"listen", "io_threads"}},
+      {"actors", {"scheduler_threads"}},
+      {"log", {"level"}},
+      {"telegram", {"bot_token"}},
+      {"nowpayments", {"api_key", "ipn_secret"}},
+      {"chain", {"rpc_url"}},
+  };
+  for (const auto& [name, node] : table) {
+    const auto section = std::find_if(known.begin(), known.end(),
+                                      [&](const auto& k) { return k.first == name.str(); });
+    if (section == known.end() || !node.is_table()) {
+      return make_error(errc::invalid_argument,
+                        "config " + file.string() + ": unknown section [" +
+                            std::string(name.str()) + "]");
+    }
+    for (const auto& [key, value] : *node.as_table()) {
+      (void)value;
+      if (std::find(section->second.begin(), section->second.end(), key.str()) ==
+          section->second.end()) {
+        return make_error(errc::invalid_argument, "config " + file.string() + ": unknown key " +
+                                                      std::string(name.str()) + "." +
+                                                      std::string(key.str()));
+      }
+    }
+  }
+  const toml::table empty;
+  const auto section = [&](std::string_view name) -> const toml::table& {
+    const auto* t = table.get_as<toml::table>(name);
+    return t != nullptr ? *t : empty;
+  };
+  std::string dir;
+  string_key(section("store"), "store", "dir", dir);
+  if (!dir.empty()) {
+    config.data_dir = dir;
+  }
+  std::string listen;
+  string_key(section("http"), "http", "listen", listen);
+  if (!listen.empty()) {
+    auto parsed = parse_listen(listen);
+    if (!parsed) {
+      return make_error(errc::invalid_argument, "config http.listen: " + parsed.error().message);
+    }
+    config.listen_address = parsed->first;
+    config.listen_port = parsed->second;
+  }
+  if (auto threads = section("http")["io_threads"].value<std::int64_t>()) {
+    if (*threads < 1 || *threads > 64) {
+      return make_error(errc::invalid_argument, "config http.io_threads must be 1..64");
+    }
+    config.http_io_threads = static_cast<std::size_t>(*threads);
+  }
+  if (auto threads = section("actors")["scheduler_threads"].value<std::int64_t>()) {
+    if (*threads < 1 || *threads > 256) {
+      return make_error(errc::invalid_argument, "config actors.scheduler_threads must be 1..256");
+    }
+    config.scheduler_threads = static_cast<std::size_t>(*threads);
+  }
+  string_key(section("log"), "log", "level", config.log_level);
+  string_key(section("telegram"), "telegram", "bot_token", config.telegram_bot_token);
+  string_key(section("nowpayments"), "nowpayments", "api_key", config.nowpayments_api_key);
+  string_key(section("nowpayments"), "nowpayments", "ipn_secret", config.nowpayments_ipn_secret);
+  string_key(section("chain"), "chain", "rpc_url", config.chain_rpc_url);
+  if (!problem.empty()) {
+    return make_error(errc::invalid_argument, "config " + file.string() + ": " + problem);
+  }
+  return {};
+}
+
+void load_config_env(daemon_config& config) {
+  if (const char* v = env("TELEPAY_TELEGRAM_BOT_TOKEN")) {
+    config.telegram_bot_token = v;
+  }
+  if (const char* v = env("TELEPAY_NOWPAYMENTS_API_KEY")) {
+    config.nowpayments_api_key = v;
+  }
+  if (const char* v = env("TELEPAY_NOWPAYMENTS_IPN_SECRET")) {
+    config.nowpayments_ipn_secret = v;
+  }
+  if (const char* v = env("TELEPAY_CHAIN_RPC_URL")) {
+    config.chain_rpc_url = v;
+  }
+}
+
+}  // namespace telepay::tools
