@@ -36,11 +36,19 @@ rocksdb::ColumnFamilyOptions column_family_options(std::string_view name) {
     options.write_buffer_size = 128ull << 20;
     options.max_write_buffer_number = 4;
   }
+  if (name == keys::cf_streams || name == keys::cf_idempotency) {
+    // Index entries arrive in random key order; a small memtable keeps each skiplist insert
+    // shallow and cache-resident (measured with telepay-bench eventstore).
+    options.write_buffer_size = 8ull << 20;
+  }
   if (name == keys::cf_idempotency) {
-    // Point lookups that mostly miss (every new key): a bloom filter answers them from memory.
+    // Point lookups that mostly miss (every new key): bloom filters answer them from memory,
+    // in the SST files and in the memtable.
     rocksdb::BlockBasedTableOptions table;
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    options.memtable_whole_key_filtering = true;
+    options.memtable_prefix_bloom_size_ratio = 0.1;
   }
   return options;
 }

@@ -120,6 +120,11 @@ struct store_stats {
   std::uint64_t appends_rejected = 0;
   std::uint64_t batches_committed = 0;
   std::uint64_t events_written = 0;
+  /// Time the writer thread spent staging (checks, encoding, hashing), the commit thread spent
+  /// in synced RocksDB writes, and acknowledging appends, in nanoseconds.
+  std::uint64_t stage_ns = 0;
+  std::uint64_t write_ns = 0;
+  std::uint64_t acknowledge_ns = 0;
 };
 
 /// A live subscription: a thread that delivers records in seq order, first the history from the

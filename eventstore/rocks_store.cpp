@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include <pthread.h>
+
 #include "domain/base/limits.hpp"
 #include "eventstore/keys.hpp"
 
@@ -151,8 +153,14 @@ status rocks_store::start() {
     }
   }
   if (options_.mode == open_mode::read_write) {
-    writer_thread_ = std::thread([this] { writer_loop(); });
-    commit_thread_ = std::thread([this] { commit_loop(); });
+    writer_thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "es-writer");
+      writer_loop();
+    });
+    commit_thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "es-commit");
+      commit_loop();
+    });
   }
   return {};
 }
@@ -170,6 +178,9 @@ store_stats rocks_store::stats() const {
   out.appends_deduplicated = appends_deduplicated_.load();
   out.appends_rejected = appends_rejected_.load();
   out.batches_committed = batches_committed_.load();
+  out.stage_ns = stage_ns_.load();
+  out.write_ns = write_ns_.load();
+  out.acknowledge_ns = acknowledge_ns_.load();
   out.events_written = events_written_.load();
   return out;
 }

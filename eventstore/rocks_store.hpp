@@ -148,6 +148,9 @@ class rocks_store final : public event_store {
   std::atomic<std::uint64_t> appends_deduplicated_{0};
   std::atomic<std::uint64_t> appends_rejected_{0};
   std::atomic<std::uint64_t> batches_committed_{0};
+  std::atomic<std::uint64_t> stage_ns_{0};
+  std::atomic<std::uint64_t> write_ns_{0};
+  std::atomic<std::uint64_t> acknowledge_ns_{0};
   std::atomic<std::uint64_t> events_written_{0};
 
   std::thread writer_thread_;

@@ -44,6 +44,12 @@ std::string idempotency_value(const append_result& result, const hash256& digest
   return value;
 }
 
+std::uint64_t elapsed_ns(std::chrono::steady_clock::time_point start) {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now() - start)
+                                        .count());
+}
+
 error key_reused(const std::string& key) {
   return make_error(errc::idempotency_key_reused_with_different_payload,
                     "idempotency key '" + key + "' was already used for a different append");
@@ -157,11 +163,13 @@ void rocks_store::writer_loop() {
     const std::uint64_t completed = completed_batch_id_;
     lock.unlock();
 
+    const auto stage_start = std::chrono::steady_clock::now();
     prune_inflight(completed);
     immediate_replies immediate;
     for (auto& item : taken) {
       stage(item, immediate);
     }
+    stage_ns_.fetch_add(elapsed_ns(stage_start), std::memory_order_relaxed);
     for (auto& [callback, outcome] : immediate) {
       callback(std::move(outcome));
     }
@@ -351,7 +359,9 @@ void rocks_store::commit_loop() {
     if (already_failed) {
       s = rocksdb::Status::Aborted("an earlier batch failed");
     } else if (batch->last_seq != 0) {
+      const auto write_start = std::chrono::steady_clock::now();
       s = db_->Write(write, &batch->write_batch);
+      write_ns_.fetch_add(elapsed_ns(write_start), std::memory_order_relaxed);
     }
 
     lock.lock();
@@ -373,6 +383,7 @@ void rocks_store::commit_loop() {
     head_cv_.notify_all();
     lock.unlock();
 
+    const auto acknowledge_start = std::chrono::steady_clock::now();
     if (s.ok()) {
       batches_committed_.fetch_add(1, std::memory_order_relaxed);
       events_written_.fetch_add(batch->events, std::memory_order_relaxed);
@@ -387,6 +398,7 @@ void rocks_store::commit_loop() {
         staged.done(make_error(errc::storage_failed, failure));
       }
     }
+    acknowledge_ns_.fetch_add(elapsed_ns(acknowledge_start), std::memory_order_relaxed);
     lock.lock();
   }
 }
