@@ -28,6 +28,10 @@ status check_token(std::string_view value, std::size_t min_bytes, std::size_t ma
   return {};
 }
 
+}  // namespace
+
+namespace detail {
+
 rocksdb::ColumnFamilyOptions column_family_options(std::string_view name) {
   rocksdb::ColumnFamilyOptions options;
   options.level_compaction_dynamic_level_bytes = true;
@@ -36,19 +40,11 @@ rocksdb::ColumnFamilyOptions column_family_options(std::string_view name) {
     options.write_buffer_size = 128ull << 20;
     options.max_write_buffer_number = 4;
   }
-  if (name == keys::cf_streams || name == keys::cf_idempotency) {
-    // Index entries arrive in random key order; a small memtable keeps each skiplist insert
-    // shallow and cache-resident (measured with telepay-bench eventstore).
-    options.write_buffer_size = 8ull << 20;
-  }
   if (name == keys::cf_idempotency) {
-    // Point lookups that mostly miss (every new key): bloom filters answer them from memory,
-    // in the SST files and in the memtable.
+    // Point lookups that mostly miss (every new key): bloom filters answer them from memory.
     rocksdb::BlockBasedTableOptions table;
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-    options.memtable_whole_key_filtering = true;
-    options.memtable_prefix_bloom_size_ratio = 0.1;
   }
   return options;
 }
@@ -65,6 +61,10 @@ rocksdb::DBOptions db_options(open_mode mode) {
   }
   return options;
 }
+
+}  // namespace detail
+
+namespace {
 
 const std::vector<std::string>& column_family_names() {
   static const std::vector<std::string> names = {
@@ -169,7 +169,7 @@ result<append_result> event_store::append(std::string stream, expected_version e
 result<std::unique_ptr<event_store>> event_store::open(const open_options& options) {
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& name : column_family_names()) {
-    descriptors.emplace_back(name, column_family_options(name));
+    descriptors.emplace_back(name, detail::column_family_options(name));
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
@@ -182,7 +182,7 @@ result<std::unique_ptr<event_store>> event_store::open(const open_options& optio
       return make_error(errc::storage_failed, "cannot create " + options.directory.string() +
                                                   ": " + ec.message());
     }
-    s = rocksdb::DB::Open(db_options(options.mode), options.directory.string(), descriptors,
+    s = rocksdb::DB::Open(detail::db_options(options.mode), options.directory.string(), descriptors,
                           &handles, &db);
   } else {
     if (!std::filesystem::exists(options.directory / "CURRENT")) {
@@ -194,7 +194,7 @@ result<std::unique_ptr<event_store>> event_store::open(const open_options& optio
       return dir.error();
     }
     secondary_dir = *dir;
-    s = rocksdb::DB::OpenAsSecondary(db_options(options.mode), options.directory.string(),
+    s = rocksdb::DB::OpenAsSecondary(detail::db_options(options.mode), options.directory.string(),
                                      secondary_dir, descriptors, &handles, &db);
     if (s.ok()) {
       s = db->TryCatchUpWithPrimary();

@@ -89,6 +89,10 @@ struct open_options {
   std::uint64_t verify_tail_records = 4096;
   /// Stream heads kept in memory by the writer (others are read from RocksDB). Default: 262144.
   std::size_t stream_cache_entries_max = 262144;
+  /// Stream-index runs held in memory before they are written to RocksDB as an ingested SST
+  /// (see recent_index.hpp). Bounds both memory and the log tail re-indexed on open.
+  /// Default: 262144.
+  std::size_t index_flush_runs = 262144;
   /// Source of recorded_at in microseconds since the epoch. Default: the system clock.
   std::function<std::int64_t()> clock_us;
 };
@@ -125,6 +129,10 @@ struct store_stats {
   std::uint64_t stage_ns = 0;
   std::uint64_t write_ns = 0;
   std::uint64_t acknowledge_ns = 0;
+  /// Index generations written to RocksDB, the seq they cover, and the last indexing error.
+  std::uint64_t index_flushes = 0;
+  std::uint64_t indexed_through = 0;
+  std::string index_error;
 };
 
 /// A live subscription: a thread that delivers records in seq order, first the history from the

@@ -17,6 +17,8 @@ inline constexpr std::string_view cf_meta = "meta";
 
 inline constexpr std::string_view meta_format_key = "format";
 inline constexpr std::string_view meta_format_value = "telepay-eventstore/1";
+/// be64 seq: every record up to it has its index entries in `streams` / `idempotency`.
+inline constexpr std::string_view meta_indexed_through_key = "indexed_through";
 
 /// streams: stream bytes, 0x00, be64 first version of one append -> be64 first seq, be32 count.
 /// Stream names are printable ASCII, so the 0x00 separator keeps one stream's keys contiguous.

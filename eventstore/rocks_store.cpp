@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include <pthread.h>
 
@@ -51,6 +52,17 @@ rocks_store::~rocks_store() {
   }
   if (commit_thread_.joinable()) {
     commit_thread_.join();
+  }
+  if (indexer_thread_.joinable()) {
+    {
+      std::lock_guard lock(index_mutex_);
+      index_stopping_ = true;
+    }
+    index_cv_.notify_one();
+    indexer_thread_.join();
+    // Write what is left so the next open has nothing to re-index; on failure the next open
+    // rebuilds it from the log, so the error needs no further handling here.
+    flush_index().has_value();
   }
   for (auto* handle : handles_) {
     db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
@@ -152,7 +164,22 @@ status rocks_store::start() {
                             ": chain broken at " + where + ": " + report.fault->reason);
     }
   }
+  std::string checkpoint;
+  const rocksdb::Status got =
+      db_->Get(rocksdb::ReadOptions(), cf_meta_, keys::meta_indexed_through_key, &checkpoint);
+  if (!got.ok() && !got.IsNotFound()) {
+    return storage_error("cannot read the index checkpoint", got);
+  }
+  const std::uint64_t indexed = checkpoint.size() == 8 ? get_be64(checkpoint.data()) : 0;
+  indexed_through_.store(std::min(indexed, head));
+  if (auto rebuilt = rebuild_index(indexed + 1, head); !rebuilt) {
+    return rebuilt;
+  }
   if (options_.mode == open_mode::read_write) {
+    indexer_thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "es-indexer");
+      indexer_loop();
+    });
     writer_thread_ = std::thread([this] {
       pthread_setname_np(pthread_self(), "es-writer");
       writer_loop();
@@ -181,6 +208,12 @@ store_stats rocks_store::stats() const {
   out.stage_ns = stage_ns_.load();
   out.write_ns = write_ns_.load();
   out.acknowledge_ns = acknowledge_ns_.load();
+  out.index_flushes = index_flushes_.load();
+  out.indexed_through = indexed_through_.load();
+  {
+    std::lock_guard lock(index_mutex_);
+    out.index_error = index_error_;
+  }
   out.events_written = events_written_.load();
   return out;
 }
@@ -203,11 +236,15 @@ status rocks_store::refresh() {
   if (options_.mode != open_mode::read_only) {
     return {};
   }
+  const std::uint64_t before = head_seq();
   const rocksdb::Status s = db_->TryCatchUpWithPrimary();
   if (!s.ok()) {
     return storage_error("cannot catch up with the primary", s);
   }
-  return load_head();
+  if (auto loaded = load_head(); !loaded) {
+    return loaded;
+  }
+  return rebuild_index(before + 1, head_seq());
 }
 
 bool rocks_store::wait_for_seq(std::uint64_t seq, std::chrono::milliseconds timeout) {
@@ -239,6 +276,10 @@ void rocks_store::wake_waiters() {
 }
 
 result<stream_head> rocks_store::read_stream_head(std::string_view stream) {
+  // Memory holds every entry after indexed_through, so a run found there is the newest.
+  if (auto run = recent_.last_run(std::string(stream))) {
+    return stream_head{run->last_version(), run->last_seq()};
+  }
   rocksdb::ReadOptions read;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, cf_streams_));
   it->SeekForPrev(keys::stream_key(stream, ~std::uint64_t{0}));
@@ -254,6 +295,29 @@ result<stream_head> rocks_store::read_stream_head(std::string_view stream) {
   const std::uint32_t count = get_be32(it->value().data() + 8);
   LEDGER_ASSERT(count > 0, "stream index entry with zero events for ", stream);
   return stream_head{first_version + count - 1, first_seq + count - 1};
+}
+
+result<std::optional<key_entry>> rocks_store::read_key(const std::string& key) {
+  if (auto entry = recent_.find_key(key)) {
+    return entry;
+  }
+  std::string value;
+  const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_idempotency_, key, &value);
+  if (s.IsNotFound()) {
+    return std::optional<key_entry>();
+  }
+  if (!s.ok()) {
+    return storage_error("cannot read the idempotency index", s);
+  }
+  if (value.size() != keys::idempotency_value_bytes) {
+    return make_error(errc::record_corrupt, "malformed idempotency entry for key '" + key + "'");
+  }
+  key_entry entry;
+  entry.first_seq = get_be64(value.data());
+  entry.count = get_be32(value.data() + 8);
+  entry.first_version = get_be64(value.data() + 12);
+  std::copy_n(value.data() + 20, entry.digest.size(), reinterpret_cast<char*>(entry.digest.data()));
+  return std::optional<key_entry>(entry);
 }
 
 result<std::uint64_t> rocks_store::stream_version(std::string_view stream) {
@@ -273,53 +337,74 @@ result<std::vector<record>> rocks_store::read_stream(std::string_view stream,
     return out;
   }
   from_version = std::max<std::uint64_t>(from_version, 1);
+  const std::uint64_t until_version = from_version + max_count - 1;
+  // version -> seq for the wanted range; runs may overlap (memory and an ingested copy), so a
+  // map de-duplicates. Memory first, then RocksDB: an entry leaves memory only once ingested.
+  std::map<std::uint64_t, std::uint64_t> seq_of;
+  const auto take = [&](std::uint64_t first_version, std::uint64_t first_seq, std::uint64_t count) {
+    const std::uint64_t lo = std::max(first_version, from_version);
+    const std::uint64_t hi = std::min(first_version + count - 1, until_version);
+    for (std::uint64_t v = lo; v <= hi && hi >= lo; ++v) {
+      seq_of.emplace(v, first_seq + (v - first_version));
+    }
+  };
+  for (const stream_run& run : recent_.runs(std::string(stream))) {
+    take(run.first_version, run.first_seq, run.count);
+  }
   const std::string prefix = std::string(stream) + '\0';
-  // Both column families are written in one batch; a snapshot makes index and log agree.
   rocksdb::ReadOptions read;
-  const rocksdb::Snapshot* snap = db_->GetSnapshot();
+  // Index and log must agree: one snapshot for both reads (secondary instances change only in
+  // refresh() and do not support snapshots).
+  const rocksdb::Snapshot* snap =
+      options_.mode == open_mode::read_write ? db_->GetSnapshot() : nullptr;
   read.snapshot = snap;
+  const auto release = [&] {
+    if (snap != nullptr) {
+      db_->ReleaseSnapshot(snap);
+    }
+  };
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, cf_streams_));
   it->SeekForPrev(keys::stream_key(stream, from_version));
   if (!it->Valid() || !it->key().starts_with(prefix)) {
     it->Seek(keys::stream_key(stream, from_version));
   }
-  std::vector<std::uint64_t> seqs;
-  for (; it->Valid() && it->key().starts_with(prefix) && seqs.size() < max_count; it->Next()) {
+  for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
     if (it->value().size() != keys::stream_value_bytes) {
-      db_->ReleaseSnapshot(snap);
+      release();
       return make_error(errc::record_corrupt, "malformed stream index entry for " +
                                                   std::string(stream));
     }
     const std::uint64_t first_version = get_be64(it->key().data() + prefix.size());
-    const std::uint64_t first_seq = get_be64(it->value().data());
-    const std::uint32_t count = get_be32(it->value().data() + 8);
-    for (std::uint32_t i = 0; i < count && seqs.size() < max_count; ++i) {
-      if (first_version + i >= from_version) {
-        seqs.push_back(first_seq + i);
-      }
+    if (first_version > until_version) {
+      break;
     }
+    take(first_version, get_be64(it->value().data()), get_be32(it->value().data() + 8));
   }
-  rocksdb::Status iter_status = it->status();
+  const rocksdb::Status iter_status = it->status();
   if (!iter_status.ok()) {
-    db_->ReleaseSnapshot(snap);
+    release();
     return storage_error("cannot read the stream index", iter_status);
+  }
+  std::vector<std::uint64_t> seqs;
+  for (std::uint64_t v = from_version; v <= until_version; ++v) {
+    const auto found = seq_of.find(v);
+    if (found == seq_of.end()) {
+      break;  // versions are contiguous: the first gap is the end of the stream
+    }
+    seqs.push_back(found->second);
   }
   std::vector<std::string> key_storage;
   key_storage.reserve(seqs.size());
-  std::vector<rocksdb::Slice> key_slices;
   for (std::uint64_t seq : seqs) {
     key_storage.push_back(be64_key(seq));
   }
-  for (const auto& key : key_storage) {
-    key_slices.emplace_back(key);
-  }
+  std::vector<rocksdb::Slice> key_slices(key_storage.begin(), key_storage.end());
   std::vector<rocksdb::PinnableSlice> values(seqs.size());
   std::vector<rocksdb::Status> statuses(seqs.size());
   if (!seqs.empty()) {
-    db_->MultiGet(read, cf_log_, seqs.size(), key_slices.data(), values.data(),
-                  statuses.data());
+    db_->MultiGet(read, cf_log_, seqs.size(), key_slices.data(), values.data(), statuses.data());
   }
-  db_->ReleaseSnapshot(snap);
+  release();
   out.reserve(seqs.size());
   for (std::size_t i = 0; i < seqs.size(); ++i) {
     if (!statuses[i].ok()) {
@@ -329,9 +414,11 @@ result<std::vector<record>> rocks_store::read_stream(std::string_view stream,
     if (!view) {
       return make_error(errc::record_corrupt, seq_context(seqs[i]) + ": " + view.error().message);
     }
-    if (view->seq != seqs[i] || view->stream != stream) {
-      return make_error(errc::record_corrupt,
-                        seq_context(seqs[i]) + " does not belong to stream " + std::string(stream));
+    if (view->seq != seqs[i] || view->stream != stream ||
+        view->version != from_version + i) {
+      return make_error(errc::record_corrupt, seq_context(seqs[i]) + " does not hold version " +
+                                                  std::to_string(from_version + i) + " of " +
+                                                  std::string(stream));
     }
     out.push_back(record::from_view(*view));
   }

@@ -12,8 +12,13 @@
 #include <rocksdb/write_batch.h>
 
 #include "eventstore/event_store.hpp"
+#include "eventstore/recent_index.hpp"
 
 namespace telepay::eventstore::detail {
+
+/// RocksDB options of each column family (shared by open and the SST writer of the indexer).
+rocksdb::ColumnFamilyOptions column_family_options(std::string_view name);
+rocksdb::DBOptions db_options(open_mode mode);
 
 /// An append waiting in the queue for the writer thread.
 struct pending_append {
@@ -33,8 +38,9 @@ struct staged_append {
 /// The unit of group commit: many appends, one synced WriteBatch.
 struct commit_batch {
   std::uint64_t id = 0;
-  rocksdb::WriteBatch write_batch;
+  rocksdb::WriteBatch write_batch;  // log records only: index entries go to recent_index
   std::vector<staged_append> appends;
+  std::vector<index_entry> index;
   std::uint64_t last_seq = 0;  // 0 if the batch writes no record (only deduplicated followers)
   hash256 last_hash{};
   std::size_t events = 0;
@@ -94,6 +100,13 @@ class rocks_store final : public event_store {
   status load_head();
   status check_format();
   result<stream_head> read_stream_head(std::string_view stream);
+  result<std::optional<key_entry>> read_key(const std::string& key);
+
+  // Indexing (indexer.cpp): rebuilding the in-memory index from the log, and writing frozen
+  // generations to RocksDB as ingested SST files.
+  status rebuild_index(std::uint64_t from_seq, std::uint64_t to_seq);
+  status flush_index();
+  void indexer_loop();
 
   // Writer thread: stages queued appends into the open batch and hands batches to the committer.
   void writer_loop();
@@ -153,8 +166,19 @@ class rocks_store final : public event_store {
   std::atomic<std::uint64_t> acknowledge_ns_{0};
   std::atomic<std::uint64_t> events_written_{0};
 
+  recent_index recent_;
+  mutable std::mutex index_mutex_;
+  std::condition_variable index_cv_;
+  bool index_flush_requested_ = false;
+  bool index_stopping_ = false;
+  std::uint64_t ingest_files_ = 0;
+  std::atomic<std::uint64_t> index_flushes_{0};
+  std::atomic<std::uint64_t> indexed_through_{0};
+  std::string index_error_;  // guarded by index_mutex_
+
   std::thread writer_thread_;
   std::thread commit_thread_;
+  std::thread indexer_thread_;
 };
 
 }  // namespace telepay::eventstore::detail

@@ -34,16 +34,6 @@ hash256 request_digest(const append_request& request) {
   return hasher.finish();
 }
 
-std::string idempotency_value(const append_result& result, const hash256& digest) {
-  std::string value;
-  value.reserve(keys::idempotency_value_bytes);
-  put_be64(value, result.first_seq);
-  put_be32(value, static_cast<std::uint32_t>(result.last_seq - result.first_seq + 1));
-  put_be64(value, result.first_version);
-  value.append(reinterpret_cast<const char*>(digest.data()), digest.size());
-  return value;
-}
-
 std::uint64_t elapsed_ns(std::chrono::steady_clock::time_point start) {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                         std::chrono::steady_clock::now() - start)
@@ -192,32 +182,24 @@ void rocks_store::prune_inflight(std::uint64_t completed_batch_id) {
 }
 
 result<std::optional<append_result>> rocks_store::find_durable_key(const pending_append& item) {
-  std::string value;
-  const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_idempotency_,
-                                     item.request.idempotency_key, &value);
-  if (s.IsNotFound()) {
+  auto found = read_key(item.request.idempotency_key);
+  if (!found) {
+    return found.error();
+  }
+  if (!found->has_value()) {
     return std::optional<append_result>();
   }
-  if (!s.ok()) {
-    return make_error(errc::storage_failed, "cannot read the idempotency index: " + s.ToString());
-  }
-  if (value.size() != keys::idempotency_value_bytes) {
-    return make_error(errc::record_corrupt, "malformed idempotency entry for key '" +
-                                                item.request.idempotency_key + "'");
-  }
-  hash256 digest{};
-  std::copy_n(value.data() + 20, digest.size(), reinterpret_cast<char*>(digest.data()));
-  if (digest != item.digest) {
+  const key_entry& entry = **found;
+  if (entry.digest != item.digest) {
     return key_reused(item.request.idempotency_key);
   }
-  append_result found;
-  found.first_seq = get_be64(value.data());
-  const std::uint32_t count = get_be32(value.data() + 8);
-  found.last_seq = found.first_seq + count - 1;
-  found.first_version = get_be64(value.data() + 12);
-  found.last_version = found.first_version + count - 1;
-  found.outcome = append_outcome::deduplicated;
-  return std::optional<append_result>(found);
+  append_result result;
+  result.first_seq = entry.first_seq;
+  result.last_seq = entry.first_seq + entry.count - 1;
+  result.first_version = entry.first_version;
+  result.last_version = entry.first_version + entry.count - 1;
+  result.outcome = append_outcome::deduplicated;
+  return std::optional<append_result>(result);
 }
 
 result<std::uint64_t> rocks_store::current_version(const std::string& stream) {
@@ -324,17 +306,17 @@ void rocks_store::stage(pending_append& item, immediate_replies& immediate) {
   outcome.last_version = *current + request.events.size();
   last_recorded_at_us_ = recorded_at;
 
-  std::string index_value;
-  put_be64(index_value, outcome.first_seq);
-  put_be32(index_value, static_cast<std::uint32_t>(request.events.size()));
-  batch.write_batch.Put(cf_streams_, keys::stream_key(request.stream, outcome.first_version),
-                         index_value);
+  index_entry entry;
+  entry.stream = request.stream;
+  entry.run = stream_run{outcome.first_version, outcome.first_seq,
+                         static_cast<std::uint32_t>(request.events.size())};
   if (has_key) {
-    batch.write_batch.Put(cf_idempotency_, request.idempotency_key,
-                           idempotency_value(outcome, item.digest));
+    entry.idempotency_key = request.idempotency_key;
+    entry.key = key_entry{outcome.first_seq, entry.run.count, outcome.first_version, item.digest};
     inflight_keys_[request.idempotency_key] = inflight_key{item.digest, outcome, batch.id};
     inflight_key_order_.emplace_back(batch.id, request.idempotency_key);
   }
+  batch.index.push_back(std::move(entry));
   remember_head(request.stream, stream_head{outcome.last_version, outcome.last_seq});
   batch.events += request.events.size();
   batch.last_seq = outcome.last_seq;
@@ -364,6 +346,11 @@ void rocks_store::commit_loop() {
       write_ns_.fetch_add(elapsed_ns(write_start), std::memory_order_relaxed);
     }
 
+    if (s.ok()) {
+      // Index entries become visible before the head moves, so a reader that sees head H finds
+      // every entry up to H.
+      recent_.add(batch->index);
+    }
     lock.lock();
     if (s.ok()) {
       if (batch->last_seq != 0) {
@@ -383,6 +370,11 @@ void rocks_store::commit_loop() {
     head_cv_.notify_all();
     lock.unlock();
 
+    if (s.ok() && recent_.active_runs() >= options_.index_flush_runs) {
+      std::lock_guard index_lock(index_mutex_);
+      index_flush_requested_ = true;
+      index_cv_.notify_one();
+    }
     const auto acknowledge_start = std::chrono::steady_clock::now();
     if (s.ok()) {
       batches_committed_.fetch_add(1, std::memory_order_relaxed);

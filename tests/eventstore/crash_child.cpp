@@ -2,7 +2,9 @@
 // per acknowledged append, written with one write(2) after the append is durable, so the parent
 // sees exactly what was acknowledged when it kills this process with SIGKILL.
 //
-//   eventstore_crash_child DB_DIR PREFIX THREADS
+//   eventstore_crash_child DB_DIR PREFIX THREADS INDEX_FLUSH_RUNS
+//
+// A small INDEX_FLUSH_RUNS makes index ingestion frequent, so kills also land mid-ingestion.
 //
 // Each append carries 1..4 events; every payload names its key, its index and the event count,
 // so the parent can check that no append is partly visible.
@@ -21,12 +23,13 @@
 using namespace telepay;
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: %s DB_DIR PREFIX THREADS\n", argv[0]);
+  if (argc != 5) {
+    std::fprintf(stderr, "usage: %s DB_DIR PREFIX THREADS INDEX_FLUSH_RUNS\n", argv[0]);
     return 2;
   }
   eventstore::open_options options;
   options.directory = argv[1];
+  options.index_flush_runs = static_cast<std::size_t>(std::atoll(argv[4]));
   auto opened = eventstore::event_store::open(options);
   if (!opened) {
     std::fprintf(stderr, "open failed: %s\n", opened.error().message.c_str());

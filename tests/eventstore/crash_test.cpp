@@ -141,7 +141,7 @@ TEST(EventStoreCrash, AcknowledgedAppendsSurviveKillNine) {
     std::string output;
     {
       testing::child_process child(
-          {TELEPAY_CRASH_CHILD_BIN, db, "r" + std::to_string(round), "16"});
+          {TELEPAY_CRASH_CHILD_BIN, db, "r" + std::to_string(round), "16", "300"});
       // Wait for the child to open the log, then let it run for a random while: sometimes
       // killed almost at once, sometimes after thousands of appends.
       const auto start = std::chrono::steady_clock::now();
@@ -165,6 +165,7 @@ TEST(EventStoreCrash, AcknowledgedAppendsSurviveKillNine) {
 
     open_options options;
     options.directory = db;
+    options.index_flush_runs = 300;
     auto reopened = event_store::open(options);
     ASSERT_TRUE(reopened.has_value()) << reopened.error().message;
     // Each round checks what this child acknowledged; the last round re-checks every round's.
