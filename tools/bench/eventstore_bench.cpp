@@ -129,12 +129,15 @@ struct append_driver {
   std::deque<completion> done;
 };
 
+/// `depth` appends in flight per appender: 1 is a strict closed loop; more is what an entity
+/// actor does when it pipelines (decides its next command while earlier appends await fsync).
 appender_figure run_appenders(eventstore::event_store& store, std::size_t appenders,
-                              double seconds, bool idempotency_keys,
+                              std::size_t depth, double seconds, bool idempotency_keys,
                               std::uint64_t& payload_counter) {
   append_driver driver;
   std::vector<std::uint64_t> versions(appenders, 0);
-  const std::string prefix = "bench" + std::to_string(appenders) + "-";
+  const std::string prefix =
+      "bench" + std::to_string(appenders) + "x" + std::to_string(depth) + "-";
   std::vector<std::uint32_t> latencies;
   latencies.reserve(1 << 20);
   std::uint64_t events = 0;
@@ -144,7 +147,8 @@ appender_figure run_appenders(eventstore::event_store& store, std::size_t append
   const auto issue = [&](std::size_t i) {
     eventstore::append_request request;
     request.stream = "wallet-" + prefix + std::to_string(i) + "-USDT";
-    request.expected = eventstore::expected_version::exactly(versions[i]);
+    // Optimistic: the appender's earlier appends are still in flight and will succeed in order.
+    request.expected = eventstore::expected_version::exactly(versions[i]++);
     const std::uint64_t n = ++payload_counter;
     request.events.push_back(eventstore::new_event{"wallet.credited", 1, sample_payload(n)});
     if (idempotency_keys) {
@@ -162,10 +166,12 @@ appender_figure run_appenders(eventstore::event_store& store, std::size_t append
   };
 
   const auto start = clock_type::now();
-  for (std::size_t i = 0; i < appenders; ++i) {
-    issue(i);
+  for (std::size_t d = 0; d < depth; ++d) {
+    for (std::size_t i = 0; i < appenders; ++i) {
+      issue(i);
+    }
   }
-  std::size_t in_flight = appenders;
+  std::size_t in_flight = appenders * depth;
   bool issuing = true;
   std::deque<append_driver::completion> batch;
   while (in_flight > 0) {
@@ -184,7 +190,6 @@ appender_figure run_appenders(eventstore::event_store& store, std::size_t append
         latencies.push_back(static_cast<std::uint32_t>(
             std::chrono::duration_cast<std::chrono::microseconds>(now - c.issued).count()));
         ++events;
-        ++versions[c.appender];
       } else {
         ++failures;
         if (first_error.empty()) {
@@ -201,6 +206,7 @@ appender_figure run_appenders(eventstore::event_store& store, std::size_t append
   const double elapsed = seconds_since(start);
   appender_figure out;
   out.appenders = appenders;
+  out.depth = depth;
   out.events = events;
   out.failures = failures;
   out.events_per_second = static_cast<double>(events) / elapsed;
@@ -278,11 +284,20 @@ eventstore_bench_result run_eventstore_bench(const eventstore_bench_options& opt
       out.error = store.error().message;
       return out;
     }
+    std::vector<std::pair<std::size_t, std::size_t>> steps;  // (appenders, in flight each)
     for (std::size_t appenders : options.appender_levels) {
-      std::fprintf(stderr, "event store: %zu concurrent appenders...\n", appenders);
+      steps.emplace_back(appenders, 1);
+    }
+    if (options.pipeline_depth > 1) {
+      for (std::size_t appenders : options.appender_levels) {
+        steps.emplace_back(appenders, options.pipeline_depth);
+      }
+    }
+    for (const auto& [appenders, depth] : steps) {
+      std::fprintf(stderr, "event store: %zu concurrent appenders, %zu in flight each...\n",
+                   appenders, depth);
       const auto before = (*store)->stats();
-      out.appends.push_back(
-          run_appenders(**store, appenders, options.seconds_per_step,
+      out.appends.push_back(run_appenders(**store, appenders, depth, options.seconds_per_step,
                                           options.idempotency_keys, payload_counter));
       const auto after = (*store)->stats();
       auto& figure = out.appends.back();

@@ -16,11 +16,14 @@ struct eventstore_bench_options {
   bool idempotency_keys = true;
   double seconds_per_step = 3.0;
   std::vector<std::size_t> appender_levels = {1, 8, 64, 512};
+  /// Appends in flight per appender for the pipelined pass (1: closed loop only). Default: 16.
+  std::size_t pipeline_depth = 16;
   std::uint64_t replay_events = 1'000'000;
 };
 
 struct appender_figure {
   std::size_t appenders = 0;
+  std::size_t depth = 1;
   std::uint64_t events = 0;
   std::uint64_t failures = 0;
   double events_per_second = 0;

@@ -44,6 +44,7 @@ void print_eventstore_json(const eventstore_bench_result& r) {
     const auto& a = r.appends[i];
     out += i ? "," : "";
     out += "{\"appenders\":" + std::to_string(a.appenders) +
+           ",\"in_flight_per_appender\":" + std::to_string(a.depth) +
            ",\"events\":" + std::to_string(a.events) +
            ",\"failures\":" + std::to_string(a.failures) +
            ",\"events_per_second\":" + fixed(a.events_per_second) +
@@ -78,11 +79,12 @@ void print_eventstore_table(const eventstore_bench_result& r) {
   std::printf("  ceiling: %s records/s\n\n", fixed(r.raw_ceiling_records_per_second).c_str());
   std::printf("(b) event store durable appends (1 event per append, idempotency key, exact "
               "expected version)\n");
-  std::printf("  %-10s %12s %9s %9s %9s %10s %9s %9s %9s\n", "appenders", "events/s", "ceiling%",
-              "p50 us", "p99 us", "ev/batch", "stage s", "write s", "ack s");
+  std::printf("  %-10s %9s %12s %9s %9s %9s %10s %9s %9s %9s\n", "appenders", "in-flight",
+              "events/s", "ceiling%", "p50 us", "p99 us", "ev/batch", "stage s", "write s",
+              "ack s");
   for (const auto& a : r.appends) {
     std::printf(
-        "  %-10zu %12s %8s%% %9s %9s %10s %9s %9s %9s\n", a.appenders,
+        "  %-10zu %9zu %12s %8s%% %9s %9s %10s %9s %9s %9s\n", a.appenders, a.depth,
         fixed(a.events_per_second).c_str(),
         fixed(100.0 * a.events_per_second / std::max(1.0, r.raw_ceiling_records_per_second), 1)
             .c_str(),
@@ -123,6 +125,10 @@ int main(int argc, char** argv) {
   eventstore->add_option("--replay-events", options.replay_events,
                          "minimum log size for the replay measurement (default 1000000)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000}));
+  eventstore->add_option("--pipeline", options.pipeline_depth,
+                         "appends in flight per appender in the pipelined pass (default 16; "
+                         "1 runs only the closed loop)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));
   eventstore->add_option("--appenders", options.appender_levels,
                          "concurrency levels (default 1 8 64 512)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{65536}));
