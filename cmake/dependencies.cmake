@@ -10,6 +10,7 @@ find_package(simdjson CONFIG REQUIRED)
 find_package(Boost 1.81 CONFIG REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(tomlplusplus CONFIG REQUIRED)
+find_package(absl CONFIG REQUIRED)
 pkg_check_modules(SECP256K1 REQUIRED IMPORTED_TARGET libsecp256k1)
 
 # CAF 0.17.6 ships neither a CMake config nor a .pc file.

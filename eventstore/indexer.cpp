@@ -116,8 +116,7 @@ status rocks_store::rebuild_index(std::uint64_t from_seq, std::uint64_t to_seq) 
       digest.add(record);
     }
     if (entries.size() >= 65536) {
-      recent_.add(entries);
-      entries.clear();
+      add_rebuilt(entries);
     }
     return true;
   });
@@ -125,8 +124,28 @@ status rocks_store::rebuild_index(std::uint64_t from_seq, std::uint64_t to_seq) 
     return make_error(walked.code(), "cannot rebuild the index: " + walked.error().message);
   }
   finish_current();
-  recent_.add(entries);
+  add_rebuilt(entries);
   return {};
+}
+
+void rocks_store::add_rebuilt(std::vector<index_entry>& entries) {
+  if (options_.mode == open_mode::read_write) {
+    // Runs before the writer thread starts: seed its table of keys not yet in RocksDB.
+    for (const index_entry& entry : entries) {
+      if (entry.idempotency_key.empty()) {
+        continue;
+      }
+      append_result result;
+      result.first_seq = entry.run.first_seq;
+      result.last_seq = entry.run.last_seq();
+      result.first_version = entry.run.first_version;
+      result.last_version = entry.run.last_version();
+      unindexed_keys_[entry.idempotency_key] = unindexed_key{entry.key.digest, result, 0};
+      unindexed_key_order_.emplace_back(result.last_seq, entry.idempotency_key);
+    }
+  }
+  recent_.add(entries);
+  entries.clear();
 }
 
 status rocks_store::flush_index() {

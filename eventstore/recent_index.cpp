@@ -7,6 +7,13 @@
 
 namespace telepay::eventstore::detail {
 
+void recent_index::reserve(std::size_t runs) {
+  std::unique_lock lock(mutex_);
+  reserve_runs_ = runs;
+  active_.streams.reserve(runs);
+  active_.keys.reserve(runs);
+}
+
 void recent_index::add(std::vector<index_entry>& entries) {
   if (entries.empty()) {
     return;
@@ -30,7 +37,7 @@ void recent_index::add(std::vector<index_entry>& entries) {
       active_.runs += 1;
     }
     if (!entry.idempotency_key.empty()) {
-      active_.keys.emplace(std::move(entry.idempotency_key), entry.key);
+      active_.keys.emplace_back(std::move(entry.idempotency_key), entry.key);
     }
   }
 }
@@ -62,19 +69,6 @@ std::optional<stream_run> recent_index::last_run(const std::string& stream) cons
   return std::nullopt;
 }
 
-std::optional<key_entry> recent_index::find_key(const std::string& key) const {
-  std::shared_lock lock(mutex_);
-  if (auto it = active_.keys.find(key); it != active_.keys.end()) {
-    return it->second;
-  }
-  if (frozen_) {
-    if (auto it = frozen_->keys.find(key); it != frozen_->keys.end()) {
-      return it->second;
-    }
-  }
-  return std::nullopt;
-}
-
 std::size_t recent_index::active_runs() const {
   std::shared_lock lock(mutex_);
   return active_.runs;
@@ -88,6 +82,8 @@ std::shared_ptr<const index_generation> recent_index::freeze() {
   auto generation = std::make_shared<index_generation>(std::move(active_));
   const std::uint64_t next = generation->last_seq;
   active_ = index_generation{};
+  active_.streams.reserve(reserve_runs_);
+  active_.keys.reserve(reserve_runs_);
   active_.last_seq = next;  // keeps the ordering assertion across generations
   frozen_ = generation;
   return generation;

@@ -17,8 +17,9 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
+
+#include <absl/container/flat_hash_map.h>
 
 #include "domain/base/bytes.hpp"
 
@@ -52,8 +53,10 @@ struct index_entry {
 
 /// One generation of entries: everything for seqs in [first_seq, last_seq].
 struct index_generation {
-  std::unordered_map<std::string, std::vector<stream_run>> streams;
-  std::unordered_map<std::string, key_entry> keys;
+  absl::flat_hash_map<std::string, std::vector<stream_run>> streams;
+  /// Idempotency keys, only for the indexer: lookups go to the writer's own table (see
+  /// rocks_store::unindexed_keys_), so none are needed here.
+  std::vector<std::pair<std::string, key_entry>> keys;
   std::uint64_t first_seq = 0;
   std::uint64_t last_seq = 0;
   std::size_t runs = 0;
@@ -61,6 +64,10 @@ struct index_generation {
 
 class recent_index {
  public:
+  /// Sizes each generation's tables for `runs` entries up front, so the commit thread never
+  /// rehashes a large table while readers wait on the lock. Default: no reservation.
+  void reserve(std::size_t runs);
+
   /// Adds the entries of durable appends. REQUIRES: seqs increase across calls.
   void add(std::vector<index_entry>& entries);
 
@@ -68,7 +75,6 @@ class recent_index {
   std::vector<stream_run> runs(const std::string& stream) const;
   /// The last run of `stream` in memory, if any.
   std::optional<stream_run> last_run(const std::string& stream) const;
-  std::optional<key_entry> find_key(const std::string& key) const;
 
   /// Runs in the active generation (what a flush would write).
   std::size_t active_runs() const;
@@ -83,6 +89,7 @@ class recent_index {
   mutable std::shared_mutex mutex_;
   index_generation active_;
   std::shared_ptr<const index_generation> frozen_;
+  std::size_t reserve_runs_ = 0;
 };
 
 }  // namespace telepay::eventstore::detail

@@ -172,6 +172,9 @@ status rocks_store::start() {
   }
   const std::uint64_t indexed = checkpoint.size() == 8 ? get_be64(checkpoint.data()) : 0;
   indexed_through_.store(std::min(indexed, head));
+  if (options_.mode == open_mode::read_write) {
+    recent_.reserve(options_.index_flush_runs);
+  }
   if (auto rebuilt = rebuild_index(indexed + 1, head); !rebuilt) {
     return rebuilt;
   }
@@ -298,9 +301,6 @@ result<stream_head> rocks_store::read_stream_head(std::string_view stream) {
 }
 
 result<std::optional<key_entry>> rocks_store::read_key(const std::string& key) {
-  if (auto entry = recent_.find_key(key)) {
-    return entry;
-  }
   std::string value;
   const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_idempotency_, key, &value);
   if (s.IsNotFound()) {

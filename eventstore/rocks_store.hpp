@@ -6,7 +6,6 @@
 #include <deque>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
@@ -53,8 +52,9 @@ struct stream_head {
   std::uint64_t last_seq = 0;
 };
 
-/// An idempotency key whose append is staged but not yet known durable.
-struct inflight_key {
+/// An idempotency key whose entry is not yet in the `idempotency` column family: staged,
+/// durable but only in memory, or rebuilt from the log on open (batch_id 0: durable).
+struct unindexed_key {
   hash256 digest{};
   append_result result;
   std::uint64_t batch_id = 0;
@@ -105,6 +105,8 @@ class rocks_store final : public event_store {
   // Indexing (indexer.cpp): rebuilding the in-memory index from the log, and writing frozen
   // generations to RocksDB as ingested SST files.
   status rebuild_index(std::uint64_t from_seq, std::uint64_t to_seq);
+  /// Adds rebuilt entries to the recent index (and, read-write, to the writer's key table).
+  void add_rebuilt(std::vector<index_entry>& entries);
   status flush_index();
   void indexer_loop();
 
@@ -115,7 +117,7 @@ class rocks_store final : public event_store {
   result<std::optional<append_result>> find_durable_key(const pending_append& item);
   result<std::uint64_t> current_version(const std::string& stream);
   void remember_head(const std::string& stream, stream_head head);
-  void prune_inflight(std::uint64_t completed_batch_id);
+  void prune_indexed_keys();
   void fail_all_locked(std::vector<append_callback>& to_fail);
 
   // Commit thread: writes each handed-over batch with sync=true, then acknowledges it.
@@ -153,9 +155,12 @@ class rocks_store final : public event_store {
   std::uint64_t next_seq_ = 1;
   hash256 last_hash_{};
   std::int64_t last_recorded_at_us_ = 0;
-  std::unordered_map<std::string, stream_head> heads_;
-  std::unordered_map<std::string, inflight_key> inflight_keys_;
-  std::vector<std::pair<std::uint64_t, std::string>> inflight_key_order_;
+  absl::flat_hash_map<std::string, stream_head> heads_;
+  // Every key not yet ingested into RocksDB, with (last seq, key) in seq order for pruning once
+  // indexed_through_ passes it. The writer is its only reader, so lookups take no lock.
+  absl::flat_hash_map<std::string, unindexed_key> unindexed_keys_;
+  std::deque<std::pair<std::uint64_t, std::string>> unindexed_key_order_;
+  std::uint64_t writer_completed_batch_id_ = 0;
 
   std::atomic<std::uint64_t> appends_written_{0};
   std::atomic<std::uint64_t> appends_deduplicated_{0};

@@ -150,11 +150,11 @@ void rocks_store::writer_loop() {
       taken.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
-    const std::uint64_t completed = completed_batch_id_;
+    writer_completed_batch_id_ = completed_batch_id_;
     lock.unlock();
 
     const auto stage_start = std::chrono::steady_clock::now();
-    prune_inflight(completed);
+    prune_indexed_keys();
     immediate_replies immediate;
     for (auto& item : taken) {
       stage(item, immediate);
@@ -169,16 +169,13 @@ void rocks_store::writer_loop() {
   commit_cv_.notify_one();
 }
 
-void rocks_store::prune_inflight(std::uint64_t completed_batch_id) {
-  // Keys are staged in batch order, so the durable ones form a prefix of the order list.
-  std::size_t durable = 0;
-  while (durable < inflight_key_order_.size() &&
-         inflight_key_order_[durable].first <= completed_batch_id) {
-    inflight_keys_.erase(inflight_key_order_[durable].second);
-    ++durable;
+void rocks_store::prune_indexed_keys() {
+  // Keys are staged in seq order, so the ingested ones form a prefix of the order list.
+  const std::uint64_t indexed = indexed_through_.load(std::memory_order_acquire);
+  while (!unindexed_key_order_.empty() && unindexed_key_order_.front().first <= indexed) {
+    unindexed_keys_.erase(unindexed_key_order_.front().second);
+    unindexed_key_order_.pop_front();
   }
-  inflight_key_order_.erase(inflight_key_order_.begin(),
-                            inflight_key_order_.begin() + static_cast<std::ptrdiff_t>(durable));
 }
 
 result<std::optional<append_result>> rocks_store::find_durable_key(const pending_append& item) {
@@ -218,7 +215,12 @@ void rocks_store::remember_head(const std::string& stream, stream_head head) {
   if (heads_.size() >= options_.stream_cache_entries_max) {
     // Heads whose last append is durable can be re-read from RocksDB; staged ones must stay.
     const std::uint64_t durable = durable_seq_.load(std::memory_order_acquire);
-    std::erase_if(heads_, [durable](const auto& entry) { return entry.second.last_seq <= durable; });
+    for (auto it = heads_.begin(); it != heads_.end();) {
+      auto current = it++;
+      if (current->second.last_seq <= durable) {
+        heads_.erase(current);
+      }
+    }
   }
   heads_[stream] = head;
 }
@@ -234,17 +236,22 @@ void rocks_store::stage(pending_append& item, immediate_replies& immediate) {
     return *open_;
   };
   if (has_key) {
-    if (auto inflight = inflight_keys_.find(request.idempotency_key);
-        inflight != inflight_keys_.end()) {
-      if (inflight->second.digest != item.digest) {
+    if (auto known = unindexed_keys_.find(request.idempotency_key);
+        known != unindexed_keys_.end()) {
+      if (known->second.digest != item.digest) {
         appends_rejected_.fetch_add(1, std::memory_order_relaxed);
         immediate.emplace_back(std::move(item.done), key_reused(request.idempotency_key));
         return;
       }
-      // The original is staged but maybe not durable: answer with this (later) batch.
-      append_result repeat = inflight->second.result;
+      append_result repeat = known->second.result;
       repeat.outcome = append_outcome::deduplicated;
-      open_batch().appends.push_back(staged_append{std::move(item.done), repeat});
+      if (known->second.batch_id <= writer_completed_batch_id_) {
+        appends_deduplicated_.fetch_add(1, std::memory_order_relaxed);
+        immediate.emplace_back(std::move(item.done), repeat);
+      } else {
+        // The original is staged but maybe not durable: answer with this (later) batch.
+        open_batch().appends.push_back(staged_append{std::move(item.done), repeat});
+      }
       return;
     }
     auto durable = find_durable_key(item);
@@ -313,8 +320,8 @@ void rocks_store::stage(pending_append& item, immediate_replies& immediate) {
   if (has_key) {
     entry.idempotency_key = request.idempotency_key;
     entry.key = key_entry{outcome.first_seq, entry.run.count, outcome.first_version, item.digest};
-    inflight_keys_[request.idempotency_key] = inflight_key{item.digest, outcome, batch.id};
-    inflight_key_order_.emplace_back(batch.id, request.idempotency_key);
+    unindexed_keys_[request.idempotency_key] = unindexed_key{item.digest, outcome, batch.id};
+    unindexed_key_order_.emplace_back(outcome.last_seq, request.idempotency_key);
   }
   batch.index.push_back(std::move(entry));
   remember_head(request.stream, stream_head{outcome.last_version, outcome.last_seq});

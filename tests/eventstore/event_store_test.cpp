@@ -3,6 +3,9 @@
 // and everything surviving close and reopen.
 // Method: a real RocksDB in a temporary directory per test; concurrency through real threads.
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -721,7 +724,7 @@ TEST_F(EventStoreIndexTest, UnflushedEntriesAreRebuiltFromTheLogOnOpen) {
     ASSERT_TRUE(reader->refresh().has_value());
     EXPECT_EQ(reader->read_stream("s-1", 1, 100)->size(), 11u);
   }
-  // Simulate a crash before any flush: drop the checkpoint written at close.
+  // A clean close flushes the index, so the next open has nothing to rebuild.
   {
     auto store = open_store(1000000);
     EXPECT_EQ(store->stats().indexed_through, 31u);
@@ -733,6 +736,45 @@ TEST_F(EventStoreIndexTest, UnflushedEntriesAreRebuiltFromTheLogOnOpen) {
   auto repeat = store->append("s-2", expected_version::any(), {new_event{"t.x", 1, "{}"}}, "k5");
   ASSERT_TRUE(repeat.has_value());
   EXPECT_EQ(repeat->outcome, append_outcome::deduplicated);
+}
+
+TEST_F(EventStoreIndexTest, KeysOfACrashedProcessStillDeduplicateAfterReopen) {
+  // A child appends keyed events and exits without closing (no final index flush), as a crash
+  // would; the parent's open must rebuild the keys from the log.
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    open_options options;
+    options.directory = dir_.path() / "db";
+    options.index_flush_runs = 1000000;
+    auto opened = event_store::open(options);
+    bool ok = opened.has_value();
+    for (int i = 0; ok && i < 20; ++i) {
+      ok = (*opened)
+               ->append("s-" + std::to_string(i % 4), expected_version::any(),
+                        {new_event{"t.x", 1, R"({"i":)" + std::to_string(i) + "}"}},
+                        "crash-" + std::to_string(i))
+               .has_value();
+    }
+    _exit(ok ? 0 : 1);
+  }
+  int child_status = 0;
+  ASSERT_EQ(waitpid(child, &child_status, 0), child);
+  ASSERT_TRUE(WIFEXITED(child_status) && WEXITSTATUS(child_status) == 0);
+
+  auto store = open_store(1000000);
+  EXPECT_EQ(store->head_seq(), 20u);
+  EXPECT_LT(store->stats().indexed_through, 20u);  // nothing was flushed by the child
+  auto repeat = store->append("s-3", expected_version::any(),
+                              {new_event{"t.x", 1, R"({"i":7})"}}, "crash-7");
+  ASSERT_TRUE(repeat.has_value()) << repeat.error().message;
+  EXPECT_EQ(repeat->outcome, append_outcome::deduplicated);
+  EXPECT_EQ(repeat->first_seq, 8u);
+  auto reused = store->append("s-3", expected_version::any(),
+                              {new_event{"t.x", 1, R"({"i":99})"}}, "crash-7");
+  ASSERT_FALSE(reused.has_value());
+  EXPECT_EQ(reused.error().code, errc::idempotency_key_reused_with_different_payload);
+  EXPECT_EQ(store->head_seq(), 20u);
 }
 
 }  // namespace
