@@ -44,6 +44,19 @@ struct commit_batch {
   hash256 last_hash{};
   std::size_t events = 0;
   std::size_t bytes = 0;
+
+  /// Empties the batch but keeps its buffers' capacity: a recycled batch writes into memory
+  /// that is already mapped and cached, which measurably beats fresh allocations here.
+  void reset() {
+    id = 0;
+    write_batch.Clear();
+    appends.clear();
+    index.clear();
+    last_seq = 0;
+    last_hash = {};
+    events = 0;
+    bytes = 0;
+  }
 };
 
 /// What the writer remembers about a stream: its head, and the seq that produced it.
@@ -140,6 +153,7 @@ class rocks_store final : public event_store {
   std::condition_variable head_cv_;
   std::deque<pending_append> queue_;
   std::unique_ptr<commit_batch> handoff_;
+  std::vector<std::unique_ptr<commit_batch>> spare_batches_;  // acknowledged, reset, reusable
   bool commit_busy_ = false;
   bool closing_ = false;
   bool writer_done_ = false;
@@ -151,6 +165,7 @@ class rocks_store final : public event_store {
 
   // Owned by the writer thread only.
   std::unique_ptr<commit_batch> open_;
+  std::vector<std::unique_ptr<commit_batch>> writer_spares_;
   std::uint64_t next_batch_id_ = 1;
   std::uint64_t next_seq_ = 1;
   hash256 last_hash_{};

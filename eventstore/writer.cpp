@@ -151,6 +151,8 @@ void rocks_store::writer_loop() {
       queue_.pop_front();
     }
     writer_completed_batch_id_ = completed_batch_id_;
+    std::move(spare_batches_.begin(), spare_batches_.end(), std::back_inserter(writer_spares_));
+    spare_batches_.clear();
     lock.unlock();
 
     const auto stage_start = std::chrono::steady_clock::now();
@@ -230,7 +232,12 @@ void rocks_store::stage(pending_append& item, immediate_replies& immediate) {
   const bool has_key = !request.idempotency_key.empty();
   const auto open_batch = [this]() -> commit_batch& {
     if (!open_) {
-      open_ = std::make_unique<commit_batch>();
+      if (writer_spares_.empty()) {
+        open_ = std::make_unique<commit_batch>();
+      } else {
+        open_ = std::move(writer_spares_.back());
+        writer_spares_.pop_back();
+      }
       open_->id = next_batch_id_++;
     }
     return *open_;
@@ -313,18 +320,18 @@ void rocks_store::stage(pending_append& item, immediate_replies& immediate) {
   outcome.last_version = *current + request.events.size();
   last_recorded_at_us_ = recorded_at;
 
+  remember_head(request.stream, stream_head{outcome.last_version, outcome.last_seq});
   index_entry entry;
-  entry.stream = request.stream;
   entry.run = stream_run{outcome.first_version, outcome.first_seq,
                          static_cast<std::uint32_t>(request.events.size())};
   if (has_key) {
-    entry.idempotency_key = request.idempotency_key;
     entry.key = key_entry{outcome.first_seq, entry.run.count, outcome.first_version, item.digest};
     unindexed_keys_[request.idempotency_key] = unindexed_key{item.digest, outcome, batch.id};
     unindexed_key_order_.emplace_back(outcome.last_seq, request.idempotency_key);
+    entry.idempotency_key = std::move(item.request.idempotency_key);  // the request is done
   }
+  entry.stream = std::move(item.request.stream);
   batch.index.push_back(std::move(entry));
-  remember_head(request.stream, stream_head{outcome.last_version, outcome.last_seq});
   batch.events += request.events.size();
   batch.last_seq = outcome.last_seq;
   batch.last_hash = last_hash_;
@@ -398,7 +405,11 @@ void rocks_store::commit_loop() {
       }
     }
     acknowledge_ns_.fetch_add(elapsed_ns(acknowledge_start), std::memory_order_relaxed);
+    batch->reset();
     lock.lock();
+    if (spare_batches_.size() < 4) {
+      spare_batches_.push_back(std::move(batch));
+    }
   }
 }
 
