@@ -29,6 +29,82 @@ enum class errc : std::uint32_t {
   not_found = 106,
   format_mismatch = 107,
   append_queue_full = 108,
+
+  // Money (200..219).
+  amount_invalid = 200,
+  amount_must_be_positive = 201,
+  amount_overflow = 202,
+  asset_unknown = 203,
+  asset_mismatch = 204,
+  rate_invalid = 205,
+
+  // Wallets (220..239).
+  insufficient_funds = 220,
+  transfer_exists_with_different_amount = 221,
+  hold_not_found = 222,
+  hold_expired = 223,
+  overflows_credits = 224,
+  overflows_debits = 225,
+  transfer_id_invalid = 226,
+  wallet_owner_invalid = 227,
+
+  // Users, referrals, blacklist (240..259).
+  user_not_registered = 240,
+  user_already_registered = 241,
+  self_referral = 242,
+  referral_cycle = 243,
+  referrer_already_set = 244,
+  referrer_unknown = 245,
+  user_banned = 246,
+  user_not_banned = 247,
+  blacklisted = 248,
+  already_blacklisted = 249,
+  not_blacklisted = 250,
+  referral_code_invalid = 251,
+  user_id_invalid = 252,
+
+  // Channels (260..279).
+  channel_not_found = 260,
+  channel_exists = 261,
+  tiers_invalid = 262,
+  donation_out_of_range = 263,
+  donations_disabled = 264,
+  payout_address_invalid = 265,
+  channel_disabled = 266,
+  tier_not_found = 267,
+  payout_threshold_invalid = 268,
+  channel_title_invalid = 269,
+
+  // Subscriptions (280..299).
+  subscription_not_found = 280,
+  subscription_not_expired = 281,
+
+  // Coupons (300..319).
+  coupon_not_found = 300,
+  coupon_expired = 301,
+  coupon_exhausted = 302,
+  coupon_already_used = 303,
+  coupon_not_applicable = 304,
+  coupon_invalid = 305,
+  coupon_exists = 306,
+
+  // Payouts (320..339).
+  payout_nothing_to_batch = 320,
+  payout_batch_not_found = 321,
+  payout_state_invalid = 322,
+
+  // Settings (340..349).
+  setting_unknown = 340,
+  setting_invalid = 341,
+
+  // Codec and runtime (350..379).
+  event_decode_failed = 350,
+  event_type_unknown = 351,
+  event_version_unsupported = 352,
+  request_timeout = 360,
+  overloaded = 361,
+  internal = 362,
+  process_failed = 363,
 };
 
 /// A short, stable, human-readable name for each code (used in logs and HTTP errors).
@@ -53,6 +129,64 @@ constexpr std::string_view errc_name(errc code) {
     case errc::not_found: return "not_found";
     case errc::format_mismatch: return "format_mismatch";
     case errc::append_queue_full: return "append_queue_full";
+    case errc::amount_invalid: return "amount_invalid";
+    case errc::amount_must_be_positive: return "amount_must_be_positive";
+    case errc::amount_overflow: return "amount_overflow";
+    case errc::asset_unknown: return "asset_unknown";
+    case errc::asset_mismatch: return "asset_mismatch";
+    case errc::rate_invalid: return "rate_invalid";
+    case errc::insufficient_funds: return "insufficient_funds";
+    case errc::transfer_exists_with_different_amount: return "transfer_exists_with_different_amount";
+    case errc::hold_not_found: return "hold_not_found";
+    case errc::hold_expired: return "hold_expired";
+    case errc::overflows_credits: return "overflows_credits";
+    case errc::overflows_debits: return "overflows_debits";
+    case errc::transfer_id_invalid: return "transfer_id_invalid";
+    case errc::wallet_owner_invalid: return "wallet_owner_invalid";
+    case errc::user_not_registered: return "user_not_registered";
+    case errc::user_already_registered: return "user_already_registered";
+    case errc::self_referral: return "self_referral";
+    case errc::referral_cycle: return "referral_cycle";
+    case errc::referrer_already_set: return "referrer_already_set";
+    case errc::referrer_unknown: return "referrer_unknown";
+    case errc::user_banned: return "user_banned";
+    case errc::user_not_banned: return "user_not_banned";
+    case errc::blacklisted: return "blacklisted";
+    case errc::already_blacklisted: return "already_blacklisted";
+    case errc::not_blacklisted: return "not_blacklisted";
+    case errc::referral_code_invalid: return "referral_code_invalid";
+    case errc::user_id_invalid: return "user_id_invalid";
+    case errc::channel_not_found: return "channel_not_found";
+    case errc::channel_exists: return "channel_exists";
+    case errc::tiers_invalid: return "tiers_invalid";
+    case errc::donation_out_of_range: return "donation_out_of_range";
+    case errc::donations_disabled: return "donations_disabled";
+    case errc::payout_address_invalid: return "payout_address_invalid";
+    case errc::channel_disabled: return "channel_disabled";
+    case errc::tier_not_found: return "tier_not_found";
+    case errc::payout_threshold_invalid: return "payout_threshold_invalid";
+    case errc::channel_title_invalid: return "channel_title_invalid";
+    case errc::subscription_not_found: return "subscription_not_found";
+    case errc::subscription_not_expired: return "subscription_not_expired";
+    case errc::coupon_not_found: return "coupon_not_found";
+    case errc::coupon_expired: return "coupon_expired";
+    case errc::coupon_exhausted: return "coupon_exhausted";
+    case errc::coupon_already_used: return "coupon_already_used";
+    case errc::coupon_not_applicable: return "coupon_not_applicable";
+    case errc::coupon_invalid: return "coupon_invalid";
+    case errc::coupon_exists: return "coupon_exists";
+    case errc::payout_nothing_to_batch: return "payout_nothing_to_batch";
+    case errc::payout_batch_not_found: return "payout_batch_not_found";
+    case errc::payout_state_invalid: return "payout_state_invalid";
+    case errc::setting_unknown: return "setting_unknown";
+    case errc::setting_invalid: return "setting_invalid";
+    case errc::event_decode_failed: return "event_decode_failed";
+    case errc::event_type_unknown: return "event_type_unknown";
+    case errc::event_version_unsupported: return "event_version_unsupported";
+    case errc::request_timeout: return "request_timeout";
+    case errc::overloaded: return "overloaded";
+    case errc::internal: return "internal";
+    case errc::process_failed: return "process_failed";
   }
   return "unknown";  // Unreachable for valid enumerators; keeps -Wreturn-type quiet.
 }
@@ -77,6 +211,64 @@ inline constexpr errc errc_all[] = {
     errc::not_found,
     errc::format_mismatch,
     errc::append_queue_full,
+    errc::amount_invalid,
+    errc::amount_must_be_positive,
+    errc::amount_overflow,
+    errc::asset_unknown,
+    errc::asset_mismatch,
+    errc::rate_invalid,
+    errc::insufficient_funds,
+    errc::transfer_exists_with_different_amount,
+    errc::hold_not_found,
+    errc::hold_expired,
+    errc::overflows_credits,
+    errc::overflows_debits,
+    errc::transfer_id_invalid,
+    errc::wallet_owner_invalid,
+    errc::user_not_registered,
+    errc::user_already_registered,
+    errc::self_referral,
+    errc::referral_cycle,
+    errc::referrer_already_set,
+    errc::referrer_unknown,
+    errc::user_banned,
+    errc::user_not_banned,
+    errc::blacklisted,
+    errc::already_blacklisted,
+    errc::not_blacklisted,
+    errc::referral_code_invalid,
+    errc::user_id_invalid,
+    errc::channel_not_found,
+    errc::channel_exists,
+    errc::tiers_invalid,
+    errc::donation_out_of_range,
+    errc::donations_disabled,
+    errc::payout_address_invalid,
+    errc::channel_disabled,
+    errc::tier_not_found,
+    errc::payout_threshold_invalid,
+    errc::channel_title_invalid,
+    errc::subscription_not_found,
+    errc::subscription_not_expired,
+    errc::coupon_not_found,
+    errc::coupon_expired,
+    errc::coupon_exhausted,
+    errc::coupon_already_used,
+    errc::coupon_not_applicable,
+    errc::coupon_invalid,
+    errc::coupon_exists,
+    errc::payout_nothing_to_batch,
+    errc::payout_batch_not_found,
+    errc::payout_state_invalid,
+    errc::setting_unknown,
+    errc::setting_invalid,
+    errc::event_decode_failed,
+    errc::event_type_unknown,
+    errc::event_version_unsupported,
+    errc::request_timeout,
+    errc::overloaded,
+    errc::internal,
+    errc::process_failed,
 };
 
 }  // namespace telepay

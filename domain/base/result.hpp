@@ -81,3 +81,20 @@ class [[nodiscard]] result<void> {
 using status = result<void>;
 
 }  // namespace telepay
+
+/// Declares `var` from a result-returning expression, or returns its error from the enclosing
+/// function (which must return a result).
+#define TELEPAY_TRY(var, expr)               \
+  auto var##_result_ = (expr);               \
+  if (!var##_result_) {                      \
+    return var##_result_.error();            \
+  }                                          \
+  auto var = std::move(var##_result_).value()
+
+/// Returns the error of a status-returning expression from the enclosing function.
+#define TELEPAY_CHECK(expr)                  \
+  do {                                       \
+    if (auto check_status_ = (expr); !check_status_) { \
+      return check_status_.error();          \
+    }                                        \
+  } while (false)

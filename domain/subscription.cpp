@@ -1,0 +1,119 @@
+#include "domain/subscription.hpp"
+
+#include <algorithm>
+
+namespace telepay::domain::subscription {
+namespace {
+
+result<std::int64_t> read_optional_time(const json_value& v, std::string_view key) {
+  if (!v.has(key)) {
+    return std::int64_t{0};
+  }
+  return v.time(key);
+}
+
+}  // namespace
+
+void activated::write(json_object_writer& w) const {
+  w.u64("days", days).time("expires_at", expires_at_us);
+  if (previous_expires_at_us != 0) {
+    w.time("previous_expires_at", previous_expires_at_us);
+  }
+  w.str("purchase_id", purchase_id).u64("tier", tier);
+}
+result<activated> activated::read(const json_value& v) {
+  TELEPAY_TRY(days, v.u64("days"));
+  TELEPAY_TRY(expires, v.time("expires_at"));
+  TELEPAY_TRY(previous, read_optional_time(v, "previous_expires_at"));
+  TELEPAY_TRY(purchase, v.str("purchase_id"));
+  TELEPAY_TRY(tier, v.u64("tier"));
+  return activated{std::move(purchase), static_cast<std::uint32_t>(tier),
+                   static_cast<std::uint32_t>(days), previous, expires};
+}
+
+void reminded::write(json_object_writer& w) const {
+  w.u64("days_before", days_before).time("expires_at", expires_at_us);
+}
+result<reminded> reminded::read(const json_value& v) {
+  TELEPAY_TRY(days, v.u64("days_before"));
+  TELEPAY_TRY(expires, v.time("expires_at"));
+  return reminded{static_cast<std::uint32_t>(days), expires};
+}
+
+void expired::write(json_object_writer& w) const { w.time("expires_at", expires_at_us); }
+result<expired> expired::read(const json_value& v) {
+  TELEPAY_TRY(expires, v.time("expires_at"));
+  return expired{expires};
+}
+
+result<std::vector<event>> decide(const state& s, const command& c, std::int64_t now_us) {
+  if (const auto* a = std::get_if<activate>(&c)) {
+    if (!is_token(a->purchase_id, transfer_id_bytes_max)) {
+      return make_error(errc::invalid_argument, "purchase id must be a 1-64 character token");
+    }
+    if (a->days == 0 || a->days > 3650 || a->tier == 0) {
+      return make_error(errc::tiers_invalid, "activation needs a tier and 1-3650 days");
+    }
+    if (s.purchases.contains(a->purchase_id)) {
+      return std::vector<event>{};  // this purchase already extended the subscription
+    }
+    const std::int64_t from = std::max(now_us, s.expires_at_us);
+    return std::vector<event>{activated{a->purchase_id, a->tier, a->days, s.expires_at_us,
+                                        from + static_cast<std::int64_t>(a->days) * day_us}};
+  }
+  if (s.expires_at_us == 0) {
+    return make_error(errc::subscription_not_found, "no subscription of user " +
+                                                        std::to_string(s.user.value()) +
+                                                        " to channel " +
+                                                        std::to_string(s.channel.value()));
+  }
+  if (std::holds_alternative<remind>(c)) {
+    const std::int64_t left = s.expires_at_us - now_us;
+    if (s.expiry_recorded || left <= 0) {
+      return std::vector<event>{};
+    }
+    if (left <= day_us && !s.reminded_1_day) {
+      return std::vector<event>{reminded{1, s.expires_at_us}};
+    }
+    if (left <= 3 * day_us && !s.reminded_3_days && !s.reminded_1_day) {
+      return std::vector<event>{reminded{3, s.expires_at_us}};
+    }
+    return std::vector<event>{};
+  }
+  if (s.expiry_recorded) {
+    return std::vector<event>{};
+  }
+  if (s.expires_at_us > now_us) {
+    return make_error(errc::subscription_not_expired,
+                      "subscription runs until " + std::to_string(s.expires_at_us));
+  }
+  return std::vector<event>{expired{s.expires_at_us}};
+}
+
+void evolve(state& s, const event& e) {
+  std::visit(
+      [&](const auto& ev) {
+        using T = std::decay_t<decltype(ev)>;
+        if constexpr (std::is_same_v<T, activated>) {
+          LEDGER_ASSERT(ev.expires_at_us > s.expires_at_us, "activation must extend the expiry");
+          s.expires_at_us = ev.expires_at_us;
+          s.tier = ev.tier;
+          s.reminded_3_days = false;
+          s.reminded_1_day = false;
+          s.expiry_recorded = false;
+          s.purchases.insert(ev.purchase_id);
+        } else if constexpr (std::is_same_v<T, reminded>) {
+          if (ev.days_before == 1) {
+            s.reminded_1_day = true;
+          }
+          s.reminded_3_days = true;
+        } else {
+          s.expiry_recorded = true;
+        }
+      },
+      e);
+}
+
+std::string idempotency_key(const state&, const command&) { return ""; }
+
+}  // namespace telepay::domain::subscription
