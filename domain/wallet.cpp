@@ -108,7 +108,7 @@ result<std::vector<event>> decide_hold(const state& s, const hold& c, std::int64
   return std::vector<event>{held{c.id, c.value, c.counterparty, c.expires_at_us}};
 }
 
-result<std::vector<event>> decide_post(const state& s, const post& c, std::int64_t now_us) {
+result<std::vector<event>> decide_post(const state& s, const post& c) {
   const auto found = s.holds.find(c.id.value());
   if (found == s.holds.end()) {
     if (const auto* settled = find_settled(s, c.id.value())) {
@@ -119,10 +119,6 @@ result<std::vector<event>> decide_post(const state& s, const post& c, std::int64
     }
     return make_error(errc::hold_not_found, "no pending hold " + c.id.value() + " on " +
                                                 s.key.stream());
-  }
-  if (found->second.expires_at_us <= now_us) {
-    return make_error(errc::hold_expired, "hold " + c.id.value() + " expired at " +
-                                              std::to_string(found->second.expires_at_us));
   }
   return std::vector<event>{hold_posted{c.id, found->second.value}};
 }
@@ -246,7 +242,7 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
         } else if constexpr (std::is_same_v<T, hold>) {
           return decide_hold(s, cmd, now_us);
         } else if constexpr (std::is_same_v<T, post>) {
-          return decide_post(s, cmd, now_us);
+          return decide_post(s, cmd);
         } else if constexpr (std::is_same_v<T, void_hold>) {
           return decide_void(s, cmd);
         } else {

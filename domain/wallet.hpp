@@ -1,6 +1,6 @@
 #pragma once
 /// A wallet: one owner (user, channel or system account) x one asset. Credits, debits and
-/// two-phase holds (hold -> post or void, with a deterministic expiry), TigerBeetle style:
+/// two-phase holds (hold -> post or void), TigerBeetle style:
 /// posted credits and debits are kept apart and the balance is derived, so nothing is ever
 /// subtracted below zero. Idempotency by transfer id: the same id with the same amount changes
 /// nothing (the event store deduplicates the append); with a different amount it is an error.
@@ -134,7 +134,9 @@ struct void_hold {
   transfer_id id;
   std::string reason;
 };
-/// Voids every hold whose expiry is at or before `now`.
+/// Voids every hold whose expiry is at or before `now`: the deterministic timeout of abandoned
+/// holds. Until such a void is recorded a hold can still be posted, so a process that resumes
+/// after its hold's expiry (a long outage) still settles instead of leaving money half moved.
 struct expire_holds {};
 
 using command = std::variant<credit, debit, hold, post, void_hold, expire_holds>;

@@ -237,6 +237,14 @@ result<std::int64_t> json_value::time(std::string_view key) const {
   return *micros;
 }
 
+result<std::string> json_value::compact(std::string_view key) const {
+  auto child = field(key);
+  if (!child) {
+    return child.error();
+  }
+  return simdjson::minify(as_element(*child));
+}
+
 result<std::vector<json_value>> json_value::elements() const {
   simdjson::dom::array array;
   if (as_element(*this).get_array().get(array) != simdjson::SUCCESS) {

@@ -83,6 +83,9 @@ class json_value {
   result<bool> boolean(std::string_view key) const;
   result<amount> money(std::string_view key, asset a) const;
   result<std::int64_t> time(std::string_view key) const;
+  /// A member (object or array) re-serialized compactly in document order: equal to its
+  /// original text when that was canonical JSON.
+  result<std::string> compact(std::string_view key) const;
   /// Array elements.
   result<std::vector<json_value>> elements() const;
   result<std::vector<std::string>> string_elements() const;

@@ -1,0 +1,86 @@
+#pragma once
+/// Process managers: the actors that move money between entities.
+///
+///   transfer  wallet -> wallet: hold the source, credit the target, post the hold (void it if
+///             the credit is refused).
+///   purchase  a subscription or donation paid from the buyer's wallet: hold -> redeem coupon ->
+///             activate/extend the subscription -> credit platform fee, referral commission and
+///             the channel's share -> accrue the payout -> post (void on a refusal before any
+///             credit).
+///   deposit   external money to a user: credit the user, debit the clearing account, then the
+///             referral commission (debit referral expense, credit the referrer).
+///   payout    after an accrual, batch when the channel's strategy says so and hold the
+///             channel's wallet; on the chain's confirmation post the hold and credit chain
+///             clearing; on final failure void it.
+///
+/// Each process is resumable: every event it causes carries correlation "{kind}:{id}" and
+/// causation = the step, so recovery (recovery.hpp) finds the steps done and the manager goes on
+/// from there. Transient failures (timeouts, storage) are retried with backoff; business
+/// refusals end the process cleanly.
+
+#include <chrono>
+#include <cstdint>
+#include <set>
+#include <string>
+
+#include <caf/all.hpp>
+
+#include "actors/ledger_api.hpp"
+#include "actors/routes.hpp"
+#include "domain/process.hpp"
+
+namespace telepay::actors {
+
+struct flow_options {
+  /// How long a transfer's hold lasts before expire_holds may void it. Default: 15 min.
+  std::chrono::seconds transfer_hold{900};
+  /// Retry backoff for transient failures: first delay and cap. Defaults: 20 ms, 5 s.
+  std::chrono::milliseconds retry_first{20};
+  std::chrono::milliseconds retry_max{5'000};
+  /// A payout batch hold lasts this long (the chain has this long to confirm). Default: 30 days.
+  std::chrono::seconds payout_hold{30 * 86'400};
+};
+
+/// An unfinished transfer found in the log.
+struct transfer_resume {
+  std::string id;
+  domain::wallet_key from;
+  domain::wallet_key to;
+  domain::amount value;
+  std::int64_t expires_at_us = 0;
+  std::set<std::string> done;
+};
+
+/// An unfinished purchase or deposit found in the log (its intent is in its process stream).
+struct process_resume {
+  std::string kind;  // "purchase" | "deposit"
+  std::string id;
+  std::string intent;
+  std::set<std::string> done;
+};
+
+/// An unfinished payout batch found in the log: its steps done so far ("batch", "hold",
+/// "confirm", "fail_final", "post", "credit_clearing", "void").
+struct payout_resume {
+  domain::channel_id channel;
+  std::string batch_id;
+  domain::amount value;
+  std::set<std::string> done;
+};
+
+/// The next step of a payout batch, or "" when it waits for the chain or is finished.
+std::string next_payout_step(const std::set<std::string>& done);
+
+using accrued_atom = caf::atom_constant<caf::atom("accrued")>;
+
+caf::behavior transfer_manager(caf::event_based_actor* self, routes r, flow_options options);
+caf::behavior purchase_manager(caf::event_based_actor* self, routes r, flow_options options,
+                               caf::actor payouts);
+caf::behavior deposit_manager(caf::event_based_actor* self, routes r, flow_options options);
+caf::behavior payout_manager(caf::event_based_actor* self, routes r, flow_options options);
+
+}  // namespace telepay::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::transfer_resume)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::process_resume)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::payout_resume)

@@ -1,0 +1,328 @@
+#include "actors/ledger.hpp"
+
+#include <functional>
+
+#include "actors/flows_common.hpp"
+
+namespace telepay::actors {
+namespace {
+
+struct facade_deps {
+  routes r;
+  std::vector<caf::actor> transfers;
+  caf::actor purchases;
+  caf::actor deposits;
+  caf::actor payouts;
+};
+
+using facade_self = ledger_actor::pointer;
+template <class T>
+using promise_of = caf::typed_response_promise<result<T>>;
+
+template <class T>
+void deliver_to(promise_of<T> promise, result<T> r) {
+  promise.deliver(std::move(r));
+}
+
+/// Sends a command to an entity and answers the caller with the entity's reply.
+template <class Entity>
+promise_of<entity_reply> command(facade_self self, const facade_deps& d, const caf::actor& registry,
+                                 const typename Entity::key_type& key,
+                                 typename Entity::command_type cmd, std::int64_t now_us,
+                                 std::string correlation = {}) {
+  auto promise = self->make_response_promise<result<entity_reply>>();
+  send_command<Entity>(self, registry, key, std::move(cmd),
+                       command_meta{now_us, std::move(correlation), "request"}, d.r.timeout,
+                       [promise](result<entity_reply> r) mutable { promise.deliver(std::move(r)); });
+  return promise;
+}
+
+template <class Entity>
+promise_of<typename Entity::state_type> query(facade_self self, const facade_deps& d,
+                                              const caf::actor& registry,
+                                              const typename Entity::key_type& key) {
+  using state_type = typename Entity::state_type;
+  auto promise = self->make_response_promise<result<state_type>>();
+  query_state<Entity>(self, registry, key, d.r.timeout,
+                      [promise](result<state_type> r) mutable { promise.deliver(std::move(r)); });
+  return promise;
+}
+
+/// Forwards a request to a process manager and relays its reply.
+template <class Reply, class Request>
+promise_of<Reply> forward(facade_self self, const facade_deps& d, const caf::actor& manager,
+                          Request req) {
+  auto promise = self->make_response_promise<result<Reply>>();
+  self->request(manager, d.r.timeout, std::move(req))
+      .then([promise](result<Reply>& r) mutable { promise.deliver(std::move(r)); },
+            [promise](caf::error& e) mutable { promise.deliver(result<Reply>(from_caf(e))); });
+  return promise;
+}
+
+/// Collects a prospective referrer's facts: registered or not, and its chain upwards.
+void referrer_facts(facade_self self, const facade_deps& d, domain::user_id user,
+                    domain::user_id referrer,
+                    std::function<void(result<domain::user::referrer_facts>)> done) {
+  auto facts = std::make_shared<domain::user::referrer_facts>();
+  facts->id = referrer;
+  auto walk = std::make_shared<std::function<void(domain::user_id, bool)>>();
+  *walk = [self, d, user, facts, walk, done](domain::user_id next, bool first) {
+    query_state<user_entity>(self, d.r.users, next, d.r.timeout,
+      [self, d, user, facts, walk, done, first](result<domain::user::state> st) {
+        if (!st) {
+          done(st.error());
+          *walk = nullptr;  // break the self-reference
+          return;
+        }
+        if (first) {
+          facts->is_registered = st->is_registered;
+        }
+        const bool go_on = st->referrer && *st->referrer != user &&
+                           facts->ancestors.size() < domain::user::referral_depth_max;
+        if (st->referrer) {
+          facts->ancestors.push_back(*st->referrer);
+        }
+        if (go_on) {
+          (*walk)(*st->referrer, false);
+          return;
+        }
+        done(*facts);
+        *walk = nullptr;
+      });
+  };
+  (*walk)(referrer, true);
+}
+
+promise_of<entity_reply> register_user(facade_self self, const facade_deps& d,
+                                       const register_user_request& req) {
+  auto promise = self->make_response_promise<result<entity_reply>>();
+  if (!domain::make_user_id(req.user.value())) {
+    promise.deliver(result<entity_reply>(domain::make_user_id(req.user.value()).error()));
+    return promise;
+  }
+  auto send = [self, d, promise, req](std::optional<domain::user::referrer_facts> referrer) mutable {
+    query_state<blacklist_entity>(self, d.r.blacklist, singleton_key{}, d.r.timeout,
+      [self, d, promise, req, referrer](result<domain::blacklist::state> blacklist) mutable {
+        if (!blacklist) {
+          promise.deliver(result<entity_reply>(blacklist.error()));
+          return;
+        }
+        domain::user::register_user cmd;
+        cmd.username = req.username;
+        cmd.referrer = referrer;
+        cmd.blacklisted = blacklist->contains(domain::blacklist::kind::telegram_id,
+                                              std::to_string(req.user.value()));
+        send_command<user_entity>(self, d.r.users, req.user, cmd,
+                                  command_meta{req.now_us, "", "register"}, d.r.timeout,
+                                  [promise](result<entity_reply> r) mutable { promise.deliver(std::move(r)); });
+      });
+  };
+  if (req.referral_code.empty()) {
+    send(std::nullopt);
+    return promise;
+  }
+  auto referrer = domain::parse_referral_code(req.referral_code);
+  if (!referrer) {
+    promise.deliver(result<entity_reply>(referrer.error()));
+    return promise;
+  }
+  referrer_facts(self, d, req.user, *referrer,
+                 [promise, send](result<domain::user::referrer_facts> facts) mutable {
+                   if (!facts) {
+                     promise.deliver(result<entity_reply>(facts.error()));
+                     return;
+                   }
+                   send(std::move(*facts));
+                 });
+  return promise;
+}
+
+promise_of<entity_reply> link_referrer(facade_self self, const facade_deps& d,
+                                       const link_referrer_request& req) {
+  auto promise = self->make_response_promise<result<entity_reply>>();
+  auto referrer = domain::parse_referral_code(req.referral_code);
+  if (!referrer) {
+    promise.deliver(result<entity_reply>(referrer.error()));
+    return promise;
+  }
+  referrer_facts(self, d, req.user, *referrer,
+    [self, d, promise, req](result<domain::user::referrer_facts> facts) mutable {
+      if (!facts) {
+        promise.deliver(result<entity_reply>(facts.error()));
+        return;
+      }
+      send_command<user_entity>(self, d.r.users, req.user,
+                                domain::user::link_referrer{std::move(*facts)},
+                                command_meta{req.now_us, "", "link_referrer"}, d.r.timeout,
+                                [promise](result<entity_reply> r) mutable { promise.deliver(std::move(r)); });
+    });
+  return promise;
+}
+
+ledger_actor::behavior_type facade_actor(facade_self self, facade_deps d) {
+  return {
+      [self, d](register_user_request& req) { return register_user(self, d, req); },
+      [self, d](link_referrer_request& req) { return link_referrer(self, d, req); },
+      [self, d](user_admin_request& req) {
+        return command<user_entity>(self, d, d.r.users, req.user, std::move(req.command), req.now_us);
+      },
+      [self, d](blacklist_request& req) {
+        return command<blacklist_entity>(self, d, d.r.blacklist, singleton_key{},
+                                         std::move(req.command), req.now_us);
+      },
+      [self, d](channel_request& req) {
+        return command<channel_entity>(self, d, d.r.channels, req.channel, std::move(req.command),
+                                       req.now_us);
+      },
+      [self, d](settings_request& req) {
+        return command<settings_entity>(self, d, d.r.settings, singleton_key{},
+                                        std::move(req.command), req.now_us);
+      },
+      [self, d](coupon_request& req) {
+        auto code = domain::coupon::normalize_code(req.code);
+        if (!code) {
+          auto promise = self->make_response_promise<result<entity_reply>>();
+          promise.deliver(result<entity_reply>(code.error()));
+          return promise;
+        }
+        return command<coupon_entity>(self, d, d.r.coupons, *code, std::move(req.command), req.now_us);
+      },
+      [self, d](subscription_request& req) {
+        return command<subscription_entity>(self, d, d.r.subscriptions,
+                                            subscription_key{req.user, req.channel},
+                                            std::move(req.command), req.now_us);
+      },
+      [self, d](wallet_request& req) {
+        auto promise = self->make_response_promise<result<entity_reply>>();
+        send_command<wallet_entity>(self, d.r.wallet(req.wallet), req.wallet, std::move(req.command),
+                                    std::move(req.meta), d.r.timeout,
+                                    [promise](result<entity_reply> r) mutable { promise.deliver(std::move(r)); });
+        return promise;
+      },
+      [self, d](payout_request& req) { return forward<entity_reply>(self, d, d.payouts, std::move(req)); },
+      [self, d](purchase_request& req) { return forward<process_reply>(self, d, d.purchases, std::move(req)); },
+      [self, d](deposit_request& req) { return forward<process_reply>(self, d, d.deposits, std::move(req)); },
+      [self, d](transfer_request& req) {
+        const auto& manager = d.transfers[std::hash<std::string>{}(req.transfer_id) % d.transfers.size()];
+        return forward<process_reply>(self, d, manager, std::move(req));
+      },
+      [self, d](wallet_query& q) { return query<wallet_entity>(self, d, d.r.wallet(q.wallet), q.wallet); },
+      [self, d](user_query& q) { return query<user_entity>(self, d, d.r.users, q.user); },
+      [self, d](channel_query& q) { return query<channel_entity>(self, d, d.r.channels, q.channel); },
+      [self, d](subscription_query& q) {
+        return query<subscription_entity>(self, d, d.r.subscriptions, subscription_key{q.user, q.channel});
+      },
+      [self, d](payout_query& q) { return query<payout_entity>(self, d, d.r.payouts, q.channel); },
+      [self, d](coupon_query& q) {
+        auto code = domain::coupon::normalize_code(q.code);
+        if (!code) {
+          auto promise = self->make_response_promise<result<domain::coupon::state>>();
+          promise.deliver(result<domain::coupon::state>(code.error()));
+          return promise;
+        }
+        return query<coupon_entity>(self, d, d.r.coupons, *code);
+      },
+      [self, d](settings_query&) { return query<settings_entity>(self, d, d.r.settings, singleton_key{}); },
+      [self, d](blacklist_query&) { return query<blacklist_entity>(self, d, d.r.blacklist, singleton_key{}); },
+      [self, d](process_query& q) { return query<process_entity>(self, d, d.r.processes, q.key); },
+  };
+}
+
+template <class Entity>
+caf::actor spawn_registry(caf::actor_system& system, eventstore::event_store& store,
+                          const registry_options& options) {
+  return system.spawn(&registry_actor<Entity>, &store, options);
+}
+
+}  // namespace
+
+result<std::unique_ptr<ledger>> ledger::start(caf::actor_system& system,
+                                              eventstore::event_store& store,
+                                              const ledger_options& options) {
+  LEDGER_ASSERT(options.wallet_shards > 0 && options.transfer_managers > 0,
+                "the ledger needs at least one wallet shard and one transfer manager");
+  auto recovered = scan_unfinished(store, options.recovery_progress);
+  if (!recovered) {
+    return make_error(recovered.code(), "recovery scan failed: " + recovered.error().message);
+  }
+  std::unique_ptr<ledger> out(new ledger());
+  routes& r = out->routes_;
+  r.timeout = options.request_timeout;
+  for (std::size_t i = 0; i < options.wallet_shards; ++i) {
+    r.wallets.push_back(spawn_registry<wallet_entity>(system, store, options.wallets));
+  }
+  r.users = spawn_registry<user_entity>(system, store, options.entities);
+  r.channels = spawn_registry<channel_entity>(system, store, options.entities);
+  r.subscriptions = spawn_registry<subscription_entity>(system, store, options.entities);
+  r.payouts = spawn_registry<payout_entity>(system, store, options.entities);
+  r.coupons = spawn_registry<coupon_entity>(system, store, options.entities);
+  r.settings = spawn_registry<settings_entity>(system, store, options.entities);
+  r.blacklist = spawn_registry<blacklist_entity>(system, store, options.entities);
+  r.processes = spawn_registry<process_entity>(system, store, options.entities);
+
+  facade_deps d;
+  d.r = r;
+  for (std::size_t i = 0; i < options.transfer_managers; ++i) {
+    d.transfers.push_back(system.spawn(transfer_manager, r, options.flows));
+  }
+  d.payouts = system.spawn(payout_manager, r, options.flows);
+  d.purchases = system.spawn(purchase_manager, r, options.flows, d.payouts);
+  d.deposits = system.spawn(deposit_manager, r, options.flows);
+  out->managers_ = d.transfers;
+  out->managers_.push_back(d.purchases);
+  out->managers_.push_back(d.deposits);
+  out->managers_.push_back(d.payouts);
+  out->facade_ = system.spawn(facade_actor, d);
+
+  out->recovered_ = std::move(*recovered);
+  for (const auto& t : out->recovered_.transfers) {
+    const auto& manager = d.transfers[std::hash<std::string>{}(t.id) % d.transfers.size()];
+    caf::anon_send(manager, resume_atom::value, t);
+  }
+  for (const auto& p : out->recovered_.processes) {
+    caf::anon_send(p.kind == "purchase" ? d.purchases : d.deposits, resume_atom::value, p);
+  }
+  for (const auto& p : out->recovered_.payouts) {
+    caf::anon_send(d.payouts, resume_atom::value, p);
+  }
+  return out;
+}
+
+ledger::~ledger() { stop(); }
+
+void ledger::stop() {
+  if (stopped_) {
+    return;
+  }
+  stopped_ = true;
+  caf::anon_send_exit(facade_, caf::exit_reason::user_shutdown);
+  for (const auto& manager : managers_) {
+    caf::anon_send_exit(manager, caf::exit_reason::user_shutdown);
+  }
+  // Each registry sends exit on to its live entity actors.
+  std::vector<caf::actor> registries = routes_.wallets;
+  for (const auto& reg : {routes_.users, routes_.channels, routes_.subscriptions, routes_.payouts,
+                          routes_.coupons, routes_.settings, routes_.blacklist, routes_.processes}) {
+    registries.push_back(reg);
+  }
+  for (const auto& reg : registries) {
+    caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
+  }
+}
+
+registry_stats ledger::wallet_stats(caf::actor_system& system) const {
+  registry_stats total;
+  caf::scoped_actor self{system};
+  for (const auto& shard : routes_.wallets) {
+    self->request(shard, std::chrono::seconds(10), stats_atom::value)
+        .receive([&](registry_stats s) {
+                   total.live += s.live;
+                   total.spawned += s.spawned;
+                   total.passivated += s.passivated;
+                 },
+                 [](caf::error&) {});
+  }
+  return total;
+}
+
+}  // namespace telepay::actors

@@ -1,0 +1,180 @@
+#pragma once
+/// The ledger's typed facade: the one actor gateways and the HTTP API talk to. Requests are
+/// plain structs; every reply is a telepay::result, so domain errors (insufficient_funds,
+/// coupon_expired, ...) reach the caller with their pinned code and a message.
+///
+/// Times: every request carries `now_us` (the gateway's clock); the domain never reads a clock.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <caf/typed_actor.hpp>
+
+#include "actors/entities.hpp"
+
+namespace telepay::actors {
+
+// ---- users ----
+struct register_user_request {
+  domain::user_id user;
+  std::string username;
+  std::string referral_code;  // "" when none ("/start" without a code)
+  std::int64_t now_us = 0;
+};
+struct link_referrer_request {
+  domain::user_id user;
+  std::string referral_code;
+  std::int64_t now_us = 0;
+};
+struct user_admin_request {  // ban / unban
+  domain::user_id user;
+  domain::user::command command;
+  std::int64_t now_us = 0;
+};
+struct blacklist_request {
+  domain::blacklist::command command;
+  std::int64_t now_us = 0;
+};
+
+// ---- channels, settings, coupons ----
+struct channel_request {
+  domain::channel_id channel;
+  domain::channel::command command;
+  std::int64_t now_us = 0;
+};
+struct settings_request {
+  domain::settings::command command;
+  std::int64_t now_us = 0;
+};
+struct coupon_request {
+  std::string code;
+  domain::coupon::command command;
+  std::int64_t now_us = 0;
+};
+struct subscription_request {  // remind / expire, from the expiry scheduler
+  domain::user_id user;
+  domain::channel_id channel;
+  domain::subscription::command command;
+  std::int64_t now_us = 0;
+};
+struct wallet_request {  // direct wallet commands (operators, tests)
+  domain::wallet_key wallet;
+  domain::wallet::command command;
+  command_meta meta;
+};
+
+// ---- money flows (process managers) ----
+struct purchase_request {
+  std::string purchase_id;
+  domain::user_id buyer;
+  domain::channel_id channel;
+  std::uint32_t tier = 0;  // 0: a donation of donation_usd
+  domain::amount donation_usd = domain::amount(domain::asset::usd, 0);
+  std::string coupon;      // "" when none
+  std::int64_t now_us = 0;
+};
+struct deposit_request {
+  std::string deposit_id;
+  domain::user_id user;
+  domain::amount value = domain::amount(domain::asset::usdt, 0);
+  domain::system_account source = domain::system_account::nowpayments_clearing;
+  std::string external_ref;
+  std::int64_t now_us = 0;
+};
+struct transfer_request {
+  std::string transfer_id;
+  domain::wallet_key from;
+  domain::wallet_key to;
+  domain::amount value = domain::amount(domain::asset::usdt, 0);
+  std::int64_t now_us = 0;
+};
+struct payout_request {  // from the chain gateway: submitted / confirmed / failed / retry
+  domain::channel_id channel;
+  domain::payout::command command;
+  std::int64_t now_us = 0;
+};
+
+/// How a process ended.
+struct process_reply {
+  std::string process;     // "purchase:P1"
+  std::string outcome;     // "completed"
+  std::uint64_t last_seq = 0;
+};
+
+// ---- queries (durable state) ----
+struct wallet_query {
+  domain::wallet_key wallet;
+};
+struct user_query {
+  domain::user_id user;
+};
+struct channel_query {
+  domain::channel_id channel;
+};
+struct subscription_query {
+  domain::user_id user;
+  domain::channel_id channel;
+};
+struct payout_query {
+  domain::channel_id channel;
+};
+struct coupon_query {
+  std::string code;
+};
+struct settings_query {};
+struct blacklist_query {};
+struct process_query {
+  std::string key;  // "purchase-P1"
+};
+
+using ledger_actor = caf::typed_actor<
+    caf::replies_to<register_user_request>::with<result<entity_reply>>,
+    caf::replies_to<link_referrer_request>::with<result<entity_reply>>,
+    caf::replies_to<user_admin_request>::with<result<entity_reply>>,
+    caf::replies_to<blacklist_request>::with<result<entity_reply>>,
+    caf::replies_to<channel_request>::with<result<entity_reply>>,
+    caf::replies_to<settings_request>::with<result<entity_reply>>,
+    caf::replies_to<coupon_request>::with<result<entity_reply>>,
+    caf::replies_to<subscription_request>::with<result<entity_reply>>,
+    caf::replies_to<wallet_request>::with<result<entity_reply>>,
+    caf::replies_to<payout_request>::with<result<entity_reply>>,
+    caf::replies_to<purchase_request>::with<result<process_reply>>,
+    caf::replies_to<deposit_request>::with<result<process_reply>>,
+    caf::replies_to<transfer_request>::with<result<process_reply>>,
+    caf::replies_to<wallet_query>::with<result<domain::wallet::state>>,
+    caf::replies_to<user_query>::with<result<domain::user::state>>,
+    caf::replies_to<channel_query>::with<result<domain::channel::state>>,
+    caf::replies_to<subscription_query>::with<result<domain::subscription::state>>,
+    caf::replies_to<payout_query>::with<result<domain::payout::state>>,
+    caf::replies_to<coupon_query>::with<result<domain::coupon::state>>,
+    caf::replies_to<settings_query>::with<result<domain::settings::state>>,
+    caf::replies_to<blacklist_query>::with<result<domain::blacklist::state>>,
+    caf::replies_to<process_query>::with<result<domain::process::state>>>;
+
+}  // namespace telepay::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::register_user_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::link_referrer_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::user_admin_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::blacklist_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::channel_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::settings_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::coupon_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::subscription_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::wallet_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::purchase_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::deposit_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::transfer_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::payout_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::process_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::result<telepay::actors::process_reply>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::wallet_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::user_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::channel_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::subscription_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::payout_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::coupon_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::settings_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::blacklist_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::process_query)

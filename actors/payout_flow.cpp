@@ -1,0 +1,233 @@
+// The payout process manager: batch accruals when the channel's strategy says so, hold the
+// channel's wallet for the batch, and settle the hold when the chain confirms or finally fails.
+
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "actors/flows_common.hpp"
+
+namespace telepay::actors {
+
+std::string next_payout_step(const std::set<std::string>& done) {
+  const auto has = [&](const char* step) { return done.contains(step); };
+  if (!has("hold")) return "hold";
+  if (has("confirm")) {
+    if (!has("post")) return "post";
+    if (!has("credit_clearing")) return "credit_clearing";
+    return "";
+  }
+  if (has("fail_final") && !has("void")) return "void";
+  return "";
+}
+
+namespace {
+
+struct payout_run {
+  payout_resume b;
+  int attempts = 0;
+  std::vector<std::pair<caf::response_promise, entity_reply>> waiting;  // replies after settling
+};
+
+struct payout_state {
+  routes r;
+  flow_options options;
+  std::unordered_map<std::string, payout_run> runs;  // by batch id
+};
+
+using state_ptr = std::shared_ptr<payout_state>;
+
+void step(caf::event_based_actor* self, const state_ptr& st, const std::string& batch);
+
+void settle_replies(payout_run& run) {
+  for (auto& [promise, reply] : run.waiting) {
+    promise.deliver(result<entity_reply>(reply));
+  }
+  run.waiting.clear();
+}
+
+void step(caf::event_based_actor* self, const state_ptr& st, const std::string& batch) {
+  auto found = st->runs.find(batch);
+  if (found == st->runs.end()) {
+    return;
+  }
+  payout_run& run = found->second;
+  const std::string next = next_payout_step(run.b.done);
+  if (next.empty()) {
+    settle_replies(run);
+    st->runs.erase(found);
+    return;
+  }
+  const command_meta meta = detail::meta_for("payout", batch, next, detail::wall_clock_us());
+  const auto channel_wallet =
+      domain::wallet_key{domain::wallet_owner::of(run.b.channel), domain::asset::usdt};
+  const domain::transfer_id tid(batch);
+  auto after = [self, st, batch, next](result<entity_reply> r) {
+    auto it = st->runs.find(batch);
+    if (it == st->runs.end()) {
+      return;
+    }
+    if (r) {
+      it->second.b.done.insert(next);
+      it->second.attempts = 0;
+    } else if (is_transient(r.code())) {
+      // Payouts retry with backoff for as long as it takes (at most one try per retry_max).
+      self->delayed_send(self, detail::backoff(st->options, it->second.attempts++), step_atom::value,
+                         batch);
+      return;
+    } else {
+      // A refused settlement step (the hold is gone) is for an operator: report and stop.
+      for (auto& waiting : it->second.waiting) {
+        waiting.first.deliver(result<entity_reply>(make_error(
+            errc::process_failed, "payout " + batch + " step " + next + " refused: " + r.error().message)));
+      }
+      st->runs.erase(it);
+      return;
+    }
+    step(self, st, batch);
+  };
+  const auto timeout = st->r.timeout;
+  if (next == "hold") {
+    const std::int64_t expires =
+        meta.now_us + std::chrono::duration_cast<std::chrono::microseconds>(st->options.payout_hold).count();
+    send_command<wallet_entity>(self, st->r.wallet(channel_wallet), channel_wallet,
+                                domain::wallet::hold{tid, run.b.value, expires, "payout:" + batch},
+                                meta, timeout, after);
+  } else if (next == "post") {
+    send_command<wallet_entity>(self, st->r.wallet(channel_wallet), channel_wallet,
+                                domain::wallet::post{tid}, meta, timeout, after);
+  } else if (next == "credit_clearing") {
+    const auto clearing = domain::wallet_key{
+        domain::wallet_owner::of(domain::system_account::chain_clearing), domain::asset::usdt};
+    send_command<wallet_entity>(self, st->r.wallet(clearing), clearing,
+                                domain::wallet::credit{tid, run.b.value, "payout",
+                                                       channel_wallet.stream()},
+                                meta, timeout, after);
+  } else {
+    send_command<wallet_entity>(self, st->r.wallet(channel_wallet), channel_wallet,
+                                domain::wallet::void_hold{tid, "payout_failed"}, meta, timeout, after);
+  }
+}
+
+/// Loads the batch's amount from the payout entity, then runs its steps.
+void track(caf::event_based_actor* self, const state_ptr& st, domain::channel_id channel,
+           const std::string& batch, std::set<std::string> done,
+           std::optional<std::pair<caf::response_promise, entity_reply>> reply) {
+  if (auto running = st->runs.find(batch); running != st->runs.end()) {
+    running->second.b.done.insert(done.begin(), done.end());
+    if (reply) {
+      running->second.waiting.push_back(std::move(*reply));
+    }
+    step(self, st, batch);
+    return;
+  }
+  query_state<payout_entity>(self, st->r.payouts, channel, st->r.timeout,
+    [self, st, channel, batch, done = std::move(done), reply](result<domain::payout::state> state) mutable {
+      const auto found = state ? state->batches.find(batch) : decltype(state->batches.end()){};
+      if (!state || found == state->batches.end()) {
+        if (reply) {
+          reply->first.deliver(result<entity_reply>(
+              state ? make_error(errc::payout_batch_not_found, "no payout batch " + batch)
+                    : state.error()));
+        }
+        return;
+      }
+      payout_run run;
+      run.b = payout_resume{channel, batch, found->second.value, std::move(done)};
+      if (reply) {
+        run.waiting.push_back(std::move(*reply));
+      }
+      st->runs.emplace(batch, std::move(run));
+      step(self, st, batch);
+    });
+}
+
+void on_accrued(caf::event_based_actor* self, const state_ptr& st, domain::channel_id channel,
+                const std::string& purchase) {
+  const auto timeout = st->r.timeout;
+  query_state<channel_entity>(self, st->r.channels, channel, timeout,
+    [self, st, channel, purchase, timeout](result<domain::channel::state> ch) {
+      if (!ch) return;
+      query_state<settings_entity>(self, st->r.settings, singleton_key{}, timeout,
+        [self, st, channel, purchase, timeout, ch = std::move(*ch)](result<domain::settings::state> settings) {
+          if (!settings) return;
+          domain::payout::strategy_facts strategy;
+          strategy.instant = ch.strategy == domain::channel::payout_strategy::instant;
+          strategy.address = ch.payout_address;
+          if (!strategy.instant) {
+            auto threshold = domain::convert(ch.threshold, settings->usd_to_usdt());
+            if (!threshold) return;
+            strategy.threshold_usdt = *threshold;
+          }
+          const std::string batch = "pb-" + purchase;
+          const command_meta meta = detail::meta_for("payout", batch, "batch", detail::wall_clock_us());
+          send_command<payout_entity>(self, st->r.payouts, channel,
+                                      domain::payout::create_batch{batch, strategy}, meta, timeout,
+            [self, st, channel, batch](result<entity_reply> r) {
+              if (!r) return;  // nothing to batch yet (threshold not reached), or a retry later
+              track(self, st, channel, batch, {"batch"}, std::nullopt);
+            });
+        });
+    });
+}
+
+std::string causation_of(const domain::payout::command& command) {
+  return std::visit(
+      [](const auto& c) -> std::string {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, domain::payout::mark_submitted>) return "submit";
+        else if constexpr (std::is_same_v<T, domain::payout::mark_confirmed>) return "confirm";
+        else if constexpr (std::is_same_v<T, domain::payout::mark_failed>) return c.final ? "fail_final" : "fail";
+        else if constexpr (std::is_same_v<T, domain::payout::retry>) return "retry";
+        else if constexpr (std::is_same_v<T, domain::payout::create_batch>) return "batch";
+        else return "accrue";
+      },
+      command);
+}
+
+std::string batch_of(const domain::payout::command& command) {
+  return std::visit(
+      [](const auto& c) -> std::string {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, domain::payout::accrue>) return c.accrual_id;
+        else return c.batch_id;
+      },
+      command);
+}
+
+}  // namespace
+
+caf::behavior payout_manager(caf::event_based_actor* self, routes r, flow_options options) {
+  auto st = std::make_shared<payout_state>();
+  st->r = std::move(r);
+  st->options = options;
+  return {
+      [self, st](accrued_atom, domain::channel_id channel, const std::string& purchase) {
+        on_accrued(self, st, channel, purchase);
+      },
+      [self, st](payout_request& req) {
+        auto promise = self->make_response_promise();
+        const std::string step_name = causation_of(req.command);
+        const std::string batch = batch_of(req.command);
+        const command_meta meta = detail::meta_for("payout", batch, step_name, req.now_us);
+        const domain::channel_id channel = req.channel;
+        send_command<payout_entity>(self, st->r.payouts, channel, req.command, meta, st->r.timeout,
+          [self, st, promise, channel, batch, step_name](result<entity_reply> reply) mutable {
+            if (!reply || (step_name != "confirm" && step_name != "fail_final")) {
+              promise.deliver(std::move(reply));
+              return;
+            }
+            track(self, st, channel, batch, {"batch", "hold", step_name},
+                  std::make_pair(promise, *reply));
+          });
+      },
+      [self, st](resume_atom, payout_resume& resume) {
+        const auto channel = resume.channel;
+        const std::string batch = resume.batch_id;
+        track(self, st, channel, batch, std::move(resume.done), std::nullopt);
+      },
+      [self, st](step_atom, const std::string& batch) { step(self, st, batch); },
+  };
+}
+
+}  // namespace telepay::actors

@@ -1,0 +1,338 @@
+// The purchase process manager: a subscription or donation paid from the buyer's wallet.
+
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "actors/flows_common.hpp"
+
+namespace telepay::actors {
+namespace {
+
+using domain::process::purchase_intent;
+using domain::process::purchase_step;
+
+struct purchase_run {
+  purchase_intent intent;
+  std::set<std::string> done;
+  bool failure = false;
+  std::optional<error> failure_error;
+  std::vector<caf::response_promise> promises;
+  int attempts = 0;
+  std::uint64_t last_seq = 0;
+};
+
+struct purchase_state {
+  routes r;
+  flow_options options;
+  caf::actor payouts;
+  std::unordered_map<std::string, purchase_run> runs;
+};
+
+using state_ptr = std::shared_ptr<purchase_state>;
+
+void step(caf::event_based_actor* self, const state_ptr& st, const std::string& id);
+
+std::string process_key(const std::string& id) { return "purchase-" + id; }
+
+void deliver(std::vector<caf::response_promise>& promises, const result<process_reply>& outcome) {
+  for (auto& promise : promises) {
+    promise.deliver(outcome);
+  }
+}
+
+void finish(const state_ptr& st, const std::string& id) {
+  auto found = st->runs.find(id);
+  purchase_run& run = found->second;
+  if (run.failure) {
+    deliver(run.promises, result<process_reply>(run.failure_error.value_or(
+                              make_error(errc::process_failed, "purchase " + id + " failed"))));
+  } else {
+    deliver(run.promises, result<process_reply>(process_reply{
+                              domain::process::correlation("purchase", id), "completed", run.last_seq}));
+  }
+  st->runs.erase(found);
+}
+
+void on_reply(caf::event_based_actor* self, const state_ptr& st, const std::string& id,
+              purchase_step done_step, result<entity_reply> r) {
+  auto found = st->runs.find(id);
+  if (found == st->runs.end()) {
+    return;
+  }
+  purchase_run& run = found->second;
+  if (r) {
+    run.done.insert(std::string(domain::process::step_name(done_step)));
+    run.attempts = 0;
+    if (r->last_seq != 0) {
+      run.last_seq = r->last_seq;
+    }
+    if (done_step == purchase_step::accrue) {
+      self->send(st->payouts, accrued_atom::value, run.intent.channel, id);
+    }
+  } else if (is_transient(r.code())) {
+    self->delayed_send(self, detail::backoff(st->options, run.attempts++), step_atom::value, id);
+    return;
+  } else if (done_step == purchase_step::hold || done_step == purchase_step::redeem_coupon ||
+             done_step == purchase_step::activate) {
+    run.failure = true;  // refused before any money moved to anyone: void and record
+    run.failure_error = r.error();
+  } else {
+    // Refused after credits: the process cannot undo them by itself. Record it for operators.
+    run.failure = true;
+    run.failure_error = make_error(errc::process_failed,
+                                   "purchase " + id + " step " +
+                                       std::string(domain::process::step_name(done_step)) +
+                                       " refused: " + r.error().message);
+    run.done.insert("void");  // do not void a hold whose money was partly credited
+  }
+  step(self, st, id);
+}
+
+void step(caf::event_based_actor* self, const state_ptr& st, const std::string& id) {
+  auto found = st->runs.find(id);
+  if (found == st->runs.end()) {
+    return;
+  }
+  purchase_run& run = found->second;
+  const purchase_intent& in = run.intent;
+  const purchase_step next = domain::process::next_purchase_step(in, run.done, run.failure);
+  if (next == purchase_step::done) {
+    finish(st, id);
+    return;
+  }
+  const std::int64_t now = detail::wall_clock_us();
+  const command_meta meta = detail::meta_for("purchase", id, domain::process::step_name(next), now);
+  auto after = [self, st, id, next](result<entity_reply> r) { on_reply(self, st, id, next, std::move(r)); };
+  const auto buyer_wallet = domain::wallet_key{domain::wallet_owner::of(in.buyer), domain::asset::usdt};
+  const auto& timeout = st->r.timeout;
+  const domain::transfer_id tid(id);
+  const std::string from = buyer_wallet.stream();
+  const auto credit = [&](domain::wallet_key to, std::string suffix, domain::amount value,
+                          std::string kind) {
+    send_command<wallet_entity>(self, st->r.wallet(to), to,
+                                domain::wallet::credit{domain::transfer_id(id + "." + suffix), value,
+                                                       std::move(kind), from},
+                                meta, timeout, after);
+  };
+  switch (next) {
+    case purchase_step::hold:
+      send_command<wallet_entity>(self, st->r.wallet(buyer_wallet), buyer_wallet,
+                                  domain::wallet::hold{tid, in.paid, in.hold_expires_at_us,
+                                                       domain::process::stream(process_key(id))},
+                                  meta, timeout, after);
+      return;
+    case purchase_step::redeem_coupon:
+      send_command<coupon_entity>(self, st->r.coupons, in.coupon,
+                                  domain::coupon::redeem{in.buyer, in.channel, in.tier, in.list_price, id},
+                                  meta, timeout, after);
+      return;
+    case purchase_step::activate:
+      send_command<subscription_entity>(self, st->r.subscriptions,
+                                        subscription_key{in.buyer, in.channel},
+                                        domain::subscription::activate{id, in.tier, in.days}, meta,
+                                        timeout, after);
+      return;
+    case purchase_step::credit_fee:
+      credit({domain::wallet_owner::of(domain::system_account::platform_revenue), domain::asset::usdt},
+             "fee", in.fee, "fee");
+      return;
+    case purchase_step::credit_referrer:
+      credit({domain::wallet_owner::of(*in.referrer), domain::asset::usdt}, "ref", in.commission,
+             "commission");
+      return;
+    case purchase_step::credit_channel:
+      credit({domain::wallet_owner::of(in.channel), domain::asset::usdt}, "ch", in.channel_share,
+             in.donation ? "donation" : "sale");
+      return;
+    case purchase_step::accrue:
+      send_command<payout_entity>(self, st->r.payouts, in.channel,
+                                  domain::payout::accrue{id, in.channel_share}, meta, timeout, after);
+      return;
+    case purchase_step::post:
+      send_command<wallet_entity>(self, st->r.wallet(buyer_wallet), buyer_wallet,
+                                  domain::wallet::post{tid}, meta, timeout, after);
+      return;
+    case purchase_step::void_hold:
+      send_command<wallet_entity>(self, st->r.wallet(buyer_wallet), buyer_wallet,
+                                  domain::wallet::void_hold{tid, "purchase_refused"}, meta, timeout,
+                                  after);
+      return;
+    case purchase_step::complete:
+      send_command<process_entity>(self, st->r.processes, process_key(id),
+                                   domain::process::complete{"completed"}, meta, timeout, after);
+      return;
+    case purchase_step::fail: {
+      const error why = run.failure_error.value_or(make_error(errc::process_failed, "failed"));
+      send_command<process_entity>(self, st->r.processes, process_key(id),
+                                   domain::process::fail{std::string(errc_name(why.code)), why.message},
+                                   meta, timeout, after);
+      return;
+    }
+    case purchase_step::done:
+      return;
+  }
+}
+
+void begin(caf::event_based_actor* self, const state_ptr& st, purchase_intent intent,
+           std::set<std::string> done, std::optional<caf::response_promise> promise) {
+  const std::string id = intent.purchase_id;
+  if (auto running = st->runs.find(id); running != st->runs.end()) {
+    if (promise) {
+      running->second.promises.push_back(*promise);
+    }
+    return;
+  }
+  purchase_run run;
+  run.intent = std::move(intent);
+  run.done = std::move(done);
+  if (promise) {
+    run.promises.push_back(*promise);
+  }
+  st->runs.emplace(id, std::move(run));
+  step(self, st, id);
+}
+
+/// The facts a purchase is priced from, gathered one query after another.
+struct gathering {
+  purchase_request request;
+  caf::response_promise promise;
+  std::optional<domain::user::state> buyer;
+  std::optional<domain::channel::state> channel;
+  std::optional<domain::coupon::state> coupon;
+  std::optional<domain::settings::state> settings;
+  bool blacklisted = false;
+};
+
+void price_and_start(caf::event_based_actor* self, const state_ptr& st,
+                     std::shared_ptr<gathering> g) {
+  domain::process::purchase_facts facts;
+  facts.buyer = &*g->buyer;
+  facts.channel = &*g->channel;
+  facts.coupon = g->coupon ? &*g->coupon : nullptr;
+  facts.settings = &*g->settings;
+  facts.buyer_blacklisted = g->blacklisted;
+  const purchase_request& req = g->request;
+  auto intent = domain::process::price_purchase(req.purchase_id, facts, req.tier, req.donation_usd,
+                                                req.now_us);
+  if (!intent) {
+    g->promise.deliver(result<process_reply>(intent.error()));
+    return;
+  }
+  const command_meta meta = detail::meta_for("purchase", req.purchase_id, "start", req.now_us);
+  send_command<process_entity>(
+      self, st->r.processes, process_key(req.purchase_id),
+      domain::process::start{"purchase", intent->to_json()}, meta, st->r.timeout,
+      [self, st, g, in = *intent](result<entity_reply> started) mutable {
+        if (!started) {
+          g->promise.deliver(result<process_reply>(started.error()));
+          return;
+        }
+        begin(self, st, std::move(in), {}, g->promise);
+      });
+}
+
+template <class T>
+bool failed(const result<T>& r, gathering& g) {
+  if (r) {
+    return false;
+  }
+  g.promise.deliver(result<process_reply>(r.error()));
+  return true;
+}
+
+void gather(caf::event_based_actor* self, const state_ptr& st, std::shared_ptr<gathering> g) {
+  const auto& req = g->request;
+  const auto timeout = st->r.timeout;
+  query_state<user_entity>(self, st->r.users, req.buyer, timeout,
+    [self, st, g, timeout](result<domain::user::state> buyer) {
+      if (failed(buyer, *g)) return;
+      g->buyer = std::move(*buyer);
+      query_state<channel_entity>(self, st->r.channels, g->request.channel, timeout,
+        [self, st, g, timeout](result<domain::channel::state> channel) {
+          if (failed(channel, *g)) return;
+          g->channel = std::move(*channel);
+          query_state<settings_entity>(self, st->r.settings, singleton_key{}, timeout,
+            [self, st, g, timeout](result<domain::settings::state> settings) {
+              if (failed(settings, *g)) return;
+              g->settings = std::move(*settings);
+              query_state<blacklist_entity>(self, st->r.blacklist, singleton_key{}, timeout,
+                [self, st, g, timeout](result<domain::blacklist::state> blacklist) {
+                  if (failed(blacklist, *g)) return;
+                  g->blacklisted = blacklist->contains(domain::blacklist::kind::telegram_id,
+                                                       std::to_string(g->request.buyer.value()));
+                  if (g->request.coupon.empty()) {
+                    price_and_start(self, st, g);
+                    return;
+                  }
+                  auto code = domain::coupon::normalize_code(g->request.coupon);
+                  if (failed(code, *g)) return;
+                  query_state<coupon_entity>(self, st->r.coupons, *code, timeout,
+                    [self, st, g](result<domain::coupon::state> coupon) {
+                      if (failed(coupon, *g)) return;
+                      g->coupon = std::move(*coupon);
+                      price_and_start(self, st, g);
+                    });
+                });
+            });
+        });
+    });
+}
+
+}  // namespace
+
+caf::behavior purchase_manager(caf::event_based_actor* self, routes r, flow_options options,
+                               caf::actor payouts) {
+  auto st = std::make_shared<purchase_state>();
+  st->r = std::move(r);
+  st->options = options;
+  st->payouts = std::move(payouts);
+  return {
+      [self, st](purchase_request& req) {
+        auto promise = self->make_response_promise();
+        if (!domain::is_token(req.purchase_id, domain::transfer_id_bytes_max)) {
+          promise.deliver(result<process_reply>(
+              make_error(errc::invalid_argument, "purchase id must be a 1-64 character token")));
+          return;
+        }
+        if (auto running = st->runs.find(req.purchase_id); running != st->runs.end()) {
+          running->second.promises.push_back(promise);
+          return;
+        }
+        // A purchase id seen before keeps its first intent and outcome: never price it twice.
+        auto g = std::make_shared<gathering>(gathering{std::move(req), promise, {}, {}, {}, {}, false});
+        query_state<process_entity>(
+            self, st->r.processes, process_key(g->request.purchase_id), st->r.timeout,
+            [self, st, g](result<domain::process::state> existing) {
+              if (failed(existing, *g)) return;
+              if (!existing->is_started) {
+                gather(self, st, g);
+                return;
+              }
+              if (existing->is_failed) {
+                g->promise.deliver(result<process_reply>(make_error(
+                    errc::process_failed, "purchase " + g->request.purchase_id + " failed earlier: " +
+                                              existing->failure_reason)));
+                return;
+              }
+              auto intent = purchase_intent::from_json(existing->intent);
+              if (failed(intent, *g)) return;
+              std::set<std::string> done;
+              if (existing->is_completed) {
+                done.insert("complete");
+              }
+              begin(self, st, std::move(*intent), std::move(done), g->promise);
+            });
+      },
+      [self, st](resume_atom, process_resume& resume) {
+        auto intent = purchase_intent::from_json(resume.intent);
+        if (!intent) {
+          return;  // undecodable intent: recovery already logged it
+        }
+        begin(self, st, std::move(*intent), std::move(resume.done), std::nullopt);
+      },
+      [self, st](step_atom, const std::string& id) { step(self, st, id); },
+  };
+}
+
+}  // namespace telepay::actors

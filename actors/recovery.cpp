@@ -1,0 +1,159 @@
+#include "actors/recovery.hpp"
+
+#include <map>
+#include <unordered_map>
+
+#include "domain/payout.hpp"
+#include "domain/process.hpp"
+#include "domain/wallet.hpp"
+
+namespace telepay::actors {
+namespace {
+
+struct transfer_trace {
+  std::set<std::string> done;
+  std::optional<transfer_resume> intent;
+};
+
+struct process_trace {
+  std::set<std::string> done;
+  std::string intent;
+};
+
+struct payout_trace {
+  std::set<std::string> done;
+  std::optional<domain::channel_id> channel;
+  domain::amount value;
+};
+
+struct scan_state {
+  std::unordered_map<std::string, transfer_trace> transfers;
+  std::map<std::pair<std::string, std::string>, process_trace> processes;
+  std::unordered_map<std::string, payout_trace> payouts;
+  std::vector<std::string> problems;
+};
+
+void note_problem(scan_state& st, const eventstore::record_view& r, const std::string& why) {
+  if (st.problems.size() < 100) {
+    st.problems.push_back("seq " + std::to_string(r.seq) + ": " + why);
+  }
+}
+
+void on_transfer(scan_state& st, const eventstore::record_view& r, const std::string& id) {
+  const std::string step(r.causation_id);
+  if (step == "post" || step == "void") {
+    st.transfers.erase(id);
+    return;
+  }
+  auto& trace = st.transfers[id];
+  trace.done.insert(step);
+  if (step != "hold" || r.type != domain::wallet::held::type_name) {
+    return;
+  }
+  auto event = domain::decode_event<domain::wallet::event>(r.type, r.schema_version, r.payload);
+  auto from = domain::parse_wallet_stream(r.stream);
+  if (!event || !from) {
+    note_problem(st, r, "undecodable transfer hold");
+    return;
+  }
+  const auto& held = std::get<domain::wallet::held>(*event);
+  auto to = domain::parse_wallet_stream(held.counterparty);
+  if (!to) {
+    note_problem(st, r, "transfer hold names no target wallet");
+    return;
+  }
+  trace.intent = transfer_resume{id, *from, *to, held.value, held.expires_at_us, {}};
+}
+
+void on_process(scan_state& st, const eventstore::record_view& r, const std::string& kind,
+                const std::string& id) {
+  const auto key = std::make_pair(kind, id);
+  if (r.type == domain::process::completed::type_name || r.type == domain::process::failed::type_name) {
+    st.processes.erase(key);
+    return;
+  }
+  auto& trace = st.processes[key];
+  if (r.type == domain::process::started::type_name) {
+    auto event = domain::decode_event<domain::process::event>(r.type, r.schema_version, r.payload);
+    if (!event) {
+      note_problem(st, r, "undecodable process start");
+      return;
+    }
+    trace.intent = std::get<domain::process::started>(*event).intent;
+    return;
+  }
+  trace.done.insert(std::string(r.causation_id));
+}
+
+void on_payout(scan_state& st, const eventstore::record_view& r, const std::string& batch) {
+  auto& trace = st.payouts[batch];
+  trace.done.insert(std::string(r.causation_id));
+  if (r.type != domain::payout::batched::type_name) {
+    return;
+  }
+  auto event = domain::decode_event<domain::payout::event>(r.type, r.schema_version, r.payload);
+  constexpr std::string_view prefix = "payout-";
+  if (!event || r.stream.substr(0, prefix.size()) != prefix) {
+    note_problem(st, r, "undecodable payout batch");
+    return;
+  }
+  const auto channel = std::stoll(std::string(r.stream.substr(prefix.size())));
+  trace.channel = domain::channel_id(channel);
+  trace.value = std::get<domain::payout::batched>(*event).value;
+}
+
+}  // namespace
+
+result<recovery_result> scan_unfinished(eventstore::event_store& store,
+                                        const std::function<void(std::uint64_t)>& progress) {
+  scan_state st;
+  recovery_result out;
+  const std::uint64_t head = store.head_seq();
+  auto walked = store.for_each(1, head, [&](const eventstore::record_view& r) {
+    out.records_scanned += 1;
+    if (progress && r.seq % 1'000'000 == 0) {
+      progress(r.seq);
+    }
+    if (r.correlation_id.empty()) {
+      return true;
+    }
+    const auto colon = r.correlation_id.find(':');
+    if (colon == std::string_view::npos) {
+      return true;
+    }
+    const std::string kind(r.correlation_id.substr(0, colon));
+    const std::string id(r.correlation_id.substr(colon + 1));
+    if (kind == "transfer") {
+      on_transfer(st, r, id);
+    } else if (kind == "purchase" || kind == "deposit") {
+      on_process(st, r, kind, id);
+    } else if (kind == "payout") {
+      on_payout(st, r, id);
+    }
+    return true;
+  });
+  if (!walked) {
+    return walked.error();
+  }
+  for (auto& [id, trace] : st.transfers) {
+    if (trace.intent) {
+      trace.intent->done = std::move(trace.done);
+      out.transfers.push_back(std::move(*trace.intent));
+    }
+  }
+  for (auto& [key, trace] : st.processes) {
+    if (!trace.intent.empty()) {
+      out.processes.push_back(process_resume{key.first, key.second, std::move(trace.intent),
+                                             std::move(trace.done)});
+    }
+  }
+  for (auto& [batch, trace] : st.payouts) {
+    if (trace.channel && !next_payout_step(trace.done).empty()) {
+      out.payouts.push_back(payout_resume{*trace.channel, batch, trace.value, std::move(trace.done)});
+    }
+  }
+  out.problems = std::move(st.problems);
+  return out;
+}
+
+}  // namespace telepay::actors

@@ -1,0 +1,313 @@
+// Goal: the ledger core end to end through its typed facade, on a real event store: users and
+// referrals, deposits with commission, transfers (including refusals and idempotent repeats),
+// purchases that activate subscriptions and split revenue, coupons, payouts, and that money is
+// conserved (every asset sums to zero over all wallets once processes settle).
+// Method: a real CAF actor system and RocksDB log in a temp dir (tests/support/ledger_fixture).
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "tests/support/ledger_fixture.hpp"
+
+namespace telepay::actors {
+namespace {
+
+using namespace domain;
+using testing::test_now_us;
+
+amount usdt(std::string_view text) { return *parse_amount(text, asset::usdt); }
+amount usd(std::string_view text) { return *parse_amount(text, asset::usd); }
+wallet_key user_wallet(std::int64_t id) { return {wallet_owner::of(user_id(id)), asset::usdt}; }
+wallet_key system_wallet(system_account a) { return {wallet_owner::of(a), asset::usdt}; }
+wallet_key channel_wallet(std::int64_t id) { return {wallet_owner::of(channel_id(id)), asset::usdt}; }
+
+const std::string address = "0x7F31abEa73053A3e049Eaa0f8E73d351DA173229";
+
+class LedgerTest : public ::testing::Test {
+ protected:
+  testing::ledger_fixture fx;
+
+  void register_user(std::int64_t id, std::string code = "") {
+    auto r = fx.call<entity_reply>(register_user_request{user_id(id), "u" + std::to_string(id), code, test_now_us()});
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+  }
+
+  void deposit(std::string id, std::int64_t user, std::string_view value) {
+    auto r = fx.call<process_reply>(deposit_request{id, user_id(user), usdt(value),
+                                                    system_account::nowpayments_clearing, "ref", test_now_us()});
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+  }
+
+  wallet::state wallet_state(const wallet_key& key) {
+    auto r = fx.call<wallet::state>(wallet_query{key});
+    EXPECT_TRUE(r.has_value()) << r.error().message;
+    return r.has_value() ? *r : wallet::state(key);
+  }
+
+  std::string balance(const wallet_key& key) { return wallet_state(key).balance_text(); }
+
+  void register_channel(std::int64_t id, std::int64_t owner, channel::payout_strategy strategy =
+                                                                  channel::payout_strategy::instant,
+                        amount threshold = amount(asset::usd, 0)) {
+    channel::register_channel cmd;
+    cmd.owner = user_id(owner);
+    cmd.title = "Channel " + std::to_string(id);
+    cmd.tiers = {channel::tier{usd("10"), 30}, channel::tier{usd("25"), 90}};
+    cmd.donations_enabled = true;
+    cmd.strategy = strategy;
+    cmd.threshold = threshold;
+    cmd.payout_address = address;
+    auto r = fx.call<entity_reply>(channel_request{channel_id(id), cmd, test_now_us()});
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+  }
+};
+
+TEST_F(LedgerTest, RegistrationIsIdempotentAndLinksTheReferrerOnce) {
+  register_user(100);
+  register_user(200, referral_code_for(user_id(100)));
+  auto again = fx.call<entity_reply>(register_user_request{user_id(200), "x", referral_code_for(user_id(100)), test_now_us()});
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->result, entity_reply::outcome::unchanged);
+  auto state = fx.call<user::state>(user_query{user_id(200)});
+  ASSERT_TRUE(state.has_value());
+  ASSERT_TRUE(state->referrer.has_value());
+  EXPECT_EQ(state->referrer->value(), 100);
+  // Another referrer later is refused: set once, forever.
+  register_user(300);
+  auto relink = fx.call<entity_reply>(link_referrer_request{user_id(200), referral_code_for(user_id(300)), test_now_us()});
+  ASSERT_FALSE(relink.has_value());
+  EXPECT_EQ(relink.error().code, errc::referrer_already_set);
+}
+
+TEST_F(LedgerTest, SelfReferralAndCyclesAreRefused) {
+  auto self_ref = fx.call<entity_reply>(register_user_request{user_id(5), "", referral_code_for(user_id(5)), test_now_us()});
+  ASSERT_FALSE(self_ref.has_value());
+  EXPECT_EQ(self_ref.error().code, errc::self_referral);
+  register_user(1);
+  register_user(2, referral_code_for(user_id(1)));
+  register_user(3, referral_code_for(user_id(2)));
+  // 1 -> 3 would close the loop 3 -> 2 -> 1 -> 3.
+  auto cycle = fx.call<entity_reply>(link_referrer_request{user_id(1), referral_code_for(user_id(3)), test_now_us()});
+  ASSERT_FALSE(cycle.has_value());
+  EXPECT_EQ(cycle.error().code, errc::referral_cycle);
+  auto unknown = fx.call<entity_reply>(register_user_request{user_id(9), "", referral_code_for(user_id(777)), test_now_us()});
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code, errc::referrer_unknown);
+}
+
+TEST_F(LedgerTest, BlacklistedTelegramIdCannotRegister) {
+  auto added = fx.call<entity_reply>(blacklist_request{
+      blacklist::add{blacklist::kind::telegram_id, "666", "fraud", "op1"}, test_now_us()});
+  ASSERT_TRUE(added.has_value()) << added.error().message;
+  auto r = fx.call<entity_reply>(register_user_request{user_id(666), "", "", test_now_us()});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, errc::blacklisted);
+}
+
+TEST_F(LedgerTest, DepositCreditsTheUserAndPaysTheReferrerCommission) {
+  register_user(1);
+  register_user(2, referral_code_for(user_id(1)));
+  deposit("np-1", 2, "100");
+  EXPECT_EQ(balance(user_wallet(2)), "100");
+  EXPECT_EQ(balance(user_wallet(1)), "3");
+  EXPECT_EQ(balance(system_wallet(system_account::nowpayments_clearing)), "-100");
+  EXPECT_EQ(balance(system_wallet(system_account::referral_expense)), "-3");
+  // The same deposit again changes nothing.
+  deposit("np-1", 2, "100");
+  EXPECT_EQ(balance(user_wallet(2)), "100");
+  EXPECT_EQ(balance(user_wallet(1)), "3");
+}
+
+TEST_F(LedgerTest, TransferMovesMoneyAndARepeatMovesNothing) {
+  register_user(1);
+  register_user(2);
+  deposit("d1", 1, "50.5");
+  auto t = fx.call<process_reply>(transfer_request{"t1", user_wallet(1), user_wallet(2), usdt("20.25"), test_now_us()});
+  ASSERT_TRUE(t.has_value()) << t.error().message;
+  EXPECT_EQ(t->outcome, "completed");
+  EXPECT_EQ(balance(user_wallet(1)), "30.25");
+  EXPECT_EQ(balance(user_wallet(2)), "20.25");
+  auto again = fx.call<process_reply>(transfer_request{"t1", user_wallet(1), user_wallet(2), usdt("20.25"), test_now_us()});
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  EXPECT_EQ(balance(user_wallet(1)), "30.25");
+  EXPECT_EQ(balance(user_wallet(2)), "20.25");
+  EXPECT_TRUE(wallet_state(user_wallet(1)).holds.empty());
+}
+
+TEST_F(LedgerTest, TransferBeyondTheBalanceIsRefusedAndChangesNothing) {
+  register_user(1);
+  deposit("d1", 1, "10");
+  const auto head = fx.store().head_seq();
+  auto t = fx.call<process_reply>(transfer_request{"t1", user_wallet(1), user_wallet(2), usdt("10.000000000000000001"), test_now_us()});
+  ASSERT_FALSE(t.has_value());
+  EXPECT_EQ(t.error().code, errc::insufficient_funds);
+  EXPECT_EQ(fx.store().head_seq(), head);
+  EXPECT_EQ(balance(user_wallet(1)), "10");
+  auto bad = fx.call<process_reply>(transfer_request{"t 2", user_wallet(1), user_wallet(2), usdt("1"), test_now_us()});
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code, errc::transfer_id_invalid);
+  auto zero = fx.call<process_reply>(transfer_request{"t3", user_wallet(1), user_wallet(2), usdt("0"), test_now_us()});
+  ASSERT_FALSE(zero.has_value());
+  EXPECT_EQ(zero.error().code, errc::amount_must_be_positive);
+}
+
+TEST_F(LedgerTest, PurchaseActivatesTheSubscriptionAndSplitsTheRevenue) {
+  register_user(1);                                   // referrer
+  register_user(2, referral_code_for(user_id(1)));    // buyer
+  register_user(3);                                   // channel owner
+  register_channel(-1001, 3);
+  deposit("d1", 2, "100");
+  const auto now = test_now_us();
+  auto p = fx.call<process_reply>(purchase_request{"p1", user_id(2), channel_id(-1001), 1, usd("0"), "", now});
+  ASSERT_TRUE(p.has_value()) << p.error().message;
+  // 10 USD at 1:1; fee 10%, commission 3% of the purchase, the rest to the channel.
+  EXPECT_EQ(balance(user_wallet(2)), "90");
+  EXPECT_EQ(balance(system_wallet(system_account::platform_revenue)), "1");
+  EXPECT_EQ(balance(user_wallet(1)), "3.3");  // 3 (deposit commission) + 0.3
+  EXPECT_EQ(balance(channel_wallet(-1001)), "8.7");
+  auto sub = fx.call<subscription::state>(subscription_query{user_id(2), channel_id(-1001)});
+  ASSERT_TRUE(sub.has_value());
+  EXPECT_GE(sub->expires_at_us, now + 30 * subscription::day_us);
+  // Buying again extends from the old expiry.
+  const auto first_expiry = sub->expires_at_us;
+  ASSERT_TRUE(fx.call<process_reply>(purchase_request{"p2", user_id(2), channel_id(-1001), 1, usd("0"), "", test_now_us()}).has_value());
+  sub = fx.call<subscription::state>(subscription_query{user_id(2), channel_id(-1001)});
+  EXPECT_EQ(sub->expires_at_us, first_expiry + 30 * subscription::day_us);
+  // The instant strategy batched each accrual and held the channel's wallet for it.
+  auto payouts = fx.call<payout::state>(payout_query{channel_id(-1001)});
+  ASSERT_TRUE(payouts.has_value());
+  for (int i = 0; i < 100 && payouts->batches.size() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    payouts = fx.call<payout::state>(payout_query{channel_id(-1001)});
+  }
+  EXPECT_EQ(payouts->batches.size(), 2u);
+  EXPECT_EQ(payouts->unbatched, 0u);
+}
+
+TEST_F(LedgerTest, PurchaseRefusalsLeaveNoTrace) {
+  register_user(2);
+  register_user(3);
+  register_channel(-1001, 3);
+  deposit("d1", 2, "5");
+  auto poor = fx.call<process_reply>(purchase_request{"p1", user_id(2), channel_id(-1001), 1, usd("0"), "", test_now_us()});
+  ASSERT_FALSE(poor.has_value());
+  EXPECT_EQ(poor.error().code, errc::insufficient_funds);
+  EXPECT_EQ(balance(user_wallet(2)), "5");
+  auto state = fx.call<process::state>(process_query{"purchase-p1"});
+  ASSERT_TRUE(state.has_value());
+  EXPECT_TRUE(state->is_failed);
+  auto no_tier = fx.call<process_reply>(purchase_request{"p2", user_id(2), channel_id(-1001), 3, usd("0"), "", test_now_us()});
+  ASSERT_FALSE(no_tier.has_value());
+  EXPECT_EQ(no_tier.error().code, errc::tier_not_found);
+  auto small_gift = fx.call<process_reply>(purchase_request{"p3", user_id(2), channel_id(-1001), 0, usd("4.98"), "", test_now_us()});
+  ASSERT_FALSE(small_gift.has_value());
+  EXPECT_EQ(small_gift.error().code, errc::donation_out_of_range);
+}
+
+TEST_F(LedgerTest, CouponsDiscountOncePerUser) {
+  register_user(2);
+  register_user(3);
+  register_channel(-1001, 3);
+  deposit("d1", 2, "100");
+  coupon::create terms;
+  terms.type = coupon::kind::percent;
+  terms.percent_bps = 5000;
+  terms.usage_limit = 10;
+  terms.expires_at_us = test_now_us() + 86'400'000'000;
+  terms.by = "op1";
+  ASSERT_TRUE(fx.call<entity_reply>(coupon_request{"half", terms, test_now_us()}).has_value());
+  auto p = fx.call<process_reply>(purchase_request{"p1", user_id(2), channel_id(-1001), 1, usd("0"), "HALF", test_now_us()});
+  ASSERT_TRUE(p.has_value()) << p.error().message;
+  EXPECT_EQ(balance(user_wallet(2)), "95");
+  auto twice = fx.call<process_reply>(purchase_request{"p2", user_id(2), channel_id(-1001), 1, usd("0"), "half", test_now_us()});
+  ASSERT_FALSE(twice.has_value());
+  EXPECT_EQ(twice.error().code, errc::coupon_already_used);
+  EXPECT_EQ(balance(user_wallet(2)), "95");
+}
+
+TEST_F(LedgerTest, PayoutConfirmationSettlesTheChannelsHold) {
+  register_user(2);
+  register_user(3);
+  register_channel(-1001, 3, channel::payout_strategy::threshold, usd("15"));
+  deposit("d1", 2, "100");
+  ASSERT_TRUE(fx.call<process_reply>(purchase_request{"p1", user_id(2), channel_id(-1001), 1, usd("0"), "", test_now_us()}).has_value());
+  auto payouts = fx.call<payout::state>(payout_query{channel_id(-1001)});
+  EXPECT_TRUE(payouts->batches.empty());  // 9 USDT accrued, threshold 15 not reached
+  ASSERT_TRUE(fx.call<process_reply>(purchase_request{"p2", user_id(2), channel_id(-1001), 1, usd("0"), "", test_now_us()}).has_value());
+  for (int i = 0; i < 100 && payouts->batches.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    payouts = fx.call<payout::state>(payout_query{channel_id(-1001)});
+  }
+  ASSERT_EQ(payouts->batches.size(), 1u);
+  const std::string batch = payouts->batches.begin()->first;
+  EXPECT_EQ(format_amount(payouts->batches.begin()->second.value), "18");
+  for (int i = 0; i < 100 && wallet_state(channel_wallet(-1001)).holds.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(format_amount(wallet_state(channel_wallet(-1001)).available()), "0");
+  ASSERT_TRUE(fx.call<entity_reply>(payout_request{channel_id(-1001), payout::mark_submitted{batch, "0xabc"}, test_now_us()}).has_value());
+  auto confirmed = fx.call<entity_reply>(payout_request{channel_id(-1001), payout::mark_confirmed{batch}, test_now_us()});
+  ASSERT_TRUE(confirmed.has_value()) << confirmed.error().message;
+  EXPECT_EQ(balance(channel_wallet(-1001)), "0");
+  EXPECT_EQ(balance(system_wallet(system_account::chain_clearing)), "18");
+}
+
+TEST_F(LedgerTest, SettingsChangeTheSplit) {
+  auto bad = fx.call<entity_reply>(settings_request{settings::set{"platform_fee_bps", "9000", "op"}, test_now_us()});
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code, errc::setting_invalid);
+  ASSERT_TRUE(fx.call<entity_reply>(settings_request{settings::set{"platform_fee_bps", "2000", "op"}, test_now_us()}).has_value());
+  register_user(2);
+  register_user(3);
+  register_channel(-1001, 3);
+  deposit("d1", 2, "100");
+  ASSERT_TRUE(fx.call<process_reply>(purchase_request{"p1", user_id(2), channel_id(-1001), 2, usd("0"), "", test_now_us()}).has_value());
+  EXPECT_EQ(balance(system_wallet(system_account::platform_revenue)), "5");
+  EXPECT_EQ(balance(channel_wallet(-1001)), "20");
+}
+
+TEST_F(LedgerTest, ConcurrentPurchasesSucceedExactlyAsOftenAsTheBalanceAllows) {
+  register_user(2);
+  register_user(3);
+  register_channel(-1001, 3);
+  deposit("d1", 2, "35");  // affords 3 purchases of 10
+  constexpr int attempts = 12;
+  std::atomic<int> ok{0};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> buyers;
+  for (int i = 0; i < attempts; ++i) {
+    buyers.emplace_back([&, i] {
+      auto r = fx.call<process_reply>(purchase_request{"race" + std::to_string(i), user_id(2), channel_id(-1001), 1, usd("0"), "", test_now_us()});
+      if (r) {
+        ++ok;
+      } else if (r.error().code == errc::insufficient_funds) {
+        ++refused;
+      }
+    });
+  }
+  for (auto& t : buyers) {
+    t.join();
+  }
+  EXPECT_EQ(ok.load(), 3);
+  EXPECT_EQ(refused.load(), attempts - 3);
+  EXPECT_EQ(balance(user_wallet(2)), "5");
+  EXPECT_TRUE(wallet_state(user_wallet(2)).holds.empty());
+}
+
+TEST_F(LedgerTest, StateSurvivesARestart) {
+  register_user(1);
+  register_user(2);
+  deposit("d1", 1, "10");
+  ASSERT_TRUE(fx.call<process_reply>(transfer_request{"t1", user_wallet(1), user_wallet(2), usdt("4"), test_now_us()}).has_value());
+  fx.reopen();
+  EXPECT_EQ(balance(user_wallet(1)), "6");
+  EXPECT_EQ(balance(user_wallet(2)), "4");
+  auto user = fx.call<user::state>(user_query{user_id(1)});
+  ASSERT_TRUE(user.has_value());
+  EXPECT_TRUE(user->is_registered);
+}
+
+}  // namespace
+}  // namespace telepay::actors
