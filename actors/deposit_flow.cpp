@@ -99,32 +99,32 @@ void step(caf::event_based_actor* self, const state_ptr& st, const std::string& 
   const auto timeout = st->r.timeout;
   switch (next) {
     case deposit_step::credit_user:
-      send_command<wallet_entity>(self, st->r.wallet(user_wallet), user_wallet,
+      send_wallet(self, st->r, user_wallet,
                                   domain::wallet::credit{domain::transfer_id(id), in.value, "deposit",
                                                          source.stream()},
-                                  meta, timeout, after);
+                                  meta, after);
       return;
     case deposit_step::debit_source:
-      send_command<wallet_entity>(self, st->r.wallet(source), source,
+      send_wallet(self, st->r, source,
                                   domain::wallet::debit{domain::transfer_id(id), in.value, "deposit",
                                                         user_wallet.stream()},
-                                  meta, timeout, after);
+                                  meta, after);
       return;
     case deposit_step::debit_expense:
-      send_command<wallet_entity>(self, st->r.wallet(expense), expense,
+      send_wallet(self, st->r, expense,
                                   domain::wallet::debit{domain::transfer_id(id + ".ref"),
                                                         in.commission, "commission",
                                                         user_wallet.stream()},
-                                  meta, timeout, after);
+                                  meta, after);
       return;
     case deposit_step::credit_referrer: {
       const auto referrer =
           domain::wallet_key{domain::wallet_owner::of(*in.referrer), domain::asset::usdt};
-      send_command<wallet_entity>(self, st->r.wallet(referrer), referrer,
+      send_wallet(self, st->r, referrer,
                                   domain::wallet::credit{domain::transfer_id(id + ".ref"),
                                                          in.commission, "commission",
                                                          expense.stream()},
-                                  meta, timeout, after);
+                                  meta, after);
       return;
     }
     case deposit_step::complete:

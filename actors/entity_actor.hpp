@@ -324,7 +324,7 @@ caf::behavior entity_actor(caf::stateful_actor<entity_host<Entity>>* self,
                                                     loaded.error().message);
   }
   return {
-      [self](cmd_atom, envelope<typename Entity::command_type> env) {
+      [self](cmd_atom, envelope<typename Entity::command_type>& env) {
         // The promise takes over the request: the reply goes out once the command completes.
         auto promise = self->make_response_promise();
         logic::submit(self, typename entity_host<Entity>::pending{std::move(env), promise, 0});

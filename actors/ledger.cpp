@@ -194,8 +194,8 @@ ledger_actor::behavior_type facade_actor(facade_self self, facade_deps d) {
       },
       [self, d](wallet_request& req) {
         auto promise = self->make_response_promise<result<entity_reply>>();
-        send_command<wallet_entity>(self, d.r.wallet(req.wallet), req.wallet, std::move(req.command),
-                                    std::move(req.meta), d.r.timeout,
+        send_wallet(self, d.r, req.wallet, std::move(req.command),
+                                    std::move(req.meta),
                                     [promise](result<entity_reply> r) mutable { promise.deliver(std::move(r)); });
         return promise;
       },
@@ -230,8 +230,8 @@ ledger_actor::behavior_type facade_actor(facade_self self, facade_deps d) {
 
 template <class Entity>
 caf::actor spawn_registry(caf::actor_system& system, eventstore::event_store& store,
-                          const registry_options& options) {
-  return system.spawn(&registry_actor<Entity>, &store, options);
+                          const registry_options& options, actor_directory* directory = nullptr) {
+  return system.spawn(&registry_actor<Entity>, &store, options, directory);
 }
 
 }  // namespace
@@ -247,9 +247,11 @@ result<std::unique_ptr<ledger>> ledger::start(caf::actor_system& system,
   }
   std::unique_ptr<ledger> out(new ledger());
   routes& r = out->routes_;
-  r.timeout = options.request_timeout;
+  r.timeout = options.request_timeout.count() > 0 ? caf::duration(options.request_timeout)
+                                                  : caf::duration(caf::infinite);
+  r.directory = std::make_shared<actor_directory>();
   for (std::size_t i = 0; i < options.wallet_shards; ++i) {
-    r.wallets.push_back(spawn_registry<wallet_entity>(system, store, options.wallets));
+    r.wallets.push_back(spawn_registry<wallet_entity>(system, store, options.wallets, r.directory.get()));
   }
   r.users = spawn_registry<user_entity>(system, store, options.entities);
   r.channels = spawn_registry<channel_entity>(system, store, options.entities);
@@ -307,6 +309,9 @@ void ledger::stop() {
   }
   for (const auto& reg : registries) {
     caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
+  }
+  if (routes_.directory) {
+    routes_.directory->clear();
   }
 }
 

@@ -86,26 +86,25 @@ void step(caf::event_based_actor* self, const state_ptr& st, const std::string& 
     }
     step(self, st, batch);
   };
-  const auto timeout = st->r.timeout;
   if (next == "hold") {
     const std::int64_t expires =
         meta.now_us + std::chrono::duration_cast<std::chrono::microseconds>(st->options.payout_hold).count();
-    send_command<wallet_entity>(self, st->r.wallet(channel_wallet), channel_wallet,
+    send_wallet(self, st->r, channel_wallet,
                                 domain::wallet::hold{tid, run.b.value, expires, "payout:" + batch},
-                                meta, timeout, after);
+                                meta, after);
   } else if (next == "post") {
-    send_command<wallet_entity>(self, st->r.wallet(channel_wallet), channel_wallet,
-                                domain::wallet::post{tid}, meta, timeout, after);
+    send_wallet(self, st->r, channel_wallet,
+                                domain::wallet::post{tid}, meta, after);
   } else if (next == "credit_clearing") {
     const auto clearing = domain::wallet_key{
         domain::wallet_owner::of(domain::system_account::chain_clearing), domain::asset::usdt};
-    send_command<wallet_entity>(self, st->r.wallet(clearing), clearing,
+    send_wallet(self, st->r, clearing,
                                 domain::wallet::credit{tid, run.b.value, "payout",
                                                        channel_wallet.stream()},
-                                meta, timeout, after);
+                                meta, after);
   } else {
-    send_command<wallet_entity>(self, st->r.wallet(channel_wallet), channel_wallet,
-                                domain::wallet::void_hold{tid, "payout_failed"}, meta, timeout, after);
+    send_wallet(self, st->r, channel_wallet,
+                                domain::wallet::void_hold{tid, "payout_failed"}, meta, after);
   }
 }
 

@@ -110,17 +110,17 @@ void step(caf::event_based_actor* self, const state_ptr& st, const std::string& 
   const std::string from = buyer_wallet.stream();
   const auto credit = [&](domain::wallet_key to, std::string suffix, domain::amount value,
                           std::string kind) {
-    send_command<wallet_entity>(self, st->r.wallet(to), to,
+    send_wallet(self, st->r, to,
                                 domain::wallet::credit{domain::transfer_id(id + "." + suffix), value,
                                                        std::move(kind), from},
-                                meta, timeout, after);
+                                meta, after);
   };
   switch (next) {
     case purchase_step::hold:
-      send_command<wallet_entity>(self, st->r.wallet(buyer_wallet), buyer_wallet,
+      send_wallet(self, st->r, buyer_wallet,
                                   domain::wallet::hold{tid, in.paid, in.hold_expires_at_us,
                                                        domain::process::stream(process_key(id))},
-                                  meta, timeout, after);
+                                  meta, after);
       return;
     case purchase_step::redeem_coupon:
       send_command<coupon_entity>(self, st->r.coupons, in.coupon,
@@ -150,12 +150,12 @@ void step(caf::event_based_actor* self, const state_ptr& st, const std::string& 
                                   domain::payout::accrue{id, in.channel_share}, meta, timeout, after);
       return;
     case purchase_step::post:
-      send_command<wallet_entity>(self, st->r.wallet(buyer_wallet), buyer_wallet,
-                                  domain::wallet::post{tid}, meta, timeout, after);
+      send_wallet(self, st->r, buyer_wallet,
+                                  domain::wallet::post{tid}, meta, after);
       return;
     case purchase_step::void_hold:
-      send_command<wallet_entity>(self, st->r.wallet(buyer_wallet), buyer_wallet,
-                                  domain::wallet::void_hold{tid, "purchase_refused"}, meta, timeout,
+      send_wallet(self, st->r, buyer_wallet,
+                                  domain::wallet::void_hold{tid, "purchase_refused"}, meta,
                                   after);
       return;
     case purchase_step::complete:

@@ -18,6 +18,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/directory.hpp"
 #include "actors/entity_actor.hpp"
 
 namespace telepay::actors {
@@ -44,6 +45,7 @@ struct registry_state {
   };
 
   eventstore::event_store* store = nullptr;
+  actor_directory* directory = nullptr;  // may be null
   registry_options options;
   std::unordered_map<std::string, slot> live;
   std::list<std::string> lru;  // least recently used first
@@ -114,6 +116,9 @@ class registry_logic {
       return;
     }
     // Died without the handshake (a crash): forget it; held commands go to a fresh actor.
+    if (st.directory != nullptr) {
+      st.directory->remove(stream, found->second.actor);
+    }
     auto held = std::move(found->second.held);
     const key_type key = found->second.key;
     st.lru.erase(found->second.lru);
@@ -132,6 +137,9 @@ class registry_logic {
     caf::actor actor = self->template spawn<caf::lazy_init>(&entity_actor<Entity>, st.store, key);
     self->monitor(actor);
     st.streams_by_actor[actor.address()] = stream;
+    if (st.directory != nullptr) {
+      st.directory->add(stream, actor);
+    }
     st.lru.push_back(stream);
     typename state_type::slot slot;
     slot.actor = actor;
@@ -184,6 +192,9 @@ class registry_logic {
       return;
     }
     const key_type key = found->second.key;
+    if (st.directory != nullptr) {
+      st.directory->remove(stream, actor);
+    }
     st.streams_by_actor.erase(actor.address());
     self->demonitor(actor);
     st.lru.erase(found->second.lru);
@@ -204,10 +215,12 @@ class registry_logic {
 ///   (stats_atom)                         -> registry_stats
 template <class Entity>
 caf::behavior registry_actor(caf::stateful_actor<registry_state<Entity>>* self,
-                             eventstore::event_store* store, registry_options options) {
+                             eventstore::event_store* store, registry_options options,
+                             actor_directory* directory) {
   using logic = registry_logic<Entity>;
   using key_type = typename Entity::key_type;
   self->state.store = store;
+  self->state.directory = directory;
   self->state.options = options;
   self->set_down_handler([self](caf::down_msg& down) { logic::on_down(self, down); });
   // On shutdown take the entity actors along: the actor system waits for every actor.

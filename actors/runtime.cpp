@@ -6,6 +6,7 @@ namespace telepay::actors {
 
 runtime::runtime(const runtime_options& options) {
   config_.set("scheduler.max-threads", options.scheduler_threads);
+  config_.set("scheduler.policy", caf::atom_from_string(options.scheduler_policy));
   system_ = std::make_unique<caf::actor_system>(config_);
 }
 

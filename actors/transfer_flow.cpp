@@ -92,25 +92,24 @@ void step(caf::event_based_actor* self, const state_ptr& st, const std::string& 
   const domain::transfer_id tid(id);
   switch (next) {
     case transfer_step::hold:
-      send_command<wallet_entity>(self, st->r.wallet(run.t.from), run.t.from,
+      send_wallet(self, st->r, run.t.from,
                                   domain::wallet::hold{tid, run.t.value, run.t.expires_at_us,
                                                        run.t.to.stream()},
-                                  meta, st->r.timeout, after);
+                                  meta, after);
       return;
     case transfer_step::credit:
-      send_command<wallet_entity>(self, st->r.wallet(run.t.to), run.t.to,
+      send_wallet(self, st->r, run.t.to,
                                   domain::wallet::credit{tid, run.t.value, "transfer",
                                                          run.t.from.stream()},
-                                  meta, st->r.timeout, after);
+                                  meta, after);
       return;
     case transfer_step::post:
-      send_command<wallet_entity>(self, st->r.wallet(run.t.from), run.t.from,
-                                  domain::wallet::post{tid}, meta, st->r.timeout, after);
+      send_wallet(self, st->r, run.t.from,
+                                  domain::wallet::post{tid}, meta, after);
       return;
     case transfer_step::void_hold:
-      send_command<wallet_entity>(self, st->r.wallet(run.t.from), run.t.from,
-                                  domain::wallet::void_hold{tid, "credit_refused"}, meta,
-                                  st->r.timeout, after);
+      send_wallet(self, st->r, run.t.from,
+                                  domain::wallet::void_hold{tid, "credit_refused"}, meta, after);
       return;
     case transfer_step::done:
       return;

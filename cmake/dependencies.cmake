@@ -12,6 +12,15 @@ find_package(CLI11 CONFIG REQUIRED)
 find_package(tomlplusplus CONFIG REQUIRED)
 find_package(absl CONFIG REQUIRED)
 pkg_check_modules(SECP256K1 REQUIRED IMPORTED_TARGET libsecp256k1)
+pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)
+
+# The process allocator of the server and the benchmarks. jemalloc's per-thread caches make
+# the actor system's cross-thread allocate/free cheap (glibc malloc cost 1.7x the transfers/s,
+# docs/BENCHMARKS.md). Sanitizer builds keep the sanitizer's own allocator.
+add_library(telepay_allocator INTERFACE)
+if(NOT TELEPAY_SANITIZE)
+  target_link_libraries(telepay_allocator INTERFACE PkgConfig::JEMALLOC)
+endif()
 
 # CAF 0.17.6 ships neither a CMake config nor a .pc file.
 find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)

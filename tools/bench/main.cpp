@@ -2,6 +2,8 @@
 // prints a table, or one JSON object with --json. Build Release for meaningful figures.
 //
 //   telepay-bench eventstore [--db DIR] [--keep] [--json] [--seconds S] [--replay-events N]
+//   telepay-bench ledger [--db DIR] [--users N...] [--mix uniform|hot...] [--seconds S]
+//                        [--in-flight N] [--live-max N] [--no-postgres] [--json]
 
 #include <CLI/CLI.hpp>
 
@@ -14,6 +16,7 @@
 #include "domain/base/json.hpp"
 
 #include "tools/bench/eventstore_bench.hpp"
+#include "tools/bench/ledger_bench.hpp"
 
 namespace telepay::tools {
 namespace {
@@ -103,6 +106,84 @@ void print_eventstore_table(const eventstore_bench_result& r) {
   }
 }
 
+const postgres_figure* best_postgres(const ledger_bench_result& r, std::size_t users,
+                                     const std::string& mix) {
+  const postgres_figure* best = nullptr;
+  for (const auto& p : r.postgres) {
+    if (p.users == users && p.mix == mix && (best == nullptr || p.per_second > best->per_second)) {
+      best = &p;
+    }
+  }
+  return best;
+}
+
+void print_ledger_json(const ledger_bench_result& r) {
+  std::string out = "{\"bench\":\"ledger\",\"machine\":";
+  append_json_string(out, machine_description());
+  out += ",\"ledger\":[";
+  for (std::size_t i = 0; i < r.ledger.size(); ++i) {
+    const auto& f = r.ledger[i];
+    const auto* pg = best_postgres(r, f.users, f.mix);
+    out += i ? "," : "";
+    out += "{\"users\":" + std::to_string(f.users) + ",\"mix\":\"" + f.mix +
+           "\",\"transfers\":" + std::to_string(f.transfers) +
+           ",\"failures\":" + std::to_string(f.failures) +
+           ",\"transfers_per_second\":" + fixed(f.per_second) + ",\"p50_us\":" + fixed(f.p50_us) +
+           ",\"p99_us\":" + fixed(f.p99_us) + ",\"seed_seconds\":" + fixed(f.seed_seconds, 2) +
+           ",\"live_actors\":" + std::to_string(f.live_actors) +
+           ",\"passivated\":" + std::to_string(f.passivated) + ",\"rss_kb\":" + std::to_string(f.rss_kb) +
+           ",\"vs_postgres\":" + (pg && pg->per_second > 0 ? fixed(f.per_second / pg->per_second, 1) : "null") +
+           "}";
+  }
+  out += "],\"postgres\":[";
+  for (std::size_t i = 0; i < r.postgres.size(); ++i) {
+    const auto& p = r.postgres[i];
+    out += i ? "," : "";
+    out += "{\"users\":" + std::to_string(p.users) + ",\"mix\":\"" + p.mix +
+           "\",\"clients\":" + std::to_string(p.clients) + ",\"transfers_per_second\":" +
+           fixed(p.per_second) + ",\"p50_us\":" + fixed(p.p50_us) + ",\"p99_us\":" + fixed(p.p99_us) +
+           ",\"transactions\":" + std::to_string(p.transactions) +
+           ",\"failed\":" + std::to_string(p.failed) + "}";
+  }
+  out += "],\"peak_rss_kb\":" + std::to_string(r.peak_rss_kb) + ",\"postgres_note\":";
+  append_json_string(out, r.postgres_note);
+  out += ",\"error\":";
+  append_json_string(out, r.error);
+  out += "}";
+  std::printf("%s\n", out.c_str());
+}
+
+void print_ledger_table(const ledger_bench_result& r) {
+  std::printf("machine: %s\n\n", machine_description().c_str());
+  std::printf("telepay: durable transfers (hold -> credit -> post, each step durable)\n");
+  std::printf("  %-9s %-8s %12s %10s %10s %9s %10s %10s %10s %9s\n", "users", "mix", "transfers/s",
+              "p50 us", "p99 us", "failed", "live", "passivated", "rss MB", "vs pg");
+  for (const auto& f : r.ledger) {
+    const auto* pg = best_postgres(r, f.users, f.mix);
+    std::printf("  %-9zu %-8s %12s %10s %10s %9llu %10llu %10llu %10s %9s\n", f.users, f.mix.c_str(),
+                fixed(f.per_second).c_str(), fixed(f.p50_us).c_str(), fixed(f.p99_us).c_str(),
+                static_cast<unsigned long long>(f.failures),
+                static_cast<unsigned long long>(f.live_actors),
+                static_cast<unsigned long long>(f.passivated), fixed(static_cast<double>(f.rss_kb) / 1024.0).c_str(),
+                pg && pg->per_second > 0 ? (fixed(f.per_second / pg->per_second, 1) + "x").c_str() : "-");
+  }
+  std::printf("\nPostgreSQL 15 baseline (2 row-locked UPDATEs + 1 INSERT per transfer, synchronous_commit on)\n");
+  std::printf("  %-9s %-8s %8s %12s %10s %10s %9s\n", "users", "mix", "clients", "transfers/s", "p50 us",
+              "p99 us", "failed");
+  for (const auto& p : r.postgres) {
+    std::printf("  %-9zu %-8s %8zu %12s %10s %10s %9llu\n", p.users, p.mix.c_str(), p.clients,
+                fixed(p.per_second).c_str(), fixed(p.p50_us).c_str(), fixed(p.p99_us).c_str(),
+                static_cast<unsigned long long>(p.failed));
+  }
+  if (!r.postgres_note.empty()) {
+    std::printf("  note: %s\n", r.postgres_note.c_str());
+  }
+  std::printf("\npeak RSS: %s MB\n", fixed(static_cast<double>(r.peak_rss_kb) / 1024.0).c_str());
+  if (!r.error.empty()) {
+    std::printf("\nERROR: %s\n", r.error.c_str());
+  }
+}
+
 }  // namespace
 }  // namespace telepay::tools
 
@@ -132,10 +213,43 @@ int main(int argc, char** argv) {
   eventstore->add_option("--appenders", options.appender_levels,
                          "concurrency levels (default 1 8 64 512)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{65536}));
+  telepay::tools::ledger_bench_options ledger_options;
+  bool no_postgres = false;
+  auto* ledger = app.add_subcommand("ledger", "durable transfers end to end, and the PostgreSQL baseline");
+  ledger->add_option("--db", db, "directory for the logs and the PostgreSQL data (default ./bench-data)");
+  ledger->add_option("--users", ledger_options.user_counts, "user counts (default 10000 100000 1000000)")
+      ->check(CLI::Range(std::size_t{2}, std::size_t{100'000'000}));
+  ledger->add_option("--mix", ledger_options.mixes, "mixes: uniform, hot (default both)")
+      ->check(CLI::IsMember({"uniform", "hot"}));
+  ledger->add_option("--seconds", ledger_options.seconds, "seconds per measurement (default 5)")
+      ->check(CLI::Range(0.5, 600.0));
+  ledger->add_option("--caf-policy", ledger_options.scheduler_policy,
+                     "CAF scheduler policy: sharing (default) or stealing")
+      ->check(CLI::IsMember({"sharing", "stealing"}));
+  ledger->add_option("--in-flight", ledger_options.in_flight, "transfers in flight (default 1024)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
+  ledger->add_option("--live-max", ledger_options.live_max, "live wallet actors at most (default 200000)")
+      ->check(CLI::Range(std::size_t{4}, std::size_t{100'000'000}));
+  ledger->add_option("--pg-clients", ledger_options.postgres_clients, "pgbench clients (default 8 32)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{190}));
+  ledger->add_flag("--no-postgres", no_postgres, "skip the PostgreSQL baseline");
+  ledger->add_flag("--keep", ledger_options.keep, "leave the generated logs in place");
+  ledger->add_flag("--json", json, "print one JSON object");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (ledger->parsed()) {
+    ledger_options.directory = db;
+    ledger_options.postgres = !no_postgres;
+    const auto r = telepay::tools::run_ledger_bench(ledger_options);
+    if (json) {
+      telepay::tools::print_ledger_json(r);
+    } else {
+      telepay::tools::print_ledger_table(r);
+    }
+    return r.error.empty() ? 0 : 1;
   }
   options.directory = db;
   options.idempotency_keys = !no_keys;
