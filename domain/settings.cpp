@@ -22,8 +22,8 @@ error invalid(std::string_view key, std::string_view why) {
 status apply(state& s, std::string_view key, std::string_view value) {
   if (key == "referral_rate_bps" || key == "platform_fee_bps") {
     const auto bps = parse_int(value);
-    if (!bps || *bps < 0 || *bps > 5000) {
-      return invalid(key, "must be an integer from 0 to 5000 (basis points, 5000 = 50%)");
+    if (!bps || *bps < 0 || *bps > 10000) {
+      return invalid(key, "must be an integer from 0 to 10000 (basis points, 10000 = 100%)");
     }
     (key == "referral_rate_bps" ? s.referral_rate_bps : s.platform_fee_bps) =
         static_cast<std::uint32_t>(*bps);

@@ -255,7 +255,7 @@ TEST_F(LedgerTest, PayoutConfirmationSettlesTheChannelsHold) {
 }
 
 TEST_F(LedgerTest, SettingsChangeTheSplit) {
-  auto bad = fx.call<entity_reply>(settings_request{settings::set{"platform_fee_bps", "9000", "op"}, test_now_us()});
+  auto bad = fx.call<entity_reply>(settings_request{settings::set{"platform_fee_bps", "9800", "op"}, test_now_us()});
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().code, errc::setting_invalid);
   ASSERT_TRUE(fx.call<entity_reply>(settings_request{settings::set{"platform_fee_bps", "2000", "op"}, test_now_us()}).has_value());

@@ -1,0 +1,163 @@
+// Goal: process managers' pure logic: how a purchase is priced and split, what a deposit owes
+// in commission, and the order of steps (including how refusals unwind) for purchases,
+// deposits and transfers, whatever subset of steps a crash left done.
+// Method: pure functions over hand-built facts and step sets.
+
+#include <gtest/gtest.h>
+
+#include "domain/process.hpp"
+
+namespace telepay::domain::process {
+namespace {
+
+constexpr std::int64_t now = 1'800'000'000'000'000;
+amount usd(std::string_view t) { return *parse_amount(t, asset::usd); }
+amount usdt(std::string_view t) { return *parse_amount(t, asset::usdt); }
+const std::string address = "0x7F31abEa73053A3e049Eaa0f8E73d351DA173229";
+
+struct world {
+  user::state buyer{user_id(2)};
+  channel::state channel{channel_id(-100)};
+  settings::state config;
+  world() {
+    user::evolve(buyer, user::registered{user_id(2), "b", "r2"});
+    user::evolve(buyer, user::referrer_linked{user_id(2), user_id(1)});
+    channel::evolve(channel, channel::registered{channel_id(-100), user_id(3), "C",
+                                                 {channel::tier{usd("10"), 30}}, true,
+                                                 channel::payout_strategy::instant, usd("0"), address});
+  }
+  purchase_facts facts(const coupon::state* c = nullptr) const {
+    return purchase_facts{&buyer, &channel, c, &config, false};
+  }
+};
+
+TEST(PurchasePricing, SplitsFeeCommissionAndChannelShare) {
+  world w;
+  auto intent = price_purchase("p1", w.facts(), 1, usd("0"), now);
+  ASSERT_TRUE(intent.has_value()) << intent.error().message;
+  EXPECT_EQ(format_amount(intent->paid), "10");
+  EXPECT_EQ(format_amount(intent->fee), "1");
+  EXPECT_EQ(format_amount(intent->commission), "0.3");
+  EXPECT_EQ(format_amount(intent->channel_share), "8.7");
+  EXPECT_EQ(intent->days, 30u);
+  EXPECT_EQ(intent->hold_expires_at_us, now + 900'000'000);
+  auto back = purchase_intent::from_json(intent->to_json());
+  ASSERT_TRUE(back.has_value()) << back.error().message;
+  EXPECT_EQ(*back, *intent);
+}
+
+TEST(PurchasePricing, DonationsPayNoCommissionAndRespectLimits) {
+  world w;
+  auto gift = price_purchase("p1", w.facts(), 0, usd("4.99"), now);
+  ASSERT_TRUE(gift.has_value());
+  EXPECT_TRUE(gift->donation);
+  EXPECT_TRUE(gift->commission.is_zero());
+  EXPECT_EQ(format_amount(gift->channel_share), "4.491");
+  EXPECT_EQ(price_purchase("p2", w.facts(), 0, usd("4.98"), now).error().code, errc::donation_out_of_range);
+}
+
+TEST(PurchasePricing, RefusesBannedBlacklistedAndUnregisteredBuyers) {
+  world w;
+  w.buyer.is_banned = true;
+  EXPECT_EQ(price_purchase("p1", w.facts(), 1, usd("0"), now).error().code, errc::user_banned);
+  world x;
+  auto f = x.facts();
+  f.buyer_blacklisted = true;
+  EXPECT_EQ(price_purchase("p1", f, 1, usd("0"), now).error().code, errc::blacklisted);
+  world y;
+  y.buyer.is_registered = false;
+  EXPECT_EQ(price_purchase("p1", y.facts(), 1, usd("0"), now).error().code, errc::user_not_registered);
+  EXPECT_EQ(price_purchase("bad id", world().facts(), 1, usd("0"), now).error().code, errc::invalid_argument);
+}
+
+TEST(PurchasePricing, AFullDiscountMeansNothingToPay) {
+  world w;
+  coupon::state c{"FREE"};
+  coupon::evolve(c, coupon::created{"FREE", coupon::kind::percent, 10000, usd("0"), 0, now + 1000,
+                                    std::nullopt, 0, "op"});
+  auto intent = price_purchase("p1", w.facts(&c), 1, usd("0"), now);
+  ASSERT_TRUE(intent.has_value());
+  EXPECT_TRUE(intent->paid.is_zero());
+  EXPECT_EQ(next_purchase_step(*intent, {}, false), purchase_step::redeem_coupon);
+  EXPECT_EQ(next_purchase_step(*intent, {"redeem_coupon"}, false), purchase_step::activate);
+  EXPECT_EQ(next_purchase_step(*intent, {"redeem_coupon", "activate"}, false), purchase_step::complete);
+}
+
+TEST(PurchaseSteps, RunInOrderAndResumeAnywhere) {
+  world w;
+  const auto intent = *price_purchase("p1", w.facts(), 1, usd("0"), now);
+  std::set<std::string> done;
+  std::vector<purchase_step> order;
+  for (auto s = next_purchase_step(intent, done, false); s != purchase_step::done;
+       s = next_purchase_step(intent, done, false)) {
+    order.push_back(s);
+    done.insert(std::string(step_name(s)));
+  }
+  const std::vector<purchase_step> expected = {
+      purchase_step::hold, purchase_step::activate, purchase_step::credit_fee,
+      purchase_step::credit_referrer, purchase_step::credit_channel, purchase_step::accrue,
+      purchase_step::post, purchase_step::complete};
+  EXPECT_EQ(order, expected);
+}
+
+TEST(PurchaseSteps, ARefusalVoidsTheHoldThenRecordsTheFailure) {
+  world w;
+  const auto intent = *price_purchase("p1", w.facts(), 1, usd("0"), now);
+  EXPECT_EQ(next_purchase_step(intent, {}, true), purchase_step::fail);  // nothing held
+  EXPECT_EQ(next_purchase_step(intent, {"hold"}, true), purchase_step::void_hold);
+  EXPECT_EQ(next_purchase_step(intent, {"hold", "void"}, true), purchase_step::fail);
+  EXPECT_EQ(next_purchase_step(intent, {"hold", "void"}, false), purchase_step::fail);  // resumed
+  EXPECT_EQ(next_purchase_step(intent, {"hold", "void", "fail"}, false), purchase_step::done);
+}
+
+TEST(Deposit, CommissionGoesToTheReferrerOnly) {
+  world w;
+  auto with = price_deposit("np-1", w.buyer, false, usdt("100"), system_account::nowpayments_clearing, "np:1", w.config);
+  ASSERT_TRUE(with.has_value());
+  EXPECT_EQ(format_amount(with->commission), "3");
+  std::set<std::string> done;
+  std::vector<deposit_step> order;
+  for (auto s = next_deposit_step(*with, done, false); s != deposit_step::done; s = next_deposit_step(*with, done, false)) {
+    order.push_back(s);
+    done.insert(std::string(step_name(s)));
+  }
+  EXPECT_EQ(order.size(), 5u);
+  user::state alone{user_id(9)};
+  user::evolve(alone, user::registered{user_id(9), "", "r9"});
+  auto without = price_deposit("np-2", alone, false, usdt("100"), system_account::chain_clearing, "", w.config);
+  EXPECT_TRUE(without->commission.is_zero());
+  EXPECT_EQ(next_deposit_step(*without, {"credit_user", "debit_source"}, false), deposit_step::complete);
+  EXPECT_EQ(price_deposit("np-3", alone, true, usdt("1"), system_account::chain_clearing, "", w.config).error().code,
+            errc::blacklisted);
+  EXPECT_EQ(price_deposit("np-4", alone, false, usdt("0"), system_account::chain_clearing, "", w.config).error().code,
+            errc::amount_must_be_positive);
+  EXPECT_EQ(price_deposit("np-5", alone, false, usdt("1"), system_account::platform_revenue, "", w.config).error().code,
+            errc::wallet_owner_invalid);
+}
+
+TEST(Transfer, StepsAndUnwinding) {
+  EXPECT_EQ(next_transfer_step({}, false), transfer_step::hold);
+  EXPECT_EQ(next_transfer_step({"hold"}, false), transfer_step::credit);
+  EXPECT_EQ(next_transfer_step({"hold", "credit"}, false), transfer_step::post);
+  EXPECT_EQ(next_transfer_step({"hold", "credit", "post"}, false), transfer_step::done);
+  EXPECT_EQ(next_transfer_step({}, true), transfer_step::done);
+  EXPECT_EQ(next_transfer_step({"hold"}, true), transfer_step::void_hold);
+  EXPECT_EQ(next_transfer_step({"hold", "void"}, false), transfer_step::done);
+}
+
+TEST(ProcessEntity, StartsOnceAndFinishesOnce) {
+  state s("purchase-p1");
+  auto started = decide(s, start{"purchase", "{\"a\":1}"}, now);
+  ASSERT_EQ(started->size(), 1u);
+  evolve(s, (*started)[0]);
+  EXPECT_TRUE(decide(s, start{"purchase", "{\"a\":1}"}, now)->empty());
+  EXPECT_EQ(decide(s, start{"purchase", "{\"a\":2}"}, now).error().code,
+            errc::idempotency_key_reused_with_different_payload);
+  evolve(s, (*decide(s, complete{"completed"}, now))[0]);
+  EXPECT_TRUE(s.finished());
+  EXPECT_TRUE(decide(s, fail{"x", "y"}, now)->empty());
+  EXPECT_EQ(decide(state("deposit-x"), complete{}, now).error().code, errc::not_found);
+}
+
+}  // namespace
+}  // namespace telepay::domain::process
