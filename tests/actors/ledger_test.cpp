@@ -311,3 +311,83 @@ TEST_F(LedgerTest, StateSurvivesARestart) {
 
 }  // namespace
 }  // namespace telepay::actors
+
+namespace telepay::actors {
+namespace {
+
+ledger_options tiny_registries() {
+  ledger_options o;
+  o.wallet_shards = 2;
+  o.wallets.live_max = 5;
+  o.wallets.idle_timeout = std::chrono::milliseconds(200);
+  o.wallets.tick = std::chrono::milliseconds(50);
+  return o;
+}
+
+// Goal: the live-actor cap bounds memory and passivation loses nothing: wallets passivated
+// under the cap or after idling come back with the same state (snapshot + stream tail).
+TEST(LedgerPassivation, TheCapBoundsLiveWalletsAndStateSurvivesPassivation) {
+  testing::ledger_fixture fx(tiny_registries());
+  constexpr int wallets = 60;
+  for (int i = 1; i <= wallets; ++i) {
+    auto r = fx.call<entity_reply>(wallet_request{
+        {wallet_owner::of(user_id(i)), asset::usdt},
+        wallet::credit{transfer_id("c" + std::to_string(i)), amount(asset::usdt, static_cast<u128>(i)), "seed", ""},
+        command_meta{test_now_us(), "", ""}});
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+  }
+  auto stats = fx.ledger().wallet_stats(fx.system());
+  EXPECT_LE(stats.live, 2u * 5u + 2u);  // the cap, plus at most one in handshake per shard
+  EXPECT_GE(stats.passivated, static_cast<std::uint64_t>(wallets - 12));
+  // Every wallet, passivated or not, answers with its state.
+  for (int i = 1; i <= wallets; ++i) {
+    auto w = fx.call<wallet::state>(wallet_query{{wallet_owner::of(user_id(i)), asset::usdt}});
+    ASSERT_TRUE(w.has_value());
+    EXPECT_EQ(w->credits_posted, static_cast<u128>(i));
+  }
+  // Idle wallets are passivated after the idle timeout.
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  stats = fx.ledger().wallet_stats(fx.system());
+  EXPECT_EQ(stats.live, 0u);
+}
+
+}  // namespace
+}  // namespace telepay::actors
+
+namespace telepay::actors {
+namespace {
+
+// Goal: a hot wallet takes a snapshot every snapshot_every_events events and rehydrates from
+// it plus the stream tail to exactly the state a full replay gives.
+TEST(LedgerSnapshots, AHotWalletRehydratesFromItsSnapshot) {
+  testing::ledger_fixture fx;
+  const wallet_key hot{wallet_owner::of(system_account::platform_revenue), asset::usdt};
+  std::vector<std::thread> senders;
+  for (int t = 0; t < 4; ++t) {
+    senders.emplace_back([&, t] {
+      for (int i = 0; i < 300; ++i) {
+        auto r = fx.call<entity_reply>(wallet_request{
+            hot, wallet::credit{transfer_id("s" + std::to_string(t) + "-" + std::to_string(i)),
+                                amount(asset::usdt, 7), "fee", ""},
+            command_meta{test_now_us(), "", ""}});
+        EXPECT_TRUE(r.has_value());
+      }
+    });
+  }
+  for (auto& s : senders) {
+    s.join();
+  }
+  auto snap = fx.store().load_snapshot(hot.stream());
+  ASSERT_TRUE(snap.has_value());
+  ASSERT_TRUE(snap->has_value()) << "no snapshot after 1200 events";
+  EXPECT_GE((*snap)->version, snapshot_every_events);
+  auto before = fx.call<wallet::state>(wallet_query{hot});
+  fx.reopen();
+  auto after = fx.call<wallet::state>(wallet_query{hot});
+  ASSERT_TRUE(before.has_value() && after.has_value());
+  EXPECT_EQ(*after, *before);
+  EXPECT_EQ(after->credits_posted, 1200u * 7u);
+}
+
+}  // namespace
+}  // namespace telepay::actors
