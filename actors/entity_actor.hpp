@@ -23,6 +23,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/lazy_deque.hpp"
 #include "actors/messages.hpp"
 #include "domain/base/limits.hpp"
 #include "domain/codec/event_codec.hpp"
@@ -66,9 +67,9 @@ struct entity_host {
   std::uint64_t snapshot_version = 0;
   std::optional<error> load_error;
 
-  std::deque<entry> pipeline;     // decided, in command order
-  std::deque<pending> waiting;    // not yet decided
-  std::deque<pending> redecide;   // invalidated by a broken pipeline, in order
+  lazy_deque<entry> pipeline;     // decided, in command order
+  lazy_deque<pending> waiting;    // not yet decided
+  lazy_deque<pending> redecide;   // invalidated by a broken pipeline, in order
   bool broken = false;
   std::uint64_t next_ticket = 1;
 

@@ -154,7 +154,7 @@ std::vector<event> decide_expire(const state& s, std::int64_t now_us) {
 void remember_settled(state& s, const std::string& id, bool posted) {
   s.settled.emplace_back(id, posted);
   if (s.settled.size() > settled_holds_remembered) {
-    s.settled.pop_front();
+    s.settled.erase(s.settled.begin());
   }
 }
 

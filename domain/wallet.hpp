@@ -6,7 +6,6 @@
 /// nothing (the event store deduplicates the append); with a different amount it is an error.
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <string>
 #include <variant>
@@ -96,7 +95,9 @@ struct state {
   u128 debits_posted = 0;
   u128 debits_pending = 0;
   std::map<std::string, pending_hold> holds;  // by transfer id, ordered (deterministic)
-  std::deque<std::pair<std::string, bool>> settled;  // (transfer id, posted?) newest last
+  // (transfer id, posted?) newest last. A vector, not a deque: an empty std::deque allocates,
+  // and there is one wallet state per live wallet actor (two, counting the optimistic one).
+  std::vector<std::pair<std::string, bool>> settled;
 
   explicit state(wallet_key k = {}) : key(std::move(k)) {}
 

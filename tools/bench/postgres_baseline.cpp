@@ -172,11 +172,15 @@ postgres_result run_postgres_baseline(const std::filesystem::path& directory, st
       "CREATE TABLE accounts (id bigint PRIMARY KEY, balance numeric(38,18) NOT NULL);"
       "CREATE TABLE ledger (id bigserial PRIMARY KEY, from_id bigint NOT NULL, to_id bigint NOT NULL,"
       " amount numeric(38,18) NOT NULL, created_at timestamptz NOT NULL DEFAULT now());"
-      "INSERT INTO accounts SELECT g, 1000000 FROM generate_series(0, " + std::to_string(users) + ") g;"
-      "VACUUM ANALYZE accounts;";
-  if (auto [rc, text] = pg.psql(schema); rc != 0) {
-    out.note = "loading the accounts failed: " + text.substr(0, 400);
-    return out;
+      "INSERT INTO accounts SELECT g, 1000000 FROM generate_series(0, " + std::to_string(users) + ") g;";
+  for (const std::string& sql : {schema, std::string("VACUUM ANALYZE accounts")}) {
+    if (auto [rc, text] = pg.psql(sql); rc != 0) {
+      out.note = "loading the accounts failed: " + text.substr(0, 400);
+      pg.stop();
+      std::error_code ec;
+      std::filesystem::remove_all(pg.dir(), ec);
+      return out;
+    }
   }
   for (const std::string& mix : mixes) {
     const auto script_path = pg.dir() / (mix + ".sql");
