@@ -8,6 +8,7 @@
 #include <string>
 
 #include "actors/messages.hpp"
+#include "domain/admin.hpp"
 #include "domain/blacklist.hpp"
 #include "domain/channel.hpp"
 #include "domain/coupon.hpp"
@@ -98,6 +99,12 @@ TELEPAY_SIMPLE_ENTITY(blacklist_entity, blacklist, singleton_key,
                       ((void)k, std::string(domain::blacklist_stream)), ((void)k, domain::blacklist::state()));
 TELEPAY_SIMPLE_ENTITY(process_entity, process, std::string, domain::process::stream(k),
                       domain::process::state(k));
+TELEPAY_SIMPLE_ENTITY(token_entity, token, std::string, domain::token::stream(k),
+                      domain::token::state(k));
+TELEPAY_SIMPLE_ENTITY(manual_deposit_entity, manual_deposit, std::string,
+                      domain::manual_deposit::stream(k), domain::manual_deposit::state(k));
+TELEPAY_SIMPLE_ENTITY(admin_log_entity, admin_log, std::string, domain::admin_log::stream(k),
+                      domain::admin_log::state(k));
 
 #undef TELEPAY_SIMPLE_ENTITY
 
@@ -117,6 +124,9 @@ TELEPAY_ENTITY_MESSAGE_TYPES(coupon)
 TELEPAY_ENTITY_MESSAGE_TYPES(settings)
 TELEPAY_ENTITY_MESSAGE_TYPES(blacklist)
 TELEPAY_ENTITY_MESSAGE_TYPES(process)
+TELEPAY_ENTITY_MESSAGE_TYPES(token)
+TELEPAY_ENTITY_MESSAGE_TYPES(manual_deposit)
+TELEPAY_ENTITY_MESSAGE_TYPES(admin_log)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::domain::wallet_key)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::domain::user_id)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::domain::channel_id)

@@ -159,6 +159,36 @@ promise_of<entity_reply> link_referrer(facade_self self, const facade_deps& d,
   return promise;
 }
 
+/// Records the second operator's approval, then runs the deposit from manual clearing (its id
+/// derived from the request's, so a retried approval never credits twice).
+promise_of<process_reply> approve_manual_deposit(facade_self self, const facade_deps& d,
+                                                 const manual_deposit_approval& req) {
+  auto promise = self->make_response_promise<result<process_reply>>();
+  send_command<manual_deposit_entity>(
+      self, d.r.manual_deposits, req.deposit_id, domain::manual_deposit::approve{req.by},
+      command_meta{req.now_us, "manual:" + req.deposit_id, "approve"}, d.r.timeout,
+      [self, d, promise, req](result<entity_reply> approved) mutable {
+        if (!approved) {
+          promise.deliver(result<process_reply>(approved.error()));
+          return;
+        }
+        query_state<manual_deposit_entity>(self, d.r.manual_deposits, req.deposit_id, d.r.timeout,
+          [self, d, promise, req](result<domain::manual_deposit::state> state) mutable {
+            if (!state) {
+              promise.deliver(result<process_reply>(state.error()));
+              return;
+            }
+            deposit_request deposit{"manual-" + req.deposit_id, state->request.user,
+                                    state->request.value, domain::system_account::manual_clearing,
+                                    "manual:" + req.deposit_id, req.now_us};
+            self->request(d.deposits, d.r.timeout, std::move(deposit))
+                .then([promise](result<process_reply>& r) mutable { promise.deliver(std::move(r)); },
+                      [promise](caf::error& e) mutable { promise.deliver(result<process_reply>(from_caf(e))); });
+          });
+      });
+  return promise;
+}
+
 ledger_actor::behavior_type facade_actor(facade_self self, facade_deps d) {
   return {
       [self, d](register_user_request& req) { return register_user(self, d, req); },
@@ -225,6 +255,20 @@ ledger_actor::behavior_type facade_actor(facade_self self, facade_deps d) {
       [self, d](settings_query&) { return query<settings_entity>(self, d, d.r.settings, singleton_key{}); },
       [self, d](blacklist_query&) { return query<blacklist_entity>(self, d, d.r.blacklist, singleton_key{}); },
       [self, d](process_query& q) { return query<process_entity>(self, d, d.r.processes, q.key); },
+      [self, d](token_query& q) { return query<token_entity>(self, d, d.r.tokens, q.token_id); },
+      [self, d](token_request& req) {
+        return command<token_entity>(self, d, d.r.tokens, req.token_id, std::move(req.command), req.now_us);
+      },
+      [self, d](manual_deposit_request& req) {
+        return command<manual_deposit_entity>(self, d, d.r.manual_deposits, req.deposit_id,
+                                              std::move(req.command), req.now_us);
+      },
+      [self, d](manual_deposit_approval& req) { return approve_manual_deposit(self, d, req); },
+      [self, d](admin_log_request& req) {
+        const std::string token = req.entry.token;
+        return command<admin_log_entity>(self, d, d.r.admin_logs, token,
+                                         domain::admin_log::record{std::move(req.entry)}, req.now_us);
+      },
   };
 }
 
@@ -261,6 +305,9 @@ result<std::unique_ptr<ledger>> ledger::start(caf::actor_system& system,
   r.settings = spawn_registry<settings_entity>(system, store, options.entities);
   r.blacklist = spawn_registry<blacklist_entity>(system, store, options.entities);
   r.processes = spawn_registry<process_entity>(system, store, options.entities);
+  r.tokens = spawn_registry<token_entity>(system, store, options.entities);
+  r.manual_deposits = spawn_registry<manual_deposit_entity>(system, store, options.entities);
+  r.admin_logs = spawn_registry<admin_log_entity>(system, store, options.entities);
 
   facade_deps d;
   d.r = r;
@@ -304,7 +351,8 @@ void ledger::stop() {
   // Each registry sends exit on to its live entity actors.
   std::vector<caf::actor> registries = routes_.wallets;
   for (const auto& reg : {routes_.users, routes_.channels, routes_.subscriptions, routes_.payouts,
-                          routes_.coupons, routes_.settings, routes_.blacklist, routes_.processes}) {
+                          routes_.coupons, routes_.settings, routes_.blacklist, routes_.processes,
+                          routes_.tokens, routes_.manual_deposits, routes_.admin_logs}) {
     registries.push_back(reg);
   }
   for (const auto& reg : registries) {

@@ -95,6 +95,29 @@ struct payout_request {  // from the chain gateway: submitted / confirmed / fail
   std::int64_t now_us = 0;
 };
 
+// ---- operators ----
+struct token_request {  // create / revoke an API token
+  std::string token_id;
+  domain::token::command command;
+  std::int64_t now_us = 0;
+};
+struct manual_deposit_request {  // request / reject a manual (bank) deposit
+  std::string deposit_id;
+  domain::manual_deposit::command command;
+  std::int64_t now_us = 0;
+};
+/// Approval by a second operator: records it, then credits the user through a deposit process
+/// from the manual clearing account.
+struct manual_deposit_approval {
+  std::string deposit_id;
+  std::string by;  // token id of the approving operator
+  std::int64_t now_us = 0;
+};
+struct admin_log_request {
+  domain::admin_log::recorded entry;
+  std::int64_t now_us = 0;
+};
+
 /// How a process ended.
 struct process_reply {
   std::string process;     // "purchase:P1"
@@ -127,6 +150,9 @@ struct blacklist_query {};
 struct process_query {
   std::string key;  // "purchase-P1"
 };
+struct token_query {
+  std::string token_id;
+};
 
 using ledger_actor = caf::typed_actor<
     caf::replies_to<register_user_request>::with<result<entity_reply>>,
@@ -139,6 +165,10 @@ using ledger_actor = caf::typed_actor<
     caf::replies_to<subscription_request>::with<result<entity_reply>>,
     caf::replies_to<wallet_request>::with<result<entity_reply>>,
     caf::replies_to<payout_request>::with<result<entity_reply>>,
+    caf::replies_to<token_request>::with<result<entity_reply>>,
+    caf::replies_to<manual_deposit_request>::with<result<entity_reply>>,
+    caf::replies_to<manual_deposit_approval>::with<result<process_reply>>,
+    caf::replies_to<admin_log_request>::with<result<entity_reply>>,
     caf::replies_to<purchase_request>::with<result<process_reply>>,
     caf::replies_to<deposit_request>::with<result<process_reply>>,
     caf::replies_to<transfer_request>::with<result<process_reply>>,
@@ -150,7 +180,8 @@ using ledger_actor = caf::typed_actor<
     caf::replies_to<coupon_query>::with<result<domain::coupon::state>>,
     caf::replies_to<settings_query>::with<result<domain::settings::state>>,
     caf::replies_to<blacklist_query>::with<result<domain::blacklist::state>>,
-    caf::replies_to<process_query>::with<result<domain::process::state>>>;
+    caf::replies_to<process_query>::with<result<domain::process::state>>,
+    caf::replies_to<token_query>::with<result<domain::token::state>>>;
 
 }  // namespace telepay::actors
 
@@ -178,3 +209,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::coupon_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::settings_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::blacklist_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::process_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::token_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::token_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::manual_deposit_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::manual_deposit_approval)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::admin_log_request)

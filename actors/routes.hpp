@@ -29,6 +29,9 @@ struct routes {
   caf::actor settings;
   caf::actor blacklist;
   caf::actor processes;
+  caf::actor tokens;
+  caf::actor manual_deposits;
+  caf::actor admin_logs;
   /// Live entity actors, to message them without the registry hop (null: always the registry).
   std::shared_ptr<actor_directory> directory;
   /// Internal requests wait without a timer by default (caf::infinite): an entity actor always

@@ -70,7 +70,8 @@ const std::vector<std::string>& column_family_names() {
   static const std::vector<std::string> names = {
       rocksdb::kDefaultColumnFamilyName, std::string(keys::cf_log),
       std::string(keys::cf_streams),     std::string(keys::cf_idempotency),
-      std::string(keys::cf_snapshots),   std::string(keys::cf_meta)};
+      std::string(keys::cf_snapshots),   std::string(keys::cf_meta),
+      std::string(keys::cf_projections)};
   return names;
 }
 

@@ -102,6 +102,12 @@ struct snapshot {
   std::string bytes;
 };
 
+/// One row of a projection's stored read model; no value deletes the row.
+struct projection_row {
+  std::string key;
+  std::optional<std::string> value;
+};
+
 /// A problem found while walking the chain.
 struct chain_fault {
   std::uint64_t seq = 0;
@@ -198,6 +204,16 @@ class event_store {
   virtual status save_snapshot(std::string_view stream, std::uint64_t version,
                                std::string_view bytes) = 0;
   virtual result<std::optional<snapshot>> load_snapshot(std::string_view stream) = 0;
+
+  /// Stores changed rows of a projection's read model together with the seq they reflect, in one
+  /// atomic write (not synced: read models are derived, a lost write only costs a replay).
+  virtual status save_projection(std::string_view name, std::uint64_t checkpoint,
+                                 const std::vector<projection_row>& rows) = 0;
+  /// Visits every stored row of a projection in key order (stop early by returning false) and
+  /// returns its checkpoint: 0 when it was never saved.
+  virtual result<std::uint64_t> load_projection(
+      std::string_view name,
+      const std::function<bool(std::string_view key, std::string_view value)>& visit) = 0;
 
   /// Walks [from_seq, head]: decodes every record, checks seq continuity, each record's hash, the
   /// link to its predecessor, per-stream version continuity (when from_seq is 1) and recorded_at

@@ -134,4 +134,21 @@ record record::from_view(const record_view& view) {
   return out;
 }
 
+record_view record::view() const {
+  record_view v;
+  v.seq = seq;
+  v.version = version;
+  v.recorded_at_us = recorded_at_us;
+  v.schema_version = schema_version;
+  v.prev_hash = prev_hash;
+  v.stream = stream;
+  v.type = type;
+  v.correlation_id = correlation_id;
+  v.causation_id = causation_id;
+  v.idempotency_key = idempotency_key;
+  v.payload = payload;
+  v.hash = hash;
+  return v;
+}
+
 }  // namespace telepay::eventstore

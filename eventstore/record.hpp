@@ -62,6 +62,8 @@ struct record {
   hash256 hash{};
 
   static record from_view(const record_view& view);
+  /// A view of this record (valid while it lives; hashed_bytes is left empty).
+  record_view view() const;
   friend bool operator==(const record&, const record&) = default;
 };
 

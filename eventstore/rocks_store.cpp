@@ -29,7 +29,8 @@ rocks_store::rocks_store(const open_options& options, rocksdb::DB* db,
       cf_streams_(cf(keys::cf_streams)),
       cf_idempotency_(cf(keys::cf_idempotency)),
       cf_snapshots_(cf(keys::cf_snapshots)),
-      cf_meta_(cf(keys::cf_meta)) {
+      cf_meta_(cf(keys::cf_meta)),
+      cf_projections_(cf(keys::cf_projections)) {
   if (!options_.clock_us) {
     options_.clock_us = [] {
       return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -620,6 +621,61 @@ verify_report rocks_store::verify(std::uint64_t from_seq,
     return fault(expected_seq, "", "record is missing (the log ends early)");
   }
   return report;
+}
+
+status rocks_store::save_projection(std::string_view name, std::uint64_t checkpoint,
+                                    const std::vector<projection_row>& rows) {
+  if (options_.mode != open_mode::read_write) {
+    return make_error(errc::store_closed, "the log is open read-only");
+  }
+  if (name.empty() || name.size() > 64 || name.find('\0') != std::string_view::npos) {
+    return make_error(errc::invalid_argument, "projection names are 1-64 bytes without NUL");
+  }
+  if (checkpoint > head_seq()) {
+    return make_error(errc::invalid_argument, "projection checkpoint beyond the durable head");
+  }
+  rocksdb::WriteBatch batch;
+  for (const projection_row& row : rows) {
+    const std::string key = keys::projection_row_key(name, row.key);
+    if (row.value) {
+      batch.Put(cf_projections_, key, *row.value);
+    } else {
+      batch.Delete(cf_projections_, key);
+    }
+  }
+  batch.Put(cf_meta_, keys::projection_checkpoint_key(name), be64_key(checkpoint));
+  const rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
+  if (!s.ok()) {
+    return storage_error("cannot save projection " + std::string(name), s);
+  }
+  return {};
+}
+
+result<std::uint64_t> rocks_store::load_projection(
+    std::string_view name,
+    const std::function<bool(std::string_view key, std::string_view value)>& visit) {
+  std::string checkpoint;
+  const rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), cf_meta_,
+                                       keys::projection_checkpoint_key(name), &checkpoint);
+  if (!got.ok() && !got.IsNotFound()) {
+    return storage_error("cannot read the checkpoint of projection " + std::string(name), got);
+  }
+  const std::string prefix = keys::projection_row_key(name, "");
+  rocksdb::ReadOptions read;
+  read.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, cf_projections_));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    const auto key = it->key();
+    const auto value = it->value();
+    if (!visit(std::string_view(key.data() + prefix.size(), key.size() - prefix.size()),
+               std::string_view(value.data(), value.size()))) {
+      break;
+    }
+  }
+  if (!it->status().ok()) {
+    return storage_error("cannot read projection " + std::string(name), it->status());
+  }
+  return checkpoint.size() == 8 ? get_be64(checkpoint.data()) : std::uint64_t{0};
 }
 
 }  // namespace telepay::eventstore::detail

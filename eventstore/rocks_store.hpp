@@ -97,6 +97,11 @@ class rocks_store final : public event_store {
   status save_snapshot(std::string_view stream, std::uint64_t version,
                        std::string_view bytes) override;
   result<std::optional<snapshot>> load_snapshot(std::string_view stream) override;
+  status save_projection(std::string_view name, std::uint64_t checkpoint,
+                         const std::vector<projection_row>& rows) override;
+  result<std::uint64_t> load_projection(
+      std::string_view name,
+      const std::function<bool(std::string_view key, std::string_view value)>& visit) override;
   verify_report verify(std::uint64_t from_seq,
                        const std::function<void(std::uint64_t done)>& progress) override;
   status refresh() override;
@@ -145,6 +150,7 @@ class rocks_store final : public event_store {
   rocksdb::ColumnFamilyHandle* cf_idempotency_;
   rocksdb::ColumnFamilyHandle* cf_snapshots_;
   rocksdb::ColumnFamilyHandle* cf_meta_;
+  rocksdb::ColumnFamilyHandle* cf_projections_;
 
   // Shared between threads, guarded by mutex_.
   mutable std::mutex mutex_;

@@ -105,6 +105,19 @@ enum class errc : std::uint32_t {
   overloaded = 361,
   internal = 362,
   process_failed = 363,
+
+  // Operators and admin (370..399).
+  approval_same_operator = 370,
+  manual_deposit_not_found = 371,
+  manual_deposit_state_invalid = 372,
+  token_invalid = 380,
+  token_exists = 381,
+  token_not_found = 382,
+  role_invalid = 383,
+  unauthenticated = 384,
+  forbidden = 385,
+  rate_limited = 386,
+  idempotency_key_required = 387,
 };
 
 /// A short, stable, human-readable name for each code (used in logs and HTTP errors).
@@ -187,6 +200,17 @@ constexpr std::string_view errc_name(errc code) {
     case errc::overloaded: return "overloaded";
     case errc::internal: return "internal";
     case errc::process_failed: return "process_failed";
+    case errc::approval_same_operator: return "approval_same_operator";
+    case errc::manual_deposit_not_found: return "manual_deposit_not_found";
+    case errc::manual_deposit_state_invalid: return "manual_deposit_state_invalid";
+    case errc::token_invalid: return "token_invalid";
+    case errc::token_exists: return "token_exists";
+    case errc::token_not_found: return "token_not_found";
+    case errc::role_invalid: return "role_invalid";
+    case errc::unauthenticated: return "unauthenticated";
+    case errc::forbidden: return "forbidden";
+    case errc::rate_limited: return "rate_limited";
+    case errc::idempotency_key_required: return "idempotency_key_required";
   }
   return "unknown";  // Unreachable for valid enumerators; keeps -Wreturn-type quiet.
 }
@@ -269,6 +293,17 @@ inline constexpr errc errc_all[] = {
     errc::overloaded,
     errc::internal,
     errc::process_failed,
+    errc::approval_same_operator,
+    errc::manual_deposit_not_found,
+    errc::manual_deposit_state_invalid,
+    errc::token_invalid,
+    errc::token_exists,
+    errc::token_not_found,
+    errc::role_invalid,
+    errc::unauthenticated,
+    errc::forbidden,
+    errc::rate_limited,
+    errc::idempotency_key_required,
 };
 
 }  // namespace telepay

@@ -237,6 +237,32 @@ result<std::int64_t> json_value::time(std::string_view key) const {
   return *micros;
 }
 
+result<std::vector<std::string>> json_value::keys() const {
+  simdjson::dom::object object;
+  if (as_element(*this).get_object().get(object) != simdjson::SUCCESS) {
+    return decode_error("{}", "not an object");
+  }
+  std::vector<std::string> out;
+  for (auto field : object) {
+    out.emplace_back(field.key);
+  }
+  return out;
+}
+
+std::string_view json_value::kind() const {
+  switch (as_element(*this).type()) {
+    case simdjson::dom::element_type::OBJECT: return "object";
+    case simdjson::dom::element_type::ARRAY: return "array";
+    case simdjson::dom::element_type::STRING: return "string";
+    case simdjson::dom::element_type::INT64:
+    case simdjson::dom::element_type::UINT64:
+    case simdjson::dom::element_type::DOUBLE: return "number";
+    case simdjson::dom::element_type::BOOL: return "bool";
+    case simdjson::dom::element_type::NULL_VALUE: return "null";
+  }
+  return "unknown";
+}
+
 result<std::string> json_value::compact(std::string_view key) const {
   auto child = field(key);
   if (!child) {

@@ -86,6 +86,10 @@ class json_value {
   /// A member (object or array) re-serialized compactly in document order: equal to its
   /// original text when that was canonical JSON.
   result<std::string> compact(std::string_view key) const;
+  /// The member names of an object, in document order.
+  result<std::vector<std::string>> keys() const;
+  /// The kind of value: "object", "array", "string", "number", "bool", "null".
+  std::string_view kind() const;
   /// Array elements.
   result<std::vector<json_value>> elements() const;
   result<std::vector<std::string>> string_elements() const;

@@ -39,6 +39,9 @@ struct response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  /// For admin writes: what the audit log keeps of the answer when the body must not be
+  /// stored (a new token's secret). Empty: the body. Never sent.
+  std::string recorded_body;
 };
 
 /// A JSON error body: {"error":"<code>","message":"<message>"}.

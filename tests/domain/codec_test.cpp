@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "domain/admin.hpp"
 #include "domain/blacklist.hpp"
 #include "domain/channel.hpp"
 #include "domain/coupon.hpp"
@@ -47,6 +48,9 @@ std::set<std::string> all_known_types() {
   known_types<coupon::event>(out);
   known_types<payout::event>(out);
   known_types<process::event>(out);
+  known_types<token::event>(out);
+  known_types<manual_deposit::event>(out);
+  known_types<admin_log::event>(out);
   return out;
 }
 
@@ -68,7 +72,9 @@ result<std::string> reencode_any(const std::string& type, std::uint16_t version,
   for (auto attempt : {reencode<wallet::event>, reencode<user::event>, reencode<blacklist::event>,
                        reencode<settings::event>, reencode<channel::event>,
                        reencode<subscription::event>, reencode<coupon::event>,
-                       reencode<payout::event>, reencode<process::event>}) {
+                       reencode<payout::event>, reencode<process::event>,
+                       reencode<token::event>, reencode<manual_deposit::event>,
+                       reencode<admin_log::event>}) {
     if (auto r = attempt(type, version, payload)) {
       return *r;
     }

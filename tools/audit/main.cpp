@@ -17,7 +17,7 @@
 #include "domain/base/json.hpp"
 #include "domain/base/time.hpp"
 #include "eventstore/event_store.hpp"
-#include "tools/audit/export.hpp"
+#include "projections/export.hpp"
 #include "tools/common/progress.hpp"
 #include "projections/log_stats.hpp"
 
@@ -85,11 +85,12 @@ int run_export(const std::string& directory, const std::string& format, std::uin
   }
   const std::uint64_t last = std::min(to, store->head_seq());
   progress_meter meter("export", last >= from ? last - from + 1 : 0);
-  record_exporter exporter(format == "csv" ? export_format::csv : export_format::jsonl);
+  projections::record_exporter exporter(format == "csv" ? projections::export_format::csv
+                                                          : projections::export_format::jsonl);
   std::string line;
   std::uint64_t count = 0;
   if (format == "csv") {
-    *out << record_exporter::csv_header() << '\n';
+    *out << projections::record_exporter::csv_header() << '\n';
   }
   auto walked = store->for_each(from, last, [&](const eventstore::record_view& record) {
     line.clear();

@@ -6,7 +6,7 @@
 
 #include "eventstore/record.hpp"
 
-namespace telepay::tools {
+namespace telepay::projections {
 
 enum class export_format : std::uint8_t { jsonl, csv };
 
@@ -33,4 +33,4 @@ class record_exporter {
   std::unique_ptr<parser_holder> parser_;
 };
 
-}  // namespace telepay::tools
+}  // namespace telepay::projections

@@ -1,4 +1,4 @@
-#include "tools/audit/export.hpp"
+#include "projections/export.hpp"
 
 #include <simdjson.h>
 
@@ -6,7 +6,7 @@
 #include "domain/base/json.hpp"
 #include "domain/base/time.hpp"
 
-namespace telepay::tools {
+namespace telepay::projections {
 
 struct record_exporter::parser_holder {
   simdjson::dom::parser parser;
@@ -99,4 +99,4 @@ void record_exporter::write_csv(const eventstore::record_view& record, std::stri
   out += ',' + to_hex(record.prev_hash) + ',' + to_hex(record.hash);
 }
 
-}  // namespace telepay::tools
+}  // namespace telepay::projections

@@ -1,0 +1,287 @@
+#include "actors/reads.hpp"
+
+#include "domain/base/json.hpp"
+#include "projections/export.hpp"
+#include "projections/host.hpp"
+#include "projections/point_in_time.hpp"
+
+namespace telepay::actors {
+namespace {
+
+using projections::model_set;
+
+constexpr std::size_t page_limit_max = 1000;
+
+std::size_t clamp_limit(std::size_t limit) {
+  return limit == 0 ? 100 : std::min(limit, page_limit_max);
+}
+
+/// Adds fields in front of a row's JSON object ("{...}" -> "{\"k\":v,...}").
+std::string with_fields(const std::string& prefix_fields, const std::string& row_json) {
+  if (row_json.size() <= 2) {
+    return "{" + prefix_fields + "}";
+  }
+  return "{" + prefix_fields + "," + row_json.substr(1);
+}
+
+std::string key_field(const std::string& key) {
+  std::string out = "\"key\":";
+  append_json_string(out, key);
+  return out;
+}
+
+/// One page of a table's rows that pass `keep`, each with its key.
+template <class Table, class Keep>
+std::string page_of(const Table& table, const page_request& page, Keep keep) {
+  const auto& rows = table.rows();
+  auto it = page.cursor.empty() ? rows.begin() : rows.upper_bound(page.cursor);
+  const std::size_t limit = clamp_limit(page.limit);
+  std::string items;
+  std::size_t count = 0;
+  std::string last;
+  for (; it != rows.end() && count < limit; ++it) {
+    if (!keep(it->first, it->second)) {
+      continue;
+    }
+    items += count++ ? "," : "";
+    items += with_fields(key_field(it->first), it->second.to_json());
+    last = it->first;
+  }
+  std::string out = "{\"items\":[" + items + "],\"next_cursor\":";
+  if (it != rows.end() && count == limit) {
+    append_json_string(out, last);
+  } else {
+    out += "null";
+  }
+  out += "}";
+  return out;
+}
+
+const auto keep_all = [](const std::string&, const auto&) { return true; };
+
+}  // namespace
+
+ledger_reads::ledger_reads(eventstore::event_store& store, projections::projection_host& host)
+    : store_(store), host_(host) {}
+
+ledger_reads::~ledger_reads() = default;
+
+result<std::string> ledger_reads::user(std::int64_t user_id) const {
+  return host_.read([&](const model_set& m) -> result<std::string> {
+    const auto* row = m.user.find(projections::padded(static_cast<std::uint64_t>(user_id)));
+    if (row == nullptr) {
+      return make_error(errc::not_found, "no user " + std::to_string(user_id));
+    }
+    return with_fields("\"user_id\":" + std::to_string(user_id), row->to_json());
+  });
+}
+
+result<std::string> ledger_reads::users(const page_request& page) const {
+  return host_.read([&](const model_set& m) -> result<std::string> {
+    return page_of(m.user, page, keep_all);
+  });
+}
+
+result<std::string> ledger_reads::user_balances(std::int64_t user_id, std::uint64_t at_seq) const {
+  std::string items;
+  if (at_seq == 0) {
+    items = host_.read([&](const model_set& m) {
+      std::string out;
+      const std::string prefix = "wallet-" + std::to_string(user_id) + "-";
+      const auto& rows = m.balance.rows();
+      for (auto it = rows.lower_bound(prefix); it != rows.end() && it->first.starts_with(prefix); ++it) {
+        out += out.empty() ? "" : ",";
+        std::string stream = "\"stream\":";
+        append_json_string(stream, it->first);
+        out += with_fields(stream, it->second.to_json());
+      }
+      return out;
+    });
+  } else {
+    for (domain::asset a : domain::asset_all) {
+      const domain::wallet_key key{domain::wallet_owner::of(domain::user_id(user_id)), a};
+      auto row = projections::balance_at(store_, key, at_seq);
+      if (!row) {
+        return row.error();
+      }
+      if (row->events == 0) {
+        continue;
+      }
+      items += items.empty() ? "" : ",";
+      std::string stream = "\"stream\":";
+      append_json_string(stream, key.stream());
+      items += with_fields(stream, row->to_json());
+    }
+  }
+  std::string out = "{\"user_id\":" + std::to_string(user_id);
+  out += at_seq == 0 ? ",\"as_of\":\"now\"" : ",\"as_of_seq\":" + std::to_string(at_seq);
+  out += ",\"wallets\":[" + items + "]}";
+  return out;
+}
+
+result<std::string> ledger_reads::wallets(const page_request& page, const std::string& owner_prefix) const {
+  return host_.read([&](const model_set& m) -> result<std::string> {
+    return page_of(m.balance, page, [&](const std::string&, const projections::balance_row& r) {
+      return owner_prefix.empty() || r.owner.starts_with(owner_prefix);
+    });
+  });
+}
+
+result<std::uint64_t> ledger_reads::seq_at(std::int64_t at_us) const {
+  return projections::seq_at_time(store_, at_us);
+}
+
+result<std::string> ledger_reads::referral(std::int64_t user_id) const {
+  return host_.read([&](const model_set& m) -> result<std::string> {
+    const auto* row = m.referral.find(projections::padded(static_cast<std::uint64_t>(user_id)));
+    projections::referral_row empty;
+    empty.referrer = user_id;
+    empty.tier = "Bronze";
+    const std::string rank = "\"rank\":" + std::to_string(m.referral.rank(user_id));
+    return with_fields(rank, (row ? *row : empty).to_json());
+  });
+}
+
+result<std::string> ledger_reads::leaderboard(std::size_t limit, std::size_t offset) const {
+  return host_.read([&](const model_set& m) -> result<std::string> {
+    std::string out = "{\"items\":[";
+    std::size_t rank = offset;
+    bool first = true;
+    for (const auto* row : m.referral.leaderboard(clamp_limit(limit), offset)) {
+      out += first ? "" : ",";
+      first = false;
+      out += with_fields("\"rank\":" + std::to_string(++rank), row->to_json());
+    }
+    return out + "]}";
+  });
+}
+
+result<std::string> ledger_reads::subscriptions(const page_request& page, std::int64_t user_id,
+                                                std::int64_t channel_id, const std::string& status,
+                                                std::uint32_t within_days,
+                                                std::int64_t now_us) const {
+  const std::int64_t horizon = now_us + static_cast<std::int64_t>(within_days) * 86'400'000'000;
+  return host_.read([&](const model_set& m) -> result<std::string> {
+    return page_of(m.subscription, page, [&](const std::string&, const projections::subscription_row& s) {
+      if ((user_id != 0 && s.user != user_id) || (channel_id != 0 && s.channel != channel_id)) {
+        return false;
+      }
+      const bool active = s.expires_at_us > now_us;
+      if (status == "active") return active;
+      if (status == "expiring") return active && s.expires_at_us <= horizon;
+      if (status == "expired") return !active;
+      return true;
+    });
+  });
+}
+
+result<std::string> ledger_reads::channel(std::int64_t channel_id) const {
+  return host_.read([&](const model_set& m) -> result<std::string> {
+    const auto* row = m.channel.find(std::to_string(channel_id));
+    if (row == nullptr) {
+      return make_error(errc::channel_not_found, "no channel " + std::to_string(channel_id));
+    }
+    return row->to_json();
+  });
+}
+
+result<std::string> ledger_reads::channels(const page_request& page) const {
+  return host_.read([&](const model_set& m) -> result<std::string> {
+    return page_of(m.channel, page, keep_all);
+  });
+}
+
+result<std::string> ledger_reads::payouts(const page_request& page, std::int64_t channel_id,
+                                          const std::string& status) const {
+  return host_.read([&](const model_set& m) -> result<std::string> {
+    return page_of(m.payout, page, [&](const std::string&, const projections::payout_row& p) {
+      return (channel_id == 0 || p.channel == channel_id) && (status.empty() || p.status == status);
+    });
+  });
+}
+
+result<std::string> ledger_reads::processes(const page_request& page, const std::string& kind,
+                                            const std::string& status) const {
+  return host_.read([&](const model_set& m) -> result<std::string> {
+    return page_of(m.process, page, [&](const std::string&, const projections::process_row& p) {
+      return (kind.empty() || p.kind == kind) && (status.empty() || p.status == status);
+    });
+  });
+}
+
+result<std::string> ledger_reads::manual_deposits(const page_request& page, const std::string& status) const {
+  return host_.read([&](const model_set& m) -> result<std::string> {
+    return page_of(m.manual_deposit, page, [&](const std::string&, const projections::manual_deposit_row& r) {
+      return status.empty() || r.status == status;
+    });
+  });
+}
+
+result<std::string> ledger_reads::blacklist(const page_request& page) const {
+  return host_.read([&](const model_set& m) -> result<std::string> {
+    return page_of(m.blocked, page, keep_all);
+  });
+}
+
+result<std::string> ledger_reads::audit_log(const page_request& page, const std::string& token) const {
+  return host_.read([&](const model_set& m) -> result<std::string> {
+    return page_of(m.audit, page, [&](const std::string&, const projections::audit_row& r) {
+      return token.empty() || r.token == token;
+    });
+  });
+}
+
+std::optional<recorded_answer> ledger_reads::recorded(const std::string& token, const std::string& key) const {
+  return host_.read([&](const model_set& m) -> std::optional<recorded_answer> {
+    const auto* row = m.audit.find_request(token, key);
+    if (row == nullptr) {
+      return std::nullopt;
+    }
+    return recorded_answer{row->status, row->response, row->request_sha256};
+  });
+}
+
+std::optional<auth_token> ledger_reads::token(const std::string& token_id) const {
+  return host_.read([&](const model_set& m) -> std::optional<auth_token> {
+    const auto* row = m.token.find(token_id);
+    if (row == nullptr) {
+      return std::nullopt;
+    }
+    auto access = domain::parse_role(row->role);
+    return auth_token{access ? *access : domain::role::auditor, row->secret_sha256,
+                      row->allowed_cidrs, row->rate_per_second, row->burst, row->revoked || !access};
+  });
+}
+
+std::size_t ledger_reads::token_count() const {
+  return host_.read([](const model_set& m) { return m.token.size(); });
+}
+
+result<std::string> ledger_reads::events(std::uint64_t from_seq, std::size_t limit) const {
+  auto records = store_.read_all(std::max<std::uint64_t>(from_seq, 1), clamp_limit(limit));
+  if (!records) {
+    return records.error();
+  }
+  projections::record_exporter exporter(projections::export_format::jsonl);
+  std::string out;
+  for (const auto& r : *records) {
+    exporter.write(r.view(), out);
+    out.push_back('\n');
+  }
+  return out;
+}
+
+std::uint64_t ledger_reads::head_seq() const { return store_.head_seq(); }
+std::uint64_t ledger_reads::projection_position() const { return host_.position(); }
+std::uint64_t ledger_reads::projection_lag() const { return host_.lag(); }
+
+std::optional<std::string> ledger_reads::projection_failure() const {
+  auto failure = host_.failure();
+  return failure ? std::optional<std::string>(failure->message) : std::nullopt;
+}
+
+bool ledger_reads::wait_for(std::uint64_t seq, std::chrono::milliseconds timeout) const {
+  return host_.wait_for(seq, timeout);
+}
+
+}  // namespace telepay::actors

@@ -1,0 +1,105 @@
+#pragma once
+/// The read side the HTTP API serves: every query answered from the projections' read models
+/// (or the log itself), rendered as JSON text, so the gateway needs neither the projections nor
+/// the event store headers. Thread-safe: each call takes the projections' shared lock briefly.
+///
+/// List endpoints page by key: `cursor` is the last key of the previous page ("" for the first),
+/// `limit` at most 1000; the answer is {"items":[...],"next_cursor":"..."|null}.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/admin.hpp"
+#include "domain/base/result.hpp"
+
+namespace telepay::eventstore {
+class event_store;
+}
+namespace telepay::projections {
+class projection_host;
+}
+
+namespace telepay::actors {
+
+/// A token as the authenticator needs it.
+struct auth_token {
+  domain::role access = domain::role::auditor;
+  std::string secret_sha256;
+  std::vector<std::string> allowed_cidrs;
+  std::uint32_t rate_per_second = 0;
+  std::uint32_t burst = 0;
+  bool revoked = false;
+};
+
+struct page_request {
+  std::string cursor;
+  std::size_t limit = 100;
+};
+
+/// An answer the admin API gave before under (token, idempotency key).
+struct recorded_answer {
+  std::uint32_t status = 0;
+  std::string body;
+  std::string request_sha256;
+};
+
+class ledger_reads {
+ public:
+  ledger_reads(eventstore::event_store& store, projections::projection_host& host);
+  ~ledger_reads();
+
+  // Users and money.
+  result<std::string> user(std::int64_t user_id) const;
+  result<std::string> users(const page_request& page) const;
+  /// The user's wallets now, or as of a seq (at_seq > 0) from the log.
+  result<std::string> user_balances(std::int64_t user_id, std::uint64_t at_seq) const;
+  result<std::string> wallets(const page_request& page, const std::string& owner_prefix) const;
+  /// The seq that was the head at a time (for `?at=TIME`).
+  result<std::uint64_t> seq_at(std::int64_t at_us) const;
+
+  // Referrals.
+  result<std::string> referral(std::int64_t user_id) const;
+  result<std::string> leaderboard(std::size_t limit, std::size_t offset) const;
+
+  // Subscriptions: status "active", "expiring" (within `within_days`), "expired" or "" (all).
+  result<std::string> subscriptions(const page_request& page, std::int64_t user_id,
+                                    std::int64_t channel_id, const std::string& status,
+                                    std::uint32_t within_days, std::int64_t now_us) const;
+
+  // Channels, payouts, processes, manual deposits.
+  result<std::string> channel(std::int64_t channel_id) const;
+  result<std::string> channels(const page_request& page) const;
+  result<std::string> payouts(const page_request& page, std::int64_t channel_id,
+                              const std::string& status) const;
+  result<std::string> processes(const page_request& page, const std::string& kind,
+                                const std::string& status) const;
+  result<std::string> manual_deposits(const page_request& page, const std::string& status) const;
+  result<std::string> blacklist(const page_request& page) const;
+
+  // Operators.
+  result<std::string> audit_log(const page_request& page, const std::string& token) const;
+  std::optional<recorded_answer> recorded(const std::string& token, const std::string& key) const;
+  std::optional<auth_token> token(const std::string& token_id) const;
+  std::size_t token_count() const;
+
+  /// Records [from_seq, from_seq + limit) as NDJSON, one event per line.
+  result<std::string> events(std::uint64_t from_seq, std::size_t limit) const;
+
+  // Health.
+  std::uint64_t head_seq() const;
+  std::uint64_t projection_position() const;
+  std::uint64_t projection_lag() const;
+  std::optional<std::string> projection_failure() const;
+  /// Waits until the projections have applied `seq` (after a write, so reads see it).
+  bool wait_for(std::uint64_t seq, std::chrono::milliseconds timeout) const;
+
+ private:
+  eventstore::event_store& store_;
+  projections::projection_host& host_;
+};
+
+}  // namespace telepay::actors

@@ -1,0 +1,311 @@
+#include "domain/admin.hpp"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+
+#include "domain/base/json.hpp"
+
+namespace telepay::domain {
+namespace {
+
+bool is_hex64(std::string_view text) {
+  if (text.size() != 64) {
+    return false;
+  }
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+status check_by(std::string_view by) {
+  if (by.empty() || by.size() > 128 || !is_valid_utf8(by)) {
+    return make_error(errc::invalid_argument, "'by' must name who acts (1-128 bytes)");
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string_view role_name(role r) {
+  switch (r) {
+    case role::auditor: return "auditor";
+    case role::operator_: return "operator";
+    case role::admin: return "admin";
+  }
+  return "";
+}
+
+result<role> parse_role(std::string_view text) {
+  if (text == "auditor") return role::auditor;
+  if (text == "operator") return role::operator_;
+  if (text == "admin") return role::admin;
+  return make_error(errc::role_invalid, "role must be auditor, operator or admin");
+}
+
+status check_cidr(std::string_view cidr) {
+  const auto slash = cidr.find('/');
+  const auto bad = [&] {
+    return make_error(errc::invalid_argument,
+                      "'" + std::string(cidr.substr(0, 64)) + "' is not a CIDR block (a.b.c.d/n)");
+  };
+  if (slash == std::string_view::npos || cidr.size() > 64) {
+    return bad();
+  }
+  const std::string address(cidr.substr(0, slash));
+  int bits = -1;
+  const auto prefix = cidr.substr(slash + 1);
+  const auto [end, ec] = std::from_chars(prefix.data(), prefix.data() + prefix.size(), bits);
+  if (ec != std::errc() || end != prefix.data() + prefix.size()) {
+    return bad();
+  }
+  unsigned char buffer[16];
+  if (inet_pton(AF_INET, address.c_str(), buffer) == 1) {
+    return bits >= 0 && bits <= 32 ? status{} : bad();
+  }
+  if (inet_pton(AF_INET6, address.c_str(), buffer) == 1) {
+    return bits >= 0 && bits <= 128 ? status{} : bad();
+  }
+  return bad();
+}
+
+namespace token {
+
+std::string stream(std::string_view id) { return "token-" + std::string(id); }
+
+void created::write(json_object_writer& w) const {
+  w.raw("allowed_cidrs", json_string_array(allowed_cidrs)).u64("burst", burst).str("by", by)
+      .str("id", id).str("label", label).u64("rate_per_second", rate_per_second)
+      .str("role", role_name(access)).str("secret_sha256", secret_sha256);
+}
+result<created> created::read(const json_value& v) {
+  created out;
+  TELEPAY_TRY(cidrs_value, v.field("allowed_cidrs"));
+  TELEPAY_TRY(cidrs, cidrs_value.string_elements());
+  TELEPAY_TRY(burst, v.u64("burst"));
+  TELEPAY_TRY(by, v.str("by"));
+  TELEPAY_TRY(id, v.str("id"));
+  TELEPAY_TRY(label, v.str("label"));
+  TELEPAY_TRY(rate, v.u64("rate_per_second"));
+  TELEPAY_TRY(role_text, v.str("role"));
+  TELEPAY_TRY(access, parse_role(role_text));
+  TELEPAY_TRY(hash, v.str("secret_sha256"));
+  out.id = std::move(id);
+  out.access = access;
+  out.secret_sha256 = std::move(hash);
+  out.allowed_cidrs = std::move(cidrs);
+  out.rate_per_second = static_cast<std::uint32_t>(rate);
+  out.burst = static_cast<std::uint32_t>(burst);
+  out.label = std::move(label);
+  out.by = std::move(by);
+  return out;
+}
+
+void revoked::write(json_object_writer& w) const { w.str("by", by); }
+result<revoked> revoked::read(const json_value& v) {
+  TELEPAY_TRY(by, v.str("by"));
+  return revoked{std::move(by)};
+}
+
+result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
+  if (const auto* cr = std::get_if<create>(&c)) {
+    if (s.exists) {
+      return make_error(errc::token_exists, "token " + s.id + " exists");
+    }
+    if (s.id.size() != id_bytes || !is_token(s.id, id_bytes)) {
+      return make_error(errc::token_invalid, "token ids are 12 token characters");
+    }
+    if (!is_hex64(cr->secret_sha256)) {
+      return make_error(errc::token_invalid, "secret_sha256 must be 64 lower-case hex digits");
+    }
+    if (cr->rate_per_second == 0 || cr->rate_per_second > 1'000'000 || cr->burst == 0 ||
+        cr->burst > 10'000'000) {
+      return make_error(errc::invalid_argument, "rate must be 1-1000000/s and burst 1-10000000");
+    }
+    if (cr->allowed_cidrs.size() > 32) {
+      return make_error(errc::invalid_argument, "at most 32 CIDR blocks");
+    }
+    for (const std::string& cidr : cr->allowed_cidrs) {
+      TELEPAY_CHECK(check_cidr(cidr));
+    }
+    if (cr->label.size() > 128 || !is_valid_utf8(cr->label)) {
+      return make_error(errc::invalid_argument, "label is at most 128 bytes of UTF-8");
+    }
+    TELEPAY_CHECK(check_by(cr->by));
+    return std::vector<event>{created{s.id, cr->access, cr->secret_sha256, cr->allowed_cidrs,
+                                      cr->rate_per_second, cr->burst, cr->label, cr->by}};
+  }
+  const auto& r = std::get<revoke>(c);
+  if (!s.exists) {
+    return make_error(errc::token_not_found, "no token " + s.id);
+  }
+  TELEPAY_CHECK(check_by(r.by));
+  if (s.is_revoked) {
+    return std::vector<event>{};
+  }
+  return std::vector<event>{revoked{r.by}};
+}
+
+void evolve(state& s, const event& e) {
+  if (const auto* c = std::get_if<created>(&e)) {
+    s.exists = true;
+    s.terms = *c;
+  } else {
+    s.is_revoked = true;
+  }
+}
+
+std::string idempotency_key(const state&, const command&) { return ""; }
+
+}  // namespace token
+
+namespace manual_deposit {
+
+std::string stream(std::string_view id) { return "manual-deposit-" + std::string(id); }
+
+void requested::write(json_object_writer& w) const {
+  w.money("amount", value).str("asset", asset_code(value.currency())).str("reference", reference)
+      .str("requested_by", requested_by).i64("user_id", user.value());
+}
+result<requested> requested::read(const json_value& v) {
+  TELEPAY_TRY(value, v.money("amount", asset::usdt));
+  TELEPAY_TRY(reference, v.str("reference"));
+  TELEPAY_TRY(by, v.str("requested_by"));
+  TELEPAY_TRY(raw, v.i64("user_id"));
+  TELEPAY_TRY(user, make_user_id(raw));
+  return requested{user, value, std::move(reference), std::move(by)};
+}
+
+void approved::write(json_object_writer& w) const { w.str("approved_by", approved_by); }
+result<approved> approved::read(const json_value& v) {
+  TELEPAY_TRY(by, v.str("approved_by"));
+  return approved{std::move(by)};
+}
+
+void rejected::write(json_object_writer& w) const {
+  w.str("reason", reason).str("rejected_by", rejected_by);
+}
+result<rejected> rejected::read(const json_value& v) {
+  TELEPAY_TRY(reason, v.str("reason"));
+  TELEPAY_TRY(by, v.str("rejected_by"));
+  return rejected{std::move(by), std::move(reason)};
+}
+
+result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
+  if (const auto* r = std::get_if<request>(&c)) {
+    if (s.status != status_kind::none) {
+      if (s.request.user == r->user && s.request.value == r->value &&
+          s.request.reference == r->reference && s.request.requested_by == r->by) {
+        return std::vector<event>{};
+      }
+      return make_error(errc::idempotency_key_reused_with_different_payload,
+                        "manual deposit " + s.id + " was requested differently");
+    }
+    if (r->value.currency() != asset::usdt || r->value.is_zero()) {
+      return make_error(errc::amount_must_be_positive, "a manual deposit is a positive USDT amount");
+    }
+    if (r->reference.empty() || r->reference.size() > 256 || !is_valid_utf8(r->reference)) {
+      return make_error(errc::invalid_argument, "reference (the bank transfer's) is 1-256 bytes");
+    }
+    TELEPAY_CHECK(check_by(r->by));
+    return std::vector<event>{requested{r->user, r->value, r->reference, r->by}};
+  }
+  if (s.status == status_kind::none) {
+    return make_error(errc::manual_deposit_not_found, "no manual deposit " + s.id);
+  }
+  if (const auto* a = std::get_if<approve>(&c)) {
+    TELEPAY_CHECK(check_by(a->by));
+    if (s.status == status_kind::approved && s.decided_by == a->by) {
+      return std::vector<event>{};
+    }
+    if (s.status != status_kind::requested) {
+      return make_error(errc::manual_deposit_state_invalid, "manual deposit " + s.id + " was already decided");
+    }
+    if (a->by == s.request.requested_by) {
+      return make_error(errc::approval_same_operator,
+                        "the operator who requested a manual deposit cannot approve it");
+    }
+    return std::vector<event>{approved{a->by}};
+  }
+  const auto& r = std::get<reject>(c);
+  TELEPAY_CHECK(check_by(r.by));
+  if (s.status == status_kind::rejected) {
+    return std::vector<event>{};
+  }
+  if (s.status != status_kind::requested) {
+    return make_error(errc::manual_deposit_state_invalid, "manual deposit " + s.id + " was already decided");
+  }
+  if (r.reason.empty() || r.reason.size() > 256) {
+    return make_error(errc::invalid_argument, "a rejection needs a reason");
+  }
+  return std::vector<event>{rejected{r.by, r.reason}};
+}
+
+void evolve(state& s, const event& e) {
+  if (const auto* r = std::get_if<requested>(&e)) {
+    s.status = status_kind::requested;
+    s.request = *r;
+  } else if (const auto* a = std::get_if<approved>(&e)) {
+    s.status = status_kind::approved;
+    s.decided_by = a->approved_by;
+  } else {
+    s.status = status_kind::rejected;
+    s.decided_by = std::get<rejected>(e).rejected_by;
+  }
+}
+
+std::string idempotency_key(const state&, const command&) { return ""; }
+
+}  // namespace manual_deposit
+
+namespace admin_log {
+
+std::string stream(std::string_view token) { return "admin-" + std::string(token); }
+
+void recorded::write(json_object_writer& w) const {
+  w.str("idempotency_key", idempotency_key).str("method", method).str("path", path)
+      .str("request_sha256", request_sha256).str("response", response).u64("status", status)
+      .str("token", token);
+}
+result<recorded> recorded::read(const json_value& v) {
+  recorded out;
+  TELEPAY_TRY(key, v.str("idempotency_key"));
+  TELEPAY_TRY(method, v.str("method"));
+  TELEPAY_TRY(path, v.str("path"));
+  TELEPAY_TRY(digest, v.str("request_sha256"));
+  TELEPAY_TRY(response, v.str("response"));
+  TELEPAY_TRY(status_code, v.u64("status"));
+  TELEPAY_TRY(token, v.str("token"));
+  out.token = std::move(token);
+  out.method = std::move(method);
+  out.path = std::move(path);
+  out.idempotency_key = std::move(key);
+  out.request_sha256 = std::move(digest);
+  out.status = static_cast<std::uint32_t>(status_code);
+  out.response = std::move(response);
+  return out;
+}
+
+result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
+  const auto& r = std::get<record>(c);
+  if (r.entry.token != s.token) {
+    return make_error(errc::invalid_argument, "admin log entry for another token");
+  }
+  if (!is_token(r.entry.idempotency_key, 128) || r.entry.path.size() > 512 ||
+      r.entry.response.size() > 64 * 1024) {
+    return make_error(errc::invalid_argument, "admin log entry fields out of bounds");
+  }
+  return std::vector<event>{r.entry};
+}
+
+void evolve(state& s, const event&) { s.commands += 1; }
+
+std::string idempotency_key(const state& s, const command& c) {
+  return "admin-" + s.token + "/" + std::get<record>(c).entry.idempotency_key;
+}
+
+}  // namespace admin_log
+}  // namespace telepay::domain

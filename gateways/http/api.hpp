@@ -1,0 +1,55 @@
+#pragma once
+/// The operator HTTP API on top of the router: authentication (bearer tokens with roles,
+/// optional IP allowlists, per-token rate limits), read endpoints over every projection, the
+/// event feed for auditors, admin commands with idempotency keys (each recorded as an event
+/// with the token that sent it), /health, /metrics and /openapi.json.
+///
+/// Thread safety: handlers run on the server's io threads and answer from actor threads; all
+/// shared state inside is locked.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "gateways/http/auth.hpp"
+#include "gateways/http/router.hpp"
+
+namespace telepay::actors {
+class ledger_client;
+class ledger_reads;
+}  // namespace telepay::actors
+
+namespace telepay::gateways::http {
+
+struct api_hooks {
+  /// The /health body (JSON), from the server's wiring.
+  std::function<std::string()> health;
+  /// Prometheus text the wiring adds to /metrics (event store, actors, projections).
+  std::function<std::string()> metrics;
+  /// The OpenAPI document served at /openapi.json.
+  std::string openapi;
+};
+
+class api {
+ public:
+  api(actors::ledger_client& client, const actors::ledger_reads& reads, api_hooks hooks);
+  ~api();
+  api(const api&) = delete;
+  api& operator=(const api&) = delete;
+
+  /// Adds every route to `r`.
+  void install(router& r);
+
+  /// The API's own Prometheus text: requests by route and status, refusals by reason.
+  std::string metrics_text() const;
+
+ private:
+  void install_writes(router& r);
+
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace telepay::gateways::http

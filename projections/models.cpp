@@ -1,0 +1,454 @@
+// How each read model folds events. Keys: wallet stream (balances), zero-padded user id
+// (users, referrals), "{user}:{channel}" (subscriptions), channel id (channels), batch id
+// (payouts), "{kind}:{id}" (processes), request id (manual deposits), token id (tokens),
+// "{kind}:{value}" (blacklist), zero-padded seq (audit log).
+
+#include "projections/models.hpp"
+
+#include <charconv>
+
+#include "domain/referral.hpp"
+
+namespace telepay::projections {
+namespace {
+
+template <class Variant, class T>
+const T* as(const any_event& e) {
+  if (const auto* v = std::get_if<Variant>(&e)) {
+    return std::get_if<T>(v);
+  }
+  return nullptr;
+}
+
+std::string_view after(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix ? text.substr(prefix.size()) : std::string_view();
+}
+
+std::optional<std::int64_t> to_i64(std::string_view text) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::string tier_of(u128 earnings_usdt) {
+  // Tiers are set in USD; USDT counts at par (1 USDT = 1 USD, rounded down to a cent).
+  const auto usd = domain::referral::usdt_to_usd(domain::amount(domain::asset::usdt, earnings_usdt),
+                                                 100'000'000);
+  return std::string(domain::referral::tier_name(domain::referral::tier_for(usd)));
+}
+
+}  // namespace
+
+// ---- balances ----
+
+void balances::apply(const eventstore::record_view& r, const any_event& e) {
+  const auto* ev = std::get_if<domain::wallet::event>(&e);
+  if (ev == nullptr) {
+    return;
+  }
+  const std::string key(r.stream);
+  const bool fresh = !rows_.contains(key);
+  balance_row& b = row(key);
+  if (fresh) {
+    auto parsed = domain::parse_wallet_stream(r.stream);
+    b.owner = parsed ? parsed->owner.text() : std::string(r.stream);
+    b.currency = parsed ? parsed->currency : domain::asset::usdt;
+  }
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        const u128 units = x.value.units();
+        if constexpr (std::is_same_v<T, domain::wallet::credited>) {
+          b.credits += units;
+        } else if constexpr (std::is_same_v<T, domain::wallet::debited>) {
+          b.debits += units;
+        } else if constexpr (std::is_same_v<T, domain::wallet::held>) {
+          b.held += units;
+        } else if constexpr (std::is_same_v<T, domain::wallet::hold_posted>) {
+          b.held -= units;
+          b.debits += units;
+        } else {
+          b.held -= units;
+        }
+      },
+      *ev);
+  b.events += 1;
+  b.last_seq = r.seq;
+}
+
+// ---- users ----
+
+void users::apply(const eventstore::record_view& r, const any_event& e) {
+  const auto* ev = std::get_if<domain::user::event>(&e);
+  if (ev == nullptr) {
+    return;
+  }
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        user_row& u = row(padded(static_cast<std::uint64_t>(x.id.value())));
+        if constexpr (std::is_same_v<T, domain::user::registered>) {
+          u.username = x.username;
+          u.registered_at_us = r.recorded_at_us;
+        } else if constexpr (std::is_same_v<T, domain::user::referrer_linked>) {
+          u.referrer = x.referrer.value();
+        } else if constexpr (std::is_same_v<T, domain::user::banned>) {
+          u.banned = true;
+          u.ban_reason = x.reason;
+        } else {
+          u.banned = false;
+          u.ban_reason.clear();
+        }
+      },
+      *ev);
+}
+
+// ---- referrals ----
+
+void referrals::reindex(const referral_row& before, const referral_row& after_change) {
+  board_.erase({before.earnings, before.referrer});
+  board_.insert({after_change.earnings, after_change.referrer});
+}
+
+void referrals::after_load(const std::string&, const referral_row& r) {
+  board_.insert({r.earnings, r.referrer});
+}
+
+void referrals::apply(const eventstore::record_view& r, const any_event& e) {
+  std::int64_t referrer = 0;
+  u128 earned = 0;
+  bool referee = false;
+  if (const auto* linked = as<domain::user::event, domain::user::referrer_linked>(e)) {
+    referrer = linked->referrer.value();
+    referee = true;
+  } else if (const auto* credit = as<domain::wallet::event, domain::wallet::credited>(e)) {
+    if (credit->kind != "commission" || credit->value.currency() != domain::asset::usdt) {
+      return;
+    }
+    auto key = domain::parse_wallet_stream(r.stream);
+    if (!key || key->owner.type != domain::wallet_owner::kind::user) {
+      return;
+    }
+    referrer = key->owner.id;
+    earned = credit->value.units();
+  } else {
+    return;
+  }
+  referral_row& row_ref = row(padded(static_cast<std::uint64_t>(referrer)));
+  const referral_row before = row_ref;
+  row_ref.referrer = referrer;
+  row_ref.referees += referee ? 1 : 0;
+  row_ref.earnings += earned;
+  row_ref.tier = tier_of(row_ref.earnings);
+  reindex(before, row_ref);
+}
+
+std::vector<const referral_row*> referrals::leaderboard(std::size_t limit, std::size_t offset) const {
+  std::vector<const referral_row*> out;
+  std::size_t skipped = 0;
+  for (const auto& [earnings, referrer] : board_) {
+    if (skipped++ < offset) {
+      continue;
+    }
+    if (out.size() >= limit) {
+      break;
+    }
+    out.push_back(find(padded(static_cast<std::uint64_t>(referrer))));
+  }
+  return out;
+}
+
+std::size_t referrals::rank(std::int64_t referrer) const {
+  const referral_row* r = find(padded(static_cast<std::uint64_t>(referrer)));
+  if (r == nullptr) {
+    return 0;
+  }
+  std::size_t rank = 1;
+  for (const auto& entry : board_) {
+    if (entry.second == referrer) {
+      return rank;
+    }
+    ++rank;
+  }
+  return 0;
+}
+
+// ---- subscriptions ----
+
+void subscriptions::apply(const eventstore::record_view& r, const any_event& e) {
+  const auto* ev = std::get_if<domain::subscription::event>(&e);
+  if (ev == nullptr) {
+    return;
+  }
+  const std::string_view rest = after(r.stream, "subscription-");
+  const auto dash = rest.find('-');
+  const auto user = to_i64(rest.substr(0, dash));
+  const auto channel = dash == std::string_view::npos ? std::nullopt : to_i64(rest.substr(dash + 1));
+  if (!user || !channel) {
+    return;
+  }
+  subscription_row& s = row(std::to_string(*user) + ":" + std::to_string(*channel));
+  s.user = *user;
+  s.channel = *channel;
+  if (const auto* a = std::get_if<domain::subscription::activated>(ev)) {
+    s.tier = a->tier;
+    s.expires_at_us = a->expires_at_us;
+    s.purchases += 1;
+    s.expiry_recorded = false;
+  } else if (std::holds_alternative<domain::subscription::expired>(*ev)) {
+    s.expiry_recorded = true;
+  }
+}
+
+// ---- channels ----
+
+void channels::apply(const eventstore::record_view& r, const any_event& e) {
+  if (const auto* ev = std::get_if<domain::channel::event>(&e)) {
+    const auto id = to_i64(after(r.stream, "channel-"));
+    if (!id) {
+      return;
+    }
+    channel_row& c = row(std::to_string(*id));
+    c.channel = *id;
+    if (const auto* reg = std::get_if<domain::channel::registered>(ev)) {
+      c.owner = reg->owner.value();
+      c.title = reg->title;
+    } else if (std::holds_alternative<domain::channel::disabled>(*ev)) {
+      c.disabled = true;
+    } else if (std::holds_alternative<domain::channel::enabled>(*ev)) {
+      c.disabled = false;
+    }
+    return;
+  }
+  if (const auto* ev = std::get_if<domain::payout::event>(&e)) {
+    const auto id = to_i64(after(r.stream, "payout-"));
+    if (!id) {
+      return;
+    }
+    if (const auto* a = std::get_if<domain::payout::accrued>(ev)) {
+      row(std::to_string(*id)).accrued += a->value.units();
+    } else if (const auto* b = std::get_if<domain::payout::batched>(ev)) {
+      row(std::to_string(*id)).batched += b->value.units();
+    }
+    return;
+  }
+  const auto* w = std::get_if<domain::wallet::event>(&e);
+  if (w == nullptr) {
+    return;
+  }
+  auto key = domain::parse_wallet_stream(r.stream);
+  if (!key || key->owner.type != domain::wallet_owner::kind::channel ||
+      key->currency != domain::asset::usdt) {
+    return;
+  }
+  const std::string id = std::to_string(key->owner.id);
+  if (const auto* credit = std::get_if<domain::wallet::credited>(w)) {
+    channel_row& c = row(id);
+    c.channel = key->owner.id;
+    c.revenue += credit->value.units();
+    if (credit->kind == "donation") {
+      c.donations += credit->value.units();
+    } else {
+      c.sales += 1;
+    }
+  } else if (const auto* posted = std::get_if<domain::wallet::hold_posted>(w)) {
+    channel_row& c = row(id);
+    c.channel = key->owner.id;
+    c.paid += posted->value.units();
+  }
+}
+
+// ---- payouts ----
+
+void payouts::apply(const eventstore::record_view& r, const any_event& e) {
+  const auto* ev = std::get_if<domain::payout::event>(&e);
+  if (ev == nullptr) {
+    return;
+  }
+  const auto channel = to_i64(after(r.stream, "payout-"));
+  if (!channel) {
+    return;
+  }
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, domain::payout::accrued>) {
+          return;
+        } else {
+          payout_row& p = row(x.batch_id);
+          p.channel = *channel;
+          p.batch = x.batch_id;
+          if constexpr (std::is_same_v<T, domain::payout::batched>) {
+            p.value = x.value.units();
+            p.address = x.address;
+            p.status = "created";
+          } else if constexpr (std::is_same_v<T, domain::payout::submitted>) {
+            p.status = "submitted";
+            p.tx_hash = x.tx_hash;
+          } else if constexpr (std::is_same_v<T, domain::payout::confirmed>) {
+            p.status = "confirmed";
+          } else if constexpr (std::is_same_v<T, domain::payout::failed>) {
+            p.status = x.final ? "failed_final" : "failed";
+          } else {
+            p.status = "created";
+            p.attempts = x.attempt;
+            p.tx_hash.clear();
+          }
+        }
+      },
+      *ev);
+}
+
+// ---- processes ----
+
+void processes::apply(const eventstore::record_view& r, const any_event& e) {
+  const auto* ev = std::get_if<domain::process::event>(&e);
+  if (ev == nullptr) {
+    return;
+  }
+  const std::string_view key_text = after(r.stream, "process-");
+  const auto dash = key_text.find('-');
+  if (dash == std::string_view::npos) {
+    return;
+  }
+  const std::string kind(key_text.substr(0, dash));
+  const std::string id(key_text.substr(dash + 1));
+  process_row& p = row(kind + ":" + id);
+  p.kind = kind;
+  p.id = id;
+  if (const auto* s = std::get_if<domain::process::started>(ev)) {
+    p.status = "started";
+    p.started_at_us = r.recorded_at_us;
+    if (kind == "purchase") {
+      if (auto intent = domain::process::purchase_intent::from_json(s->intent)) {
+        p.user = intent->buyer.value();
+        p.value = intent->paid.units();
+      }
+    } else if (kind == "deposit") {
+      if (auto intent = domain::process::deposit_intent::from_json(s->intent)) {
+        p.user = intent->user.value();
+        p.value = intent->value.units();
+      }
+    }
+  } else if (std::holds_alternative<domain::process::completed>(*ev)) {
+    p.status = "completed";
+  } else {
+    const auto& f = std::get<domain::process::failed>(*ev);
+    p.status = "failed";
+    p.failure_code = f.code;
+    p.failure_reason = f.reason;
+  }
+}
+
+// ---- manual deposits ----
+
+void manual_deposits::apply(const eventstore::record_view& r, const any_event& e) {
+  const auto* ev = std::get_if<domain::manual_deposit::event>(&e);
+  if (ev == nullptr) {
+    return;
+  }
+  manual_deposit_row& m = row(std::string(after(r.stream, "manual-deposit-")));
+  if (const auto* req = std::get_if<domain::manual_deposit::requested>(ev)) {
+    m.user = req->user.value();
+    m.value = req->value.units();
+    m.reference = req->reference;
+    m.requested_by = req->requested_by;
+    m.status = "requested";
+  } else if (const auto* a = std::get_if<domain::manual_deposit::approved>(ev)) {
+    m.status = "approved";
+    m.decided_by = a->approved_by;
+  } else {
+    m.status = "rejected";
+    m.decided_by = std::get<domain::manual_deposit::rejected>(*ev).rejected_by;
+  }
+}
+
+// ---- tokens ----
+
+void tokens::apply(const eventstore::record_view& r, const any_event& e) {
+  const auto* ev = std::get_if<domain::token::event>(&e);
+  if (ev == nullptr) {
+    return;
+  }
+  token_row& t = row(std::string(after(r.stream, "token-")));
+  if (const auto* c = std::get_if<domain::token::created>(ev)) {
+    t.role = std::string(domain::role_name(c->access));
+    t.secret_sha256 = c->secret_sha256;
+    t.allowed_cidrs = c->allowed_cidrs;
+    t.rate_per_second = c->rate_per_second;
+    t.burst = c->burst;
+    t.label = c->label;
+  } else {
+    t.revoked = true;
+  }
+}
+
+// ---- blacklist ----
+
+void blacklist::apply(const eventstore::record_view&, const any_event& e) {
+  const auto* ev = std::get_if<domain::blacklist::event>(&e);
+  if (ev == nullptr) {
+    return;
+  }
+  if (const auto* a = std::get_if<domain::blacklist::added>(ev)) {
+    const std::string kind(domain::blacklist::kind_name(a->type));
+    row(kind + ":" + a->value) = blacklist_row{kind, a->value, a->reason, a->by};
+  } else {
+    const auto& rm = std::get<domain::blacklist::removed>(*ev);
+    erase(std::string(domain::blacklist::kind_name(rm.type)) + ":" + rm.value);
+  }
+}
+
+// ---- audit log ----
+
+void audit_log::apply(const eventstore::record_view& r, const any_event& e) {
+  const auto* rec = as<domain::admin_log::event, domain::admin_log::recorded>(e);
+  if (rec == nullptr) {
+    return;
+  }
+  const std::string key = padded(r.seq);
+  row(key) = audit_row{rec->token,  rec->method, rec->path,    rec->idempotency_key,
+                       rec->request_sha256, rec->status, rec->response, r.recorded_at_us};
+  by_request_[{rec->token, rec->idempotency_key}] = key;
+}
+
+void audit_log::after_load(const std::string& key, const audit_row& row_value) {
+  by_request_[{row_value.token, row_value.idempotency_key}] = key;
+}
+
+const audit_row* audit_log::find_request(const std::string& token, const std::string& key) const {
+  const auto found = by_request_.find({token, key});
+  return found == by_request_.end() ? nullptr : find(found->second);
+}
+
+// ---- the set ----
+
+std::vector<projection*> model_set::all() {
+  return {&balance, &user, &referral, &subscription, &channel, &payout, &process,
+          &manual_deposit, &token, &blocked, &audit};
+}
+
+std::vector<const projection*> model_set::all() const {
+  return {&balance, &user, &referral, &subscription, &channel, &payout, &process,
+          &manual_deposit, &token, &blocked, &audit};
+}
+
+status model_set::apply(const eventstore::record_view& record) {
+  auto event = decode_any(record);
+  if (!event) {
+    return make_error(event.code(), "seq " + std::to_string(record.seq) + " (" +
+                                        std::string(record.type) + "): " + event.error().message);
+  }
+  if (std::holds_alternative<std::monostate>(*event)) {
+    return {};
+  }
+  for (projection* p : all()) {
+    p->apply(record, *event);
+  }
+  return {};
+}
+
+}  // namespace telepay::projections

@@ -1,0 +1,271 @@
+#pragma once
+/// The server's read models. Each is a table of rows (key -> canonical JSON) folded from events:
+///
+///   balances         per wallet: credits (lifetime in), debits (lifetime out), held, available
+///   users            per user: username, referrer, ban, registration time
+///   referrals        per referrer: referees, lifetime commission, tier; plus the leaderboard
+///   subscriptions    per (user, channel): tier, expiry; active/expiring/expired at query time
+///   channels         per channel: owner, title, revenue, accrued / batched / paid out
+///   payouts          per batch: channel, amount, status, transaction
+///   processes        per purchase or deposit: status (started, completed, failed) and amount
+///   manual_deposits  per request: amount, status, who requested and who decided
+///   tokens           per API token: role, secret hash, allowlist, rate limit, revoked
+///   blacklist        per entry: kind, value, reason, who
+///   audit_log        per admin command: token, method, path, status, response
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "projections/projection.hpp"
+
+namespace telepay::projections {
+
+// ---- rows ----
+
+struct balance_row {
+  std::string owner;
+  domain::asset currency = domain::asset::usdt;
+  u128 credits = 0;
+  u128 debits = 0;
+  u128 held = 0;
+  std::uint64_t events = 0;
+  std::uint64_t last_seq = 0;
+  std::string to_json() const;
+  static result<balance_row> from_json(std::string_view json);
+  /// credits - debits - held, 0 when negative.
+  domain::amount available() const;
+  /// credits - debits as signed text.
+  std::string balance_text() const;
+};
+
+struct user_row {
+  std::string username;
+  std::int64_t referrer = 0;  // 0: none
+  bool banned = false;
+  std::string ban_reason;
+  std::int64_t registered_at_us = 0;
+  std::string to_json() const;
+  static result<user_row> from_json(std::string_view json);
+};
+
+struct referral_row {
+  std::int64_t referrer = 0;
+  std::uint64_t referees = 0;
+  u128 earnings = 0;  // USDT base units
+  std::string tier;
+  std::string to_json() const;
+  static result<referral_row> from_json(std::string_view json);
+};
+
+struct subscription_row {
+  std::int64_t user = 0;
+  std::int64_t channel = 0;
+  std::uint32_t tier = 0;
+  std::int64_t expires_at_us = 0;
+  std::uint64_t purchases = 0;
+  bool expiry_recorded = false;
+  std::string to_json() const;
+  static result<subscription_row> from_json(std::string_view json);
+};
+
+struct channel_row {
+  std::int64_t channel = 0;
+  std::int64_t owner = 0;
+  std::string title;
+  bool disabled = false;
+  u128 revenue = 0;    // USDT credited to the channel (sales and donations)
+  u128 donations = 0;  // of which donations
+  std::uint64_t sales = 0;
+  u128 accrued = 0;
+  u128 batched = 0;
+  u128 paid = 0;
+  std::string to_json() const;
+  static result<channel_row> from_json(std::string_view json);
+};
+
+struct payout_row {
+  std::int64_t channel = 0;
+  std::string batch;
+  u128 value = 0;
+  std::string address;
+  std::string status;
+  std::string tx_hash;
+  std::uint32_t attempts = 1;
+  std::string to_json() const;
+  static result<payout_row> from_json(std::string_view json);
+};
+
+struct process_row {
+  std::string kind;
+  std::string id;
+  std::string status;  // started, completed, failed
+  std::int64_t user = 0;
+  u128 value = 0;      // USDT paid or deposited
+  std::int64_t started_at_us = 0;
+  std::string failure_code;
+  std::string failure_reason;
+  std::string to_json() const;
+  static result<process_row> from_json(std::string_view json);
+};
+
+struct manual_deposit_row {
+  std::int64_t user = 0;
+  u128 value = 0;
+  std::string reference;
+  std::string status;  // requested, approved, rejected
+  std::string requested_by;
+  std::string decided_by;
+  std::string to_json() const;
+  static result<manual_deposit_row> from_json(std::string_view json);
+};
+
+struct token_row {
+  std::string role;
+  std::string secret_sha256;
+  std::vector<std::string> allowed_cidrs;
+  std::uint32_t rate_per_second = 0;
+  std::uint32_t burst = 0;
+  std::string label;
+  bool revoked = false;
+  std::string to_json() const;
+  static result<token_row> from_json(std::string_view json);
+};
+
+struct blacklist_row {
+  std::string kind;
+  std::string value;
+  std::string reason;
+  std::string by;
+  std::string to_json() const;
+  static result<blacklist_row> from_json(std::string_view json);
+};
+
+struct audit_row {
+  std::string token;
+  std::string method;
+  std::string path;
+  std::string idempotency_key;
+  std::string request_sha256;
+  std::uint32_t status = 0;
+  std::string response;
+  std::int64_t recorded_at_us = 0;
+  std::string to_json() const;
+  static result<audit_row> from_json(std::string_view json);
+};
+
+// ---- projections ----
+
+class balances : public table<balance_row> {
+ public:
+  std::string_view name() const override { return "balances"; }
+  void apply(const eventstore::record_view& r, const any_event& e) override;
+};
+
+class users : public table<user_row> {
+ public:
+  std::string_view name() const override { return "users"; }
+  void apply(const eventstore::record_view& r, const any_event& e) override;
+};
+
+class referrals : public table<referral_row> {
+ public:
+  std::string_view name() const override { return "referrals"; }
+  void apply(const eventstore::record_view& r, const any_event& e) override;
+  /// Referrers by lifetime commission, highest first (ties by id).
+  std::vector<const referral_row*> leaderboard(std::size_t limit, std::size_t offset) const;
+  /// 1-based rank of a referrer, 0 if it has no row.
+  std::size_t rank(std::int64_t referrer) const;
+
+ protected:
+  void after_load(const std::string& key, const referral_row& row) override;
+
+ private:
+  void reindex(const referral_row& before, const referral_row& after);
+  std::set<std::pair<u128, std::int64_t>, std::greater<>> board_;
+};
+
+class subscriptions : public table<subscription_row> {
+ public:
+  std::string_view name() const override { return "subscriptions"; }
+  void apply(const eventstore::record_view& r, const any_event& e) override;
+};
+
+class channels : public table<channel_row> {
+ public:
+  std::string_view name() const override { return "channels"; }
+  void apply(const eventstore::record_view& r, const any_event& e) override;
+};
+
+class payouts : public table<payout_row> {
+ public:
+  std::string_view name() const override { return "payouts"; }
+  void apply(const eventstore::record_view& r, const any_event& e) override;
+};
+
+class processes : public table<process_row> {
+ public:
+  std::string_view name() const override { return "processes"; }
+  void apply(const eventstore::record_view& r, const any_event& e) override;
+};
+
+class manual_deposits : public table<manual_deposit_row> {
+ public:
+  std::string_view name() const override { return "manual_deposits"; }
+  void apply(const eventstore::record_view& r, const any_event& e) override;
+};
+
+class tokens : public table<token_row> {
+ public:
+  std::string_view name() const override { return "tokens"; }
+  void apply(const eventstore::record_view& r, const any_event& e) override;
+};
+
+class blacklist : public table<blacklist_row> {
+ public:
+  std::string_view name() const override { return "blacklist"; }
+  void apply(const eventstore::record_view& r, const any_event& e) override;
+};
+
+class audit_log : public table<audit_row> {
+ public:
+  std::string_view name() const override { return "audit_log"; }
+  void apply(const eventstore::record_view& r, const any_event& e) override;
+  /// The entry a token recorded under an idempotency key, if any.
+  const audit_row* find_request(const std::string& token, const std::string& key) const;
+
+ protected:
+  void after_load(const std::string& key, const audit_row& row) override;
+
+ private:
+  std::map<std::pair<std::string, std::string>, std::string> by_request_;  // -> row key
+};
+
+/// Every read model of the server, fed from one decode per record.
+struct model_set {
+  balances balance;
+  users user;
+  referrals referral;
+  subscriptions subscription;
+  channels channel;
+  payouts payout;
+  processes process;
+  manual_deposits manual_deposit;
+  tokens token;
+  blacklist blocked;
+  audit_log audit;
+
+  /// All projections, in a fixed order.
+  std::vector<projection*> all();
+  std::vector<const projection*> all() const;
+  /// Decodes once and applies to every projection. Errors: a record that does not decode.
+  status apply(const eventstore::record_view& record);
+};
+
+/// A key that sorts numerically for non-negative ids ("00000000000000000042").
+std::string padded(std::uint64_t value);
+
+}  // namespace telepay::projections

@@ -1,0 +1,374 @@
+// Row codecs of the read models: canonical JSON (sorted keys), amounts as decimal strings.
+
+#include "projections/models.hpp"
+
+namespace telepay::projections {
+namespace {
+
+using domain::amount;
+using domain::asset;
+using domain::json_document;
+using domain::json_object_writer;
+using domain::json_value;
+
+std::string usdt_text(u128 units) { return domain::format_amount(amount(asset::usdt, units)); }
+
+result<u128> read_usdt(const json_value& v, std::string_view key) {
+  TELEPAY_TRY(value, v.money(key, asset::usdt));
+  return value.units();
+}
+
+template <class F>
+std::string object(F&& fill) {
+  std::string out;
+  {
+    json_object_writer w(out);
+    fill(w);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string padded(std::uint64_t value) {
+  std::string digits = std::to_string(value);
+  return std::string(20 - digits.size(), '0') + digits;
+}
+
+// ---- balances ----
+
+domain::amount balance_row::available() const {
+  const u128 spent = debits + held;
+  return amount(currency, credits > spent ? credits - spent : 0);
+}
+
+std::string balance_row::balance_text() const {
+  if (credits >= debits) {
+    return domain::format_amount(amount(currency, credits - debits));
+  }
+  return "-" + domain::format_amount(amount(currency, debits - credits));
+}
+
+std::string balance_row::to_json() const {
+  return object([&](json_object_writer& w) {
+    w.str("asset", domain::asset_code(currency)).money("available", available())
+        .str("balance", balance_text()).money("credits", amount(currency, credits))
+        .money("debits", amount(currency, debits)).u64("events", events)
+        .money("held", amount(currency, held)).u64("last_seq", last_seq).str("owner", owner);
+  });
+}
+
+result<balance_row> balance_row::from_json(std::string_view json) {
+  TELEPAY_TRY(doc, json_document::parse(json));
+  const json_value v = doc.root();
+  balance_row out;
+  TELEPAY_TRY(code, v.str("asset"));
+  TELEPAY_TRY(currency, domain::parse_asset(code));
+  out.currency = currency;
+  TELEPAY_TRY(credits, v.money("credits", currency));
+  TELEPAY_TRY(debits, v.money("debits", currency));
+  TELEPAY_TRY(held, v.money("held", currency));
+  TELEPAY_TRY(events, v.u64("events"));
+  TELEPAY_TRY(last_seq, v.u64("last_seq"));
+  TELEPAY_TRY(owner, v.str("owner"));
+  out.credits = credits.units();
+  out.debits = debits.units();
+  out.held = held.units();
+  out.events = events;
+  out.last_seq = last_seq;
+  out.owner = std::move(owner);
+  return out;
+}
+
+// ---- users ----
+
+std::string user_row::to_json() const {
+  return object([&](json_object_writer& w) {
+    w.str("ban_reason", ban_reason).boolean("banned", banned).i64("referrer_id", referrer)
+        .time("registered_at", registered_at_us).str("username", username);
+  });
+}
+
+result<user_row> user_row::from_json(std::string_view json) {
+  TELEPAY_TRY(doc, json_document::parse(json));
+  const json_value v = doc.root();
+  user_row out;
+  TELEPAY_TRY(reason, v.str("ban_reason"));
+  TELEPAY_TRY(banned, v.boolean("banned"));
+  TELEPAY_TRY(referrer, v.i64("referrer_id"));
+  TELEPAY_TRY(registered, v.time("registered_at"));
+  TELEPAY_TRY(username, v.str("username"));
+  out.ban_reason = std::move(reason);
+  out.banned = banned;
+  out.referrer = referrer;
+  out.registered_at_us = registered;
+  out.username = std::move(username);
+  return out;
+}
+
+// ---- referrals ----
+
+std::string referral_row::to_json() const {
+  return object([&](json_object_writer& w) {
+    w.str("earnings", usdt_text(earnings)).u64("referees", referees).i64("referrer_id", referrer)
+        .str("tier", tier);
+  });
+}
+
+result<referral_row> referral_row::from_json(std::string_view json) {
+  TELEPAY_TRY(doc, json_document::parse(json));
+  const json_value v = doc.root();
+  referral_row out;
+  TELEPAY_TRY(earnings, read_usdt(v, "earnings"));
+  TELEPAY_TRY(referees, v.u64("referees"));
+  TELEPAY_TRY(referrer, v.i64("referrer_id"));
+  TELEPAY_TRY(tier, v.str("tier"));
+  out.earnings = earnings;
+  out.referees = referees;
+  out.referrer = referrer;
+  out.tier = std::move(tier);
+  return out;
+}
+
+// ---- subscriptions ----
+
+std::string subscription_row::to_json() const {
+  return object([&](json_object_writer& w) {
+    w.i64("channel_id", channel).boolean("expiry_recorded", expiry_recorded)
+        .time("expires_at", expires_at_us).u64("purchases", purchases).u64("tier", tier)
+        .i64("user_id", user);
+  });
+}
+
+result<subscription_row> subscription_row::from_json(std::string_view json) {
+  TELEPAY_TRY(doc, json_document::parse(json));
+  const json_value v = doc.root();
+  subscription_row out;
+  TELEPAY_TRY(channel, v.i64("channel_id"));
+  TELEPAY_TRY(recorded, v.boolean("expiry_recorded"));
+  TELEPAY_TRY(expires, v.time("expires_at"));
+  TELEPAY_TRY(purchases, v.u64("purchases"));
+  TELEPAY_TRY(tier, v.u64("tier"));
+  TELEPAY_TRY(user, v.i64("user_id"));
+  out.channel = channel;
+  out.expiry_recorded = recorded;
+  out.expires_at_us = expires;
+  out.purchases = purchases;
+  out.tier = static_cast<std::uint32_t>(tier);
+  out.user = user;
+  return out;
+}
+
+// ---- channels ----
+
+std::string channel_row::to_json() const {
+  return object([&](json_object_writer& w) {
+    w.str("accrued", usdt_text(accrued)).str("batched", usdt_text(batched)).i64("channel_id", channel)
+        .boolean("disabled", disabled).str("donations", usdt_text(donations)).i64("owner_id", owner)
+        .str("paid", usdt_text(paid)).str("revenue", usdt_text(revenue)).u64("sales", sales)
+        .str("title", title);
+  });
+}
+
+result<channel_row> channel_row::from_json(std::string_view json) {
+  TELEPAY_TRY(doc, json_document::parse(json));
+  const json_value v = doc.root();
+  channel_row out;
+  TELEPAY_TRY(accrued, read_usdt(v, "accrued"));
+  TELEPAY_TRY(batched, read_usdt(v, "batched"));
+  TELEPAY_TRY(channel, v.i64("channel_id"));
+  TELEPAY_TRY(disabled, v.boolean("disabled"));
+  TELEPAY_TRY(donations, read_usdt(v, "donations"));
+  TELEPAY_TRY(owner, v.i64("owner_id"));
+  TELEPAY_TRY(paid, read_usdt(v, "paid"));
+  TELEPAY_TRY(revenue, read_usdt(v, "revenue"));
+  TELEPAY_TRY(sales, v.u64("sales"));
+  TELEPAY_TRY(title, v.str("title"));
+  out.accrued = accrued;
+  out.batched = batched;
+  out.channel = channel;
+  out.disabled = disabled;
+  out.donations = donations;
+  out.owner = owner;
+  out.paid = paid;
+  out.revenue = revenue;
+  out.sales = sales;
+  out.title = std::move(title);
+  return out;
+}
+
+// ---- payouts ----
+
+std::string payout_row::to_json() const {
+  return object([&](json_object_writer& w) {
+    w.str("address", address).str("amount", usdt_text(value)).u64("attempts", attempts)
+        .str("batch_id", batch).i64("channel_id", channel).str("status", status).str("tx_hash", tx_hash);
+  });
+}
+
+result<payout_row> payout_row::from_json(std::string_view json) {
+  TELEPAY_TRY(doc, json_document::parse(json));
+  const json_value v = doc.root();
+  payout_row out;
+  TELEPAY_TRY(address, v.str("address"));
+  TELEPAY_TRY(value, read_usdt(v, "amount"));
+  TELEPAY_TRY(attempts, v.u64("attempts"));
+  TELEPAY_TRY(batch, v.str("batch_id"));
+  TELEPAY_TRY(channel, v.i64("channel_id"));
+  TELEPAY_TRY(status_text, v.str("status"));
+  TELEPAY_TRY(tx, v.str("tx_hash"));
+  out.address = std::move(address);
+  out.value = value;
+  out.attempts = static_cast<std::uint32_t>(attempts);
+  out.batch = std::move(batch);
+  out.channel = channel;
+  out.status = std::move(status_text);
+  out.tx_hash = std::move(tx);
+  return out;
+}
+
+// ---- processes ----
+
+std::string process_row::to_json() const {
+  return object([&](json_object_writer& w) {
+    w.str("amount", usdt_text(value)).str("failure_code", failure_code)
+        .str("failure_reason", failure_reason).str("id", id).str("kind", kind)
+        .time("started_at", started_at_us).str("status", status).i64("user_id", user);
+  });
+}
+
+result<process_row> process_row::from_json(std::string_view json) {
+  TELEPAY_TRY(doc, json_document::parse(json));
+  const json_value v = doc.root();
+  process_row out;
+  TELEPAY_TRY(value, read_usdt(v, "amount"));
+  TELEPAY_TRY(code, v.str("failure_code"));
+  TELEPAY_TRY(reason, v.str("failure_reason"));
+  TELEPAY_TRY(id, v.str("id"));
+  TELEPAY_TRY(kind, v.str("kind"));
+  TELEPAY_TRY(started, v.time("started_at"));
+  TELEPAY_TRY(status_text, v.str("status"));
+  TELEPAY_TRY(user, v.i64("user_id"));
+  out.value = value;
+  out.failure_code = std::move(code);
+  out.failure_reason = std::move(reason);
+  out.id = std::move(id);
+  out.kind = std::move(kind);
+  out.started_at_us = started;
+  out.status = std::move(status_text);
+  out.user = user;
+  return out;
+}
+
+// ---- manual deposits ----
+
+std::string manual_deposit_row::to_json() const {
+  return object([&](json_object_writer& w) {
+    w.str("amount", usdt_text(value)).str("decided_by", decided_by).str("reference", reference)
+        .str("requested_by", requested_by).str("status", status).i64("user_id", user);
+  });
+}
+
+result<manual_deposit_row> manual_deposit_row::from_json(std::string_view json) {
+  TELEPAY_TRY(doc, json_document::parse(json));
+  const json_value v = doc.root();
+  manual_deposit_row out;
+  TELEPAY_TRY(value, read_usdt(v, "amount"));
+  TELEPAY_TRY(decided, v.str("decided_by"));
+  TELEPAY_TRY(reference, v.str("reference"));
+  TELEPAY_TRY(requested, v.str("requested_by"));
+  TELEPAY_TRY(status_text, v.str("status"));
+  TELEPAY_TRY(user, v.i64("user_id"));
+  out.value = value;
+  out.decided_by = std::move(decided);
+  out.reference = std::move(reference);
+  out.requested_by = std::move(requested);
+  out.status = std::move(status_text);
+  out.user = user;
+  return out;
+}
+
+// ---- tokens ----
+
+std::string token_row::to_json() const {
+  return object([&](json_object_writer& w) {
+    w.raw("allowed_cidrs", domain::json_string_array(allowed_cidrs)).u64("burst", burst)
+        .str("label", label).u64("rate_per_second", rate_per_second).boolean("revoked", revoked)
+        .str("role", role).str("secret_sha256", secret_sha256);
+  });
+}
+
+result<token_row> token_row::from_json(std::string_view json) {
+  TELEPAY_TRY(doc, json_document::parse(json));
+  const json_value v = doc.root();
+  token_row out;
+  TELEPAY_TRY(cidrs_value, v.field("allowed_cidrs"));
+  TELEPAY_TRY(cidrs, cidrs_value.string_elements());
+  TELEPAY_TRY(burst, v.u64("burst"));
+  TELEPAY_TRY(label, v.str("label"));
+  TELEPAY_TRY(rate, v.u64("rate_per_second"));
+  TELEPAY_TRY(revoked, v.boolean("revoked"));
+  TELEPAY_TRY(role, v.str("role"));
+  TELEPAY_TRY(hash, v.str("secret_sha256"));
+  out.allowed_cidrs = std::move(cidrs);
+  out.burst = static_cast<std::uint32_t>(burst);
+  out.label = std::move(label);
+  out.rate_per_second = static_cast<std::uint32_t>(rate);
+  out.revoked = revoked;
+  out.role = std::move(role);
+  out.secret_sha256 = std::move(hash);
+  return out;
+}
+
+// ---- blacklist ----
+
+std::string blacklist_row::to_json() const {
+  return object([&](json_object_writer& w) {
+    w.str("by", by).str("kind", kind).str("reason", reason).str("value", value);
+  });
+}
+
+result<blacklist_row> blacklist_row::from_json(std::string_view json) {
+  TELEPAY_TRY(doc, json_document::parse(json));
+  const json_value v = doc.root();
+  TELEPAY_TRY(by, v.str("by"));
+  TELEPAY_TRY(kind, v.str("kind"));
+  TELEPAY_TRY(reason, v.str("reason"));
+  TELEPAY_TRY(value, v.str("value"));
+  return blacklist_row{std::move(kind), std::move(value), std::move(reason), std::move(by)};
+}
+
+// ---- audit log ----
+
+std::string audit_row::to_json() const {
+  return object([&](json_object_writer& w) {
+    w.str("idempotency_key", idempotency_key).str("method", method).str("path", path)
+        .time("recorded_at", recorded_at_us).str("request_sha256", request_sha256)
+        .str("response", response).u64("status", status).str("token", token);
+  });
+}
+
+result<audit_row> audit_row::from_json(std::string_view json) {
+  TELEPAY_TRY(doc, json_document::parse(json));
+  const json_value v = doc.root();
+  audit_row out;
+  TELEPAY_TRY(key, v.str("idempotency_key"));
+  TELEPAY_TRY(method, v.str("method"));
+  TELEPAY_TRY(path, v.str("path"));
+  TELEPAY_TRY(recorded, v.time("recorded_at"));
+  TELEPAY_TRY(digest, v.str("request_sha256"));
+  TELEPAY_TRY(response, v.str("response"));
+  TELEPAY_TRY(status_code, v.u64("status"));
+  TELEPAY_TRY(token, v.str("token"));
+  out.idempotency_key = std::move(key);
+  out.method = std::move(method);
+  out.path = std::move(path);
+  out.recorded_at_us = recorded;
+  out.request_sha256 = std::move(digest);
+  out.response = std::move(response);
+  out.status = static_cast<std::uint32_t>(status_code);
+  out.token = std::move(token);
+  return out;
+}
+
+}  // namespace telepay::projections
