@@ -7,6 +7,7 @@
 /// commit); a commit thread writes each batch with sync=true and only then acknowledges its
 /// appends. Lifecycle: open() -> use -> destroy (which drains queued appends first).
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -122,6 +123,11 @@ struct verify_report {
   std::optional<chain_fault> fault;
 };
 
+/// Upper bounds (microseconds) of the append latency histogram's buckets; a last bucket counts
+/// everything above. Latency: from append_async to the acknowledgement after the fsync.
+inline constexpr std::array<std::uint64_t, 12> append_latency_bounds_us = {
+    250, 500, 1'000, 2'500, 5'000, 10'000, 25'000, 50'000, 100'000, 250'000, 500'000, 1'000'000};
+
 struct store_stats {
   std::uint64_t head_seq = 0;
   hash256 head_hash{};
@@ -136,6 +142,9 @@ struct store_stats {
   std::uint64_t write_ns = 0;
   std::uint64_t acknowledge_ns = 0;
   /// Index generations written to RocksDB, the seq they cover, and the last indexing error.
+  /// Acknowledged appends per latency bucket (see append_latency_bounds_us) and their sum.
+  std::array<std::uint64_t, append_latency_bounds_us.size() + 1> append_latency_buckets{};
+  std::uint64_t append_latency_sum_us = 0;
   std::uint64_t index_flushes = 0;
   std::uint64_t indexed_through = 0;
   std::string index_error;

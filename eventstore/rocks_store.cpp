@@ -219,6 +219,10 @@ store_stats rocks_store::stats() const {
     out.index_error = index_error_;
   }
   out.events_written = events_written_.load();
+  for (std::size_t i = 0; i < latency_buckets_.size(); ++i) {
+    out.append_latency_buckets[i] = latency_buckets_[i].load(std::memory_order_relaxed);
+  }
+  out.append_latency_sum_us = latency_sum_us_.load(std::memory_order_relaxed);
   return out;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 /// The RocksDB implementation of event_store. Internal to eventstore/: include event_store.hpp.
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -26,12 +27,14 @@ struct pending_append {
   std::size_t events = 0;
   std::size_t bytes = 0;
   hash256 digest{};  // of stream + events, when an idempotency key is present
+  std::chrono::steady_clock::time_point queued;
 };
 
 /// An append accepted into a batch: acknowledged when the batch is durable.
 struct staged_append {
   append_callback done;
   append_result result;
+  std::chrono::steady_clock::time_point queued;
 };
 
 /// The unit of group commit: many appends, one synced WriteBatch.
@@ -140,6 +143,7 @@ class rocks_store final : public event_store {
 
   // Commit thread: writes each handed-over batch with sync=true, then acknowledges it.
   void commit_loop();
+  void record_latency(std::chrono::steady_clock::time_point queued);
 
   open_options options_;
   rocksdb::DB* db_;
@@ -191,6 +195,8 @@ class rocks_store final : public event_store {
   std::atomic<std::uint64_t> write_ns_{0};
   std::atomic<std::uint64_t> acknowledge_ns_{0};
   std::atomic<std::uint64_t> events_written_{0};
+  std::array<std::atomic<std::uint64_t>, append_latency_bounds_us.size() + 1> latency_buckets_{};
+  std::atomic<std::uint64_t> latency_sum_us_{0};
 
   recent_index recent_;
   mutable std::mutex index_mutex_;

@@ -68,6 +68,7 @@ void rocks_store::append_async(append_request request, append_callback done) {
   }
   item.request = std::move(request);
   item.done = std::move(done);
+  item.queued = std::chrono::steady_clock::now();
   std::unique_lock lock(mutex_);
   if (closing_ || failed_) {
     error why = closing_ ? make_error(errc::store_closed, "the event store is closing")
@@ -257,7 +258,7 @@ void rocks_store::stage(pending_append& item, immediate_replies& immediate) {
         immediate.emplace_back(std::move(item.done), repeat);
       } else {
         // The original is staged but maybe not durable: answer with this (later) batch.
-        open_batch().appends.push_back(staged_append{std::move(item.done), repeat});
+        open_batch().appends.push_back(staged_append{std::move(item.done), repeat, item.queued});
       }
       return;
     }
@@ -335,7 +336,19 @@ void rocks_store::stage(pending_append& item, immediate_replies& immediate) {
   batch.events += request.events.size();
   batch.last_seq = outcome.last_seq;
   batch.last_hash = last_hash_;
-  batch.appends.push_back(staged_append{std::move(item.done), outcome});
+  batch.appends.push_back(staged_append{std::move(item.done), outcome, item.queued});
+}
+
+void rocks_store::record_latency(std::chrono::steady_clock::time_point queued) {
+  const auto micros = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                     std::chrono::steady_clock::now() - queued)
+                                                     .count());
+  std::size_t bucket = 0;
+  while (bucket < append_latency_bounds_us.size() && micros > append_latency_bounds_us[bucket]) {
+    ++bucket;
+  }
+  latency_buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
+  latency_sum_us_.fetch_add(micros, std::memory_order_relaxed);
 }
 
 void rocks_store::commit_loop() {
@@ -397,6 +410,7 @@ void rocks_store::commit_loop() {
         auto& counter = staged.result.outcome == append_outcome::written ? appends_written_
                                                                           : appends_deduplicated_;
         counter.fetch_add(1, std::memory_order_relaxed);
+        record_latency(staged.queued);
         staged.done(staged.result);
       }
     } else {

@@ -6,6 +6,7 @@
 #include "gateways/http/api.hpp"
 
 #include <charconv>
+#include <deque>
 #include <set>
 
 #include "actors/client.hpp"
@@ -222,6 +223,21 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
 
   std::mutex inflight_mutex;
   std::map<std::pair<std::string, std::string>, std::vector<responder>> inflight;
+  // Answers recorded recently, until the audit-log projection surely has them (a retry right
+  // after the answer must not run the command again).
+  std::map<std::pair<std::string, std::string>, actors::recorded_answer> recent;
+  std::deque<std::pair<std::string, std::string>> recent_order;
+  static constexpr std::size_t recent_max = 65536;
+
+  std::optional<actors::recorded_answer> answered(const std::string& token, const std::string& key) {
+    {
+      std::lock_guard lock(inflight_mutex);
+      if (auto found = recent.find({token, key}); found != recent.end()) {
+        return found->second;
+      }
+    }
+    return reads.recorded(token, key);
+  }
 
   impl(actors::ledger_client& c, const actors::ledger_reads& r, api_hooks h)
       : client(c), reads(r), hooks(std::move(h)) {}
@@ -306,7 +322,7 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
         return;
       }
       const std::string digest = sha256_hex(req.body);
-      if (auto before = self->reads.recorded(c.token_id, key)) {
+      if (auto before = self->answered(c.token_id, key)) {
         response r;
         if (before->request_sha256 != digest) {
           r = error_response(422, "idempotency_key_reused_with_different_payload",
@@ -321,6 +337,16 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
       }
       {
         std::lock_guard lock(self->inflight_mutex);
+        if (auto found = self->recent.find({c.token_id, key}); found != self->recent.end()) {
+          // Answered between the check above and now.
+          response r = found->second.request_sha256 == digest
+                           ? json_ok(found->second.body, found->second.status)
+                           : error_response(422, "idempotency_key_reused_with_different_payload",
+                                            "this Idempotency-Key was used for a different request");
+          self->count(route, r.status);
+          reply(std::move(r));
+          return;
+        }
         auto [it, first] = self->inflight.try_emplace({c.token_id, key});
         it->second.push_back(std::move(reply));
         if (!first) {
@@ -334,12 +360,19 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
         domain::admin_log::recorded entry{c.token_id, method, path, key, digest, out.status,
                                           out.recorded_body.empty() ? out.body : out.recorded_body};
         out.recorded_body.clear();
+        const actors::recorded_answer answer{entry.status, entry.response, digest};
         self->client.ask<actors::entity_reply>(
             actors::admin_log_request{std::move(entry), now_us()},
-            [self, route, c, key, out](result<actors::entity_reply>) mutable {
+            [self, route, c, key, out, answer](result<actors::entity_reply>) mutable {
               std::vector<responder> waiting;
               {
                 std::lock_guard lock(self->inflight_mutex);
+                self->recent[{c.token_id, key}] = answer;
+                self->recent_order.emplace_back(c.token_id, key);
+                if (self->recent_order.size() > recent_max) {
+                  self->recent.erase(self->recent_order.front());
+                  self->recent_order.pop_front();
+                }
                 auto found = self->inflight.find({c.token_id, key});
                 if (found != self->inflight.end()) {
                   waiting = std::move(found->second);
@@ -688,6 +721,14 @@ void api::install_writes(router& r) {
   }                              \
   auto var = std::move(var##_field).value()
 
+  write("/v1/admin/users", role::operator_, [self](const request& req, const impl::caller&, responder done) {
+    TELEPAY_BODY(b, "user_id", "username", "referral_code");
+    TELEPAY_FIELD(id, b.integer("user_id"));
+    TELEPAY_FIELD(user, domain::make_user_id(id));
+    self->send_entity(actors::register_user_request{user, b.text_or("username", ""),
+                                                    b.text_or("referral_code", ""), now_us()},
+                      done);
+  });
   write("/v1/admin/users/{id}/ban", role::operator_, [self](const request& req, const impl::caller& c, responder done) {
     TELEPAY_BODY(b, "reason");
     TELEPAY_FIELD(id, path_id(req, "id"));

@@ -35,7 +35,7 @@ TEST(Telepayd, ServesHealthAndStopsCleanly) {
   ASSERT_EQ(parser.parse(reply.body).get(doc), simdjson::SUCCESS) << reply.body;
   EXPECT_EQ(std::string_view(doc["status"]), "ok");
   EXPECT_TRUE(bool(doc["store"]["open"]));
-  EXPECT_EQ(std::uint64_t(doc["store"]["head_seq"]), 0u);
+  EXPECT_EQ(std::uint64_t(doc["store"]["head_seq"]), 1u);  // the first admin token
   EXPECT_EQ(std::string_view(doc["gateways"]["telegram"]), "not_configured");
   EXPECT_EQ(std::string_view(doc["gateways"]["nowpayments"]), "not_configured");
   EXPECT_EQ(std::string_view(doc["gateways"]["chain"]), "not_configured");
@@ -47,6 +47,13 @@ TEST(Telepayd, ServesHealthAndStopsCleanly) {
   EXPECT_NE(log.find("gateway not configured gateway=chain"), std::string::npos);
   EXPECT_NE(log.find("stopped"), std::string::npos);
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "data" / "eventlog" / "CURRENT"));
+  // With no token at all, the first start created an admin token and printed it once.
+  EXPECT_NE(log.find("first admin API token"), std::string::npos) << log;
+  EXPECT_NE(log.find("tp_"), std::string::npos);
+  testing::daemon_process again(daemon_binary, dir.path() / "data");
+  ASSERT_TRUE(again.started()) << again.log();
+  EXPECT_EQ(again.stop(), 0);
+  EXPECT_EQ(again.log().find("first admin API token"), std::string::npos) << again.log();
 }
 
 TEST(Telepayd, ConfiguredGatewaysAreReportedWithoutTheirSecrets) {

@@ -4,8 +4,12 @@
 //   telepay-audit verify --db DIR
 //   telepay-audit export --db DIR --format jsonl|csv [--from SEQ] [--to SEQ] [--output FILE]
 //   telepay-audit stats  --db DIR [--json]
+//   telepay-audit replay --db DIR [--json] [--max-differences N]
+//   telepay-audit balance --db DIR --user ID [--at SEQ|TIME]
+//   telepay-audit check  --db DIR [--json]
 //
-// Exit codes: 0 success, 1 the chain does not verify, 2 usage or I/O error.
+// Exit codes: 0 success, 1 the chain does not verify (verify) or a difference or violation was
+// found (replay, check), 2 usage or I/O error.
 
 #include <CLI/CLI.hpp>
 
@@ -18,6 +22,7 @@
 #include "domain/base/time.hpp"
 #include "eventstore/event_store.hpp"
 #include "projections/export.hpp"
+#include "tools/audit/checks.hpp"
 #include "tools/common/progress.hpp"
 #include "projections/log_stats.hpp"
 
@@ -231,6 +236,23 @@ int main(int argc, char** argv) {
   stats->add_option("--db", db, "event log directory")->required();
   stats->add_flag("--json", json, "print one JSON object");
 
+  std::size_t max_differences = 50;
+  auto* replay = app.add_subcommand("replay", "rebuild every projection and compare with the server's");
+  replay->add_option("--db", db, "event log directory")->required();
+  replay->add_flag("--json", json, "print one JSON object");
+  replay->add_option("--max-differences", max_differences, "differences listed at most (default 50)");
+
+  std::int64_t user = 0;
+  std::string at;
+  auto* balance = app.add_subcommand("balance", "a user's balances now or at a seq or time");
+  balance->add_option("--db", db, "event log directory")->required();
+  balance->add_option("--user", user, "user (Telegram) id")->required();
+  balance->add_option("--at", at, "a seq or a UTC time (2026-11-25T10:00:00Z); default: now");
+
+  auto* check = app.add_subcommand("check", "double entry and no-negative invariants over all history");
+  check->add_option("--db", db, "event log directory")->required();
+  check->add_flag("--json", json, "print one JSON object");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -247,6 +269,19 @@ int main(int argc, char** argv) {
   }
   if (exporter->parsed()) {
     return telepay::tools::run_export(db, format, from, to, output);
+  }
+  if (replay->parsed() || balance->parsed() || check->parsed()) {
+    auto store = telepay::tools::open_log(db);
+    if (!store) {
+      return telepay::tools::exit_error;
+    }
+    if (replay->parsed()) {
+      return telepay::tools::run_replay(*store, json, max_differences);
+    }
+    if (balance->parsed()) {
+      return telepay::tools::run_balance(*store, user, at);
+    }
+    return telepay::tools::run_check(*store, json);
   }
   return telepay::tools::run_stats(db, json);
 }

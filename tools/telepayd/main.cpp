@@ -1,6 +1,11 @@
 // telepayd: the ledger server. Opens the event log (refusing a broken chain), starts the actor
-// runtime and the operator HTTP API, reports which gateways are configured, and shuts down in
-// order on SIGINT/SIGTERM: HTTP first, then actors, then the log (which drains its appends).
+// runtime and the ledger (resuming interrupted processes), the projections (catching up, then
+// following the log), and the operator HTTP API; reports which gateways are configured; and
+// shuts down in order on SIGINT/SIGTERM: HTTP, bridges, projections (saving them), actors, log.
+//
+//   telepayd [--data DIR] [--listen HOST:PORT] [--config FILE] [--port-file FILE]
+//   telepayd token create --role admin|operator|auditor [--label L] [--cidr CIDR]...
+//                         [--rate N] [--burst N] [--data DIR]      (offline: the server stopped)
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -9,14 +14,21 @@
 #include <algorithm>
 #include <csignal>
 #include <fstream>
+#include <future>
 
+#include "actors/client.hpp"
+#include "actors/ledger.hpp"
+#include "actors/reads.hpp"
 #include "actors/runtime.hpp"
 #include "domain/base/bytes.hpp"
 #include "domain/base/json.hpp"
 #include "eventstore/event_store.hpp"
+#include "gateways/http/api.hpp"
 #include "gateways/http/router.hpp"
 #include "gateways/http/server.hpp"
+#include "projections/host.hpp"
 #include "tools/telepayd/config.hpp"
+#include "tools/telepayd/openapi.hpp"
 
 namespace telepay::tools {
 namespace {
@@ -32,26 +44,92 @@ std::shared_ptr<spdlog::logger> make_logger(const std::string& name) {
   return logger;
 }
 
-gateways::http::response health(const eventstore::event_store& store, const daemon_config& config,
-                                 std::chrono::steady_clock::time_point started) {
-  gateways::http::response res;
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// Projections more than this many events behind the log make the server "not ready".
+constexpr std::uint64_t ready_lag_max = 10'000;
+
+std::string health_body(const actors::ledger_reads& reads, const daemon_config& config,
+                        std::chrono::steady_clock::time_point started, const std::string& head_hash) {
   const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::steady_clock::now() - started)
                           .count();
-  res.body = "{\"status\":\"ok\",\"version\":\"" + std::string(version) + "\"";
-  res.body += ",\"uptime_seconds\":" + std::to_string(uptime);
-  res.body += ",\"store\":{\"open\":true,\"head_seq\":" + std::to_string(store.head_seq());
-  res.body += ",\"head_hash\":\"" + to_hex(store.head_hash()) + "\"}";
-  res.body += ",\"gateways\":{";
+  const auto failure = reads.projection_failure();
+  const std::uint64_t lag = reads.projection_lag();
+  const bool ready = !failure && lag <= ready_lag_max;
+  std::string body = "{\"status\":\"" + std::string(ready ? "ok" : "degraded") + "\"";
+  body += ",\"ready\":" + std::string(ready ? "true" : "false");
+  body += ",\"version\":\"" + std::string(version) + "\"";
+  body += ",\"uptime_seconds\":" + std::to_string(uptime);
+  body += ",\"store\":{\"open\":true,\"head_seq\":" + std::to_string(reads.head_seq());
+  body += ",\"head_hash\":\"" + head_hash + "\"}";
+  body += ",\"projections\":{\"position\":" + std::to_string(reads.projection_position());
+  body += ",\"lag\":" + std::to_string(lag);
+  if (failure) {
+    body += ",\"failure\":";
+    append_json_string(body, *failure);
+  }
+  body += "},\"gateways\":{";
   bool first = true;
   for (const auto& gateway : config.gateways()) {
-    res.body += first ? "" : ",";
+    body += first ? "" : ",";
     first = false;
-    append_json_string(res.body, gateway.name);
-    res.body += gateway.configured ? ":\"configured\"" : ":\"not_configured\"";
+    append_json_string(body, gateway.name);
+    body += gateway.configured ? ":\"configured\"" : ":\"not_configured\"";
   }
-  res.body += "}}";
-  return res;
+  body += "}}";
+  return body;
+}
+
+std::string metrics_body(eventstore::event_store& store, const actors::ledger_reads& reads,
+                         actors::ledger& ledger, caf::actor_system& system) {
+  const auto s = store.stats();
+  std::string out;
+  const auto counter = [&](const char* name, const char* help, std::uint64_t value,
+                           const std::string& labels = "") {
+    out += "# HELP " + std::string(name) + " " + help + "\n# TYPE " + name + " counter\n";
+    out += std::string(name) + labels + " " + std::to_string(value) + "\n";
+  };
+  const auto gauge = [&](const char* name, const char* help, std::uint64_t value) {
+    out += "# HELP " + std::string(name) + " " + help + "\n# TYPE " + name + " gauge\n";
+    out += std::string(name) + " " + std::to_string(value) + "\n";
+  };
+  out += "# HELP telepay_appends_total Appends to the event log by outcome.\n"
+         "# TYPE telepay_appends_total counter\n";
+  out += "telepay_appends_total{outcome=\"written\"} " + std::to_string(s.appends_written) + "\n";
+  out += "telepay_appends_total{outcome=\"deduplicated\"} " + std::to_string(s.appends_deduplicated) + "\n";
+  out += "telepay_appends_total{outcome=\"rejected\"} " + std::to_string(s.appends_rejected) + "\n";
+  counter("telepay_events_written_total", "Events written to the log.", s.events_written);
+  counter("telepay_batches_committed_total", "Synced group commits.", s.batches_committed);
+  out += "# HELP telepay_append_latency_seconds From append to durable acknowledgement.\n"
+         "# TYPE telepay_append_latency_seconds histogram\n";
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < eventstore::append_latency_bounds_us.size(); ++i) {
+    cumulative += s.append_latency_buckets[i];
+    char bound[32];
+    std::snprintf(bound, sizeof bound, "%g",
+                  static_cast<double>(eventstore::append_latency_bounds_us[i]) / 1e6);
+    out += "telepay_append_latency_seconds_bucket{le=\"" + std::string(bound) + "\"} " +
+           std::to_string(cumulative) + "\n";
+  }
+  cumulative += s.append_latency_buckets.back();
+  out += "telepay_append_latency_seconds_bucket{le=\"+Inf\"} " + std::to_string(cumulative) + "\n";
+  char sum[48];
+  std::snprintf(sum, sizeof sum, "%.6f", static_cast<double>(s.append_latency_sum_us) / 1e6);
+  out += "telepay_append_latency_seconds_sum " + std::string(sum) + "\n";
+  out += "telepay_append_latency_seconds_count " + std::to_string(cumulative) + "\n";
+  gauge("telepay_log_head_seq", "The last durable seq.", reads.head_seq());
+  gauge("telepay_projection_position", "The last seq applied to every projection.", reads.projection_position());
+  gauge("telepay_projection_lag_events", "Events the projections are behind the log.", reads.projection_lag());
+  const auto wallets = ledger.wallet_stats(system);
+  gauge("telepay_live_actors", "Live wallet actors.", wallets.live);
+  counter("telepay_passivations_total", "Wallet actors passivated.", wallets.passivated);
+  counter("telepay_actor_spawns_total", "Wallet actors spawned.", wallets.spawned);
+  return out;
 }
 
 void write_port_file(const std::filesystem::path& file, std::uint16_t port) {
@@ -61,6 +139,33 @@ void write_port_file(const std::filesystem::path& file, std::uint16_t port) {
     out << port << '\n';
   }
   std::filesystem::rename(temporary, file);  // readers never see a half-written file
+}
+
+/// With no token at all, creates the first admin token and prints it once on stderr.
+void bootstrap_token(actors::ledger_client& client, const actors::ledger_reads& reads,
+                     const std::shared_ptr<spdlog::logger>& log) {
+  reads.wait_for(reads.head_seq(), std::chrono::seconds(60));
+  if (reads.token_count() != 0) {
+    return;
+  }
+  const auto token = gateways::http::generate_token();
+  domain::token::create create;
+  create.access = domain::role::admin;
+  create.secret_sha256 = token.secret_sha256;
+  create.label = "bootstrap";
+  create.by = "telepayd";
+  std::promise<result<actors::entity_reply>> done;
+  auto future = done.get_future();
+  client.ask<actors::entity_reply>(actors::token_request{token.id, create, now_us()},
+                                   [&done](result<actors::entity_reply> r) { done.set_value(std::move(r)); });
+  auto created = future.get();
+  if (!created) {
+    log->error("cannot create the first admin token detail={}", created.error().message);
+    return;
+  }
+  log->warn("created the first admin token token_id={} (its secret is printed once on stderr)", token.id);
+  std::fprintf(stderr, "\ntelepayd: first admin API token (shown once; store it now):\n  %s\n\n",
+               token.text.c_str());
 }
 
 int run(const daemon_config& config) {
@@ -95,14 +200,49 @@ int run(const daemon_config& config) {
     }
   }
 
-  auto runtime = std::make_unique<actors::runtime>(
-      actors::runtime_options{.scheduler_threads = config.scheduler_threads});
+  actors::runtime_options runtime_options;
+  runtime_options.scheduler_threads = config.scheduler_threads;
+  auto runtime = std::make_unique<actors::runtime>(runtime_options);
+  actors::ledger_options ledger_options;
+  ledger_options.recovery_progress = [&log](std::uint64_t seq) {
+    log->info("recovery scan progress seq={}", seq);
+  };
+  auto started_ledger = actors::ledger::start(runtime->system(), *store, ledger_options);
+  if (!started_ledger) {
+    log->error("cannot start the ledger detail={}", started_ledger.error().message);
+    return 1;
+  }
+  auto ledger = std::move(started_ledger.value());
+  log->info("ledger started resumed_processes={} resumed_transfers={} resumed_payouts={}",
+            ledger->recovered().processes.size(), ledger->recovered().transfers.size(),
+            ledger->recovered().payouts.size());
+  for (const auto& problem : ledger->recovered().problems) {
+    log->error("recovery problem detail={}", problem);
+  }
+
+  auto projections_host = projections::projection_host::start(*store, projections::host_options{});
+  if (!projections_host) {
+    log->error("cannot start the projections detail={}", projections_host.error().message);
+    return 1;
+  }
+  log->info("projections loaded position={} head_seq={}", (*projections_host)->position(),
+            store->head_seq());
+  actors::ledger_reads reads(*store, **projections_host);
+  auto client = std::make_unique<actors::ledger_client>(runtime->system(), ledger->facade());
+  bootstrap_token(*client, reads, log);
 
   const auto started = std::chrono::steady_clock::now();
+  gateways::http::api_hooks hooks;
+  hooks.health = [&reads, &config, &store, started] {
+    return health_body(reads, config, started, to_hex(store->head_hash()));
+  };
+  hooks.metrics = [&store, &reads, &ledger, &runtime] {
+    return metrics_body(*store, reads, *ledger, runtime->system());
+  };
+  hooks.openapi = std::string(openapi_document);
+  gateways::http::api api(*client, reads, std::move(hooks));
   gateways::http::router routes;
-  routes.add("GET", "/health", [&](const gateways::http::request&, gateways::http::responder reply) {
-    reply(health(*store, config, started));
-  });
+  api.install(routes);
   gateways::http::server_options http_options;
   http_options.address = config.listen_address;
   http_options.port = config.listen_port;
@@ -121,9 +261,70 @@ int run(const daemon_config& config) {
   sigwait(&stop_signals, &received);
   log->info("stopping signal={}", received == SIGINT ? "SIGINT" : "SIGTERM");
   (*server)->stop();
+  client->stop();
+  (*projections_host)->stop();
+  ledger.reset();
+  client.reset();
   runtime.reset();
+  projections_host->reset();
   store.reset();
   log->info("stopped");
+  return 0;
+}
+
+struct token_options {
+  std::string role = "operator";
+  std::string label;
+  std::vector<std::string> cidrs;
+  std::uint32_t rate = 50;
+  std::uint32_t burst = 100;
+};
+
+/// `telepayd token create`: appends a token to the (stopped) server's log, prints it once.
+int create_token(const daemon_config& config, const token_options& options) {
+  auto access = domain::parse_role(options.role);
+  if (!access) {
+    std::fprintf(stderr, "telepayd: %s\n", access.error().message.c_str());
+    return 2;
+  }
+  eventstore::open_options store_options;
+  store_options.directory = config.data_dir / "eventlog";
+  auto store = eventstore::event_store::open(store_options);
+  if (!store) {
+    std::fprintf(stderr,
+                 "telepayd: cannot open %s (%s); if telepayd is running, create tokens with "
+                 "POST /v1/admin/tokens instead\n",
+                 store_options.directory.c_str(), store.error().message.c_str());
+    return 1;
+  }
+  const auto token = gateways::http::generate_token();
+  domain::token::create create;
+  create.access = *access;
+  create.secret_sha256 = token.secret_sha256;
+  create.allowed_cidrs = options.cidrs;
+  create.rate_per_second = options.rate;
+  create.burst = options.burst;
+  create.label = options.label;
+  create.by = "telepayd-cli";
+  auto events = domain::token::decide(domain::token::state(token.id), create, now_us());
+  if (!events) {
+    std::fprintf(stderr, "telepayd: %s\n", events.error().message.c_str());
+    return 2;
+  }
+  std::vector<eventstore::new_event> encoded;
+  for (const auto& e : *events) {
+    auto x = domain::encode_event(e);
+    encoded.push_back(eventstore::new_event{x.type, x.version, x.payload});
+  }
+  auto appended = (*store)->append(domain::token::stream(token.id),
+                                   eventstore::expected_version::no_stream(), encoded, "");
+  if (!appended) {
+    std::fprintf(stderr, "telepayd: %s\n", appended.error().message.c_str());
+    return 1;
+  }
+  std::printf("%s\n", token.text.c_str());
+  std::fprintf(stderr, "telepayd: created %s token %s (the line above is its secret; shown once)\n",
+               options.role.c_str(), token.id.c_str());
   return 0;
 }
 
@@ -145,6 +346,19 @@ int main(int argc, char** argv) {
   app.add_option("--port-file", port_file, "write the bound HTTP port to this file");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  telepay::tools::token_options token;
+  auto* token_cmd = app.add_subcommand("token", "manage API tokens offline (server stopped)");
+  auto* create_cmd = token_cmd->add_subcommand("create", "create a token and print it once");
+  token_cmd->require_subcommand(1);
+  create_cmd->add_option("--role", token.role, "admin, operator or auditor (default operator)")
+      ->check(CLI::IsMember({"admin", "operator", "auditor"}));
+  create_cmd->add_option("--label", token.label, "what the token is for");
+  create_cmd->add_option("--cidr", token.cidrs, "allow only these source addresses (repeatable)");
+  create_cmd->add_option("--rate", token.rate, "requests per second (default 50)")
+      ->check(CLI::Range(1u, 1'000'000u));
+  create_cmd->add_option("--burst", token.burst, "burst size (default 100)")
+      ->check(CLI::Range(1u, 10'000'000u));
+  create_cmd->add_option("--data", data_dir, "data directory (default ./data)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -161,6 +375,9 @@ int main(int argc, char** argv) {
   telepay::tools::load_config_env(config);
   if (!data_dir.empty()) {
     config.data_dir = data_dir;
+  }
+  if (create_cmd->parsed()) {
+    return telepay::tools::create_token(config, token);
   }
   if (!listen.empty()) {
     auto parsed = telepay::tools::parse_listen(listen);

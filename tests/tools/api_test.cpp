@@ -1,0 +1,283 @@
+// Goal: the operator API of the real telepayd over real HTTP: token roles (auditor cannot write,
+// unknown token 401, wrong source address 403), rate limiting (429 with Retry-After), bad input
+// of every kind refused with a JSON error and nothing written, idempotent retries, dual
+// approval of manual deposits, reads of every projection, the event feed, metrics and OpenAPI.
+// Method: `telepayd token create` for the first admin, then telepayd on a loopback port driven
+// by a plain socket client.
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <thread>
+
+#include "tests/support/daemon.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace telepay {
+namespace {
+
+const std::string daemon_binary = TELEPAYD_BIN;
+const std::string address = "0x7F31abEa73053A3e049Eaa0f8E73d351DA173229";
+
+std::string create_token_offline(const std::filesystem::path& data, const std::string& role) {
+  auto r = testing::run_command({daemon_binary, "token", "create", "--data", data.string(), "--role", role});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::string token = r.out;
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) {
+    token.pop_back();
+  }
+  return token;
+}
+
+class ApiTest : public ::testing::Test {
+ protected:
+  ApiTest() {
+    admin = create_token_offline(dir.path() / "data", "admin");
+    daemon = std::make_unique<testing::daemon_process>(daemon_binary, dir.path() / "data");
+  }
+
+  testing::http_reply get(const std::string& token, const std::string& target) {
+    return testing::http_request(daemon->port(), "GET", target, "",
+                                 {{"Authorization", "Bearer " + token}});
+  }
+
+  testing::http_reply post(const std::string& token, const std::string& target,
+                           const std::string& body, const std::string& key) {
+    std::vector<std::pair<std::string, std::string>> headers = {{"Authorization", "Bearer " + token}};
+    if (!key.empty()) {
+      headers.emplace_back("Idempotency-Key", key);
+    }
+    return testing::http_request(daemon->port(), "POST", target, body, headers);
+  }
+
+  std::string field(const std::string& json, const char* name) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (parser.parse(json).get(doc) != simdjson::SUCCESS) {
+      return "";
+    }
+    simdjson::dom::element value;
+    if (doc[name].get(value) != simdjson::SUCCESS) {
+      return "";
+    }
+    if (value.is_string()) {
+      return std::string(std::string_view(value));
+    }
+    return simdjson::minify(value);
+  }
+
+  std::string new_token(const std::string& role, const std::string& extra = "") {
+    auto r = post(admin, "/v1/admin/tokens", R"({"role":")" + role + "\"" + extra + "}",
+                  "tok-" + role + "-" + std::to_string(++tokens_made));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return field(r.body, "token");
+  }
+
+  std::uint64_t head() {
+    auto r = testing::http_request(daemon->port(), "GET", "/health");
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (parser.parse(r.body).get(doc) != simdjson::SUCCESS) {
+      return 0;
+    }
+    return std::uint64_t(doc["store"]["head_seq"]);
+  }
+
+  /// Polls a GET until `predicate(body)` holds (projections follow the log within milliseconds).
+  testing::http_reply eventually(const std::string& token, const std::string& target,
+                                 const std::function<bool(const std::string&)>& predicate) {
+    testing::http_reply r;
+    for (int i = 0; i < 200; ++i) {
+      r = get(token, target);
+      if (r.status == 200 && predicate(r.body)) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return r;
+  }
+
+  void register_user(const std::string& token, std::int64_t id) {
+    auto r = post(token, "/v1/admin/users", R"({"user_id":)" + std::to_string(id) + R"(,"username":"u"})",
+                  "reg-" + std::to_string(id));
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+
+  testing::temp_dir dir;
+  std::string admin;
+  std::unique_ptr<testing::daemon_process> daemon;
+  int tokens_made = 0;
+};
+
+TEST_F(ApiTest, RolesDecideWhoMayReadAndWrite) {
+  ASSERT_TRUE(daemon->started()) << daemon->log();
+  const std::string auditor = new_token("auditor");
+  EXPECT_EQ(get(auditor, "/v1/channels").status, 200);
+  auto write = post(auditor, "/v1/admin/users/5/ban", R"({"reason":"spam"})", "k1");
+  EXPECT_EQ(write.status, 403) << write.body;
+  EXPECT_EQ(field(write.body, "error"), "forbidden");
+  const std::string op = new_token("operator");
+  EXPECT_EQ(post(op, "/v1/admin/settings", R"({"key":"platform_fee_bps","value":"500"})", "k2").status, 403);
+  EXPECT_EQ(post(admin, "/v1/admin/settings", R"({"key":"platform_fee_bps","value":"500"})", "k3").status, 200);
+  EXPECT_EQ(get("", "/v1/channels").status, 401);
+  EXPECT_EQ(get("tp_AAAAAAAAAAAA_" + std::string(43, 'x'), "/v1/channels").status, 401);
+  EXPECT_EQ(testing::http_request(daemon->port(), "GET", "/v1/channels").status, 401);
+  // A revoked token stops working.
+  const std::string doomed = new_token("auditor");
+  const std::string doomed_id = doomed.substr(3, 12);
+  ASSERT_EQ(post(admin, "/v1/admin/tokens/" + doomed_id + "/revoke", "{}", "rv1").status, 200);
+  auto after = eventually(admin, "/v1/audit-log", [](const std::string&) { return true; });
+  for (int i = 0; i < 100 && get(doomed, "/v1/channels").status == 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(get(doomed, "/v1/channels").status, 401);
+}
+
+TEST_F(ApiTest, IpAllowlistAndRateLimit) {
+  ASSERT_TRUE(daemon->started()) << daemon->log();
+  const std::string elsewhere = new_token("auditor", R"(,"allowed_cidrs":["10.0.0.0/8"])");
+  auto refused = get(elsewhere, "/v1/channels");
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  const std::string here = new_token("auditor", R"(,"allowed_cidrs":["127.0.0.0/8"])");
+  EXPECT_EQ(get(here, "/v1/channels").status, 200);
+  const std::string slow = new_token("auditor", R"(,"rate_per_second":1,"burst":3)");
+  int ok = 0;
+  testing::http_reply limited;
+  for (int i = 0; i < 10; ++i) {
+    auto r = get(slow, "/v1/channels");
+    if (r.status == 200) {
+      ++ok;
+    } else {
+      limited = r;
+    }
+  }
+  EXPECT_LE(ok, 4);
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_FALSE(limited.header("retry-after").empty());
+  EXPECT_EQ(field(limited.body, "error"), "rate_limited");
+}
+
+TEST_F(ApiTest, BadInputIsRefusedAndWritesNothing) {
+  ASSERT_TRUE(daemon->started()) << daemon->log();
+  const std::uint64_t before = head();
+  const std::string channel_body = R"({"channel_id":-100,"owner_id":5,"title":"T","tiers":[{"price":"9.99","days":30}],"payout_strategy":"instant","payout_address":")" + address + R"("})";
+  struct bad_case {
+    std::string body;
+    int status;
+  };
+  const std::vector<bad_case> cases = {
+      {"{", 400},                                                       // malformed JSON
+      {"[1,2]", 400},                                                   // not an object
+      {R"({"channel_id":"-100"})", 400},                                // wrong type
+      {channel_body.substr(0, channel_body.size() - 1) + R"(,"extra":1})", 400},  // unknown field
+      {R"({"channel_id":-100,"owner_id":5,"title":"T","tiers":[{"price":9.99,"days":30}],"payout_strategy":"instant","payout_address":")" + address + R"("})", 400},  // a number as money
+      {R"({"channel_id":-100,"owner_id":5,"title":"T","tiers":[{"price":"9.99","days":30}],"payout_strategy":"instant","payout_address":"0x7F31abEa73053A3e049Eaa0f8E73d351DA173228"})", 400},  // bad checksum
+      {R"({"channel_id":-100,"owner_id":5,"title":"T","tiers":[],"payout_strategy":"instant","payout_address":")" + address + R"("})", 400},  // no tiers
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    auto r = post(admin, "/v1/admin/channels", c.body, "bad-" + std::to_string(++n));
+    EXPECT_EQ(r.status, c.status) << c.body << " -> " << r.body;
+    EXPECT_FALSE(field(r.body, "error").empty()) << r.body;
+    EXPECT_FALSE(field(r.body, "message").empty()) << r.body;
+  }
+  // No idempotency key, and a body over the limit.
+  EXPECT_EQ(post(admin, "/v1/admin/channels", channel_body, "").status, 400);
+  const std::string huge = R"({"reason":")" + std::string(70 * 1024, 'x') + R"("})";
+  EXPECT_EQ(post(admin, "/v1/admin/users/5/ban", huge, "huge").status, 413);
+  EXPECT_EQ(get(admin, "/v1/users/abc").status, 400);
+  EXPECT_EQ(get(admin, "/v1/users/5/balances?at=yesterday").status, 400);
+  EXPECT_EQ(get(admin, "/v1/nothing").status, 404);
+  // Only the admin log grew (each refused command is recorded); no channel exists.
+  auto channels = eventually(admin, "/v1/channels", [](const std::string&) { return true; });
+  EXPECT_EQ(channels.body, R"({"items":[],"next_cursor":null})");
+  auto events = get(admin, "/v1/events?from=" + std::to_string(before + 1) + "&limit=1000");
+  ASSERT_EQ(events.status, 200);
+  EXPECT_EQ(events.body.find("channel.registered"), std::string::npos);
+}
+
+TEST_F(ApiTest, RetriesWithTheSameKeyGetTheFirstAnswer) {
+  ASSERT_TRUE(daemon->started()) << daemon->log();
+  const std::string body = R"({"channel_id":-100,"owner_id":5,"title":"T","tiers":[{"price":"9.99","days":30}],"payout_strategy":"instant","payout_address":")" + address + R"("})";
+  auto first = post(admin, "/v1/admin/channels", body, "chan-1");
+  ASSERT_EQ(first.status, 200) << first.body;
+  const std::uint64_t after_first = head();
+  auto again = post(admin, "/v1/admin/channels", body, "chan-1");
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(again.header("idempotent-replay"), "true");
+  EXPECT_EQ(head(), after_first);  // nothing new written
+  auto other = post(admin, "/v1/admin/channels", body + " ", "chan-1");
+  EXPECT_EQ(other.status, 422) << other.body;
+  // The same command under a new key is a new command: the channel exists already.
+  auto fresh = post(admin, "/v1/admin/channels", body, "chan-2");
+  EXPECT_EQ(fresh.status, 409) << fresh.body;
+  EXPECT_EQ(field(fresh.body, "error"), "channel_exists");
+  // Every admin command is in the audit log with the token that sent it.
+  auto log = eventually(admin, "/v1/audit-log", [](const std::string& b) { return b.find("chan-2") != std::string::npos; });
+  EXPECT_NE(log.body.find(admin.substr(3, 12)), std::string::npos);
+  EXPECT_NE(log.body.find("/v1/admin/channels"), std::string::npos);
+}
+
+TEST_F(ApiTest, ManualDepositsNeedASecondOperator) {
+  ASSERT_TRUE(daemon->started()) << daemon->log();
+  const std::string alice = new_token("operator");
+  const std::string bob = new_token("operator");
+  register_user(alice, 42);
+  auto requested = post(alice, "/v1/admin/manual-deposits",
+                        R"({"id":"bank-1","user_id":42,"amount":"250.5","reference":"SEPA 4411"})", "md-1");
+  ASSERT_EQ(requested.status, 200) << requested.body;
+  auto self_approval = post(alice, "/v1/admin/manual-deposits/bank-1/approve", "{}", "md-2");
+  EXPECT_EQ(self_approval.status, 409) << self_approval.body;
+  EXPECT_EQ(field(self_approval.body, "error"), "approval_same_operator");
+  auto approved = post(bob, "/v1/admin/manual-deposits/bank-1/approve", "{}", "md-3");
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  EXPECT_EQ(field(approved.body, "outcome"), "completed");
+  auto balances = eventually(bob, "/v1/users/42/balances", [](const std::string& b) {
+    return b.find("\"available\":\"250.5\"") != std::string::npos;
+  });
+  EXPECT_NE(balances.body.find("\"available\":\"250.5\""), std::string::npos) << balances.body;
+  // Approving again neither errs nor credits twice.
+  auto twice = post(bob, "/v1/admin/manual-deposits/bank-1/approve", "{}", "md-4");
+  EXPECT_EQ(twice.status, 200) << twice.body;
+  auto deposits = eventually(bob, "/v1/manual-deposits?status=approved",
+                             [](const std::string& b) { return b.find("bank-1") != std::string::npos; });
+  EXPECT_NE(deposits.body.find(alice.substr(3, 12)), std::string::npos);
+  EXPECT_NE(deposits.body.find(bob.substr(3, 12)), std::string::npos);
+  auto rejected = post(bob, "/v1/admin/manual-deposits/bank-1/reject", R"({"reason":"late"})", "md-5");
+  EXPECT_EQ(rejected.status, 409);
+  // Balances as of a seq before the deposit show nothing.
+  auto early = get(bob, "/v1/users/42/balances?at=1");
+  ASSERT_EQ(early.status, 200) << early.body;
+  EXPECT_EQ(early.body.find("250.5"), std::string::npos);
+  auto wallets = eventually(bob, "/v1/wallets?owner=sys:", [](const std::string& b) {
+    return b.find("manual_clearing") != std::string::npos;
+  });
+  EXPECT_NE(wallets.body.find("\"balance\":\"-250.5\""), std::string::npos) << wallets.body;
+}
+
+TEST_F(ApiTest, EventsMetricsOpenApiAndHealth) {
+  ASSERT_TRUE(daemon->started()) << daemon->log();
+  auto events = get(admin, "/v1/events?from=1&limit=10");
+  ASSERT_EQ(events.status, 200);
+  EXPECT_EQ(events.header("content-type"), "application/x-ndjson");
+  EXPECT_NE(events.body.find("\"type\":\"token.created\""), std::string::npos);
+  EXPECT_EQ(events.body.find("secret\":\"tp_"), std::string::npos);  // only the hash is stored
+  auto metrics = get(admin, "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  for (const char* name : {"telepay_appends_total", "telepay_append_latency_seconds_bucket",
+                           "telepay_projection_lag_events", "telepay_http_requests_total",
+                           "telepay_live_actors", "telepay_passivations_total"}) {
+    EXPECT_NE(metrics.body.find(name), std::string::npos) << name;
+  }
+  auto openapi = testing::http_request(daemon->port(), "GET", "/openapi.json");
+  ASSERT_EQ(openapi.status, 200);
+  EXPECT_EQ(field(openapi.body, "openapi"), "3.0.3");
+  auto health = testing::http_request(daemon->port(), "GET", "/health");
+  EXPECT_EQ(field(health.body, "ready"), "true");
+}
+
+}  // namespace
+}  // namespace telepay
