@@ -134,8 +134,8 @@ result<referral_row> referral_row::from_json(std::string_view json) {
 
 std::string subscription_row::to_json() const {
   return object([&](json_object_writer& w) {
-    w.i64("channel_id", channel).boolean("expiry_recorded", expiry_recorded)
-        .time("expires_at", expires_at_us).u64("purchases", purchases).u64("tier", tier)
+    w.i64("channel_id", channel).time("expires_at", expires_at_us)
+        .boolean("expiry_recorded", expiry_recorded).u64("purchases", purchases).u64("tier", tier)
         .i64("user_id", user);
   });
 }
