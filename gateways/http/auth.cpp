@@ -78,9 +78,12 @@ std::optional<token_parts> parse_token(std::string_view text) {
 }
 
 std::string sha256_hex(std::string_view data) {
+  // Fetched once: an implicit fetch per call (EVP_sha256()) costs more than the hash itself.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  LEDGER_ASSERT(sha256 != nullptr, "OpenSSL has no SHA-256");
   unsigned char digest[32];
   unsigned int size = 0;
-  LEDGER_ASSERT(EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr) == 1,
+  LEDGER_ASSERT(EVP_Digest(data.data(), data.size(), digest, &size, sha256, nullptr) == 1,
                 "SHA-256 failed");
   static constexpr char digits[] = "0123456789abcdef";
   std::string out;

@@ -54,9 +54,8 @@ void router::operator()(const request& req, responder reply) const {
       continue;
     }
     if (r.method == req.method) {
-      request routed = req;
-      routed.path_params = std::move(params);
-      r.on_request(routed, std::move(reply));
+      req.path_params = std::move(params);
+      r.on_request(req, std::move(reply));
       return;
     }
     if (!allowed.empty()) {

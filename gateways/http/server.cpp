@@ -156,8 +156,12 @@ class session : public std::enable_shared_from_this<session> {
     }
     req.body = std::move(message.body());
     beast::error_code endpoint_error;
-    const auto remote = stream_.socket().remote_endpoint(endpoint_error);
-    req.remote_address = endpoint_error ? "" : remote.address().to_string();
+    if (!remote_known_) {  // one getpeername per connection, not per request
+      const auto remote = stream_.socket().remote_endpoint(endpoint_error);
+      remote_address_ = endpoint_error ? "" : remote.address().to_string();
+      remote_known_ = true;
+    }
+    req.remote_address = remote_address_;
     state_->requests.fetch_add(1, std::memory_order_relaxed);
 
     auto self = shared_from_this();
@@ -217,6 +221,8 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   beast::tcp_stream stream_;
+  std::string remote_address_;
+  bool remote_known_ = false;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<shared_state> state_;

@@ -25,8 +25,9 @@ struct request {
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   std::string remote_address;
-  /// Filled by the router from `{name}` segments of the matched route.
-  std::vector<std::pair<std::string, std::string>> path_params;
+  /// Filled by the router from `{name}` segments of the matched route (mutable so that routing
+  /// needs no copy of the request).
+  mutable std::vector<std::pair<std::string, std::string>> path_params;
 
   /// The first header with this (lower-case) name, or empty.
   std::string_view header(std::string_view lower_case_name) const;

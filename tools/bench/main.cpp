@@ -4,10 +4,13 @@
 //   telepay-bench eventstore [--db DIR] [--keep] [--json] [--seconds S] [--replay-events N]
 //   telepay-bench ledger [--db DIR] [--users N...] [--mix uniform|hot...] [--seconds S]
 //                        [--in-flight N] [--live-max N] [--no-postgres] [--json]
+//   telepay-bench projections [--db DIR] [--events N] [--json]
+//   telepay-bench http [--db DIR] [--users N] [--seconds S] [--connections N] [--json]
 
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -17,6 +20,7 @@
 
 #include "tools/bench/eventstore_bench.hpp"
 #include "tools/bench/ledger_bench.hpp"
+#include "tools/bench/read_bench.hpp"
 
 namespace telepay::tools {
 namespace {
@@ -187,6 +191,69 @@ void print_ledger_table(const ledger_bench_result& r) {
 }  // namespace
 }  // namespace telepay::tools
 
+namespace telepay::tools {
+namespace {
+
+void print_projections(const projections_bench_result& r, bool json) {
+  if (json) {
+    std::string out = "{\"bench\":\"projections\",\"events\":" + std::to_string(r.events) +
+                      ",\"seed_seconds\":" + fixed(r.seed_seconds, 2) +
+                      ",\"replay_seconds\":" + fixed(r.replay_seconds, 2) +
+                      ",\"events_per_second\":" + fixed(r.events_per_second) + ",\"rows\":{";
+    for (std::size_t i = 0; i < r.rows.size(); ++i) {
+      out += (i ? "," : "") + std::string("\"") + r.rows[i].first + "\":" + std::to_string(r.rows[i].second);
+    }
+    out += "},\"error\":";
+    append_json_string(out, r.error);
+    std::printf("%s}\n", out.c_str());
+    return;
+  }
+  std::printf("machine: %s\n\n", machine_description().c_str());
+  std::printf("replay of %llu events into every projection: %s s, %s events/s (seeding took %s s)\n",
+              static_cast<unsigned long long>(r.events), fixed(r.replay_seconds, 2).c_str(),
+              fixed(r.events_per_second).c_str(), fixed(r.seed_seconds, 1).c_str());
+  for (const auto& [name, rows] : r.rows) {
+    std::printf("  %-16s %10zu rows\n", name.c_str(), rows);
+  }
+  if (!r.error.empty()) {
+    std::printf("\nERROR: %s\n", r.error.c_str());
+  }
+}
+
+void print_http(const http_bench_result& r, bool json) {
+  if (json) {
+    std::string out = "{\"bench\":\"http\",\"users\":" + std::to_string(r.users) +
+                      ",\"seed_seconds\":" + fixed(r.seed_seconds, 2) +
+                      ",\"catch_up_seconds\":" + fixed(r.catch_up_seconds, 2) + ",\"runs\":[";
+    for (std::size_t i = 0; i < r.runs.size(); ++i) {
+      const auto& w = r.runs[i];
+      out += (i ? "," : "") + std::string("{\"name\":\"") + w.name + "\",\"requests_per_second\":" +
+             fixed(w.requests_per_second) + ",\"p50_ms\":" + fixed(w.p50_ms, 3) + ",\"p99_ms\":" +
+             fixed(w.p99_ms, 3) + ",\"requests\":" + std::to_string(w.requests) +
+             ",\"non_2xx\":" + std::to_string(w.non_2xx) + "}";
+    }
+    out += "],\"error\":";
+    append_json_string(out, r.error);
+    std::printf("%s}\n", out.c_str());
+    return;
+  }
+  std::printf("machine: %s\n%llu users seeded in %s s; telepayd ready (projections caught up) after %s s\n\n",
+              machine_description().c_str(), static_cast<unsigned long long>(r.users),
+              fixed(r.seed_seconds, 1).c_str(), fixed(r.catch_up_seconds, 1).c_str());
+  std::printf("  %-32s %12s %10s %10s %12s %9s\n", "wrk run", "requests/s", "p50 ms", "p99 ms", "requests", "non-2xx");
+  for (const auto& w : r.runs) {
+    std::printf("  %-32s %12s %10s %10s %12llu %9llu\n", w.name.c_str(), fixed(w.requests_per_second).c_str(),
+                fixed(w.p50_ms, 2).c_str(), fixed(w.p99_ms, 2).c_str(),
+                static_cast<unsigned long long>(w.requests), static_cast<unsigned long long>(w.non_2xx));
+  }
+  if (!r.error.empty()) {
+    std::printf("\nERROR: %s\n", r.error.c_str());
+  }
+}
+
+}  // namespace
+}  // namespace telepay::tools
+
 int main(int argc, char** argv) {
   CLI::App app{"telepay-bench: whole-system benchmarks"};
   app.require_subcommand(1);
@@ -235,10 +302,45 @@ int main(int argc, char** argv) {
   ledger->add_flag("--no-postgres", no_postgres, "skip the PostgreSQL baseline");
   ledger->add_flag("--keep", ledger_options.keep, "leave the generated logs in place");
   ledger->add_flag("--json", json, "print one JSON object");
+  telepay::tools::projections_bench_options projections_options;
+  auto* projections = app.add_subcommand("projections", "replay a large log into every read model");
+  projections->add_option("--db", db, "directory for the generated log (default ./bench-data)");
+  projections->add_option("--events", projections_options.events, "log size (default 10000000)")
+      ->check(CLI::Range(std::uint64_t{1000}, std::uint64_t{1'000'000'000}));
+  projections->add_flag("--keep", projections_options.keep, "leave the generated log in place");
+  projections->add_flag("--json", json, "print one JSON object");
+
+  telepay::tools::http_bench_options http_options;
+  auto* http = app.add_subcommand("http", "wrk against the real telepayd: balance reads and a read/write mix");
+  http->add_option("--db", db, "directory for the server's data (default ./bench-data)");
+  http->add_option("--users", http_options.users, "users seeded (default 1000000)")
+      ->check(CLI::Range(std::uint64_t{10}, std::uint64_t{100'000'000}));
+  http->add_option("--seconds", http_options.seconds, "seconds per wrk run (default 10)")
+      ->check(CLI::Range(1.0, 600.0));
+  http->add_option("--connections", http_options.connections, "wrk connections (default 64)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10000}));
+  http->add_option("--telepayd", http_options.telepayd, "the telepayd binary (default: beside this one)");
+  http->add_flag("--keep", http_options.keep, "leave the server's data in place");
+  http->add_flag("--json", json, "print one JSON object");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (projections->parsed()) {
+    projections_options.directory = db;
+    const auto r = telepay::tools::run_projections_bench(projections_options);
+    telepay::tools::print_projections(r, json);
+    return r.error.empty() ? 0 : 1;
+  }
+  if (http->parsed()) {
+    http_options.directory = db;
+    if (http_options.telepayd.empty()) {
+      http_options.telepayd = std::filesystem::canonical("/proc/self/exe").parent_path() / "telepayd";
+    }
+    const auto r = telepay::tools::run_http_bench(http_options);
+    telepay::tools::print_http(r, json);
+    return r.error.empty() ? 0 : 1;
   }
   if (ledger->parsed()) {
     ledger_options.directory = db;
