@@ -9,7 +9,10 @@
 #include "tools/bench/ledger_bench.hpp"
 
 #include <cstdio>
+#include <atomic>
+#include <deque>
 #include <future>
+#include <thread>
 #include <random>
 
 #include <sys/resource.h>
@@ -18,6 +21,7 @@
 #include "actors/ledger.hpp"
 #include "actors/runtime.hpp"
 #include "eventstore/event_store.hpp"
+#include "projections/host.hpp"
 #include "tools/bench/postgres_baseline.hpp"
 #include "tools/bench/stats.hpp"
 
@@ -184,6 +188,45 @@ std::string seed(caf::actor_system& system, const ledger_actor& facade, std::siz
   return error;
 }
 
+/// Follows the projections beside a run: every 20 ms notes the log's head, and when the
+/// projections have applied up to a noted head, how long that took. The maximum is the lag.
+class lag_sampler {
+ public:
+  lag_sampler(eventstore::event_store& store, const projections::projection_host& host)
+      : thread_([this, &store, &host] {
+          std::deque<std::pair<clock_type::time_point, std::uint64_t>> noted;
+          while (!stop_) {
+            const auto now = clock_type::now();
+            noted.emplace_back(now, store.head_seq());
+            const std::uint64_t at = host.position();
+            while (!noted.empty() && noted.front().second <= at) {
+              max_lag_ = std::max(max_lag_, std::chrono::duration<double>(now - noted.front().first).count());
+              noted.pop_front();
+            }
+            if (!noted.empty()) {
+              max_lag_ = std::max(max_lag_, std::chrono::duration<double>(now - noted.front().first).count());
+            }
+            max_events_ = std::max(max_events_, store.head_seq() - std::min(store.head_seq(), at));
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          }
+        }) {}
+  ~lag_sampler() { finish(); }
+  void finish() {
+    stop_ = true;
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+  double max_lag_seconds() const { return max_lag_; }
+  std::uint64_t max_lag_events() const { return max_events_; }
+
+ private:
+  std::atomic<bool> stop_{false};
+  double max_lag_ = 0;
+  std::uint64_t max_events_ = 0;
+  std::thread thread_;
+};
+
 std::string run_users(const ledger_bench_options& options, std::size_t users,
                       ledger_bench_result& out) {
   const auto dir = options.directory / ("ledger-" + std::to_string(users));
@@ -213,11 +256,19 @@ std::string run_users(const ledger_bench_options& options, std::size_t users,
     return failed;
   }
   const double seed_seconds = seconds_since(seed_start);
+  // The server's read models follow the log during the runs, as they do in telepayd.
+  auto host = projections::projection_host::start(**store, projections::host_options{});
+  if (!host) {
+    return host.error().message;
+  }
+  (*host)->wait_for((*store)->head_seq(), std::chrono::seconds(600));
   std::uint64_t salt = 1;
   for (const std::string& mix : options.mixes) {
     std::fprintf(stderr, "ledger: %zu users, %s mix, %.0f s...\n", users, mix.c_str(), options.seconds);
+    lag_sampler lag(**store, **host);
     auto run = drive(rt->system(), options.in_flight, 0, options.seconds,
                      transfer_issuer(ledger->facade(), users, mix == "hot", salt++));
+    lag.finish();
     ledger_figure f;
     f.users = users;
     f.mix = mix;
@@ -232,14 +283,18 @@ std::string run_users(const ledger_bench_options& options, std::size_t users,
     f.live_actors = stats.live;
     f.passivated = stats.passivated;
     f.rss_kb = current_rss_kb();
+    f.projection_lag_seconds = lag.max_lag_seconds();
+    f.projection_lag_events = lag.max_lag_events();
     out.ledger.push_back(f);
     if (run.failed != 0) {
       std::fprintf(stderr, "ledger: %llu transfers failed, first: %s\n",
                    static_cast<unsigned long long>(run.failed), run.first_error.c_str());
     }
   }
+  (*host)->stop();
   ledger.reset();
   rt.reset();
+  host->reset();
   store->reset();
   if (!options.keep) {
     std::filesystem::remove_all(dir, ec);

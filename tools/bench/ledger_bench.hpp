@@ -38,6 +38,9 @@ struct ledger_figure {
   std::uint64_t live_actors = 0;
   std::uint64_t passivated = 0;
   std::uint64_t rss_kb = 0;
+  /// The longest time the projections (following the log beside the run) were behind.
+  double projection_lag_seconds = 0;
+  std::uint64_t projection_lag_events = 0;
 };
 
 struct postgres_figure {

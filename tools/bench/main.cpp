@@ -136,6 +136,8 @@ void print_ledger_json(const ledger_bench_result& r) {
            ",\"p99_us\":" + fixed(f.p99_us) + ",\"seed_seconds\":" + fixed(f.seed_seconds, 2) +
            ",\"live_actors\":" + std::to_string(f.live_actors) +
            ",\"passivated\":" + std::to_string(f.passivated) + ",\"rss_kb\":" + std::to_string(f.rss_kb) +
+           ",\"projection_lag_seconds\":" + fixed(f.projection_lag_seconds, 3) +
+           ",\"projection_lag_events\":" + std::to_string(f.projection_lag_events) +
            ",\"vs_postgres\":" + (pg && pg->per_second > 0 ? fixed(f.per_second / pg->per_second, 1) : "null") +
            "}";
   }
@@ -160,16 +162,17 @@ void print_ledger_json(const ledger_bench_result& r) {
 void print_ledger_table(const ledger_bench_result& r) {
   std::printf("machine: %s\n\n", machine_description().c_str());
   std::printf("telepay: durable transfers (hold -> credit -> post, each step durable)\n");
-  std::printf("  %-9s %-8s %12s %10s %10s %9s %10s %10s %10s %9s\n", "users", "mix", "transfers/s",
-              "p50 us", "p99 us", "failed", "live", "passivated", "rss MB", "vs pg");
+  std::printf("  %-9s %-8s %12s %10s %10s %9s %10s %10s %10s %9s %10s\n", "users", "mix", "transfers/s",
+              "p50 us", "p99 us", "failed", "live", "passivated", "rss MB", "vs pg", "proj lag s");
   for (const auto& f : r.ledger) {
     const auto* pg = best_postgres(r, f.users, f.mix);
-    std::printf("  %-9zu %-8s %12s %10s %10s %9llu %10llu %10llu %10s %9s\n", f.users, f.mix.c_str(),
+    std::printf("  %-9zu %-8s %12s %10s %10s %9llu %10llu %10llu %10s %9s %10s\n", f.users, f.mix.c_str(),
                 fixed(f.per_second).c_str(), fixed(f.p50_us).c_str(), fixed(f.p99_us).c_str(),
                 static_cast<unsigned long long>(f.failures),
                 static_cast<unsigned long long>(f.live_actors),
                 static_cast<unsigned long long>(f.passivated), fixed(static_cast<double>(f.rss_kb) / 1024.0).c_str(),
-                pg && pg->per_second > 0 ? (fixed(f.per_second / pg->per_second, 1) + "x").c_str() : "-");
+                pg && pg->per_second > 0 ? (fixed(f.per_second / pg->per_second, 1) + "x").c_str() : "-",
+                fixed(f.projection_lag_seconds, 3).c_str());
   }
   std::printf("\nPostgreSQL 15 baseline (2 row-locked UPDATEs + 1 INSERT per transfer, synchronous_commit on)\n");
   std::printf("  %-9s %-8s %8s %12s %10s %10s %9s\n", "users", "mix", "clients", "transfers/s", "p50 us",
