@@ -33,22 +33,26 @@ std::string key_field(const std::string& key) {
 /// One page of a table's rows that pass `keep`, each with its key.
 template <class Table, class Keep>
 std::string page_of(const Table& table, const page_request& page, Keep keep) {
-  const auto& rows = table.rows();
-  auto it = page.cursor.empty() ? rows.begin() : rows.upper_bound(page.cursor);
   const std::size_t limit = clamp_limit(page.limit);
   std::string items;
   std::size_t count = 0;
   std::string last;
-  for (; it != rows.end() && count < limit; ++it) {
-    if (!keep(it->first, it->second)) {
-      continue;
+  bool more = false;
+  table.scan(page.cursor, [&](const std::string& key, const auto& row) {
+    if (!keep(key, row)) {
+      return true;
+    }
+    if (count == limit) {
+      more = true;
+      return false;
     }
     items += count++ ? "," : "";
-    items += with_fields(key_field(it->first), it->second.to_json());
-    last = it->first;
-  }
+    items += with_fields(key_field(key), row.to_json());
+    last = key;
+    return true;
+  });
   std::string out = "{\"items\":[" + items + "],\"next_cursor\":";
-  if (it != rows.end() && count == limit) {
+  if (more) {
     append_json_string(out, last);
   } else {
     out += "null";
@@ -87,14 +91,13 @@ result<std::string> ledger_reads::user_balances(std::int64_t user_id, std::uint6
   if (at_seq == 0) {
     items = host_.read([&](const model_set& m) {
       std::string out;
-      const std::string prefix = "wallet-" + std::to_string(user_id) + "-";
-      const auto& rows = m.balance.rows();
-      for (auto it = rows.lower_bound(prefix); it != rows.end() && it->first.starts_with(prefix); ++it) {
-        out += out.empty() ? "" : ",";
-        std::string stream = "\"stream\":";
-        append_json_string(stream, it->first);
-        out += with_fields(stream, it->second.to_json());
-      }
+      m.balance.scan_prefix("wallet-" + std::to_string(user_id) + "-",
+                            [&](const std::string& key, const projections::balance_row& row) {
+                              out += out.empty() ? "" : ",";
+                              std::string stream = "\"stream\":";
+                              append_json_string(stream, key);
+                              out += with_fields(stream, row.to_json());
+                            });
       return out;
     });
   } else {

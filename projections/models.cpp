@@ -49,9 +49,8 @@ void balances::apply(const eventstore::record_view& r, const any_event& e) {
   if (ev == nullptr) {
     return;
   }
-  const std::string key(r.stream);
-  const bool fresh = !rows_.contains(key);
-  balance_row& b = row(key);
+  const bool fresh = !has(r.stream);
+  balance_row& b = row(r.stream);
   if (fresh) {
     auto parsed = domain::parse_wallet_stream(r.stream);
     b.owner = parsed ? parsed->owner.text() : std::string(r.stream);
@@ -108,11 +107,6 @@ void users::apply(const eventstore::record_view& r, const any_event& e) {
 
 // ---- referrals ----
 
-void referrals::reindex(const referral_row& before, const referral_row& after_change) {
-  board_.erase({before.earnings, before.referrer});
-  board_.insert({after_change.earnings, after_change.referrer});
-}
-
 void referrals::after_load(const std::string&, const referral_row& r) {
   board_.insert({r.earnings, r.referrer});
 }
@@ -138,12 +132,19 @@ void referrals::apply(const eventstore::record_view& r, const any_event& e) {
     return;
   }
   referral_row& row_ref = row(padded(static_cast<std::uint64_t>(referrer)));
-  const referral_row before = row_ref;
+  const bool fresh = row_ref.referrer == 0;
   row_ref.referrer = referrer;
   row_ref.referees += referee ? 1 : 0;
-  row_ref.earnings += earned;
-  row_ref.tier = tier_of(row_ref.earnings);
-  reindex(before, row_ref);
+  if (earned != 0 || fresh) {
+    // Only earnings move a referrer on the leaderboard (and between tiers).
+    referral_row before = row_ref;
+    row_ref.earnings += earned;
+    row_ref.tier = tier_of(row_ref.earnings);
+    if (!fresh) {
+      board_.erase({before.earnings, before.referrer});
+    }
+    board_.insert({row_ref.earnings, row_ref.referrer});
+  }
 }
 
 std::vector<const referral_row*> referrals::leaderboard(std::size_t limit, std::size_t offset) const {
@@ -350,7 +351,7 @@ void manual_deposits::apply(const eventstore::record_view& r, const any_event& e
   if (ev == nullptr) {
     return;
   }
-  manual_deposit_row& m = row(std::string(after(r.stream, "manual-deposit-")));
+  manual_deposit_row& m = row(after(r.stream, "manual-deposit-"));
   if (const auto* req = std::get_if<domain::manual_deposit::requested>(ev)) {
     m.user = req->user.value();
     m.value = req->value.units();
@@ -373,7 +374,7 @@ void tokens::apply(const eventstore::record_view& r, const any_event& e) {
   if (ev == nullptr) {
     return;
   }
-  token_row& t = row(std::string(after(r.stream, "token-")));
+  token_row& t = row(after(r.stream, "token-"));
   if (const auto* c = std::get_if<domain::token::created>(ev)) {
     t.role = std::string(domain::role_name(c->access));
     t.secret_sha256 = c->secret_sha256;
@@ -434,6 +435,20 @@ std::vector<projection*> model_set::all() {
 std::vector<const projection*> model_set::all() const {
   return {&balance, &user, &referral, &subscription, &channel, &payout, &process,
           &manual_deposit, &token, &blocked, &audit};
+}
+
+void model_set::track_changes(bool on) {
+  balance.track_changes(on);
+  user.track_changes(on);
+  referral.track_changes(on);
+  subscription.track_changes(on);
+  channel.track_changes(on);
+  payout.track_changes(on);
+  process.track_changes(on);
+  manual_deposit.track_changes(on);
+  token.track_changes(on);
+  blocked.track_changes(on);
+  audit.track_changes(on);
 }
 
 status model_set::apply(const eventstore::record_view& record) {

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -184,7 +185,6 @@ class referrals : public table<referral_row> {
   void after_load(const std::string& key, const referral_row& row) override;
 
  private:
-  void reindex(const referral_row& before, const referral_row& after);
   std::set<std::pair<u128, std::int64_t>, std::greater<>> board_;
 };
 
@@ -263,6 +263,8 @@ struct model_set {
   std::vector<const projection*> all() const;
   /// Decodes once and applies to every projection. Errors: a record that does not decode.
   status apply(const eventstore::record_view& record);
+  /// Off for a one-shot replay that will not save rows (see table::track_changes).
+  void track_changes(bool on);
 };
 
 /// A key that sorts numerically for non-negative ids ("00000000000000000042").

@@ -6,10 +6,12 @@
 /// Thread safety: none inside; the host serializes apply() against readers.
 
 #include <functional>
-#include <map>
-#include <set>
 #include <string>
 #include <vector>
+
+#include <absl/container/btree_set.h>
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
 
 #include "eventstore/event_store.hpp"
 #include "projections/decode.hpp"
@@ -20,7 +22,8 @@ class projection {
  public:
   virtual ~projection() = default;
   virtual std::string_view name() const = 0;
-  /// Folds one record (of any stream: a projection ignores what it does not read).
+  /// Folds one record (of any stream: a projection ignores what it does not read). Only the
+  /// record's seq, stream and recorded_at may be read (a replay fills no other field).
   virtual void apply(const eventstore::record_view& record, const any_event& event) = 0;
   /// Every row in key order.
   virtual void for_each_row(
@@ -33,16 +36,18 @@ class projection {
   virtual std::size_t size() const = 0;
 };
 
-/// A projection whose rows are `Row`s in a map: Row has `std::string to_json() const` and
-/// `static result<Row> from_json(std::string_view)`. Subclasses implement on() and call
-/// row()/erase() to change rows; changed keys are tracked for persistence.
+/// A projection whose rows are `Row`s: Row has `std::string to_json() const` and
+/// `static result<Row> from_json(std::string_view)`. Subclasses implement apply() and call
+/// row()/erase() to change rows. Rows live in a hash map (an event's update is one lookup), with
+/// a sorted index of keys for ordered scans (paging, the auditor's comparison); changed keys are
+/// tracked for persistence unless tracking is off (a one-shot replay).
 template <class Row>
 class table : public projection {
  public:
   void for_each_row(const std::function<void(const std::string&, const std::string&)>& visit)
       const override {
-    for (const auto& [key, r] : rows_) {
-      visit(key, r.to_json());
+    for (const std::string& key : order_) {
+      visit(key, rows_.at(key).to_json());
     }
   }
 
@@ -64,34 +69,73 @@ class table : public projection {
       return make_error(row_value.code(), std::string(name()) + " row " + std::string(key) + ": " +
                                               row_value.error().message);
     }
-    rows_[std::string(key)] = std::move(*row_value);
-    after_load(std::string(key), rows_[std::string(key)]);
+    const std::string k(key);
+    rows_[k] = std::move(*row_value);
+    order_.insert(k);
+    after_load(k, rows_[k]);
     return {};
   }
 
   std::size_t size() const override { return rows_.size(); }
 
-  const std::map<std::string, Row>& rows() const { return rows_; }
   const Row* find(const std::string& key) const {
     const auto found = rows_.find(key);
     return found == rows_.end() ? nullptr : &found->second;
   }
 
+  /// Visits rows in key order, starting after `after_key` ("" for the first), until `visit`
+  /// returns false.
+  void scan(const std::string& after_key,
+            const std::function<bool(const std::string&, const Row&)>& visit) const {
+    auto it = after_key.empty() ? order_.begin() : order_.upper_bound(after_key);
+    for (; it != order_.end(); ++it) {
+      if (!visit(*it, rows_.at(*it))) {
+        return;
+      }
+    }
+  }
+
+  /// Visits the rows whose keys start with `prefix`, in key order.
+  void scan_prefix(const std::string& prefix,
+                   const std::function<void(const std::string&, const Row&)>& visit) const {
+    for (auto it = order_.lower_bound(prefix); it != order_.end() && it->starts_with(prefix); ++it) {
+      visit(*it, rows_.at(*it));
+    }
+  }
+
+  /// Off: changed rows are not remembered (nothing will save them). Default: on.
+  void track_changes(bool on) { tracking_ = on; }
+
  protected:
   /// The row at `key`, created (default) if missing, marked changed.
-  Row& row(const std::string& key) {
-    dirty_.insert(key);
-    return rows_[key];
+  Row& row(std::string_view key) {
+    // Debian's abseil has its own string_view (not std's): look up through it, no copy.
+    auto [it, fresh] = rows_.try_emplace(absl::string_view(key.data(), key.size()));
+    if (fresh) {
+      order_.insert(it->first);
+    }
+    if (tracking_) {
+      dirty_.insert(it->first);
+    }
+    return it->second;
+  }
+  bool has(std::string_view key) const {
+    return rows_.contains(absl::string_view(key.data(), key.size()));
   }
   void erase(const std::string& key) {
-    dirty_.insert(key);
+    if (tracking_) {
+      dirty_.insert(key);
+    }
     rows_.erase(key);
+    order_.erase(key);
   }
   /// Lets a subclass rebuild derived in-memory indexes when rows are loaded from storage.
   virtual void after_load(const std::string& /*key*/, const Row& /*row*/) {}
 
-  std::map<std::string, Row> rows_;
-  std::set<std::string> dirty_;
+  absl::flat_hash_map<std::string, Row> rows_;
+  absl::btree_set<std::string> order_;
+  absl::flat_hash_set<std::string> dirty_;
+  bool tracking_ = true;
 };
 
 }  // namespace telepay::projections

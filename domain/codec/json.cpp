@@ -120,9 +120,38 @@ std::string json_string_array(const std::vector<std::string>& values) {
   return out;
 }
 
+namespace {
+
+/// Parsers are costly to create (they size their buffers to the document): each thread keeps
+/// the ones its documents returned and reuses them.
+std::vector<std::unique_ptr<simdjson::dom::parser>>& parser_pool() {
+  thread_local std::vector<std::unique_ptr<simdjson::dom::parser>> pool;
+  return pool;
+}
+
+}  // namespace
+
 struct json_document::impl {
-  simdjson::dom::parser parser;
+  std::unique_ptr<simdjson::dom::parser> parser;
   simdjson::dom::element root;
+
+  impl() {
+    auto& pool = parser_pool();
+    if (pool.empty()) {
+      parser = std::make_unique<simdjson::dom::parser>();
+    } else {
+      parser = std::move(pool.back());
+      pool.pop_back();
+    }
+  }
+  ~impl() {
+    auto& pool = parser_pool();
+    if (pool.size() < 8) {
+      pool.push_back(std::move(parser));
+    }
+  }
+  impl(const impl&) = delete;
+  impl& operator=(const impl&) = delete;
 };
 
 json_document::json_document(std::unique_ptr<impl> state) : impl_(std::move(state)) {}
@@ -132,8 +161,8 @@ json_document::~json_document() = default;
 
 result<json_document> json_document::parse(std::string_view text) {
   auto state = std::make_unique<impl>();
-  const simdjson::padded_string padded(text);
-  auto parsed = state->parser.parse(padded);
+  // realloc_if_needed: the parser copies the text into its own padded buffer (reused).
+  auto parsed = state->parser->parse(text.data(), text.size(), true);
   if (parsed.error() != simdjson::SUCCESS) {
     return make_error(errc::event_decode_failed,
                       std::string("malformed JSON: ") + simdjson::error_message(parsed.error()));

@@ -10,6 +10,7 @@
 #include "domain/wallet.hpp"
 #include "projections/models.hpp"
 #include "projections/point_in_time.hpp"
+#include "projections/replay.hpp"
 #include "tools/common/progress.hpp"
 
 namespace telepay::tools {
@@ -60,6 +61,7 @@ std::size_t compare(const projections::projection& replayed, const stored_projec
 
 int run_replay(eventstore::event_store& store, bool json, std::size_t max_differences) {
   projections::model_set models;
+  models.track_changes(false);  // a one-shot replay saves nothing
   const auto all = models.all();
   std::vector<stored_projection> stored(all.size());
   std::uint64_t last_checkpoint = 0;
@@ -89,27 +91,20 @@ int run_replay(eventstore::event_store& store, bool json, std::size_t max_differ
   const std::uint64_t head = store.head_seq();
   progress_meter meter("replay", head);
   const auto start = std::chrono::steady_clock::now();
-  std::optional<error> failure;
   std::uint64_t events = 0;
-  auto walked = store.for_each(1, head, [&](const eventstore::record_view& r) {
-    if (auto applied = models.apply(r); !applied) {
-      failure = applied.error();
-      return false;
-    }
+  auto replayed = projections::replay(store, models, 1, head, [&](std::uint64_t seq) {
     ++events;
-    if (r.seq <= last_checkpoint) {
-      compare_due(r.seq);
+    if (seq <= last_checkpoint) {
+      compare_due(seq);
     }
     if ((events & 0xffff) == 0) {
       meter.update(events);
     }
-    return true;
   });
   meter.finish();
   const double seconds = seconds_since(start);
-  if (!walked || failure) {
-    std::fprintf(stderr, "telepay-audit: replay stopped: %s\n",
-                 failure ? failure->message.c_str() : walked.error().message.c_str());
+  if (!replayed) {
+    std::fprintf(stderr, "telepay-audit: replay stopped: %s\n", replayed.error().message.c_str());
     return exit_error;
   }
   compare_due(head);

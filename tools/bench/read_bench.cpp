@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "projections/models.hpp"
+#include "projections/replay.hpp"
 #include "tools/bench/seed.hpp"
 
 namespace telepay::tools {
@@ -69,21 +70,15 @@ projections_bench_result run_projections_bench(const projections_bench_options& 
   std::fprintf(stderr, "projections: replaying %llu events into every projection...\n",
                static_cast<unsigned long long>((*store)->head_seq()));
   projections::model_set models;
-  std::optional<error> failure;
+  models.track_changes(false);  // a one-shot replay saves nothing
   const auto start = std::chrono::steady_clock::now();
-  auto walked = (*store)->for_each(1, (*store)->head_seq(), [&](const eventstore::record_view& r) {
-    if (auto applied = models.apply(r); !applied) {
-      failure = applied.error();
-      return false;
-    }
-    ++out.events;
-    return true;
-  });
+  auto replayed = projections::replay(**store, models, 1, (*store)->head_seq());
   out.replay_seconds = seconds_since(start);
-  if (!walked || failure) {
-    out.error = failure ? failure->message : walked.error().message;
+  if (!replayed) {
+    out.error = replayed.error().message;
     return out;
   }
+  out.events = replayed->events;
   out.events_per_second = static_cast<double>(out.events) / std::max(out.replay_seconds, 1e-9);
   for (const auto* p : models.all()) {
     out.rows.emplace_back(std::string(p->name()), p->size());
