@@ -49,6 +49,7 @@ status projection_host::load() {
     checkpoints_.push_back(*checkpoint);
     lowest = std::min(lowest, *checkpoint);
   }
+  models_.settle();
   position_.store(lowest == UINT64_MAX ? 0 : lowest, std::memory_order_release);
   return {};
 }
@@ -74,6 +75,7 @@ bool projection_host::on_records(std::span<const eventstore::record> records) {
     }
     position_.store(owned.seq, std::memory_order_release);
   }
+  models_.settle();
   if (std::chrono::steady_clock::now() - last_save_ >= options_.save_every) {
     save_locked();
   }

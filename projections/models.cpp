@@ -49,8 +49,7 @@ void balances::apply(const eventstore::record_view& r, const any_event& e) {
   if (ev == nullptr) {
     return;
   }
-  const bool fresh = !has(r.stream);
-  balance_row& b = row(r.stream);
+  auto [b, fresh] = row_created(r.stream);
   if (fresh) {
     auto parsed = domain::parse_wallet_stream(r.stream);
     b.owner = parsed ? parsed->owner.text() : std::string(r.stream);
@@ -88,7 +87,7 @@ void users::apply(const eventstore::record_view& r, const any_event& e) {
   std::visit(
       [&](const auto& x) {
         using T = std::decay_t<decltype(x)>;
-        user_row& u = row(padded(static_cast<std::uint64_t>(x.id.value())));
+        user_row& u = row(padded_key(static_cast<std::uint64_t>(x.id.value())).view());
         if constexpr (std::is_same_v<T, domain::user::registered>) {
           u.username = x.username;
           u.registered_at_us = r.recorded_at_us;
@@ -131,7 +130,7 @@ void referrals::apply(const eventstore::record_view& r, const any_event& e) {
   } else {
     return;
   }
-  referral_row& row_ref = row(padded(static_cast<std::uint64_t>(referrer)));
+  referral_row& row_ref = row(padded_key(static_cast<std::uint64_t>(referrer)).view());
   const bool fresh = row_ref.referrer == 0;
   row_ref.referrer = referrer;
   row_ref.referees += referee ? 1 : 0;
@@ -449,6 +448,12 @@ void model_set::track_changes(bool on) {
   token.track_changes(on);
   blocked.track_changes(on);
   audit.track_changes(on);
+}
+
+void model_set::settle() {
+  for (projection* p : all()) {
+    p->settle();
+  }
 }
 
 status model_set::apply(const eventstore::record_view& record) {

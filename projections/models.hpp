@@ -261,13 +261,26 @@ struct model_set {
   /// All projections, in a fixed order.
   std::vector<projection*> all();
   std::vector<const projection*> all() const;
-  /// Decodes once and applies to every projection. Errors: a record that does not decode.
+  /// Decodes once and applies to every projection (call settle() before ordered reads).
+  /// Errors: a record that does not decode.
   status apply(const eventstore::record_view& record);
   /// Off for a one-shot replay that will not save rows (see table::track_changes).
   void track_changes(bool on);
+  /// Settles every projection's ordered index (see table::settle).
+  void settle();
 };
 
 /// A key that sorts numerically for non-negative ids ("00000000000000000042").
 std::string padded(std::uint64_t value);
+
+/// The same key in a stack buffer (no allocation): view() is valid while this lives.
+class padded_key {
+ public:
+  explicit padded_key(std::uint64_t value);
+  std::string_view view() const { return {digits_, sizeof digits_}; }
+
+ private:
+  char digits_[20];
+};
 
 }  // namespace telepay::projections

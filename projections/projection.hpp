@@ -9,7 +9,8 @@
 #include <string>
 #include <vector>
 
-#include <absl/container/btree_set.h>
+#include <algorithm>
+
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
 
@@ -34,6 +35,8 @@ class projection {
   virtual status load_row(std::string_view key, std::string_view value) = 0;
   /// Rows held.
   virtual std::size_t size() const = 0;
+  /// Brings the ordered index up to date (after applying, before ordered reads).
+  virtual void settle() = 0;
 };
 
 /// A projection whose rows are `Row`s: Row has `std::string to_json() const` and
@@ -46,9 +49,24 @@ class table : public projection {
  public:
   void for_each_row(const std::function<void(const std::string&, const std::string&)>& visit)
       const override {
+    check_settled();
     for (const std::string& key : order_) {
       visit(key, rows_.at(key).to_json());
     }
+  }
+
+  /// Merges the keys of rows created since the last call into the sorted index. Ordered scans
+  /// need it; the host calls it after each applied run (under its exclusive lock).
+  void settle() override {
+    if (pending_.empty()) {
+      return;
+    }
+    std::sort(pending_.begin(), pending_.end());
+    const auto middle = order_.size();
+    order_.insert(order_.end(), std::make_move_iterator(pending_.begin()),
+                  std::make_move_iterator(pending_.end()));
+    pending_.clear();
+    std::inplace_merge(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(middle), order_.end());
   }
 
   std::vector<eventstore::projection_row> take_dirty() override {
@@ -70,8 +88,11 @@ class table : public projection {
                                               row_value.error().message);
     }
     const std::string k(key);
+    const bool fresh = !rows_.contains(k);
     rows_[k] = std::move(*row_value);
-    order_.insert(k);
+    if (fresh) {
+      pending_.push_back(k);
+    }
     after_load(k, rows_[k]);
     return {};
   }
@@ -87,7 +108,9 @@ class table : public projection {
   /// returns false.
   void scan(const std::string& after_key,
             const std::function<bool(const std::string&, const Row&)>& visit) const {
-    auto it = after_key.empty() ? order_.begin() : order_.upper_bound(after_key);
+    check_settled();
+    auto it = after_key.empty() ? order_.begin()
+                                : std::upper_bound(order_.begin(), order_.end(), after_key);
     for (; it != order_.end(); ++it) {
       if (!visit(*it, rows_.at(*it))) {
         return;
@@ -98,7 +121,9 @@ class table : public projection {
   /// Visits the rows whose keys start with `prefix`, in key order.
   void scan_prefix(const std::string& prefix,
                    const std::function<void(const std::string&, const Row&)>& visit) const {
-    for (auto it = order_.lower_bound(prefix); it != order_.end() && it->starts_with(prefix); ++it) {
+    check_settled();
+    for (auto it = std::lower_bound(order_.begin(), order_.end(), prefix);
+         it != order_.end() && it->starts_with(prefix); ++it) {
       visit(*it, rows_.at(*it));
     }
   }
@@ -108,16 +133,18 @@ class table : public projection {
 
  protected:
   /// The row at `key`, created (default) if missing, marked changed.
-  Row& row(std::string_view key) {
+  Row& row(std::string_view key) { return row_created(key).first; }
+  /// The row at `key` and whether it was just created.
+  std::pair<Row&, bool> row_created(std::string_view key) {
     // Debian's abseil has its own string_view (not std's): look up through it, no copy.
     auto [it, fresh] = rows_.try_emplace(absl::string_view(key.data(), key.size()));
     if (fresh) {
-      order_.insert(it->first);
+      pending_.push_back(it->first);
     }
     if (tracking_) {
       dirty_.insert(it->first);
     }
-    return it->second;
+    return {it->second, fresh};
   }
   bool has(std::string_view key) const {
     return rows_.contains(absl::string_view(key.data(), key.size()));
@@ -127,13 +154,22 @@ class table : public projection {
       dirty_.insert(key);
     }
     rows_.erase(key);
-    order_.erase(key);
+    settle();
+    const auto found = std::lower_bound(order_.begin(), order_.end(), key);
+    if (found != order_.end() && *found == key) {
+      order_.erase(found);
+    }
   }
   /// Lets a subclass rebuild derived in-memory indexes when rows are loaded from storage.
   virtual void after_load(const std::string& /*key*/, const Row& /*row*/) {}
 
+  void check_settled() const {
+    LEDGER_ASSERT(pending_.empty(), std::string(name()), ": ordered access before settle()");
+  }
+
   absl::flat_hash_map<std::string, Row> rows_;
-  absl::btree_set<std::string> order_;
+  std::vector<std::string> order_;    // sorted keys
+  std::vector<std::string> pending_;  // keys of rows created since the last settle()
   absl::flat_hash_set<std::string> dirty_;
   bool tracking_ = true;
 };

@@ -107,6 +107,7 @@ result<replay_result> replay(eventstore::event_store& store, model_set& models,
     cv.notify_all();
   }
   reader.join();
+  models.settle();
   if (failure) {
     return *failure;
   }

@@ -30,6 +30,13 @@ std::string object(F&& fill) {
 
 }  // namespace
 
+padded_key::padded_key(std::uint64_t value) {
+  for (int i = 19; i >= 0; --i) {
+    digits_[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+}
+
 std::string padded(std::uint64_t value) {
   std::string digits = std::to_string(value);
   return std::string(20 - digits.size(), '0') + digits;

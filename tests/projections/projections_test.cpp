@@ -36,6 +36,7 @@ std::map<std::string, std::map<std::string, std::string>> rebuild(eventstore::ev
                        return true;
                      })
                   .has_value());
+  fresh.settle();
   return rows_of(fresh);
 }
 
