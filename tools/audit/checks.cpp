@@ -82,6 +82,7 @@ int run_replay(eventstore::event_store& store, bool json, std::size_t max_differ
   const auto compare_due = [&](std::uint64_t seq) {
     for (std::size_t i = 0; i < all.size(); ++i) {
       if (!stored[i].compared && stored[i].checkpoint <= seq) {
+        all[i]->settle();
         differences += compare(*all[i], stored[i], max_differences, report);
         stored[i].compared = true;
       }
