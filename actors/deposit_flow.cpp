@@ -229,7 +229,7 @@ caf::behavior deposit_manager(caf::event_based_actor* self, routes r, flow_optio
                             domain::blacklist::kind::telegram_id, std::to_string(request->user.value()));
                         auto intent = domain::process::price_deposit(
                             request->deposit_id, user, listed, request->value, request->source,
-                            request->external_ref, settings);
+                            request->external_ref, settings, request->with_commission);
                         if (!intent) {
                           promise.deliver(result<process_reply>(intent.error()));
                           return;

@@ -12,6 +12,8 @@
 #include "domain/blacklist.hpp"
 #include "domain/channel.hpp"
 #include "domain/coupon.hpp"
+#include "domain/invoice.hpp"
+#include "domain/notice.hpp"
 #include "domain/payout.hpp"
 #include "domain/process.hpp"
 #include "domain/settings.hpp"
@@ -105,6 +107,10 @@ TELEPAY_SIMPLE_ENTITY(manual_deposit_entity, manual_deposit, std::string,
                       domain::manual_deposit::stream(k), domain::manual_deposit::state(k));
 TELEPAY_SIMPLE_ENTITY(admin_log_entity, admin_log, std::string, domain::admin_log::stream(k),
                       domain::admin_log::state(k));
+TELEPAY_SIMPLE_ENTITY(invoice_entity, invoice, std::string, domain::invoice::stream(k),
+                      domain::invoice::state(k));
+TELEPAY_SIMPLE_ENTITY(notice_entity, notice, domain::user_id, domain::notice::stream(k),
+                      domain::notice::state(k));
 
 #undef TELEPAY_SIMPLE_ENTITY
 
@@ -127,6 +133,8 @@ TELEPAY_ENTITY_MESSAGE_TYPES(process)
 TELEPAY_ENTITY_MESSAGE_TYPES(token)
 TELEPAY_ENTITY_MESSAGE_TYPES(manual_deposit)
 TELEPAY_ENTITY_MESSAGE_TYPES(admin_log)
+TELEPAY_ENTITY_MESSAGE_TYPES(invoice)
+TELEPAY_ENTITY_MESSAGE_TYPES(notice)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::domain::wallet_key)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::domain::user_id)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::domain::channel_id)

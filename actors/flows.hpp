@@ -39,6 +39,9 @@ struct flow_options {
   std::chrono::milliseconds retry_max{5'000};
   /// A payout batch hold lasts this long (the chain has this long to confirm). Default: 30 days.
   std::chrono::seconds payout_hold{30 * 86'400};
+  /// Fault injection for crash tests only: exit the process (137) right after a payment's
+  /// settlement process has durably started, before any money moves.
+  bool crash_after_payment_start = false;
 };
 
 /// An unfinished transfer found in the log.
@@ -59,6 +62,13 @@ struct process_resume {
   std::set<std::string> done;
 };
 
+/// A NOWPayments payment recorded with money to move whose settlement process never started
+/// (a crash between the two): the payment manager starts it from the invoice.
+struct payment_pending {
+  std::string order_id;
+  std::uint64_t payment_id = 0;
+};
+
 /// An unfinished payout batch found in the log: its steps done so far ("batch", "hold",
 /// "confirm", "fail_final", "post", "credit_clearing", "void").
 struct payout_resume {
@@ -72,15 +82,26 @@ struct payout_resume {
 std::string next_payout_step(const std::set<std::string>& done);
 
 using accrued_atom = caf::atom_constant<caf::atom("accrued")>;
+using quote_atom = caf::atom_constant<caf::atom("quote")>;
 
 caf::behavior transfer_manager(caf::event_based_actor* self, routes r, flow_options options);
 caf::behavior purchase_manager(caf::event_based_actor* self, routes r, flow_options options,
                                caf::actor payouts);
 caf::behavior deposit_manager(caf::event_based_actor* self, routes r, flow_options options);
 caf::behavior payout_manager(caf::event_based_actor* self, routes r, flow_options options);
+/// Settles NOWPayments payments: records each reported status on its invoice and, for a
+/// finished or partially paid payment, runs process "payment-{payment_id}": deposit the
+/// credit from NOWPayments clearing (no deposit commission), then the purchase the invoice
+/// was for (purchase id = order id), then complete. Every step is idempotent by its id, so a
+/// resumed or re-reported payment repeats nothing.
+caf::behavior payment_manager(caf::event_based_actor* self, routes r, flow_options options,
+                              caf::actor purchases, caf::actor deposits);
 
 }  // namespace telepay::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::transfer_resume)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::process_resume)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::payout_resume)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::payment_pending)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::domain::process::purchase_intent)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::result<telepay::domain::process::purchase_intent>)

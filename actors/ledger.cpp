@@ -13,6 +13,7 @@ struct facade_deps {
   caf::actor purchases;
   caf::actor deposits;
   caf::actor payouts;
+  caf::actor payments;
 };
 
 using facade_self = ledger_actor::pointer;
@@ -189,6 +190,53 @@ promise_of<process_reply> approve_manual_deposit(facade_self self, const facade_
   return promise;
 }
 
+/// Prices the order exactly as its purchase will be priced, then records the invoice.
+promise_of<domain::invoice::state> create_invoice(facade_self self, const facade_deps& d,
+                                                  const invoice_create_request& req) {
+  auto promise = self->make_response_promise<result<domain::invoice::state>>();
+  if (!domain::is_token(req.order_id, domain::invoice::order_id_bytes_max)) {
+    promise.deliver(result<domain::invoice::state>(make_error(
+        errc::invalid_argument, "order id must be 1-48 characters of A-Z a-z 0-9 _ . : -")));
+    return promise;
+  }
+  purchase_request quote{req.order_id, req.buyer, req.channel, req.tier, req.donation_usd, req.coupon, req.now_us};
+  self->request(d.purchases, d.r.timeout, quote_atom::value, std::move(quote))
+      .then(
+          [self, d, promise, req](result<domain::process::purchase_intent>& priced) mutable {
+            if (!priced) {
+              promise.deliver(result<domain::invoice::state>(priced.error()));
+              return;
+            }
+            domain::invoice::terms terms;
+            terms.buyer = priced->buyer;
+            terms.channel = priced->channel;
+            terms.tier = priced->tier;
+            terms.days = priced->days;
+            terms.list_price = priced->list_price;
+            terms.coupon = priced->coupon;
+            terms.discount = priced->discount;
+            auto price = priced->list_price.minus(priced->discount);
+            terms.price = price ? *price : domain::amount(domain::asset::usd, 0);
+            terms.credit = priced->paid;
+            terms.description = req.description;
+            send_command<invoice_entity>(
+                self, d.r.invoices, req.order_id, domain::invoice::create{std::move(terms)},
+                command_meta{req.now_us, "invoice:" + req.order_id, "create"}, d.r.timeout,
+                [self, d, promise, order_id = req.order_id](result<entity_reply> created) mutable {
+                  if (!created) {
+                    promise.deliver(result<domain::invoice::state>(created.error()));
+                    return;
+                  }
+                  query_state<invoice_entity>(self, d.r.invoices, order_id, d.r.timeout,
+                                              [promise](result<domain::invoice::state> st) mutable {
+                                                promise.deliver(std::move(st));
+                                              });
+                });
+          },
+          [promise](caf::error& e) mutable { promise.deliver(result<domain::invoice::state>(from_caf(e))); });
+  return promise;
+}
+
 ledger_actor::behavior_type facade_actor(facade_self self, facade_deps d) {
   return {
       [self, d](register_user_request& req) { return register_user(self, d, req); },
@@ -235,6 +283,28 @@ ledger_actor::behavior_type facade_actor(facade_self self, facade_deps d) {
       [self, d](transfer_request& req) {
         const auto& manager = d.transfers[std::hash<std::string>{}(req.transfer_id) % d.transfers.size()];
         return forward<process_reply>(self, d, manager, std::move(req));
+      },
+      [self, d](invoice_create_request& req) { return create_invoice(self, d, req); },
+      [self, d](invoice_link_request& req) {
+        return command<invoice_entity>(self, d, d.r.invoices, req.order_id,
+                                       domain::invoice::link{req.provider_invoice_id, req.url}, req.now_us,
+                                       "invoice:" + req.order_id);
+      },
+      [self, d](payment_report_request& req) {
+        return forward<payment_ack>(self, d, d.payments, std::move(req));
+      },
+      [self, d](notice_request& req) {
+        return command<notice_entity>(self, d, d.r.notices, req.user, std::move(req.request), req.now_us,
+                                      "notice:" + std::to_string(req.user.value()));
+      },
+      [self, d](invoice_query& q) {
+        if (!domain::is_token(q.order_id, domain::invoice::order_id_bytes_max)) {
+          auto promise = self->make_response_promise<result<domain::invoice::state>>();
+          promise.deliver(result<domain::invoice::state>(
+              make_error(errc::invoice_not_found, "no invoice for that order id")));
+          return promise;
+        }
+        return query<invoice_entity>(self, d, d.r.invoices, q.order_id);
       },
       [self, d](wallet_query& q) { return query<wallet_entity>(self, d, d.r.wallet(q.wallet), q.wallet); },
       [self, d](user_query& q) { return query<user_entity>(self, d, d.r.users, q.user); },
@@ -308,6 +378,8 @@ result<std::unique_ptr<ledger>> ledger::start(caf::actor_system& system,
   r.tokens = spawn_registry<token_entity>(system, store, options.entities);
   r.manual_deposits = spawn_registry<manual_deposit_entity>(system, store, options.entities);
   r.admin_logs = spawn_registry<admin_log_entity>(system, store, options.entities);
+  r.invoices = spawn_registry<invoice_entity>(system, store, options.entities);
+  r.notices = spawn_registry<notice_entity>(system, store, options.entities);
 
   facade_deps d;
   d.r = r;
@@ -317,10 +389,12 @@ result<std::unique_ptr<ledger>> ledger::start(caf::actor_system& system,
   d.payouts = system.spawn(payout_manager, r, options.flows);
   d.purchases = system.spawn(purchase_manager, r, options.flows, d.payouts);
   d.deposits = system.spawn(deposit_manager, r, options.flows);
+  d.payments = system.spawn(payment_manager, r, options.flows, d.purchases, d.deposits);
   out->managers_ = d.transfers;
   out->managers_.push_back(d.purchases);
   out->managers_.push_back(d.deposits);
   out->managers_.push_back(d.payouts);
+  out->managers_.push_back(d.payments);
   out->facade_ = system.spawn(facade_actor, d);
 
   out->recovered_ = std::move(*recovered);
@@ -329,7 +403,12 @@ result<std::unique_ptr<ledger>> ledger::start(caf::actor_system& system,
     caf::anon_send(manager, resume_atom::value, t);
   }
   for (const auto& p : out->recovered_.processes) {
-    caf::anon_send(p.kind == "purchase" ? d.purchases : d.deposits, resume_atom::value, p);
+    const caf::actor& manager =
+        p.kind == "purchase" ? d.purchases : (p.kind == "payment" ? d.payments : d.deposits);
+    caf::anon_send(manager, resume_atom::value, p);
+  }
+  for (const auto& p : out->recovered_.payments) {
+    caf::anon_send(d.payments, resume_atom::value, p.order_id, p.payment_id);
   }
   for (const auto& p : out->recovered_.payouts) {
     caf::anon_send(d.payouts, resume_atom::value, p);
@@ -352,7 +431,8 @@ void ledger::stop() {
   std::vector<caf::actor> registries = routes_.wallets;
   for (const auto& reg : {routes_.users, routes_.channels, routes_.subscriptions, routes_.payouts,
                           routes_.coupons, routes_.settings, routes_.blacklist, routes_.processes,
-                          routes_.tokens, routes_.manual_deposits, routes_.admin_logs}) {
+                          routes_.tokens, routes_.manual_deposits, routes_.admin_logs,
+                          routes_.invoices, routes_.notices}) {
     registries.push_back(reg);
   }
   for (const auto& reg : registries) {

@@ -81,6 +81,7 @@ struct deposit_request {
   domain::system_account source = domain::system_account::nowpayments_clearing;
   std::string external_ref;
   std::int64_t now_us = 0;
+  bool with_commission = true;  // false: the money pays for a purchase that pays commission
 };
 struct transfer_request {
   std::string transfer_id;
@@ -115,6 +116,49 @@ struct manual_deposit_approval {
 };
 struct admin_log_request {
   domain::admin_log::recorded entry;
+  std::int64_t now_us = 0;
+};
+
+// ---- NOWPayments invoices ----
+/// Prices the order like a purchase (tier or donation, coupon) and records the invoice; the
+/// reply is the invoice as recorded (a retry with the same order id and terms gets the same).
+struct invoice_create_request {
+  std::string order_id;
+  domain::user_id buyer;
+  domain::channel_id channel;
+  std::uint32_t tier = 0;  // 0: a donation of donation_usd
+  domain::amount donation_usd = domain::amount(domain::asset::usd, 0);
+  std::string coupon;
+  std::string description;
+  std::int64_t now_us = 0;
+};
+/// Records the hosted invoice NOWPayments created for the order.
+struct invoice_link_request {
+  std::string order_id;
+  std::string provider_invoice_id;
+  std::string url;
+  std::int64_t now_us = 0;
+};
+/// A payment status from an IPN or from polling. The reply comes once the status is durable
+/// and, when it moves money, once the settlement process has started durably.
+struct payment_report_request {
+  std::string order_id;
+  domain::invoice::report reported;
+  std::int64_t now_us = 0;
+};
+struct payment_ack {
+  bool recorded = false;  // false: a duplicate or an older status (nothing written)
+  domain::invoice::status current = domain::invoice::status::waiting;
+  domain::invoice::action decided = domain::invoice::action::none;
+  std::uint64_t last_seq = 0;
+};
+struct invoice_query {
+  std::string order_id;
+};
+/// Records Telegram notices for a user (the outbox; see domain/notice.hpp).
+struct notice_request {
+  domain::user_id user;
+  domain::notice::request request;
   std::int64_t now_us = 0;
 };
 
@@ -172,6 +216,11 @@ using ledger_actor = caf::typed_actor<
     caf::replies_to<purchase_request>::with<result<process_reply>>,
     caf::replies_to<deposit_request>::with<result<process_reply>>,
     caf::replies_to<transfer_request>::with<result<process_reply>>,
+    caf::replies_to<invoice_create_request>::with<result<domain::invoice::state>>,
+    caf::replies_to<invoice_link_request>::with<result<entity_reply>>,
+    caf::replies_to<payment_report_request>::with<result<payment_ack>>,
+    caf::replies_to<invoice_query>::with<result<domain::invoice::state>>,
+    caf::replies_to<notice_request>::with<result<entity_reply>>,
     caf::replies_to<wallet_query>::with<result<domain::wallet::state>>,
     caf::replies_to<user_query>::with<result<domain::user::state>>,
     caf::replies_to<channel_query>::with<result<domain::channel::state>>,
@@ -214,3 +263,10 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::token_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::manual_deposit_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::manual_deposit_approval)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::admin_log_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::invoice_create_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::invoice_link_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::payment_report_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::payment_ack)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::result<telepay::actors::payment_ack>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::invoice_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::notice_request)

@@ -197,6 +197,8 @@ void begin(caf::event_based_actor* self, const state_ptr& st, purchase_intent in
 struct gathering {
   purchase_request request;
   caf::response_promise promise;
+  /// Set for a quote: gets the priced intent (or the refusal) instead of starting it.
+  std::function<void(result<purchase_intent>)> quoted;
   std::optional<domain::user::state> buyer;
   std::optional<domain::channel::state> channel;
   std::optional<domain::coupon::state> coupon;
@@ -215,6 +217,10 @@ void price_and_start(caf::event_based_actor* self, const state_ptr& st,
   const purchase_request& req = g->request;
   auto intent = domain::process::price_purchase(req.purchase_id, facts, req.tier, req.donation_usd,
                                                 req.now_us);
+  if (g->quoted) {
+    g->quoted(std::move(intent));
+    return;
+  }
   if (!intent) {
     g->promise.deliver(result<process_reply>(intent.error()));
     return;
@@ -237,7 +243,11 @@ bool failed(const result<T>& r, gathering& g) {
   if (r) {
     return false;
   }
-  g.promise.deliver(result<process_reply>(r.error()));
+  if (g.quoted) {
+    g.quoted(result<purchase_intent>(r.error()));
+  } else {
+    g.promise.deliver(result<process_reply>(r.error()));
+  }
   return true;
 }
 
@@ -300,7 +310,7 @@ caf::behavior purchase_manager(caf::event_based_actor* self, routes r, flow_opti
           return;
         }
         // A purchase id seen before keeps its first intent and outcome: never price it twice.
-        auto g = std::make_shared<gathering>(gathering{std::move(req), promise, {}, {}, {}, {}, false});
+        auto g = std::make_shared<gathering>(gathering{std::move(req), promise, {}, {}, {}, {}, {}, false});
         query_state<process_entity>(
             self, st->r.processes, process_key(g->request.purchase_id), st->r.timeout,
             [self, st, g](result<domain::process::state> existing) {
@@ -323,6 +333,13 @@ caf::behavior purchase_manager(caf::event_based_actor* self, routes r, flow_opti
               }
               begin(self, st, std::move(*intent), std::move(done), g->promise);
             });
+      },
+      [self, st](quote_atom, purchase_request& req) {
+        // Prices without starting anything (an invoice is priced like the purchase it pays).
+        auto promise = self->make_response_promise();
+        auto g = std::make_shared<gathering>(gathering{std::move(req), promise, {}, {}, {}, {}, {}, false});
+        g->quoted = [promise](result<purchase_intent> priced) mutable { promise.deliver(std::move(priced)); };
+        gather(self, st, g);
       },
       [self, st](resume_atom, process_resume& resume) {
         auto intent = purchase_intent::from_json(resume.intent);

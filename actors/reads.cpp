@@ -212,6 +212,41 @@ result<std::string> ledger_reads::processes(const page_request& page, const std:
   });
 }
 
+result<std::string> ledger_reads::invoice(const std::string& order_id) const {
+  return host_.read([&](const model_set& m) -> result<std::string> {
+    const auto* row = m.invoice.find(order_id);
+    if (row == nullptr) {
+      return make_error(errc::invoice_not_found, "no invoice for order '" + order_id.substr(0, 48) + "'");
+    }
+    return row->to_json();
+  });
+}
+
+result<std::string> ledger_reads::invoices(const page_request& page, std::int64_t user_id,
+                                           const std::string& status) const {
+  return host_.read([&](const model_set& m) -> result<std::string> {
+    return page_of(m.invoice, page, [&](const std::string&, const projections::invoice_row& r) {
+      return (user_id == 0 || r.user == user_id) && (status.empty() || r.status() == status);
+    });
+  });
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> ledger_reads::unsettled_payments(
+    std::int64_t before_us, std::size_t limit) const {
+  return host_.read([&](const model_set& m) { return m.invoice.unsettled(before_us, limit); });
+}
+
+std::vector<ledger_reads::due_subscription> ledger_reads::due_subscriptions(std::int64_t now_us,
+                                                                           std::size_t limit) const {
+  return host_.read([&](const model_set& m) {
+    std::vector<due_subscription> out;
+    for (const auto& d : m.subscription.due(now_us, limit)) {
+      out.push_back(due_subscription{d.user, d.channel, d.kind == domain::subscription::due_kind::expire});
+    }
+    return out;
+  });
+}
+
 result<std::string> ledger_reads::manual_deposits(const page_request& page, const std::string& status) const {
   return host_.read([&](const model_set& m) -> result<std::string> {
     return page_of(m.manual_deposit, page, [&](const std::string&, const projections::manual_deposit_row& r) {

@@ -79,6 +79,21 @@ class ledger_reads {
                                 const std::string& status) const;
   result<std::string> manual_deposits(const page_request& page, const std::string& status) const;
   result<std::string> blacklist(const page_request& page) const;
+  /// NOWPayments invoices by order id; status filters on the latest payment's status
+  /// ("created" before any payment).
+  result<std::string> invoice(const std::string& order_id) const;
+  result<std::string> invoices(const page_request& page, std::int64_t user_id,
+                               const std::string& status) const;
+  /// Payments last reported in a non-final status before `before_us`: (order id, payment id).
+  std::vector<std::pair<std::string, std::uint64_t>> unsettled_payments(std::int64_t before_us,
+                                                                        std::size_t limit) const;
+  /// Subscriptions owed a reminder or an expiry now: (user, channel, expire?).
+  struct due_subscription {
+    std::int64_t user = 0;
+    std::int64_t channel = 0;
+    bool expire = false;
+  };
+  std::vector<due_subscription> due_subscriptions(std::int64_t now_us, std::size_t limit) const;
 
   // Operators.
   result<std::string> audit_log(const page_request& page, const std::string& token) const;

@@ -1,8 +1,10 @@
 #include "actors/recovery.hpp"
 
+#include <charconv>
 #include <map>
 #include <unordered_map>
 
+#include "domain/invoice.hpp"
 #include "domain/payout.hpp"
 #include "domain/process.hpp"
 #include "domain/wallet.hpp"
@@ -18,6 +20,7 @@ struct transfer_trace {
 struct process_trace {
   std::set<std::string> done;
   std::string intent;
+  std::string invoice_order;  // payments: the order whose recorded status moves money
 };
 
 struct payout_trace {
@@ -70,6 +73,21 @@ void on_process(scan_state& st, const eventstore::record_view& r, const std::str
   const auto key = std::make_pair(kind, id);
   if (r.type == domain::process::completed::type_name || r.type == domain::process::failed::type_name) {
     st.processes.erase(key);
+    return;
+  }
+  if (r.type == domain::invoice::payment_recorded::type_name) {
+    // A payment status that moves money: its settlement must exist (started below, or not).
+    auto event = domain::decode_event<domain::invoice::event>(r.type, r.schema_version, r.payload);
+    if (!event) {
+      note_problem(st, r, "undecodable invoice payment");
+      return;
+    }
+    const auto decided = std::get<domain::invoice::payment_recorded>(*event).decided;
+    constexpr std::string_view prefix = "invoice-";
+    if ((decided == domain::invoice::action::fund_purchase || decided == domain::invoice::action::credit) &&
+        r.stream.substr(0, prefix.size()) == prefix) {
+      st.processes[key].invoice_order = std::string(r.stream.substr(prefix.size()));
+    }
     return;
   }
   auto& trace = st.processes[key];
@@ -125,7 +143,7 @@ result<recovery_result> scan_unfinished(eventstore::event_store& store,
     const std::string id(r.correlation_id.substr(colon + 1));
     if (kind == "transfer") {
       on_transfer(st, r, id);
-    } else if (kind == "purchase" || kind == "deposit") {
+    } else if (kind == "purchase" || kind == "deposit" || kind == "payment") {
       on_process(st, r, kind, id);
     } else if (kind == "payout") {
       on_payout(st, r, id);
@@ -145,6 +163,12 @@ result<recovery_result> scan_unfinished(eventstore::event_store& store,
     if (!trace.intent.empty()) {
       out.processes.push_back(process_resume{key.first, key.second, std::move(trace.intent),
                                              std::move(trace.done)});
+    } else if (!trace.invoice_order.empty()) {
+      std::uint64_t payment_id = 0;
+      const auto [end, ec] = std::from_chars(key.second.data(), key.second.data() + key.second.size(), payment_id);
+      if (ec == std::errc() && end == key.second.data() + key.second.size()) {
+        out.payments.push_back(payment_pending{trace.invoice_order, payment_id});
+      }
     }
   }
   for (auto& [batch, trace] : st.payouts) {

@@ -17,6 +17,7 @@ struct recovery_result {
   std::vector<transfer_resume> transfers;
   std::vector<process_resume> processes;
   std::vector<payout_resume> payouts;
+  std::vector<payment_pending> payments;  // recorded payments whose settlement never started
   std::uint64_t records_scanned = 0;
   std::vector<std::string> problems;  // undecodable records, for the log
 };

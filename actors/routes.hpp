@@ -32,6 +32,8 @@ struct routes {
   caf::actor tokens;
   caf::actor manual_deposits;
   caf::actor admin_logs;
+  caf::actor invoices;
+  caf::actor notices;
   /// Live entity actors, to message them without the registry hop (null: always the registry).
   std::shared_ptr<actor_directory> directory;
   /// Internal requests wait without a timer by default (caf::infinite): an entity actor always

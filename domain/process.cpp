@@ -298,7 +298,8 @@ result<deposit_intent> deposit_intent::from_json(std::string_view json) {
 
 result<deposit_intent> price_deposit(std::string deposit_id, const user::state& user,
                                      bool blacklisted, const amount& value, system_account source,
-                                     std::string external_ref, const settings::state& settings) {
+                                     std::string external_ref, const settings::state& settings,
+                                     bool with_commission) {
   if (!is_token(deposit_id, transfer_id_bytes_max)) {
     return make_error(errc::invalid_argument, "deposit id must be a 1-64 character token");
   }
@@ -325,7 +326,7 @@ result<deposit_intent> price_deposit(std::string deposit_id, const user::state& 
   out.value = value;
   out.source = source;
   out.external_ref = std::move(external_ref);
-  if (user.referrer) {
+  if (user.referrer && with_commission) {
     out.referrer = user.referrer;
     out.commission = percent_of(value, settings.referral_rate_bps);
   }

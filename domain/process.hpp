@@ -160,9 +160,12 @@ struct deposit_intent {
   friend bool operator==(const deposit_intent&, const deposit_intent&) = default;
 };
 
+/// `with_commission` false: money that pays for a purchase (a NOWPayments invoice), whose
+/// purchase pays the referral commission itself.
 result<deposit_intent> price_deposit(std::string deposit_id, const user::state& user,
                                      bool blacklisted, const amount& value, system_account source,
-                                     std::string external_ref, const settings::state& settings);
+                                     std::string external_ref, const settings::state& settings,
+                                     bool with_commission = true);
 
 enum class deposit_step : std::uint8_t {
   credit_user = 1, debit_source, debit_expense, credit_referrer, complete, fail, done

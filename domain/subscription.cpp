@@ -90,6 +90,24 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
   return std::vector<event>{expired{s.expires_at_us}};
 }
 
+due_kind due(std::int64_t expires_at_us, std::uint32_t reminded_days_before, bool expiry_recorded,
+             std::int64_t now_us) {
+  if (expiry_recorded || expires_at_us == 0) {
+    return due_kind::none;
+  }
+  const std::int64_t left = expires_at_us - now_us;
+  if (left <= 0) {
+    return due_kind::expire;
+  }
+  if (left <= day_us && reminded_days_before != 1) {
+    return due_kind::remind;
+  }
+  if (left <= 3 * day_us && reminded_days_before == 0) {
+    return due_kind::remind;
+  }
+  return due_kind::none;
+}
+
 void evolve(state& s, const event& e) {
   std::visit(
       [&](const auto& ev) {

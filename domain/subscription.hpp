@@ -80,6 +80,12 @@ struct expire {};
 using command = std::variant<activate, remind, expire>;
 
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t now_us);
+
+/// What the expiry scheduler owes a subscription now: nothing, a reminder (3 days, then
+/// 1 day before expiry) or the expiry. `reminded_days_before`: 0 (none yet), 3 or 1.
+enum class due_kind : std::uint8_t { none = 0, remind = 1, expire = 2 };
+due_kind due(std::int64_t expires_at_us, std::uint32_t reminded_days_before, bool expiry_recorded,
+             std::int64_t now_us);
 void evolve(state& s, const event& e);
 std::string idempotency_key(const state& s, const command& c);
 

@@ -32,6 +32,7 @@ result<any_event> decode_any(const eventstore::record_view& r) {
   if (starts(t, "token.")) return as_any<domain::token::event>(r);
   if (starts(t, "manual_deposit.")) return as_any<domain::manual_deposit::event>(r);
   if (starts(t, "admin.")) return as_any<domain::admin_log::event>(r);
+  if (starts(t, "invoice.")) return as_any<domain::invoice::event>(r);
   return any_event(std::monostate{});
 }
 

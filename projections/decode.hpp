@@ -9,6 +9,7 @@
 #include "domain/blacklist.hpp"
 #include "domain/channel.hpp"
 #include "domain/coupon.hpp"
+#include "domain/invoice.hpp"
 #include "domain/payout.hpp"
 #include "domain/process.hpp"
 #include "domain/settings.hpp"
@@ -24,7 +25,7 @@ using any_event =
                  domain::blacklist::event, domain::settings::event, domain::channel::event,
                  domain::subscription::event, domain::coupon::event, domain::payout::event,
                  domain::process::event, domain::token::event, domain::manual_deposit::event,
-                 domain::admin_log::event>;
+                 domain::admin_log::event, domain::invoice::event>;
 
 /// Errors: the record's payload does not decode as its type says (event_decode_failed, ...).
 result<any_event> decode_any(const eventstore::record_view& record);

@@ -190,7 +190,9 @@ void subscriptions::apply(const eventstore::record_view& r, const any_event& e) 
   if (!user || !channel) {
     return;
   }
-  subscription_row& s = row(std::to_string(*user) + ":" + std::to_string(*channel));
+  const std::string key = std::to_string(*user) + ":" + std::to_string(*channel);
+  subscription_row& s = row(key);
+  const std::int64_t old_expiry = s.expires_at_us;
   s.user = *user;
   s.channel = *channel;
   if (const auto* a = std::get_if<domain::subscription::activated>(ev)) {
@@ -198,9 +200,42 @@ void subscriptions::apply(const eventstore::record_view& r, const any_event& e) 
     s.expires_at_us = a->expires_at_us;
     s.purchases += 1;
     s.expiry_recorded = false;
+    s.reminded_days_before = 0;
+  } else if (const auto* rem = std::get_if<domain::subscription::reminded>(ev)) {
+    s.reminded_days_before = rem->days_before;
   } else if (std::holds_alternative<domain::subscription::expired>(*ev)) {
     s.expiry_recorded = true;
   }
+  index(key, old_expiry, s);
+}
+
+void subscriptions::index(const std::string& key, std::int64_t old_expiry, const subscription_row& row) {
+  by_expiry_.erase({old_expiry, key});
+  if (!row.expiry_recorded && row.expires_at_us != 0) {
+    by_expiry_.emplace(row.expires_at_us, key);
+  }
+}
+
+void subscriptions::after_load(const std::string& key, const subscription_row& row) {
+  index(key, row.expires_at_us, row);
+}
+
+std::vector<due_subscription> subscriptions::due(std::int64_t now_us, std::size_t limit) const {
+  std::vector<due_subscription> out;
+  const std::int64_t horizon = now_us + 3 * domain::subscription::day_us;
+  for (const auto& [expires, key] : by_expiry_) {
+    if (expires > horizon || out.size() >= limit) {
+      break;
+    }
+    const subscription_row* row = find(key);
+    if (row == nullptr) continue;
+    const auto kind = domain::subscription::due(row->expires_at_us, row->reminded_days_before,
+                                                row->expiry_recorded, now_us);
+    if (kind != domain::subscription::due_kind::none) {
+      out.push_back(due_subscription{row->user, row->channel, kind});
+    }
+  }
+  return out;
 }
 
 // ---- channels ----
@@ -424,16 +459,120 @@ const audit_row* audit_log::find_request(const std::string& token, const std::st
   return found == by_request_.end() ? nullptr : find(found->second);
 }
 
+// ---- invoices ----
+
+void invoices::apply(const eventstore::record_view& r, const any_event& e) {
+  if (const auto* ev = std::get_if<domain::invoice::event>(&e)) {
+    const std::string order(after(r.stream, "invoice-"));
+    invoice_row& row_ = row(order);
+    row_.order_id = order;
+    row_.updated_at_us = r.recorded_at_us;
+    if (const auto* c = std::get_if<domain::invoice::created>(ev)) {
+      row_.user = c->terms.buyer.value();
+      row_.channel = c->terms.channel.value();
+      row_.tier = c->terms.tier;
+      row_.price_cents = c->terms.price.units();
+      row_.credit = c->terms.credit.units();
+      row_.coupon = c->terms.coupon;
+      row_.created_at_us = r.recorded_at_us;
+    } else if (const auto* l = std::get_if<domain::invoice::linked>(ev)) {
+      row_.provider_invoice_id = l->provider_invoice_id;
+      row_.url = l->url;
+    } else {
+      const auto& p = std::get<domain::invoice::payment_recorded>(*ev);
+      const auto& rep = p.reported;
+      auto found = std::find_if(row_.payments.begin(), row_.payments.end(),
+                                [&](const invoice_payment_row& x) { return x.payment_id == rep.payment_id; });
+      if (found == row_.payments.end()) {
+        row_.payments.push_back(invoice_payment_row{});
+        found = row_.payments.end() - 1;
+      }
+      found->payment_id = rep.payment_id;
+      found->parent_payment_id = rep.parent_payment_id;
+      found->status = std::string(domain::invoice::status_name(rep.state));
+      if (p.decided != domain::invoice::action::none || found->action.empty()) {
+        found->action = std::string(domain::invoice::action_name(p.decided));
+        found->credit = p.credit.units();
+        found->note = p.note;
+      }
+      found->actually_paid = rep.actually_paid;
+      found->pay_currency = rep.pay_currency;
+      found->source = rep.source;
+      found->updated_at_us = r.recorded_at_us;
+      track(order, *found);
+    }
+    return;
+  }
+  // Settlements: process "payment-{id}" events.
+  const auto* pe = std::get_if<domain::process::event>(&e);
+  if (pe == nullptr || r.stream.substr(0, 16) != "process-payment-") {
+    return;
+  }
+  std::uint64_t payment_id = 0;
+  const std::string_view digits = r.stream.substr(16);
+  std::from_chars(digits.data(), digits.data() + digits.size(), payment_id);
+  auto order = by_payment_.find(payment_id);
+  if (order == by_payment_.end()) {
+    return;
+  }
+  invoice_row& row_ = row(order->second);
+  row_.updated_at_us = r.recorded_at_us;
+  if (std::holds_alternative<domain::process::started>(*pe)) {
+    row_.settlement = "started";
+  } else if (const auto* c = std::get_if<domain::process::completed>(pe)) {
+    row_.settlement = "completed: " + c->outcome;
+  } else {
+    row_.settlement = "failed: " + std::get<domain::process::failed>(*pe).code;
+  }
+}
+
+void invoices::track(const std::string& order, const invoice_payment_row& p) {
+  by_payment_[p.payment_id] = order;
+  auto state = domain::invoice::parse_status(p.status);
+  if (state && !domain::invoice::is_final(*state)) {
+    open_[p.payment_id] = p.updated_at_us;
+  } else {
+    open_.erase(p.payment_id);
+  }
+}
+
+void invoices::after_load(const std::string& key, const invoice_row& r) {
+  for (const auto& p : r.payments) {
+    track(key, p);
+  }
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> invoices::unsettled(std::int64_t before_us,
+                                                                       std::size_t limit) const {
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  for (const auto& [payment_id, updated_at] : open_) {
+    if (out.size() >= limit) break;
+    if (updated_at < before_us) {
+      out.emplace_back(by_payment_.at(payment_id), payment_id);
+    }
+  }
+  return out;
+}
+
+std::string invoice_row::status() const {
+  if (payments.empty()) return "created";
+  const invoice_payment_row* last = &payments.front();
+  for (const auto& p : payments) {
+    if (p.updated_at_us >= last->updated_at_us) last = &p;
+  }
+  return last->status;
+}
+
 // ---- the set ----
 
 std::vector<projection*> model_set::all() {
   return {&balance, &user, &referral, &subscription, &channel, &payout, &process,
-          &manual_deposit, &token, &blocked, &audit};
+          &manual_deposit, &token, &blocked, &audit, &invoice};
 }
 
 std::vector<const projection*> model_set::all() const {
   return {&balance, &user, &referral, &subscription, &channel, &payout, &process,
-          &manual_deposit, &token, &blocked, &audit};
+          &manual_deposit, &token, &blocked, &audit, &invoice};
 }
 
 void model_set::track_changes(bool on) {
@@ -448,6 +587,7 @@ void model_set::track_changes(bool on) {
   token.track_changes(on);
   blocked.track_changes(on);
   audit.track_changes(on);
+  invoice.track_changes(on);
 }
 
 void model_set::settle() {

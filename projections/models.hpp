@@ -69,6 +69,7 @@ struct subscription_row {
   std::int64_t expires_at_us = 0;
   std::uint64_t purchases = 0;
   bool expiry_recorded = false;
+  std::uint32_t reminded_days_before = 0;  // 0, 3 or 1 for the current expiry
   std::string to_json() const;
   static result<subscription_row> from_json(std::string_view json);
 };
@@ -158,6 +159,40 @@ struct audit_row {
   static result<audit_row> from_json(std::string_view json);
 };
 
+/// One NOWPayments invoice and the payments reported for it.
+struct invoice_payment_row {
+  std::uint64_t payment_id = 0;
+  std::uint64_t parent_payment_id = 0;
+  std::string status;
+  std::string action;
+  u128 credit = 0;  // USDT
+  std::string actually_paid;
+  std::string pay_currency;
+  std::string source;
+  std::string note;
+  std::int64_t updated_at_us = 0;
+};
+
+struct invoice_row {
+  std::string order_id;
+  std::int64_t user = 0;
+  std::int64_t channel = 0;
+  std::uint32_t tier = 0;  // 0: donation
+  u128 price_cents = 0;    // USD
+  u128 credit = 0;         // USDT
+  std::string coupon;
+  std::string provider_invoice_id;
+  std::string url;
+  std::string settlement;  // "", "started", "completed: <outcome>", "failed: <code>"
+  std::int64_t created_at_us = 0;
+  std::int64_t updated_at_us = 0;
+  std::vector<invoice_payment_row> payments;
+  std::string to_json() const;
+  static result<invoice_row> from_json(std::string_view json);
+  /// The status of the most recently reported payment, "created" before any.
+  std::string status() const;
+};
+
 // ---- projections ----
 
 class balances : public table<balance_row> {
@@ -188,10 +223,27 @@ class referrals : public table<referral_row> {
   std::set<std::pair<u128, std::int64_t>, std::greater<>> board_;
 };
 
+/// A subscription the expiry scheduler owes a reminder or an expiry.
+struct due_subscription {
+  std::int64_t user = 0;
+  std::int64_t channel = 0;
+  domain::subscription::due_kind kind = domain::subscription::due_kind::none;
+};
+
 class subscriptions : public table<subscription_row> {
  public:
   std::string_view name() const override { return "subscriptions"; }
   void apply(const eventstore::record_view& r, const any_event& e) override;
+  /// Subscriptions due for a reminder or an expiry at `now_us`, soonest expiry first, at most
+  /// `limit` (an index by expiry: only subscriptions within 3 days of it are visited).
+  std::vector<due_subscription> due(std::int64_t now_us, std::size_t limit) const;
+
+ protected:
+  void after_load(const std::string& key, const subscription_row& row) override;
+
+ private:
+  void index(const std::string& key, std::int64_t old_expiry, const subscription_row& row);
+  std::set<std::pair<std::int64_t, std::string>> by_expiry_;  // unexpired rows only
 };
 
 class channels : public table<channel_row> {
@@ -244,6 +296,24 @@ class audit_log : public table<audit_row> {
   std::map<std::pair<std::string, std::string>, std::string> by_request_;  // -> row key
 };
 
+class invoices : public table<invoice_row> {
+ public:
+  std::string_view name() const override { return "invoices"; }
+  void apply(const eventstore::record_view& r, const any_event& e) override;
+  /// Payments whose last reported status is not final and older than `before_us`, as
+  /// (order id, payment id), at most `limit`: what reconciliation polls.
+  std::vector<std::pair<std::string, std::uint64_t>> unsettled(std::int64_t before_us,
+                                                                std::size_t limit) const;
+
+ protected:
+  void after_load(const std::string& key, const invoice_row& row) override;
+
+ private:
+  void track(const std::string& order, const invoice_payment_row& p);
+  std::map<std::uint64_t, std::string> by_payment_;  // payment id -> order id
+  std::map<std::uint64_t, std::int64_t> open_;       // payments not final -> last update
+};
+
 /// Every read model of the server, fed from one decode per record.
 struct model_set {
   balances balance;
@@ -257,6 +327,7 @@ struct model_set {
   tokens token;
   blacklist blocked;
   audit_log audit;
+  invoices invoice;
 
   /// All projections, in a fixed order.
   std::vector<projection*> all();

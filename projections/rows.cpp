@@ -142,8 +142,8 @@ result<referral_row> referral_row::from_json(std::string_view json) {
 std::string subscription_row::to_json() const {
   return object([&](json_object_writer& w) {
     w.i64("channel_id", channel).time("expires_at", expires_at_us)
-        .boolean("expiry_recorded", expiry_recorded).u64("purchases", purchases).u64("tier", tier)
-        .i64("user_id", user);
+        .boolean("expiry_recorded", expiry_recorded).u64("purchases", purchases)
+        .u64("reminded_days_before", reminded_days_before).u64("tier", tier).i64("user_id", user);
   });
 }
 
@@ -155,6 +155,10 @@ result<subscription_row> subscription_row::from_json(std::string_view json) {
   TELEPAY_TRY(recorded, v.boolean("expiry_recorded"));
   TELEPAY_TRY(expires, v.time("expires_at"));
   TELEPAY_TRY(purchases, v.u64("purchases"));
+  if (v.has("reminded_days_before")) {  // rows saved before reminders were tracked lack it
+    TELEPAY_TRY(reminded, v.u64("reminded_days_before"));
+    out.reminded_days_before = static_cast<std::uint32_t>(reminded);
+  }
   TELEPAY_TRY(tier, v.u64("tier"));
   TELEPAY_TRY(user, v.i64("user_id"));
   out.channel = channel;
@@ -375,6 +379,90 @@ result<audit_row> audit_row::from_json(std::string_view json) {
   out.response = std::move(response);
   out.status = static_cast<std::uint32_t>(status_code);
   out.token = std::move(token);
+  return out;
+}
+
+}  // namespace telepay::projections
+
+// ---- invoices ----
+
+namespace telepay::projections {
+
+std::string invoice_row::to_json() const {
+  std::vector<std::string> items;
+  items.reserve(payments.size());
+  for (const auto& p : payments) {
+    items.push_back(object([&](json_object_writer& w) {
+      w.str("action", p.action).str("actually_paid", p.actually_paid).str("credit", usdt_text(p.credit))
+          .str("note", p.note).u64("parent_payment_id", p.parent_payment_id)
+          .str("pay_currency", p.pay_currency).u64("payment_id", p.payment_id).str("source", p.source)
+          .str("status", p.status).time("updated_at", p.updated_at_us);
+    }));
+  }
+  return object([&](json_object_writer& w) {
+    w.i64("channel_id", channel).str("coupon", coupon).time("created_at", created_at_us)
+        .str("credit", usdt_text(credit)).str("order_id", order_id).raw("payments", domain::json_array(items))
+        .str("price_usd", domain::format_amount(amount(asset::usd, price_cents)))
+        .str("provider_invoice_id", provider_invoice_id).str("settlement", settlement)
+        .str("status", status()).u64("tier", tier).time("updated_at", updated_at_us).str("url", url)
+        .i64("user_id", user);
+  });
+}
+
+result<invoice_row> invoice_row::from_json(std::string_view json) {
+  TELEPAY_TRY(doc, json_document::parse(json));
+  const json_value v = doc.root();
+  invoice_row out;
+  TELEPAY_TRY(channel, v.i64("channel_id"));
+  TELEPAY_TRY(coupon, v.str("coupon"));
+  TELEPAY_TRY(created, v.time("created_at"));
+  TELEPAY_TRY(credit, read_usdt(v, "credit"));
+  TELEPAY_TRY(order_id, v.str("order_id"));
+  TELEPAY_TRY(list, v.field("payments"));
+  TELEPAY_TRY(items, list.elements());
+  for (const json_value& p : items) {
+    invoice_payment_row row;
+    TELEPAY_TRY(action, p.str("action"));
+    TELEPAY_TRY(paid, p.str("actually_paid"));
+    TELEPAY_TRY(pcredit, read_usdt(p, "credit"));
+    TELEPAY_TRY(note, p.str("note"));
+    TELEPAY_TRY(parent, p.u64("parent_payment_id"));
+    TELEPAY_TRY(pay_currency, p.str("pay_currency"));
+    TELEPAY_TRY(payment_id, p.u64("payment_id"));
+    TELEPAY_TRY(source, p.str("source"));
+    TELEPAY_TRY(status_text, p.str("status"));
+    TELEPAY_TRY(updated, p.time("updated_at"));
+    row.action = std::move(action);
+    row.actually_paid = std::move(paid);
+    row.credit = pcredit;
+    row.note = std::move(note);
+    row.parent_payment_id = parent;
+    row.pay_currency = std::move(pay_currency);
+    row.payment_id = payment_id;
+    row.source = std::move(source);
+    row.status = std::move(status_text);
+    row.updated_at_us = updated;
+    out.payments.push_back(std::move(row));
+  }
+  TELEPAY_TRY(price, v.money("price_usd", asset::usd));
+  TELEPAY_TRY(provider, v.str("provider_invoice_id"));
+  TELEPAY_TRY(settlement, v.str("settlement"));
+  TELEPAY_TRY(tier, v.u64("tier"));
+  TELEPAY_TRY(updated, v.time("updated_at"));
+  TELEPAY_TRY(url, v.str("url"));
+  TELEPAY_TRY(user, v.i64("user_id"));
+  out.channel = channel;
+  out.coupon = std::move(coupon);
+  out.created_at_us = created;
+  out.credit = credit;
+  out.order_id = std::move(order_id);
+  out.price_cents = price.units();
+  out.provider_invoice_id = std::move(provider);
+  out.settlement = std::move(settlement);
+  out.tier = static_cast<std::uint32_t>(tier);
+  out.updated_at_us = updated;
+  out.url = std::move(url);
+  out.user = user;
   return out;
 }
 

@@ -118,6 +118,15 @@ enum class errc : std::uint32_t {
   forbidden = 385,
   rate_limited = 386,
   idempotency_key_required = 387,
+
+  // payments (NOWPayments invoices and IPNs)
+  invoice_not_found = 390,
+  invoice_exists = 391,
+  signature_missing = 392,
+  signature_invalid = 393,
+  payment_invalid = 394,
+  upstream_failed = 395,      // the payment provider refused the request (4xx)
+  upstream_unavailable = 396, // timeouts, connection failures, 5xx after every retry
 };
 
 /// A short, stable, human-readable name for each code (used in logs and HTTP errors).
@@ -211,6 +220,13 @@ constexpr std::string_view errc_name(errc code) {
     case errc::forbidden: return "forbidden";
     case errc::rate_limited: return "rate_limited";
     case errc::idempotency_key_required: return "idempotency_key_required";
+    case errc::invoice_not_found: return "invoice_not_found";
+    case errc::invoice_exists: return "invoice_exists";
+    case errc::signature_missing: return "signature_missing";
+    case errc::signature_invalid: return "signature_invalid";
+    case errc::payment_invalid: return "payment_invalid";
+    case errc::upstream_failed: return "upstream_failed";
+    case errc::upstream_unavailable: return "upstream_unavailable";
   }
   return "unknown";  // Unreachable for valid enumerators; keeps -Wreturn-type quiet.
 }
@@ -304,6 +320,13 @@ inline constexpr errc errc_all[] = {
     errc::forbidden,
     errc::rate_limited,
     errc::idempotency_key_required,
+    errc::invoice_not_found,
+    errc::invoice_exists,
+    errc::signature_missing,
+    errc::signature_invalid,
+    errc::payment_invalid,
+    errc::upstream_failed,
+    errc::upstream_unavailable,
 };
 
 }  // namespace telepay

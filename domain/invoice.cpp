@@ -1,0 +1,365 @@
+#include "domain/invoice.hpp"
+
+#include <array>
+
+#include "domain/money/decimal.hpp"
+
+namespace telepay::domain::invoice {
+namespace {
+
+constexpr std::array<std::string_view, 10> status_names = {
+    "", "waiting", "confirming", "confirmed", "sending", "finished",
+    "partially_paid", "failed", "expired", "refunded"};
+constexpr std::array<std::string_view, 5> action_names = {"", "none", "fund_purchase", "credit", "review"};
+
+/// Forward progress: the in-flight statuses in order, every final status above them all.
+int rank(status s) { return is_final(s) ? 5 : static_cast<int>(s); }
+
+bool valid_decimal_text(std::string_view text) { return text.empty() || parse_decimal(text).has_value(); }
+
+}  // namespace
+
+std::string_view status_name(status s) { return status_names[static_cast<std::size_t>(s)]; }
+
+result<status> parse_status(std::string_view text) {
+  for (std::size_t i = 1; i < status_names.size(); ++i) {
+    if (status_names[i] == text) return static_cast<status>(i);
+  }
+  return make_error(errc::payment_invalid,
+                    "unknown payment status '" + std::string(text.substr(0, 32)) + "'");
+}
+
+bool is_final(status s) {
+  return s == status::finished || s == status::partially_paid || s == status::failed ||
+         s == status::expired || s == status::refunded;
+}
+
+std::string_view action_name(action a) { return action_names[static_cast<std::size_t>(a)]; }
+
+result<action> parse_action(std::string_view text) {
+  for (std::size_t i = 1; i < action_names.size(); ++i) {
+    if (action_names[i] == text) return static_cast<action>(i);
+  }
+  return make_error(errc::event_decode_failed, "unknown invoice action '" + std::string(text) + "'");
+}
+
+std::string stream(std::string_view order_id) { return "invoice-" + std::string(order_id); }
+
+bool state::paid() const {
+  for (const auto& [id, p] : payments) {
+    if (p.decided == action::fund_purchase) return true;
+  }
+  return false;
+}
+
+// ---- events ----
+
+void created::write(json_object_writer& w) const {
+  w.i64("buyer", terms.buyer.value()).i64("channel_id", terms.channel.value())
+      .str("coupon", terms.coupon).money("credit", terms.credit).u64("days", terms.days)
+      .str("description", terms.description).money("discount", terms.discount)
+      .money("list_price", terms.list_price).str("order_id", order_id).money("price", terms.price)
+      .u64("tier", terms.tier);
+}
+
+result<created> created::read(const json_value& v) {
+  created out;
+  TELEPAY_TRY(buyer_raw, v.i64("buyer"));
+  TELEPAY_TRY(buyer, make_user_id(buyer_raw));
+  TELEPAY_TRY(channel_raw, v.i64("channel_id"));
+  TELEPAY_TRY(channel, make_channel_id(channel_raw));
+  TELEPAY_TRY(coupon, v.str("coupon"));
+  TELEPAY_TRY(credit, v.money("credit", asset::usdt));
+  TELEPAY_TRY(days, v.u64("days"));
+  TELEPAY_TRY(description, v.str("description"));
+  TELEPAY_TRY(discount, v.money("discount", asset::usd));
+  TELEPAY_TRY(list_price, v.money("list_price", asset::usd));
+  TELEPAY_TRY(order_id, v.str("order_id"));
+  TELEPAY_TRY(price, v.money("price", asset::usd));
+  TELEPAY_TRY(tier, v.u64("tier"));
+  out.order_id = std::move(order_id);
+  out.terms = invoice::terms{buyer, channel, static_cast<std::uint32_t>(tier), static_cast<std::uint32_t>(days),
+                    list_price, std::move(coupon), discount, price, credit, std::move(description)};
+  return out;
+}
+
+void linked::write(json_object_writer& w) const {
+  w.str("provider_invoice_id", provider_invoice_id).str("url", url);
+}
+
+result<linked> linked::read(const json_value& v) {
+  TELEPAY_TRY(id, v.str("provider_invoice_id"));
+  TELEPAY_TRY(url, v.str("url"));
+  return linked{std::move(id), std::move(url)};
+}
+
+void payment_recorded::write(json_object_writer& w) const {
+  const report& r = reported;
+  w.str("action", action_name(decided)).str("actually_paid", r.actually_paid).i64("buyer", buyer.value())
+      .money("credit", credit)
+      .str("note", note).str("outcome_amount", r.outcome_amount)
+      .str("outcome_currency", r.outcome_currency).u64("parent_payment_id", r.parent_payment_id)
+      .str("pay_amount", r.pay_amount).str("pay_currency", r.pay_currency)
+      .u64("payment_id", r.payment_id)
+      .str("previous_status", previous ? status_name(*previous) : std::string_view())
+      .str("price_amount", r.price_amount).str("price_currency", r.price_currency)
+      .str("source", r.source).str("status", status_name(r.state));
+}
+
+result<payment_recorded> payment_recorded::read(const json_value& v) {
+  payment_recorded out;
+  report& r = out.reported;
+  TELEPAY_TRY(action_text, v.str("action"));
+  TELEPAY_TRY(decided, parse_action(action_text));
+  TELEPAY_TRY(paid, v.str("actually_paid"));
+  TELEPAY_TRY(buyer_raw, v.i64("buyer"));
+  TELEPAY_TRY(buyer, make_user_id(buyer_raw));
+  TELEPAY_TRY(credit, v.money("credit", asset::usdt));
+  TELEPAY_TRY(note, v.str("note"));
+  out.buyer = buyer;
+  TELEPAY_TRY(outcome, v.str("outcome_amount"));
+  TELEPAY_TRY(outcome_currency, v.str("outcome_currency"));
+  TELEPAY_TRY(parent, v.u64("parent_payment_id"));
+  TELEPAY_TRY(pay, v.str("pay_amount"));
+  TELEPAY_TRY(pay_currency, v.str("pay_currency"));
+  TELEPAY_TRY(id, v.u64("payment_id"));
+  TELEPAY_TRY(previous, v.str("previous_status"));
+  TELEPAY_TRY(price, v.str("price_amount"));
+  TELEPAY_TRY(price_currency, v.str("price_currency"));
+  TELEPAY_TRY(source, v.str("source"));
+  TELEPAY_TRY(status_text, v.str("status"));
+  TELEPAY_TRY(state, parse_status(status_text));
+  out.decided = decided;
+  out.credit = credit;
+  out.note = std::move(note);
+  if (!previous.empty()) {
+    TELEPAY_TRY(before, parse_status(previous));
+    out.previous = before;
+  }
+  r.payment_id = id;
+  r.parent_payment_id = parent;
+  r.state = state;
+  r.source = std::move(source);
+  r.price_amount = std::move(price);
+  r.price_currency = std::move(price_currency);
+  r.pay_amount = std::move(pay);
+  r.pay_currency = std::move(pay_currency);
+  r.actually_paid = std::move(paid);
+  r.outcome_amount = std::move(outcome);
+  r.outcome_currency = std::move(outcome_currency);
+  return out;
+}
+
+// ---- decide / evolve ----
+
+namespace {
+
+telepay::status check_terms(const std::string& order_id, const terms& t) {
+  if (!is_token(order_id, order_id_bytes_max)) {
+    return make_error(errc::invalid_argument, "order id must be 1-48 characters of A-Z a-z 0-9 _ . : -");
+  }
+  if (t.price.currency() != asset::usd || t.price.is_zero()) {
+    return make_error(errc::amount_must_be_positive, "an invoice asks for a positive USD price");
+  }
+  if (t.credit.currency() != asset::usdt || t.credit.is_zero()) {
+    return make_error(errc::amount_must_be_positive, "an invoice credits a positive USDT amount");
+  }
+  if (t.description.size() > 200) {
+    return make_error(errc::invalid_argument, "invoice description is at most 200 bytes");
+  }
+  return {};
+}
+
+/// What a newly reported status means for the ledger.
+payment_recorded decide_payment(const state& s, const report& r, std::optional<status> previous) {
+  payment_recorded out;
+  out.reported = r;
+  out.buyer = s.terms.buyer;
+  out.previous = previous;
+  const auto review = [&](std::string why) {
+    out.decided = action::review;
+    out.note = std::move(why);
+    return out;
+  };
+  if (r.state != status::finished && r.state != status::partially_paid) {
+    return out;
+  }
+  if (r.parent_payment_id != 0) {
+    return review("repeated deposit (parent payment " + std::to_string(r.parent_payment_id) +
+                  "): never credited automatically");
+  }
+  if (r.price_currency != "usd") {
+    return review("price currency '" + r.price_currency + "' is not the invoice's usd");
+  }
+  auto price = parse_decimal(r.price_amount);
+  if (!price || !equals_amount(*price, s.terms.price)) {
+    return review("price_amount '" + r.price_amount + "' does not match the invoice's " +
+                  format_amount(s.terms.price));
+  }
+  if (r.state == status::finished) {
+    if (s.paid()) {
+      out.decided = action::credit;
+      out.credit = s.terms.credit;
+      out.note = "a second payment for a paid order: credited to the wallet";
+      return out;
+    }
+    out.decided = action::fund_purchase;
+    out.credit = s.terms.credit;
+    return out;
+  }
+  // partially_paid: the share actually paid of what was asked, in the currency paid.
+  auto asked = parse_decimal(r.pay_amount);
+  auto paid = parse_decimal(r.actually_paid);
+  if (!asked || !paid || asked->is_zero()) {
+    return review("partially paid without pay_amount and actually_paid: amount unknown");
+  }
+  if (compare(*paid, *asked) >= 0) {
+    return review("partially paid, yet actually_paid " + r.actually_paid + " >= pay_amount " + r.pay_amount);
+  }
+  auto share = scale_by_ratio(s.terms.credit, *paid, *asked);
+  if (!share) {
+    return review("partially paid amount cannot be computed: " + share.error().message);
+  }
+  out.credit = *share;
+  out.decided = share->is_zero() ? action::none : action::credit;
+  out.note = "credited " + r.actually_paid + " of " + r.pay_amount + " " + r.pay_currency + " asked";
+  return out;
+}
+
+}  // namespace
+
+result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
+  if (const auto* cr = std::get_if<create>(&c)) {
+    if (s.exists) {
+      if (s.terms == cr->terms) return std::vector<event>{};
+      return make_error(errc::invoice_exists, "order " + s.order_id + " exists with other terms");
+    }
+    if (auto ok = check_terms(s.order_id, cr->terms); !ok) return ok.error();
+    return std::vector<event>{created{s.order_id, cr->terms}};
+  }
+  if (!s.exists) {
+    return make_error(errc::invoice_not_found, "no invoice for order '" + s.order_id + "'");
+  }
+  if (const auto* ln = std::get_if<link>(&c)) {
+    if (!s.provider_invoice_id.empty()) {
+      return std::vector<event>{};  // the first provider invoice stays the invoice's
+    }
+    if (!is_token(ln->provider_invoice_id, 32) || ln->url.empty() || ln->url.size() > 512) {
+      return make_error(errc::invalid_argument, "a provider invoice needs an id and a URL");
+    }
+    return std::vector<event>{linked{ln->provider_invoice_id, ln->url}};
+  }
+  const report& r = std::get<record>(c).reported;
+  if (r.payment_id == 0) {
+    return make_error(errc::payment_invalid, "payment_id is missing");
+  }
+  for (const std::string* text : {&r.price_amount, &r.pay_amount, &r.actually_paid, &r.outcome_amount}) {
+    if (!valid_decimal_text(*text)) {
+      return make_error(errc::payment_invalid, "amount '" + text->substr(0, 40) + "' is not a decimal");
+    }
+  }
+  if (r.source.empty() || r.source.size() > 32 || r.price_currency.size() > 16 ||
+      r.pay_currency.size() > 32 || r.outcome_currency.size() > 32) {
+    return make_error(errc::payment_invalid, "payment source or currency is malformed");
+  }
+  std::optional<status> previous;
+  if (auto found = s.payments.find(r.payment_id); found != s.payments.end()) {
+    if (rank(r.state) <= rank(found->second.state)) {
+      return std::vector<event>{};  // a duplicate or a late, older status: never regress
+    }
+    previous = found->second.state;
+  }
+  return std::vector<event>{decide_payment(s, r, previous)};
+}
+
+void evolve(state& s, const event& e) {
+  std::visit(
+      [&](const auto& ev) {
+        using T = std::decay_t<decltype(ev)>;
+        if constexpr (std::is_same_v<T, created>) {
+          s.exists = true;
+          s.terms = ev.terms;
+        } else if constexpr (std::is_same_v<T, linked>) {
+          s.provider_invoice_id = ev.provider_invoice_id;
+          s.url = ev.url;
+        } else {
+          payment& p = s.payments[ev.reported.payment_id];
+          p.state = ev.reported.state;
+          p.parent_payment_id = ev.reported.parent_payment_id;
+          if (ev.decided != action::none || p.decided == action::none) {
+            p.decided = ev.decided;
+            p.credit = ev.credit;
+          }
+        }
+      },
+      e);
+}
+
+std::string idempotency_key(const state&, const command& c) {
+  if (const auto* r = std::get_if<record>(&c)) {
+    return "pay:" + std::to_string(r->reported.payment_id) + ":" +
+           std::string(status_name(r->reported.state));
+  }
+  return "";
+}
+
+// ---- settlement ----
+
+std::string settlement::to_json() const {
+  std::string out;
+  {
+    json_object_writer w(out);
+    w.str("action", action_name(decided)).i64("buyer", buyer.value()).i64("channel_id", channel.value())
+        .str("coupon", coupon).money("credit", credit).money("list_price", list_price)
+        .str("order_id", order_id).u64("payment_id", payment_id).u64("tier", tier);
+  }
+  return out;
+}
+
+result<settlement> settlement::from_json(std::string_view json) {
+  TELEPAY_TRY(document, json_document::parse(json));
+  const json_value v = document.root();
+  settlement out;
+  TELEPAY_TRY(action_text, v.str("action"));
+  TELEPAY_TRY(decided, parse_action(action_text));
+  TELEPAY_TRY(buyer_raw, v.i64("buyer"));
+  TELEPAY_TRY(buyer, make_user_id(buyer_raw));
+  TELEPAY_TRY(channel_raw, v.i64("channel_id"));
+  TELEPAY_TRY(channel, make_channel_id(channel_raw));
+  TELEPAY_TRY(coupon, v.str("coupon"));
+  TELEPAY_TRY(credit, v.money("credit", asset::usdt));
+  TELEPAY_TRY(list_price, v.money("list_price", asset::usd));
+  TELEPAY_TRY(order_id, v.str("order_id"));
+  TELEPAY_TRY(payment_id, v.u64("payment_id"));
+  TELEPAY_TRY(tier, v.u64("tier"));
+  out.decided = decided;
+  out.buyer = buyer;
+  out.channel = channel;
+  out.coupon = std::move(coupon);
+  out.credit = credit;
+  out.list_price = list_price;
+  out.order_id = std::move(order_id);
+  out.payment_id = payment_id;
+  out.tier = static_cast<std::uint32_t>(tier);
+  return out;
+}
+
+std::optional<settlement> settlement_for(const state& s, std::uint64_t payment_id) {
+  auto found = s.payments.find(payment_id);
+  if (found == s.payments.end()) return std::nullopt;
+  const payment& p = found->second;
+  if (p.decided != action::fund_purchase && p.decided != action::credit) return std::nullopt;
+  settlement out;
+  out.payment_id = payment_id;
+  out.order_id = s.order_id;
+  out.decided = p.decided;
+  out.credit = p.credit;
+  out.buyer = s.terms.buyer;
+  out.channel = s.terms.channel;
+  out.tier = s.terms.tier;
+  out.list_price = s.terms.list_price;
+  out.coupon = s.terms.coupon;
+  return out;
+}
+
+}  // namespace telepay::domain::invoice
