@@ -37,7 +37,8 @@ void expiry_scheduler::run() {
 std::size_t expiry_scheduler::scan() {
   const std::int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
                                std::chrono::system_clock::now().time_since_epoch())
-                               .count();
+                               .count() +
+                           options_.clock_offset_us;
   const std::vector<due_item> due = due_(now, options_.batch);
   if (due.empty()) return 0;
   std::mutex m;

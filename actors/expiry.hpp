@@ -31,6 +31,8 @@ struct expiry_options {
   /// Commands per scan at most; a scan that wrote half a batch or more looks again soon.
   /// Default: 1000.
   std::size_t batch = 1000;
+  /// Tests and drills only: judge "now" this far ahead (due lists and the commands' time).
+  std::int64_t clock_offset_us = 0;
 };
 
 class expiry_scheduler {

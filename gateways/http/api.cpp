@@ -83,6 +83,7 @@ unsigned status_for(errc code) {
     case errc::coupon_not_found:
     case errc::payout_batch_not_found:
     case errc::manual_deposit_not_found:
+    case errc::invoice_not_found:
     case errc::token_not_found:
     case errc::hold_not_found:
     case errc::referrer_unknown: return 404;
@@ -100,7 +101,14 @@ unsigned status_for(errc code) {
     case errc::payout_state_invalid:
     case errc::insufficient_funds:
     case errc::channel_disabled:
-    case errc::process_failed: return 409;
+    case errc::process_failed:
+    case errc::invoice_exists:
+    case errc::donations_disabled:
+    case errc::coupon_expired:
+    case errc::coupon_exhausted:
+    case errc::coupon_already_used: return 409;
+    case errc::upstream_failed: return 502;
+    case errc::upstream_unavailable: return 503;
     case errc::idempotency_key_reused_with_different_payload: return 422;
     case errc::unauthenticated: return 401;
     case errc::forbidden: return 403;
@@ -565,6 +573,14 @@ void api::install(router& r) {
   read("/v1/manual-deposits", role::auditor, [&reads](const request& req) {
     return from_result(reads.manual_deposits(page_of(req), query_param(req.query, "status").value_or("")));
   });
+  read("/v1/invoices", role::auditor, [&reads](const request& req) {
+    auto user = optional_int(req, "user_id");
+    if (!user) return from_error(user.error());
+    return from_result(reads.invoices(page_of(req), *user, query_param(req.query, "status").value_or("")));
+  });
+  read("/v1/invoices/{order_id}", role::auditor, [&reads](const request& req) {
+    return from_result(reads.invoice(std::string(req.param("order_id"))));
+  });
   read("/v1/blacklist", role::auditor, [&reads](const request& req) { return from_result(reads.blacklist(page_of(req))); });
   read("/v1/audit-log", role::auditor, [&reads](const request& req) {
     return from_result(reads.audit_log(page_of(req), query_param(req.query, "token").value_or("")));
@@ -697,6 +713,12 @@ result<domain::coupon::create> parse_coupon(const body& b, const std::string& by
 }
 
 }  // namespace
+
+void api::add_write(router& r, std::string pattern, domain::role need, write_handler fn) {
+  r.add("POST", pattern,
+        impl_->guarded_write(pattern, need, [fn = std::move(fn)](const request& req, const impl::caller& c,
+                                                                 responder done) { fn(req, c.token_id, std::move(done)); }));
+}
 
 void api::install_writes(router& r) {
   auto self = impl_;
@@ -837,6 +859,33 @@ void api::install_writes(router& r) {
     self->send_entity(actors::manual_deposit_request{std::string(req.param("id")),
                                                      domain::manual_deposit::reject{c.token_id, reason}, now_us()},
                       done);
+  });
+  write("/v1/admin/purchases", role::operator_, [self](const request& req, const impl::caller&, responder done) {
+    // A subscription (tier) or a donation (donation_usd) paid from the buyer's balance.
+    TELEPAY_BODY(b, "purchase_id", "user_id", "channel_id", "tier", "donation_usd", "coupon");
+    TELEPAY_FIELD(id, b.text("purchase_id"));
+    TELEPAY_FIELD(user_raw, b.integer("user_id"));
+    TELEPAY_FIELD(user, domain::make_user_id(user_raw));
+    TELEPAY_FIELD(channel_raw, b.integer("channel_id"));
+    TELEPAY_FIELD(channel, domain::make_channel_id(channel_raw));
+    if (b.has("tier") == b.has("donation_usd")) {
+      done(error_response(400, "invalid_argument", "send exactly one of tier and donation_usd"));
+      return;
+    }
+    actors::purchase_request purchase{id, user, channel, 0, domain::amount(domain::asset::usd, 0),
+                                      b.text_or("coupon", ""), now_us()};
+    if (b.has("tier")) {
+      TELEPAY_FIELD(tier, b.integer("tier"));
+      if (tier < 1 || tier > 3) {
+        done(error_response(400, "invalid_argument", "tier is 1, 2 or 3"));
+        return;
+      }
+      purchase.tier = static_cast<std::uint32_t>(tier);
+    } else {
+      TELEPAY_FIELD(value, b.money("donation_usd", domain::asset::usd));
+      purchase.donation_usd = value;
+    }
+    self->send_process(std::move(purchase), done);
   });
   write("/v1/admin/settings", role::admin, [self](const request& req, const impl::caller& c, responder done) {
     TELEPAY_BODY(b, "key", "value");

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 
+#include "domain/admin.hpp"
 #include "gateways/http/auth.hpp"
 #include "gateways/http/router.hpp"
 
@@ -41,6 +42,11 @@ class api {
 
   /// Adds every route to `r`.
   void install(router& r);
+
+  /// Adds a write route guarded like the built-in ones: bearer token with at least `need`,
+  /// Idempotency-Key (a retry gets the first answer), the answer recorded in the audit log.
+  using write_handler = std::function<void(const request&, const std::string& token_id, responder)>;
+  void add_write(router& r, std::string pattern, domain::role need, write_handler fn);
 
   /// The API's own Prometheus text: requests by route and status, refusals by reason.
   std::string metrics_text() const;

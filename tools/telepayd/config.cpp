@@ -79,7 +79,9 @@ status load_config_file(const std::filesystem::path& file, daemon_config& config
       {"actors", {"scheduler_threads"}},
       {"log", {"level"}},
       {"telegram", {"bot_token"}},
-      {"nowpayments", {"api_key", "ipn_secret"}},
+      {"nowpayments", {"api_key", "ipn_secret", "api_url", "ca_file", "ipn_callback_url", "success_url",
+                       "cancel_url", "reconcile_every_ms", "reconcile_after_ms"}},
+      {"subscriptions", {"expiry_scan_ms"}},
       {"chain", {"rpc_url"}},
   };
   for (const auto& [name, node] : table) {
@@ -136,6 +138,23 @@ status load_config_file(const std::filesystem::path& file, daemon_config& config
   string_key(section("telegram"), "telegram", "bot_token", config.telegram_bot_token);
   string_key(section("nowpayments"), "nowpayments", "api_key", config.nowpayments_api_key);
   string_key(section("nowpayments"), "nowpayments", "ipn_secret", config.nowpayments_ipn_secret);
+  string_key(section("nowpayments"), "nowpayments", "api_url", config.nowpayments_api_url);
+  string_key(section("nowpayments"), "nowpayments", "ca_file", config.nowpayments_ca_file);
+  string_key(section("nowpayments"), "nowpayments", "ipn_callback_url", config.nowpayments_ipn_callback_url);
+  string_key(section("nowpayments"), "nowpayments", "success_url", config.nowpayments_success_url);
+  string_key(section("nowpayments"), "nowpayments", "cancel_url", config.nowpayments_cancel_url);
+  const auto millis = [&](std::string_view sec, std::string_view key, std::int64_t& into) {
+    if (auto v = section(sec)[key].value<std::int64_t>()) {
+      if (*v < 10 || *v > 86'400'000) {
+        if (problem.empty()) problem = std::string(sec) + "." + std::string(key) + " must be 10..86400000";
+      } else {
+        into = *v;
+      }
+    }
+  };
+  millis("nowpayments", "reconcile_every_ms", config.nowpayments_reconcile_every_ms);
+  millis("nowpayments", "reconcile_after_ms", config.nowpayments_reconcile_after_ms);
+  millis("subscriptions", "expiry_scan_ms", config.expiry_scan_ms);
   string_key(section("chain"), "chain", "rpc_url", config.chain_rpc_url);
   if (!problem.empty()) {
     return make_error(errc::invalid_argument, "config " + file.string() + ": " + problem);
@@ -152,6 +171,32 @@ void load_config_env(daemon_config& config) {
   }
   if (const char* v = env("TELEPAY_NOWPAYMENTS_IPN_SECRET")) {
     config.nowpayments_ipn_secret = v;
+  }
+  if (const char* v = env("TELEPAY_NOWPAYMENTS_API_URL")) {
+    config.nowpayments_api_url = v;
+  }
+  if (const char* v = env("TELEPAY_NOWPAYMENTS_CA_FILE")) {
+    config.nowpayments_ca_file = v;
+  }
+  if (const char* v = env("TELEPAY_NOWPAYMENTS_IPN_CALLBACK_URL")) {
+    config.nowpayments_ipn_callback_url = v;
+  }
+  const auto number = [](const char* name, std::int64_t& into, std::int64_t low, std::int64_t high) {
+    if (const char* v = env(name)) {
+      std::int64_t parsed = 0;
+      const std::string_view text(v);
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+      if (ec == std::errc() && end == text.data() + text.size() && parsed >= low && parsed <= high) {
+        into = parsed;
+      }
+    }
+  };
+  number("TELEPAY_NOWPAYMENTS_RECONCILE_EVERY_MS", config.nowpayments_reconcile_every_ms, 10, 86'400'000);
+  number("TELEPAY_NOWPAYMENTS_RECONCILE_AFTER_MS", config.nowpayments_reconcile_after_ms, 10, 86'400'000);
+  number("TELEPAY_EXPIRY_SCAN_MS", config.expiry_scan_ms, 10, 86'400'000);
+  number("TELEPAY_TEST_EXPIRY_CLOCK_OFFSET_S", config.test_expiry_clock_offset_s, 0, 3650LL * 86'400);
+  if (const char* v = env("TELEPAY_TEST_CRASH_AFTER_PAYMENT_START")) {
+    config.test_crash_after_payment_start = std::string_view(v) == "1";
   }
   if (const char* v = env("TELEPAY_CHAIN_RPC_URL")) {
     config.chain_rpc_url = v;

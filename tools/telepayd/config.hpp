@@ -30,7 +30,21 @@ struct daemon_config {
   std::string telegram_bot_token;
   std::string nowpayments_api_key;
   std::string nowpayments_ipn_secret;
+  std::string nowpayments_api_url = "https://api.nowpayments.io/v1";
+  std::string nowpayments_ca_file;       // empty: the system CA store
+  std::string nowpayments_ipn_callback_url;
+  std::string nowpayments_success_url;
+  std::string nowpayments_cancel_url;
+  std::int64_t nowpayments_reconcile_every_ms = 60'000;
+  std::int64_t nowpayments_reconcile_after_ms = 600'000;
   std::string chain_rpc_url;
+
+  /// How often the expiry scheduler scans for reminders and expiries.
+  std::int64_t expiry_scan_ms = 60'000;
+  /// Test and drill knobs (environment only): the expiry scheduler judges "now" this many
+  /// seconds ahead; exit right after a payment's settlement starts (crash tests).
+  std::int64_t test_expiry_clock_offset_s = 0;
+  bool test_crash_after_payment_start = false;
 
   std::vector<gateway_status> gateways() const;
 };

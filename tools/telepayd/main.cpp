@@ -17,7 +17,9 @@
 #include <future>
 
 #include "actors/client.hpp"
+#include "actors/expiry.hpp"
 #include "actors/ledger.hpp"
+#include "actors/notifier.hpp"
 #include "actors/reads.hpp"
 #include "actors/runtime.hpp"
 #include "domain/base/bytes.hpp"
@@ -26,6 +28,7 @@
 #include "gateways/http/api.hpp"
 #include "gateways/http/router.hpp"
 #include "gateways/http/server.hpp"
+#include "gateways/nowpayments/service.hpp"
 #include "projections/host.hpp"
 #include "tools/telepayd/config.hpp"
 #include "tools/telepayd/openapi.hpp"
@@ -204,6 +207,7 @@ int run(const daemon_config& config) {
   runtime_options.scheduler_threads = config.scheduler_threads;
   auto runtime = std::make_unique<actors::runtime>(runtime_options);
   actors::ledger_options ledger_options;
+  ledger_options.flows.crash_after_payment_start = config.test_crash_after_payment_start;
   ledger_options.recovery_progress = [&log](std::uint64_t seq) {
     log->info("recovery scan progress seq={}", seq);
   };
@@ -213,9 +217,9 @@ int run(const daemon_config& config) {
     return 1;
   }
   auto ledger = std::move(started_ledger.value());
-  log->info("ledger started resumed_processes={} resumed_transfers={} resumed_payouts={}",
+  log->info("ledger started resumed_processes={} resumed_transfers={} resumed_payouts={} resumed_payments={}",
             ledger->recovered().processes.size(), ledger->recovered().transfers.size(),
-            ledger->recovered().payouts.size());
+            ledger->recovered().payouts.size(), ledger->recovered().payments.size());
   for (const auto& problem : ledger->recovered().problems) {
     log->error("recovery problem detail={}", problem);
   }
@@ -231,18 +235,95 @@ int run(const daemon_config& config) {
   auto client = std::make_unique<actors::ledger_client>(runtime->system(), ledger->facade());
   bootstrap_token(*client, reads, log);
 
+  // The Telegram outbox (notices for users) and the subscription expiry scheduler.
+  auto notifier = actors::notifier::start(*store, *client);
+  if (!notifier) {
+    log->error("cannot start the notifier detail={}", notifier.error().message);
+    return 1;
+  }
+  actors::expiry_options expiry_options;
+  expiry_options.interval = std::chrono::milliseconds(config.expiry_scan_ms);
+  expiry_options.clock_offset_us = config.test_expiry_clock_offset_s * 1'000'000;
+  if (expiry_options.clock_offset_us != 0) {
+    log->warn("TEST KNOB: the expiry scheduler judges time {} s ahead", config.test_expiry_clock_offset_s);
+  }
+  auto expiry = std::make_unique<actors::expiry_scheduler>(
+      *client,
+      [&reads](std::int64_t now_us, std::size_t limit) {
+        std::vector<actors::due_item> out;
+        for (const auto& d : reads.due_subscriptions(now_us, limit)) {
+          out.push_back(actors::due_item{domain::user_id(d.user), domain::channel_id(d.channel), d.expire});
+        }
+        return out;
+      },
+      expiry_options);
+
+  // NOWPayments: invoices, IPNs and reconciliation, when configured.
+  std::unique_ptr<gateways::nowpayments::service> nowpayments;
+  if (!config.nowpayments_api_key.empty() && !config.nowpayments_ipn_secret.empty()) {
+    gateways::nowpayments::service_options np;
+    np.api_base = config.nowpayments_api_url;
+    np.api_key = config.nowpayments_api_key;
+    np.ipn_secret = config.nowpayments_ipn_secret;
+    np.ipn_callback_url = config.nowpayments_ipn_callback_url;
+    np.success_url = config.nowpayments_success_url;
+    np.cancel_url = config.nowpayments_cancel_url;
+    np.http.ca_file = config.nowpayments_ca_file;
+    np.reconcile_every = std::chrono::milliseconds(config.nowpayments_reconcile_every_ms);
+    np.reconcile_after = std::chrono::milliseconds(config.nowpayments_reconcile_after_ms);
+    auto started_np = gateways::nowpayments::service::start(*client, reads, std::move(np));
+    if (!started_np) {
+      log->error("cannot start the NOWPayments gateway detail={}", started_np.error().message);
+      return 1;
+    }
+    nowpayments = std::move(started_np.value());
+    log->info("nowpayments gateway started api_url={}", config.nowpayments_api_url);
+  }
+
   const auto started = std::chrono::steady_clock::now();
   gateways::http::api_hooks hooks;
   hooks.health = [&reads, &config, &store, started] {
     return health_body(reads, config, started, to_hex(store->head_hash()));
   };
-  hooks.metrics = [&store, &reads, &ledger, &runtime] {
-    return metrics_body(*store, reads, *ledger, runtime->system());
+  hooks.metrics = [&store, &reads, &ledger, &runtime, &nowpayments, &notifier, &expiry] {
+    std::string out = metrics_body(*store, reads, *ledger, runtime->system());
+    const auto counter = [&](const char* name, const char* help, std::uint64_t value) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
+             std::to_string(value) + "\n";
+    };
+    counter("telepay_notices_recorded_total", "Telegram notices recorded in the outbox.",
+            (*notifier)->notices_recorded());
+    counter("telepay_subscription_reminders_total", "Expiry reminders recorded.", expiry->reminders());
+    counter("telepay_subscription_expiries_total", "Expiries recorded.", expiry->expiries());
+    if (nowpayments) {
+      out += nowpayments->metrics_text();
+    }
+    return out;
   };
   hooks.openapi = std::string(openapi_document);
   gateways::http::api api(*client, reads, std::move(hooks));
   gateways::http::router routes;
   api.install(routes);
+  gateways::nowpayments::service* np_service = nowpayments.get();
+  routes.add("POST", "/v1/webhooks/nowpayments",
+             [np_service](const gateways::http::request& req, gateways::http::responder reply) {
+               if (np_service == nullptr) {
+                 reply(gateways::http::error_response(503, "not_configured",
+                                                      "NOWPayments is not configured on this server"));
+                 return;
+               }
+               np_service->handle_ipn(req, std::move(reply));
+             });
+  api.add_write(routes, "/v1/admin/invoices", domain::role::operator_,
+                [np_service](const gateways::http::request& req, const std::string&,
+                             gateways::http::responder reply) {
+                  if (np_service == nullptr) {
+                    reply(gateways::http::error_response(503, "not_configured",
+                                                         "NOWPayments is not configured on this server"));
+                    return;
+                  }
+                  np_service->handle_create_invoice(req, std::move(reply));
+                });
   gateways::http::server_options http_options;
   http_options.address = config.listen_address;
   http_options.port = config.listen_port;
@@ -261,6 +342,11 @@ int run(const daemon_config& config) {
   sigwait(&stop_signals, &received);
   log->info("stopping signal={}", received == SIGINT ? "SIGINT" : "SIGTERM");
   (*server)->stop();
+  if (nowpayments) {
+    nowpayments->stop();
+  }
+  expiry->stop();
+  (*notifier)->stop();
   client->stop();
   (*projections_host)->stop();
   ledger.reset();

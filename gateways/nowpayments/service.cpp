@@ -1,0 +1,464 @@
+// The NOWPayments gateway: invoices out, IPNs in, reconciliation by polling.
+
+#include "gateways/nowpayments/service.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "actors/client.hpp"
+#include "actors/reads.hpp"
+#include "domain/base/json.hpp"
+#include "domain/codec/json.hpp"
+#include "domain/invoice.hpp"
+#include "gateways/nowpayments/codec.hpp"
+
+namespace telepay::gateways::nowpayments {
+namespace {
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+http::response json(unsigned status, std::string body) {
+  http::response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+unsigned status_for(errc code) {
+  switch (code) {
+    case errc::invoice_not_found:
+    case errc::user_not_registered:
+    case errc::channel_not_found:
+    case errc::tier_not_found:
+    case errc::coupon_not_found: return 404;
+    case errc::invoice_exists:
+    case errc::channel_disabled:
+    case errc::donations_disabled:
+    case errc::blacklisted:
+    case errc::user_banned:
+    case errc::coupon_expired:
+    case errc::coupon_exhausted:
+    case errc::coupon_already_used:
+    case errc::coupon_not_applicable: return 409;
+    case errc::upstream_failed: return 502;
+    case errc::upstream_unavailable:
+    case errc::storage_failed:
+    case errc::store_closed:
+    case errc::append_queue_full:
+    case errc::overloaded:
+    case errc::request_timeout:
+    case errc::internal: return 503;
+    default: return 400;
+  }
+}
+
+http::response from_error(const error& e) {
+  return http::error_response(status_for(e.code), errc_name(e.code), e.message);
+}
+
+/// Waits for the ledger's reply (on service threads only, never the io thread).
+template <class Reply, class Request>
+result<Reply> ask_and_wait(actors::ledger_client& client, Request request) {
+  auto done = std::make_shared<std::promise<result<Reply>>>();
+  auto future = done->get_future();
+  client.ask<Reply>(std::move(request), [done](result<Reply> r) { done->set_value(std::move(r)); });
+  return future.get();
+}
+
+result<domain::invoice::report> to_report(const payment_report& p, std::string source) {
+  TELEPAY_TRY(state, domain::invoice::parse_status(p.status));
+  domain::invoice::report r;
+  r.payment_id = p.payment_id;
+  r.parent_payment_id = p.parent_payment_id;
+  r.state = state;
+  r.source = std::move(source);
+  r.price_amount = p.price_amount;
+  r.price_currency = p.price_currency;
+  r.pay_amount = p.pay_amount;
+  r.pay_currency = p.pay_currency;
+  r.actually_paid = p.actually_paid;
+  r.outcome_amount = p.outcome_amount;
+  r.outcome_currency = p.outcome_currency;
+  return r;
+}
+
+std::string random_order_id() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out = "inv-";
+  std::uint64_t v = rng();
+  for (int i = 0; i < 16; ++i, v >>= 4) out.push_back(digits[v & 15]);
+  return out;
+}
+
+std::string invoice_body(const domain::invoice::state& s) {
+  std::string out;
+  {
+    domain::json_object_writer w(out);
+    w.money("credit_usdt", s.terms.credit).str("order_id", s.order_id)
+        .money("price_usd", s.terms.price).str("provider_invoice_id", s.provider_invoice_id)
+        .str("url", s.url);
+  }
+  return out;
+}
+
+}  // namespace
+
+struct service::impl {
+  actors::ledger_client& client;
+  const actors::ledger_reads& reads;
+  service_options options;
+  std::unique_ptr<http::client> np;
+
+  mutable std::mutex counters_mutex;
+  std::map<std::string, std::uint64_t> ipn_outcomes;  // by outcome
+  std::map<std::string, std::uint64_t> variants;      // by signature variant
+  std::uint64_t invoices_created = 0;
+  std::uint64_t invoice_failures = 0;
+  std::uint64_t polls = 0;
+  std::uint64_t poll_failures = 0;
+  std::uint64_t recovered = 0;
+
+  std::mutex work_mutex;
+  std::condition_variable work_cv;
+  std::deque<std::function<void()>> work;
+  bool stopping = false;
+  std::thread worker;
+  std::thread reconciler;
+
+  impl(actors::ledger_client& c, const actors::ledger_reads& r, service_options o)
+      : client(c), reads(r), options(std::move(o)) {}
+
+  void count_ipn(const std::string& outcome) {
+    std::lock_guard lock(counters_mutex);
+    ipn_outcomes[outcome] += 1;
+  }
+
+  void post(std::function<void()> task) {
+    {
+      std::lock_guard lock(work_mutex);
+      work.push_back(std::move(task));
+    }
+    work_cv.notify_all();  // the reconciler waits on the same condition (for stop)
+  }
+
+  void work_loop() {
+    while (true) {
+      std::function<void()> task;
+      {
+        std::unique_lock lock(work_mutex);
+        work_cv.wait(lock, [&] { return stopping || !work.empty(); });
+        if (stopping && work.empty()) return;
+        task = std::move(work.front());
+        work.pop_front();
+      }
+      task();
+    }
+  }
+
+  void reconcile_loop() {
+    while (true) {
+      {
+        std::unique_lock lock(work_mutex);
+        work_cv.wait_for(lock, options.reconcile_every, [&] { return stopping; });
+        if (stopping) return;
+      }
+      reconcile();
+    }
+  }
+
+  result<http::client_response> call(http::client_request request) {
+    request.headers.emplace_back("x-api-key", options.api_key);
+    request.headers.emplace_back("content-type", "application/json");
+    return http::send_with_retries(*np, request, options.retries);
+  }
+
+  /// Creates the invoice at NOWPayments for a recorded, unlinked order and links it.
+  result<domain::invoice::state> create_at_provider(const domain::invoice::state& recorded) {
+    invoice_request body;
+    body.price_amount = domain::format_amount(recorded.terms.price);
+    body.order_id = recorded.order_id;
+    body.order_description = recorded.terms.description.empty()
+                                 ? (recorded.terms.tier == 0 ? "Donation" : "Subscription")
+                                 : recorded.terms.description;
+    body.ipn_callback_url = options.ipn_callback_url;
+    body.success_url = options.success_url;
+    body.cancel_url = options.cancel_url;
+    auto answer = call(http::client_request{"POST", "/invoice", {}, invoice_request_body(body)});
+    if (!answer) {
+      return answer.error();
+    }
+    if (answer->status != 200 && answer->status != 201) {
+      const errc code = http::is_retryable(answer) ? errc::upstream_unavailable : errc::upstream_failed;
+      return make_error(code, "NOWPayments answered POST /v1/invoice with " + std::to_string(answer->status) +
+                                  ": " + answer->body.substr(0, 200));
+    }
+    TELEPAY_TRY(created, read_invoice_created(answer->body));
+    auto linked = ask_and_wait<actors::entity_reply>(
+        client, actors::invoice_link_request{recorded.order_id, created.id, created.invoice_url, now_us()});
+    if (!linked) {
+      return linked.error();
+    }
+    return ask_and_wait<domain::invoice::state>(client, actors::invoice_query{recorded.order_id});
+  }
+
+  /// Polls every payment quiet too long in a non-final status; returns how many were polled.
+  std::size_t reconcile() {
+    const std::int64_t before = now_us() - std::chrono::duration_cast<std::chrono::microseconds>(
+                                               options.reconcile_after).count();
+    const auto stuck = reads.unsettled_payments(before, 200);
+    for (const auto& [order_id, payment_id] : stuck) {
+      auto answer = call(http::client_request{"GET", "/payment/" + std::to_string(payment_id), {}, ""});
+      result<payment_report> report = make_error(errc::upstream_unavailable, "no answer");
+      if (answer && answer->status == 200) {
+        auto parsed = parse_js_json(answer->body);
+        report = parsed ? read_payment(*parsed) : result<payment_report>(parsed.error());
+      } else if (answer) {
+        report = make_error(errc::upstream_failed, "GET /v1/payment answered " + std::to_string(answer->status));
+      } else {
+        report = answer.error();
+      }
+      std::lock_guard lock(counters_mutex);
+      polls += 1;
+      if (!report || (!report->order_id.empty() && report->order_id != order_id) ||
+          report->payment_id != payment_id) {
+        poll_failures += 1;
+        continue;
+      }
+      auto r = to_report(*report, "poll");
+      if (!r) {
+        poll_failures += 1;
+        continue;
+      }
+      auto ack = ask_and_wait<actors::payment_ack>(
+          client, actors::payment_report_request{order_id, std::move(*r), now_us()});
+      if (!ack) {
+        poll_failures += 1;
+      } else if (ack->recorded) {
+        recovered += 1;
+      }
+    }
+    return stuck.size();
+  }
+};
+
+service::service(std::shared_ptr<impl> state) : impl_(std::move(state)) {}
+
+service::~service() { stop(); }
+
+result<std::unique_ptr<service>> service::start(actors::ledger_client& client,
+                                                const actors::ledger_reads& reads,
+                                                service_options options) {
+  auto state = std::make_shared<impl>(client, reads, std::move(options));
+  TELEPAY_TRY(np, http::client::create(state->options.api_base, state->options.http));
+  state->np = std::move(np);
+  state->worker = std::thread([raw = state.get()] { raw->work_loop(); });
+  state->reconciler = std::thread([raw = state.get()] { raw->reconcile_loop(); });
+  return std::unique_ptr<service>(new service(std::move(state)));
+}
+
+void service::stop() {
+  if (!impl_) return;
+  {
+    std::lock_guard lock(impl_->work_mutex);
+    impl_->stopping = true;
+  }
+  impl_->work_cv.notify_all();
+  if (impl_->worker.joinable()) impl_->worker.join();
+  if (impl_->reconciler.joinable()) impl_->reconciler.join();
+}
+
+std::size_t service::reconcile_now() { return impl_->reconcile(); }
+
+void service::handle_ipn(const http::request& req, http::responder reply) {
+  auto self = impl_;
+  const std::string_view signature = req.header("x-nowpayments-sig");
+  if (signature.empty()) {
+    self->count_ipn("missing_signature");
+    reply(http::error_response(401, "signature_missing", "send the x-nowpayments-sig header"));
+    return;
+  }
+  if (self->options.ipn_secret.empty()) {
+    self->count_ipn("not_configured");
+    reply(http::error_response(503, "not_configured", "the IPN secret is not configured"));
+    return;
+  }
+  auto body = parse_js_json(req.body);
+  if (!body || body->type != js_value::kind::object) {
+    self->count_ipn("bad_body");
+    reply(http::error_response(400, "invalid_argument",
+                               body ? "the IPN body must be a JSON object" : body.error().message));
+    return;
+  }
+  auto variant = verify_signature(*body, signature, self->options.ipn_secret);
+  if (!variant) {
+    self->count_ipn("bad_signature");
+    reply(http::error_response(403, "signature_invalid", variant.error().message));
+    return;
+  }
+  {
+    std::lock_guard lock(self->counters_mutex);
+    self->variants[std::string(variant_name(*variant))] += 1;
+  }
+  auto payment = read_payment(*body);
+  if (!payment) {
+    self->count_ipn("bad_payment");
+    reply(from_error(payment.error()));
+    return;
+  }
+  auto report = to_report(*payment, "ipn:" + std::string(variant_name(*variant)));
+  if (!report) {
+    self->count_ipn("unknown_status");
+    reply(http::error_response(422, "payment_invalid", report.error().message));
+    return;
+  }
+  if (payment->order_id.empty()) {
+    self->count_ipn("unknown_order");
+    reply(http::error_response(404, "invoice_not_found", "the IPN names no order_id"));
+    return;
+  }
+  self->client.ask<actors::payment_ack>(
+      actors::payment_report_request{payment->order_id, std::move(*report), now_us()},
+      [self, reply](result<actors::payment_ack> ack) {
+        if (!ack) {
+          self->count_ipn(ack.code() == errc::invoice_not_found ? "unknown_order" : "error");
+          reply(from_error(ack.error()));
+          return;
+        }
+        self->count_ipn(ack->recorded ? "recorded" : "duplicate");
+        std::string out = "{\"action\":\"" + std::string(domain::invoice::action_name(ack->decided)) +
+                          "\",\"recorded\":" + (ack->recorded ? "true" : "false") + ",\"status\":\"" +
+                          std::string(domain::invoice::status_name(ack->current)) + "\"}";
+        reply(json(200, std::move(out)));
+      });
+}
+
+void service::handle_create_invoice(const http::request& req, http::responder reply) {
+  auto document = domain::json_document::parse(req.body.empty() ? std::string_view("{}") : std::string_view(req.body));
+  if (!document || !document->root().is_object()) {
+    reply(http::error_response(400, "invalid_argument", "the body must be a JSON object"));
+    return;
+  }
+  const domain::json_value root = document->root();
+  static constexpr std::string_view allowed[] = {"user_id", "channel_id", "tier", "donation_usd",
+                                                 "coupon", "order_id", "description"};
+  for (const std::string& key : root.keys().value()) {
+    if (std::find(std::begin(allowed), std::end(allowed), key) == std::end(allowed)) {
+      reply(http::error_response(400, "invalid_argument", "unknown field '" + key.substr(0, 64) + "'"));
+      return;
+    }
+  }
+  actors::invoice_create_request request;
+  auto user = root.i64("user_id");
+  auto channel = root.i64("channel_id");
+  auto user_id = user ? domain::make_user_id(*user) : result<domain::user_id>(user.error());
+  auto channel_id = channel ? domain::make_channel_id(*channel) : result<domain::channel_id>(channel.error());
+  if (!user_id || !channel_id) {
+    reply(http::error_response(400, "invalid_argument", "user_id and channel_id are required integers"));
+    return;
+  }
+  request.buyer = *user_id;
+  request.channel = *channel_id;
+  if (root.has("tier") == root.has("donation_usd")) {
+    reply(http::error_response(400, "invalid_argument", "send exactly one of tier and donation_usd"));
+    return;
+  }
+  if (root.has("tier")) {
+    auto tier = root.u64("tier");
+    if (!tier || *tier == 0 || *tier > 3) {
+      reply(http::error_response(400, "invalid_argument", "tier is 1, 2 or 3"));
+      return;
+    }
+    request.tier = static_cast<std::uint32_t>(*tier);
+  } else {
+    auto text = root.str("donation_usd");
+    auto value = text ? domain::parse_positive_amount(*text, domain::asset::usd)
+                      : result<domain::amount>(text.error());
+    if (!value) {
+      reply(http::error_response(400, "invalid_argument", "donation_usd is a positive USD amount like \"9.99\""));
+      return;
+    }
+    request.donation_usd = *value;
+  }
+  const auto text_or = [&](std::string_view key, std::string fallback) {
+    auto v = root.has(key) ? root.str(key) : result<std::string>(std::move(fallback));
+    return v ? std::move(*v) : std::string("\x01");  // not a string: refused below
+  };
+  request.coupon = text_or("coupon", "");
+  request.description = text_or("description", "");
+  request.order_id = text_or("order_id", random_order_id());
+  if (request.coupon == "\x01" || request.description == "\x01") {
+    reply(http::error_response(400, "invalid_argument", "coupon and description are strings"));
+    return;
+  }
+  if (!domain::is_token(request.order_id, domain::invoice::order_id_bytes_max)) {
+    reply(http::error_response(400, "invalid_argument", "order_id is 1-48 characters of A-Z a-z 0-9 _ . : -"));
+    return;
+  }
+  if (request.description.size() > 200) {
+    reply(http::error_response(400, "invalid_argument", "description is at most 200 bytes"));
+    return;
+  }
+  request.now_us = now_us();
+  auto self = impl_;
+  self->post([self, request = std::move(request), reply]() mutable {
+    auto recorded = ask_and_wait<domain::invoice::state>(self->client, request);
+    if (!recorded) {
+      reply(from_error(recorded.error()));
+      return;
+    }
+    if (!recorded->url.empty()) {
+      reply(json(200, invoice_body(*recorded)));  // created before: the same invoice
+      return;
+    }
+    auto linked = self->create_at_provider(*recorded);
+    std::lock_guard lock(self->counters_mutex);
+    if (!linked) {
+      self->invoice_failures += 1;
+      reply(from_error(linked.error()));
+      return;
+    }
+    self->invoices_created += 1;
+    reply(json(201, invoice_body(*linked)));
+  });
+}
+
+std::string service::metrics_text() const {
+  std::lock_guard lock(impl_->counters_mutex);
+  std::string out =
+      "# HELP telepay_nowpayments_ipn_total IPNs received, by outcome.\n"
+      "# TYPE telepay_nowpayments_ipn_total counter\n";
+  for (const auto& [outcome, n] : impl_->ipn_outcomes) {
+    out += "telepay_nowpayments_ipn_total{outcome=\"" + outcome + "\"} " + std::to_string(n) + "\n";
+  }
+  out +=
+      "# HELP telepay_nowpayments_ipn_signature_total Verified IPNs by the signing variant that matched.\n"
+      "# TYPE telepay_nowpayments_ipn_signature_total counter\n";
+  for (const auto& [variant, n] : impl_->variants) {
+    out += "telepay_nowpayments_ipn_signature_total{variant=\"" + variant + "\"} " + std::to_string(n) + "\n";
+  }
+  const auto counter = [&](const char* name, const char* help, std::uint64_t value) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
+           std::to_string(value) + "\n";
+  };
+  counter("telepay_nowpayments_invoices_created_total", "Invoices created at NOWPayments.", impl_->invoices_created);
+  counter("telepay_nowpayments_invoice_failures_total", "Invoice creations NOWPayments refused or never answered.",
+          impl_->invoice_failures);
+  counter("telepay_nowpayments_polls_total", "Payments polled by reconciliation.", impl_->polls);
+  counter("telepay_nowpayments_poll_failures_total", "Polls without a usable answer.", impl_->poll_failures);
+  counter("telepay_nowpayments_recovered_total", "Statuses recorded by polling that no IPN had brought.",
+          impl_->recovered);
+  return out;
+}
+
+}  // namespace telepay::gateways::nowpayments

@@ -1,0 +1,82 @@
+#pragma once
+/// The NOWPayments gateway: creates hosted invoices (POST /v1/invoice with x-api-key, over TLS
+/// with retries on timeouts, 429 and 5xx, never on other 4xx), receives IPNs
+/// (POST /v1/webhooks/nowpayments: signature checked over both signing variants before
+/// anything is read; each status recorded once, in order, on the order's invoice), and
+/// reconciles: payments stuck in a non-final status are polled with GET /v1/payment/{id}, so a
+/// missed IPN is recovered.
+///
+/// Nothing here logs the API key, the IPN secret or a signature.
+///
+/// Thread safety: the handlers run on the HTTP io thread and answer from other threads;
+/// invoice creation and polling run on the service's own threads (they block on the network).
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "domain/base/result.hpp"
+#include "gateways/http/client.hpp"
+#include "gateways/http/server.hpp"
+
+namespace telepay::actors {
+class ledger_client;
+class ledger_reads;
+}  // namespace telepay::actors
+
+namespace telepay::gateways::nowpayments {
+
+struct service_options {
+  std::string api_base = "https://api.nowpayments.io/v1";
+  std::string api_key;
+  std::string ipn_secret;
+  /// Our public IPN URL, sent with every invoice (".../v1/webhooks/nowpayments").
+  std::string ipn_callback_url;
+  std::string success_url;
+  std::string cancel_url;
+  http::client_options http;
+  http::retry_policy retries;
+  /// How often reconciliation runs, and how long a payment must have been quiet in a
+  /// non-final status before it is polled. Defaults: 60 s and 10 min.
+  std::chrono::milliseconds reconcile_every{60'000};
+  std::chrono::milliseconds reconcile_after{600'000};
+};
+
+class service {
+ public:
+  /// Errors: invalid_argument (a bad api_base URL), upstream_unavailable (CA file).
+  static result<std::unique_ptr<service>> start(actors::ledger_client& client,
+                                                const actors::ledger_reads& reads,
+                                                service_options options);
+  ~service();
+  service(const service&) = delete;
+  service& operator=(const service&) = delete;
+
+  /// POST /v1/webhooks/nowpayments (no bearer token: the signature is the authentication).
+  /// 200 recorded or already known; 401 no signature; 403 wrong signature; 400 malformed;
+  /// 404 an order we never created; 503 the ledger is unavailable (NOWPayments retries).
+  void handle_ipn(const http::request& req, http::responder reply);
+
+  /// POST /v1/admin/invoices: {"user_id","channel_id","tier"|"donation_usd","coupon"?,
+  /// "order_id"?,"description"?} -> 201 with the hosted invoice URL. A repeated order id
+  /// returns the same invoice; a NOWPayments failure leaves it recorded, unlinked, to retry.
+  void handle_create_invoice(const http::request& req, http::responder reply);
+
+  /// Prometheus text: IPNs by outcome and signature variant, invoices, polls.
+  std::string metrics_text() const;
+
+  /// One reconciliation pass now (also run every reconcile_every); returns payments polled.
+  std::size_t reconcile_now();
+
+  /// Stops the worker threads. Idempotent.
+  void stop();
+
+ private:
+  struct impl;
+  explicit service(std::shared_ptr<impl> state);
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace telepay::gateways::nowpayments
