@@ -129,6 +129,8 @@ struct service::impl {
   std::uint64_t poll_failures = 0;
   std::uint64_t recovered = 0;
 
+  mutable std::mutex url_mutex;  // options.ipn_callback_url may change after start
+
   std::mutex work_mutex;
   std::condition_variable work_cv;
   std::deque<std::function<void()>> work;
@@ -191,7 +193,10 @@ struct service::impl {
     body.order_description = recorded.terms.description.empty()
                                  ? (recorded.terms.tier == 0 ? "Donation" : "Subscription")
                                  : recorded.terms.description;
-    body.ipn_callback_url = options.ipn_callback_url;
+    {
+      std::lock_guard lock(url_mutex);
+      body.ipn_callback_url = options.ipn_callback_url;
+    }
     body.success_url = options.success_url;
     body.cancel_url = options.cancel_url;
     auto answer = call(http::client_request{"POST", "/invoice", {}, invoice_request_body(body)});
@@ -279,6 +284,16 @@ void service::stop() {
 }
 
 std::size_t service::reconcile_now() { return impl_->reconcile(); }
+
+void service::set_ipn_callback_url(std::string url) {
+  std::lock_guard lock(impl_->url_mutex);
+  impl_->options.ipn_callback_url = std::move(url);
+}
+
+std::string service::ipn_callback_url() const {
+  std::lock_guard lock(impl_->url_mutex);
+  return impl_->options.ipn_callback_url;
+}
 
 void service::handle_ipn(const http::request& req, http::responder reply) {
   auto self = impl_;

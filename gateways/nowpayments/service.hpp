@@ -67,6 +67,11 @@ class service {
   /// Prometheus text: IPNs by outcome and signature variant, invoices, polls.
   std::string metrics_text() const;
 
+  /// Sets the IPN URL sent with new invoices (telepayd defaults it to its own listening
+  /// address once the server is up, when none is configured).
+  void set_ipn_callback_url(std::string url);
+  std::string ipn_callback_url() const;
+
   /// One reconciliation pass now (also run every reconcile_every); returns payments polled.
   std::size_t reconcile_now();
 

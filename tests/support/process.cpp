@@ -47,7 +47,7 @@ command_result run_command(const std::vector<std::string>& argv) {
     dup2(err_pipe[1], STDERR_FILENO);
     close(out_pipe[0]);
     close(err_pipe[0]);
-    execv(args[0], args.data());
+    execvp(args[0], args.data());  // PATH lookup for tools (openssl, node)
     _exit(127);
   }
   close(out_pipe[1]);
@@ -97,7 +97,7 @@ child_process::child_process(const std::vector<std::string>& argv, bool capture_
       dup2(out_pipe[1], STDERR_FILENO);
     }
     close(out_pipe[0]);
-    execv(args[0], args.data());
+    execvp(args[0], args.data());  // PATH lookup for tools (openssl, node)
     _exit(127);
   }
   close(out_pipe[1]);

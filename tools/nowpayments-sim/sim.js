@@ -20,9 +20,14 @@
 //   POST /sim/ipn   {"url", "body", "signature"} sends one IPN as given.
 //   POST /sim/fail  {"path": "/v1/invoice", "count": N, "status": 503 | "hang"} fails the next N
 //                   calls of that endpoint.
+//   POST /sim/resend {"payment_id", "signature", "times", "url"} delivers the payment's current
+//                   status again (NOWPayments' "resend IPN" button), optionally to another URL.
 //   GET  /sim/stats request counts per endpoint.
 //
-// Usage: node sim.js --port 0 --port-file F --api-key K --ipn-secret S [--tls-cert C --tls-key K]
+// Usage: node sim.js --port 0 --port-file F --api-key K --ipn-secret S
+//                    [--tls-cert C --tls-key K] [--control-port-file F2]
+// With TLS, --control-port-file also opens a plain-HTTP listener on loopback (same handler) so
+// that tests can drive /sim/* without a TLS client.
 
 'use strict';
 const crypto = require('crypto');
@@ -260,6 +265,14 @@ async function handle(req, res) {
     const r = await pay(body);
     return reply(res, r.status, r.body);
   }
+  if (req.method === 'POST' && path === '/sim/resend') {
+    const p = payments.get(Number(body.payment_id));
+    if (!p) return reply(res, 404, {message: 'no payment ' + body.payment_id});
+    const invoice = invoices.get(String(p.invoice_id));
+    const target = body.url ? {...invoice, ipn_callback_url: body.url} : invoice;
+    const deliveries = await deliver(target, p, body.signature || 'recursive', body.times || 1);
+    return reply(res, 200, {payment_id: p.payment_id, deliveries});
+  }
   if (req.method === 'POST' && path === '/sim/ipn') {
     const how = body.signature || 'recursive';
     const r = await post(body.url, body.body, how === 'none' ? null : sign(body.body, how));
@@ -284,4 +297,12 @@ server.listen(Number(arg('port', '0')), arg('host', '127.0.0.1'), () => {
   }
   console.log('nowpayments-sim listening on ' + (certFile ? 'https' : 'http') + '://127.0.0.1:' + port);
 });
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+const controlPortFile = arg('control-port-file', '');
+if (controlPortFile) {
+  const control = http.createServer(handle);
+  control.listen(0, '127.0.0.1', () => {
+    fs.writeFileSync(controlPortFile + '.tmp', String(control.address().port) + '\n');
+    fs.renameSync(controlPortFile + '.tmp', controlPortFile);
+  });
+}
+process.on('SIGTERM', () => process.exit(0));

@@ -334,6 +334,14 @@ int run(const daemon_config& config) {
     return 1;
   }
   log->info("http listening address={} port={}", config.listen_address, (*server)->port());
+  if (nowpayments && nowpayments->ipn_callback_url().empty()) {
+    // No public URL configured: NOWPayments is told to call this server where it listens
+    // (right for local runs and the simulator; production sets nowpayments.ipn_callback_url).
+    const bool v6 = config.listen_address.find(':') != std::string::npos;
+    nowpayments->set_ipn_callback_url("http://" + (v6 ? "[" + config.listen_address + "]" : config.listen_address) +
+                                      ":" + std::to_string((*server)->port()) + "/v1/webhooks/nowpayments");
+    log->warn("nowpayments.ipn_callback_url not set: using {}", nowpayments->ipn_callback_url());
+  }
   if (!config.port_file.empty()) {
     write_port_file(config.port_file, (*server)->port());
   }
