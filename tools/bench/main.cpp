@@ -6,6 +6,7 @@
 //                        [--in-flight N] [--live-max N] [--no-postgres] [--json]
 //   telepay-bench projections [--db DIR] [--events N] [--json]
 //   telepay-bench http [--db DIR] [--users N] [--seconds S] [--connections N] [--json]
+//   telepay-bench ipn [--db DIR] [--orders N] [--connections N] [--duplicates N] [--json]
 
 #include <CLI/CLI.hpp>
 
@@ -19,6 +20,7 @@
 #include "domain/base/json.hpp"
 
 #include "tools/bench/eventstore_bench.hpp"
+#include "tools/bench/ipn_bench.hpp"
 #include "tools/bench/ledger_bench.hpp"
 #include "tools/bench/read_bench.hpp"
 
@@ -254,6 +256,34 @@ void print_http(const http_bench_result& r, bool json) {
   }
 }
 
+void print_ipn(const ipn_bench_result& r, bool json) {
+  if (json) {
+    std::printf("{\"bench\":\"ipn\",\"machine\":\"%s\",\"orders\":%llu,\"requests\":%llu,\"recorded\":%llu,"
+                "\"duplicates\":%llu,\"failures\":%llu,\"ingest_seconds\":%.3f,\"requests_per_second\":%.0f,"
+                "\"recorded_per_second\":%.0f,\"settle_seconds\":%.3f,\"settlements_per_second\":%.0f,"
+                "\"p50_us\":%.0f,\"p99_us\":%.0f,\"activations\":%llu,\"error\":\"%s\"}\n",
+                machine_description().c_str(), static_cast<unsigned long long>(r.orders),
+                static_cast<unsigned long long>(r.requests), static_cast<unsigned long long>(r.recorded),
+                static_cast<unsigned long long>(r.duplicates), static_cast<unsigned long long>(r.failures),
+                r.ingest_seconds, r.requests_per_second, r.recorded_per_second, r.settle_seconds,
+                r.settlements_per_second, r.p50_us, r.p99_us, static_cast<unsigned long long>(r.activations),
+                r.error.c_str());
+    return;
+  }
+  std::printf("telepay-bench ipn on %s\n", machine_description().c_str());
+  std::printf("  orders %llu, IPN requests %llu (recorded %llu, duplicates %llu, failures %llu)\n",
+              static_cast<unsigned long long>(r.orders), static_cast<unsigned long long>(r.requests),
+              static_cast<unsigned long long>(r.recorded), static_cast<unsigned long long>(r.duplicates),
+              static_cast<unsigned long long>(r.failures));
+  std::printf("  ingestion    %8.0f IPN/s verified+deduplicated+recorded (%.0f new statuses/s), p50 %.0f us, p99 %.0f us\n",
+              r.requests_per_second, r.recorded_per_second, r.p50_us, r.p99_us);
+  std::printf("  settlement   %8.0f orders/s funded+purchased+activated (all done %.2f s after the first IPN)\n",
+              r.settlements_per_second, r.settle_seconds);
+  std::printf("  activations  %llu (expected %llu)\n", static_cast<unsigned long long>(r.activations),
+              static_cast<unsigned long long>(r.orders));
+  if (!r.error.empty()) std::printf("  error: %s\n", r.error.c_str());
+}
+
 }  // namespace
 }  // namespace telepay::tools
 
@@ -325,10 +355,27 @@ int main(int argc, char** argv) {
   http->add_option("--telepayd", http_options.telepayd, "the telepayd binary (default: beside this one)");
   http->add_flag("--keep", http_options.keep, "leave the server's data in place");
   http->add_flag("--json", json, "print one JSON object");
+  telepay::tools::ipn_bench_options ipn_options;
+  auto* ipn = app.add_subcommand("ipn", "NOWPayments IPN ingestion: verified, deduplicated, recorded, settled");
+  ipn->add_option("--db", db, "directory for the log (default ./bench-data)");
+  ipn->add_option("--orders", ipn_options.orders, "orders paid (default 20000)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{10'000'000}));
+  ipn->add_option("--connections", ipn_options.connections, "keep-alive connections (default 32)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));
+  ipn->add_option("--duplicates", ipn_options.duplicates, "deliveries of each status (default 2)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100}));
+  ipn->add_flag("--keep", ipn_options.keep, "leave the log in place");
+  ipn->add_flag("--json", json, "print one JSON object");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (ipn->parsed()) {
+    ipn_options.directory = db;
+    const auto r = telepay::tools::run_ipn_bench(ipn_options);
+    telepay::tools::print_ipn(r, json);
+    return r.error.empty() ? 0 : 1;
   }
   if (projections->parsed()) {
     projections_options.directory = db;
