@@ -367,7 +367,8 @@ void service::handle_create_invoice(const http::request& req, http::responder re
   const domain::json_value root = document->root();
   static constexpr std::string_view allowed[] = {"user_id", "channel_id", "tier", "donation_usd",
                                                  "coupon", "order_id", "description"};
-  for (const std::string& key : root.keys().value()) {
+  const auto keys = root.keys();  // kept alive: the loop must not bind into a temporary result
+  for (const std::string& key : keys.value()) {
     if (std::find(std::begin(allowed), std::end(allowed), key) == std::end(allowed)) {
       reply(http::error_response(400, "invalid_argument", "unknown field '" + key.substr(0, 64) + "'"));
       return;

@@ -163,7 +163,7 @@ class PaymentsE2E : public ::testing::Test {
                   R"({"user_id":)" + std::to_string(buyer) + R"(,"channel_id":)" + std::to_string(channel) +
                       R"(,"tier":1,"order_id":")" + order_id + "\"}",
                   "inv-" + order_id);
-    EXPECT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(r.status, 201) << r.body << "\n" << daemon->log();
     EXPECT_NE(field(r.body, {"url"}), "");
     return order_id;
   }
