@@ -1,0 +1,160 @@
+// Goal: the Telegram Bot API wire formats and flood limits, without network: updates of each
+// kind read from the published JSON shapes (ids beyond 32 bits, unknown fields ignored, wrong
+// types refused), getUpdates answers split into raw updates, the error envelope with
+// retry_after, request bodies (callback data limited to 64 bytes, counted in bytes), and the
+// flood schedule (30/s overall, 1/s per chat, 20/min per group, retry_after).
+
+#include <gtest/gtest.h>
+
+#include "gateways/telegram/codec.hpp"
+#include "gateways/telegram/flood.hpp"
+
+namespace telepay::gateways::telegram {
+namespace {
+
+TEST(TelegramCodec, ReadsEachUpdateKindFromThePublishedShapes) {
+  auto m = read_update(
+      R"({"update_id":900000001,"message":{"message_id":5,"date":1764000000,"from":{"id":5000000000123,"is_bot":false,)"
+      R"("first_name":"Аня","username":"anya"},"chat":{"id":5000000000123,"type":"private"},"text":"/start ref_AB12",)"
+      R"("entities":[{"type":"bot_command","offset":0,"length":6}],"unknown_future_field":{"x":1}}})");
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(m->kind, update_kind::message);
+  EXPECT_EQ(m->update_id, 900000001);
+  EXPECT_EQ(m->from_id, 5000000000123);  // more than 32 bits
+  EXPECT_EQ(m->from_first_name, "Аня");
+  EXPECT_EQ(m->chat_type, "private");
+  EXPECT_EQ(m->text, "/start ref_AB12");
+
+  auto c = read_update(
+      R"({"update_id":2,"callback_query":{"id":"4382bfdwdsb323b2d9","from":{"id":42,"is_bot":false,"first_name":"A"},)"
+      R"("message":{"message_id":77,"date":1,"from":{"id":999,"is_bot":true,"first_name":"bot"},)"
+      R"("chat":{"id":42,"type":"private"},"text":"Pick"},"chat_instance":"-1","data":"t:-1001:2"}})");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->kind, update_kind::callback_query);
+  EXPECT_EQ(c->callback_id, "4382bfdwdsb323b2d9");
+  EXPECT_EQ(c->callback_data, "t:-1001:2");
+  EXPECT_EQ(c->from_id, 42);  // the presser, not the bot that wrote the message
+  EXPECT_EQ(c->message_id, 77);
+  EXPECT_EQ(c->chat_id, 42);
+
+  auto j = read_update(
+      R"({"update_id":3,"chat_join_request":{"chat":{"id":-1001234567890,"type":"channel","title":"Paid"},)"
+      R"("from":{"id":42,"is_bot":false,"first_name":"A"},"user_chat_id":42,"date":1764000000,)"
+      R"("invite_link":{"invite_link":"https://t.me/+AbC","creator":{"id":999,"is_bot":true,"first_name":"b"},)"
+      R"("creates_join_request":true,"is_primary":false,"is_revoked":false}}})");
+  ASSERT_TRUE(j) << j.error().message;
+  EXPECT_EQ(j->kind, update_kind::chat_join_request);
+  EXPECT_EQ(j->chat_id, -1001234567890);
+  EXPECT_EQ(j->from_id, 42);
+  EXPECT_EQ(j->user_chat_id, 42);
+  EXPECT_EQ(j->invite_link, "https://t.me/+AbC");
+
+  auto member = read_update(
+      R"({"update_id":4,"chat_member":{"chat":{"id":-100,"type":"channel"},"from":{"id":999,"is_bot":true,"first_name":"b"},)"
+      R"("date":5,"old_chat_member":{"status":"left","user":{"id":42,"is_bot":false,"first_name":"A"}},)"
+      R"("new_chat_member":{"status":"member","user":{"id":42,"is_bot":false,"first_name":"A"}}}})");
+  ASSERT_TRUE(member) << member.error().message;
+  EXPECT_EQ(member->kind, update_kind::chat_member);
+  EXPECT_EQ(member->from_id, 42);  // the member, not the admin who acted
+  EXPECT_EQ(member->old_status, "left");
+  EXPECT_EQ(member->new_status, "member");
+
+  auto other = read_update(R"({"update_id":5,"poll":{"id":"p"}})");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->kind, update_kind::other);
+}
+
+TEST(TelegramCodec, RefusesMalformedUpdatesNamingTheProblem) {
+  EXPECT_FALSE(read_update("not json"));
+  EXPECT_FALSE(read_update("[]"));
+  EXPECT_FALSE(read_update(R"({"message":{}})"));
+  EXPECT_FALSE(read_update(R"({"update_id":"7"})"));
+  auto wrong = read_update(R"({"update_id":7,"message":{"message_id":1,"text":5}})");
+  ASSERT_FALSE(wrong);
+  EXPECT_NE(wrong.error().message.find("'text'"), std::string::npos) << wrong.error().message;
+  EXPECT_FALSE(read_update(R"({"update_id":8,"callback_query":{"from":{"id":1}}})"));  // no id to answer
+}
+
+TEST(TelegramCodec, SplitsGetUpdatesAndReadsTheEnvelope) {
+  auto a = read_answer(R"({"ok":true,"result":[{"update_id":1,"message":{"text":"a b"}},{"update_id":2}]})");
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(a->ok);
+  auto updates = split_updates(a->result);
+  ASSERT_TRUE(updates);
+  ASSERT_EQ(updates->size(), 2u);
+  EXPECT_EQ((*updates)[0], R"({"update_id":1,"message":{"text":"a b"}})");
+  EXPECT_FALSE(split_updates(R"({"update_id":1})"));
+
+  auto flood = read_answer(
+      R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 34","parameters":{"retry_after":34}})");
+  ASSERT_TRUE(flood);
+  EXPECT_FALSE(flood->ok);
+  EXPECT_EQ(flood->error_code, 429);
+  EXPECT_EQ(flood->retry_after_s, 34);
+  EXPECT_EQ(flood->description, "Too Many Requests: retry after 34");
+  EXPECT_FALSE(read_answer("<html>502</html>"));
+  EXPECT_FALSE(read_answer(R"({"result":[]})"));
+  EXPECT_FALSE(read_answer(R"({"ok":true})"));
+
+  EXPECT_EQ(read_invite_link(R"({"invite_link":"https://t.me/+x","creates_join_request":true})").value(),
+            "https://t.me/+x");
+  EXPECT_FALSE(read_invite_link(R"({"creates_join_request":true})"));
+  EXPECT_EQ(read_message_id(R"({"message_id":12,"chat":{"id":1}})").value(), 12);
+}
+
+TEST(TelegramCodec, WritesRequestBodiesAndLimitsCallbackDataInBytes) {
+  auto m = send_message(42, "Hi \"you\"\n", {{{"Pay 9.99", "t:-1001:1", ""}, {"Open", "", "https://np.example/i/1"}}});
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(*m,
+            R"({"chat_id":42,"reply_markup":{"inline_keyboard":[[{"callback_data":"t:-1001:1","text":"Pay 9.99"},)"
+            R"({"text":"Open","url":"https://np.example/i/1"}]]},"text":"Hi \"you\"\n"})");
+  EXPECT_TRUE(valid_callback_data(std::string(64, 'a')));
+  EXPECT_FALSE(valid_callback_data(std::string(65, 'a')));
+  EXPECT_FALSE(valid_callback_data(""));
+  std::string cyrillic;
+  for (int i = 0; i < 33; ++i) cyrillic += "ж";  // 33 characters, 66 bytes
+  EXPECT_FALSE(send_message(1, "x", {{{"b", cyrillic, ""}}}));
+  EXPECT_FALSE(send_message(1, ""));
+  EXPECT_FALSE(send_message(1, std::string(4097, 'a')));
+  EXPECT_TRUE(send_message(1, std::string(4096, 'a')));
+  EXPECT_FALSE(send_message(1, "\xff\xfe"));
+
+  EXPECT_EQ(create_chat_invite_link(-100, "purchase p-1", 1764086400),
+            R"({"chat_id":-100,"creates_join_request":true,"expire_date":1764086400,"name":"purchase p-1"})");
+  EXPECT_EQ(unban_chat_member(-100, 42, true), R"({"chat_id":-100,"only_if_banned":true,"user_id":42})");
+  EXPECT_EQ(answer_callback_query("q1"), R"({"callback_query_id":"q1"})");
+  EXPECT_EQ(get_updates(101, 25),
+            R"({"allowed_updates":["message","callback_query","chat_join_request","chat_member"],"limit":100,)"
+            R"("offset":101,"timeout":25})");
+}
+
+TEST(FloodControl, KeepsEveryLimit) {
+  constexpr std::int64_t s = 1'000'000;
+  flood_control f;
+  // One chat: once per second.
+  EXPECT_EQ(f.ready_at(42, 0), 0);
+  f.sent(42, 0);
+  EXPECT_EQ(f.ready_at(42, 10), s);
+  EXPECT_EQ(f.ready_at(43, 10), 10);
+  // Overall: 30 within any second.
+  flood_control g;
+  for (int i = 0; i < 30; ++i) g.sent(1000 + i, 1000 * i);
+  EXPECT_EQ(g.ready_at(5, 30'000), s);  // the 31st waits for the first to age out
+  g.sent(5, s);
+  EXPECT_EQ(g.ready_at(6, s), s + 1000);
+  // A group: 20 per minute even though a second apart is allowed.
+  flood_control h;
+  for (int i = 0; i < 20; ++i) h.sent(-100, i * s);
+  EXPECT_EQ(h.ready_at(-100, 20 * s), 60 * s);
+  EXPECT_EQ(h.ready_at(100, 20 * s), 20 * s);  // a private chat is not a group
+  // retry_after pauses the chat and everything else.
+  flood_control r;
+  r.retry_after(42, 34, 5 * s);
+  EXPECT_EQ(r.ready_at(42, 5 * s), 39 * s);
+  EXPECT_EQ(r.ready_at(7, 5 * s), 39 * s);
+  r.retry_after(42, 0, 50 * s);  // never less than a second
+  EXPECT_EQ(r.ready_at(42, 50 * s), 51 * s);
+}
+
+}  // namespace
+}  // namespace telepay::gateways::telegram
