@@ -33,7 +33,7 @@ std::optional<std::pair<std::int64_t, std::int64_t>> subscription_parties(std::s
 
 std::string day(std::int64_t micros) { return format_utc_micros(micros).substr(0, 16) + " UTC"; }
 
-item message(std::string text) { return item{kind::message, 0, "", 0, std::move(text)}; }
+item message(std::string text) { return item{kind::message, 0, "", 0, std::move(text), {}, 0}; }
 
 std::optional<plan_result> plan_subscription(std::string_view stream, std::string_view type,
                                              std::uint16_t version, std::string_view payload,
@@ -52,7 +52,7 @@ std::optional<plan_result> plan_subscription(std::string_view stream, std::strin
                                   day(a->expires_at_us) + "."));
       return out;
     }
-    out.items.push_back(item{kind::invite, chat, a->purchase_id, at_us + invite_lifetime_us, ""});
+    out.items.push_back(item{kind::invite, chat, a->purchase_id, at_us + invite_lifetime_us, "", {}, 0});
     out.items.push_back(message("Payment received: your subscription to channel " + channel +
                                 " (tier " + std::to_string(a->tier) + ") is active until " +
                                 day(a->expires_at_us) +
@@ -67,7 +67,7 @@ std::optional<plan_result> plan_subscription(std::string_view stream, std::strin
                                 " to keep your access."));
     return out;
   }
-  out.items.push_back(item{kind::remove, chat, "", 0, ""});
+  out.items.push_back(item{kind::remove, chat, "", 0, "", {}, 0});
   out.items.push_back(message("Your subscription to channel " + channel +
                               " has expired and you were removed from the channel. Renew any time "
                               "with /subscribe " + channel + " and you will get a new invite link."));
@@ -132,31 +132,140 @@ std::string_view kind_name(kind k) {
     case kind::message: return "message";
     case kind::invite: return "invite";
     case kind::remove: return "remove";
+    case kind::edit: return "edit";
+    case kind::answer: return "answer";
+    case kind::approve: return "approve";
+    case kind::decline: return "decline";
   }
   return "";
 }
 
+namespace {
+
+result<kind> parse_kind(std::string_view text) {
+  for (kind k : {kind::message, kind::invite, kind::remove, kind::edit, kind::answer, kind::approve, kind::decline}) {
+    if (kind_name(k) == text) return k;
+  }
+  return make_error(errc::event_decode_failed, "unknown notice kind '" + std::string(text) + "'");
+}
+
+std::string keyboard_json(const keyboard& rows) {
+  std::string out = "[";
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    if (r) out += ',';
+    out += '[';
+    for (std::size_t b = 0; b < rows[r].size(); ++b) {
+      if (b) out += ',';
+      std::string one;
+      {
+        json_object_writer w(one);
+        w.str("data", rows[r][b].data).str("text", rows[r][b].text).str("url", rows[r][b].url);
+      }
+      out += one;
+    }
+    out += ']';
+  }
+  out += ']';
+  return out;
+}
+
+result<keyboard> read_keyboard(const json_value& v) {
+  keyboard out;
+  TELEPAY_TRY(rows, v.elements());
+  for (const json_value& row : rows) {
+    TELEPAY_TRY(cells, row.elements());
+    std::vector<button> line;
+    for (const json_value& cell : cells) {
+      TELEPAY_TRY(data, cell.str("data"));
+      TELEPAY_TRY(text, cell.str("text"));
+      TELEPAY_TRY(url, cell.str("url"));
+      line.push_back(button{std::move(text), std::move(data), std::move(url)});
+    }
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
+bool valid_origin(std::string_view origin) {
+  if (origin.empty() || origin.size() > 64) return false;
+  for (char c : origin) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == ':' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::optional<std::string> item_problem(const item& it) {
+  if (it.text.size() > 4096 || it.ref.size() > 64) return "a notice text is at most 4096 bytes, a ref 64";
+  const bool has_text = !it.text.empty();
+  switch (it.type) {
+    case kind::message:
+      if (!has_text) return "a message needs a text";
+      break;
+    case kind::edit:
+      if (!has_text || it.message_id <= 0) return "an edit needs a text and a message id";
+      break;
+    case kind::answer:
+      if (it.ref.empty()) return "an answer needs the callback query id";
+      if (it.text.size() > 200) return "an answer's text is at most 200 bytes";
+      break;
+    case kind::invite:
+    case kind::remove:
+    case kind::approve:
+    case kind::decline:
+      if (it.chat_id == 0) return "a channel notice needs its chat id";
+      break;
+  }
+  std::size_t count = 0;
+  for (const auto& row : it.buttons) {
+    for (const auto& b : row) {
+      ++count;
+      if (b.text.empty() || b.text.size() > 128) return "a button needs a text of at most 128 bytes";
+      if (b.url.empty() && (b.data.empty() || b.data.size() > 64)) return "a button's callback data is 1-64 bytes";
+      if (!b.url.empty() && !b.data.empty()) return "a button has callback data or a URL, not both";
+    }
+  }
+  if (count > 100) return "at most 100 buttons";
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::string stream(user_id user) { return "notice-" + std::to_string(user.value()); }
 
 void requested::write(json_object_writer& w) const {
+  if (!what.buttons.empty()) w.raw("buttons", keyboard_json(what.buttons));
   w.i64("chat_id", what.chat_id).time("expires_at", what.expires_at_us).u64("index", index)
-      .str("kind", kind_name(what.type)).str("ref", what.ref).u64("source_seq", source_seq)
-      .str("text", what.text);
+      .str("kind", kind_name(what.type));
+  if (what.message_id != 0) w.i64("message_id", what.message_id);
+  if (origin != ledger_origin) w.str("origin", origin);
+  w.str("ref", what.ref).u64("source_seq", source_seq).str("text", what.text);
 }
 
 result<requested> requested::read(const json_value& v) {
   requested out;
+  if (v.has("buttons")) {
+    TELEPAY_TRY(buttons_value, v.field("buttons"));
+    TELEPAY_TRY(buttons, read_keyboard(buttons_value));
+    out.what.buttons = std::move(buttons);
+  }
   TELEPAY_TRY(chat, v.i64("chat_id"));
   TELEPAY_TRY(expires, v.time("expires_at"));
   TELEPAY_TRY(index, v.u64("index"));
   TELEPAY_TRY(kind_text, v.str("kind"));
+  TELEPAY_TRY(k, parse_kind(kind_text));
+  if (v.has("message_id")) {
+    TELEPAY_TRY(message_id, v.i64("message_id"));
+    out.what.message_id = message_id;
+  }
+  if (v.has("origin")) {
+    TELEPAY_TRY(origin, v.str("origin"));
+    out.origin = std::move(origin);
+  }
   TELEPAY_TRY(ref, v.str("ref"));
   TELEPAY_TRY(source, v.u64("source_seq"));
   TELEPAY_TRY(text, v.str("text"));
-  if (kind_text == "message") out.what.type = kind::message;
-  else if (kind_text == "invite") out.what.type = kind::invite;
-  else if (kind_text == "remove") out.what.type = kind::remove;
-  else return make_error(errc::event_decode_failed, "unknown notice kind '" + kind_text + "'");
+  out.what.type = k;
   out.what.chat_id = chat;
   out.what.expires_at_us = expires;
   out.index = static_cast<std::uint32_t>(index);
@@ -166,33 +275,68 @@ result<requested> requested::read(const json_value& v) {
   return out;
 }
 
+void delivered::write(json_object_writer& w) const {
+  w.str("detail", detail).u64("notice", notice).boolean("ok", ok);
+}
+
+result<delivered> delivered::read(const json_value& v) {
+  delivered out;
+  TELEPAY_TRY(detail, v.str("detail"));
+  TELEPAY_TRY(notice, v.u64("notice"));
+  TELEPAY_TRY(ok, v.boolean("ok"));
+  out.detail = std::move(detail);
+  out.notice = notice;
+  out.ok = ok;
+  return out;
+}
+
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
+  if (const auto* d = std::get_if<deliver>(&c)) {
+    if (d->notice == 0 || d->notice > s.version) {
+      return make_error(errc::invalid_argument, "notice " + std::to_string(d->notice) + " was never requested");
+    }
+    if (d->detail.size() > 512) return make_error(errc::invalid_argument, "a delivery detail is at most 512 bytes");
+    if (!s.pending.contains(d->notice)) return std::vector<event>{};  // recorded before
+    return std::vector<event>{delivered{d->notice, d->ok, d->detail}};
+  }
   const auto& r = std::get<request>(c);
   if (r.source_seq == 0 || r.items.empty() || r.items.size() > 8) {
     return make_error(errc::invalid_argument, "a notice request names its source and 1-8 notices");
   }
-  if (r.source_seq <= s.last_source_seq) {
-    return std::vector<event>{};  // recorded before (the outbox replays after a restart)
+  if (!valid_origin(r.origin)) {
+    return make_error(errc::invalid_argument, "a notice origin is 1-64 of a-z 0-9 - : _");
+  }
+  const auto last = s.last_source.find(r.origin);
+  if (last != s.last_source.end() && r.source_seq <= last->second) {
+    return std::vector<event>{};  // recorded before (a follower replays after a restart)
   }
   std::vector<event> out;
   for (std::uint32_t i = 0; i < r.items.size(); ++i) {
-    const item& it = r.items[i];
-    if (it.text.size() > 4096 || it.ref.size() > 64) {
-      return make_error(errc::invalid_argument, "a notice text is at most 4096 bytes");
-    }
-    out.emplace_back(requested{r.source_seq, i, it});
+    if (auto problem = item_problem(r.items[i])) return make_error(errc::invalid_argument, *problem);
+    out.emplace_back(requested{r.source_seq, i, r.items[i], r.origin});
   }
   return out;
 }
 
 void evolve(state& s, const event& e) {
+  s.version += 1;
+  if (const auto* d = std::get_if<delivered>(&e)) {
+    s.pending.erase(d->notice);
+    return;
+  }
   const auto& r = std::get<requested>(e);
-  s.last_source_seq = std::max(s.last_source_seq, r.source_seq);
+  auto& last = s.last_source[r.origin];
+  last = std::max(last, r.source_seq);
   s.count += 1;
+  s.pending.insert(s.version);
 }
 
-std::string idempotency_key(const state&, const command& c) {
-  return "src:" + std::to_string(std::get<request>(c).source_seq);
+std::string idempotency_key(const state& s, const command& c) {
+  // Store keys are global: qualified by the user (a broadcast's source is shared by many).
+  if (const auto* r = std::get_if<request>(&c)) {
+    return "notice:" + std::to_string(s.user.value()) + ":" + r->origin + ":" + std::to_string(r->source_seq);
+  }
+  return "";
 }
 
 std::optional<plan_result> plan(std::string_view stream, std::string_view type,

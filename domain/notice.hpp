@@ -1,16 +1,21 @@
 #pragma once
-/// The Telegram outbox: what the bot must do for a user because of something the ledger
-/// recorded, stream "notice-{telegram_id}". A notice is a durable request: send a message,
-/// create a per-purchase invite link (join request approved only for this user, valid 24 h),
-/// or remove the user from a channel (ban then unban). The Telegram gateway follows these
-/// streams and carries them out; the ledger never calls Telegram inline.
+/// The Telegram outbox: what the bot must do for a user, stream "notice-{telegram_id}". A
+/// notice is a durable request carried out by the Telegram gateway's rate-limited sender: send
+/// a message (with an optional inline keyboard), edit one, answer a callback query, create a
+/// per-purchase invite link (join request approved only for this user, valid 24 h), approve or
+/// decline a join request, or remove the user from a channel (ban then unban). The ledger
+/// never calls Telegram inline.
 ///
-/// Notices are planned from events by a pure function (plan), and recorded at most once per
-/// source event: a request carries the seq of the event that caused it and a stream ignores
-/// sources at or below the last one it recorded.
+/// Each request names its origin (the ledger's notifier, the bot, a broadcast) and the seq of
+/// the event that caused it; a stream ignores a request at or below the last source seq it
+/// recorded from that origin, so followers that re-read the log after a restart record
+/// nothing twice. The sender records each notice's outcome (notice.delivered) once it has
+/// been carried out, so a restart sends only what is still pending.
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -20,8 +25,28 @@
 
 namespace telepay::domain::notice {
 
-enum class kind : std::uint8_t { message = 1, invite = 2, remove = 3 };
+enum class kind : std::uint8_t {
+  message = 1,  // text (+ buttons) to the user's private chat
+  invite = 2,   // a join-request invite link for chat_id, sent to the user with text
+  remove = 3,   // ban then unban the user in chat_id
+  edit = 4,     // replace message_id's text (+ buttons)
+  answer = 5,   // answer callback query `ref` (with an optional short text)
+  approve = 6,  // approve the user's join request to chat_id
+  decline = 7,  // decline the user's join request to chat_id
+};
 std::string_view kind_name(kind k);
+
+/// The origin of requests from the ledger's notifier (the default).
+inline constexpr std::string_view ledger_origin = "ledger";
+
+/// An inline keyboard button: callback data (1-64 bytes) or a URL.
+struct button {
+  std::string text;
+  std::string data;
+  std::string url;
+  friend bool operator==(const button&, const button&) = default;
+};
+using keyboard = std::vector<std::vector<button>>;
 
 inline constexpr std::int64_t invite_lifetime_us = 24LL * 3600 * 1'000'000;
 
@@ -29,10 +54,12 @@ std::string stream(user_id user);
 
 struct item {
   kind type = kind::message;
-  std::int64_t chat_id = 0;        // the channel for invite and remove; 0 for a message
-  std::string ref;                 // invite: the purchase id the link is for
+  std::int64_t chat_id = 0;        // the channel for invite, remove, approve, decline; else 0
+  std::string ref;                 // invite: the purchase id; answer: the callback query id
   std::int64_t expires_at_us = 0;  // invite: when the link stops working
-  std::string text;                // message: what to tell the user (English)
+  std::string text;                // message, edit, invite: what to tell the user (English)
+  keyboard buttons;                // message, edit: an inline keyboard
+  std::int64_t message_id = 0;     // edit: the message to edit
   friend bool operator==(const item&, const item&) = default;
 };
 
@@ -42,17 +69,34 @@ struct requested {
   std::uint64_t source_seq = 0;
   std::uint32_t index = 0;  // position among the notices of that source event
   item what;
+  std::string origin = std::string(ledger_origin);  // written only when not the ledger
   void write(json_object_writer& w) const;
   static result<requested> read(const json_value& v);
   friend bool operator==(const requested&, const requested&) = default;
 };
 
-using event = std::variant<requested>;
+/// The sender's record of a notice carried out (ok) or given up (not ok; detail says why:
+/// "blocked" when the user blocked the bot). detail: the message id, the invite link, or the
+/// Bot API's description.
+struct delivered {
+  static constexpr std::string_view type_name = "notice.delivered";
+  static constexpr std::uint16_t version = 1;
+  std::uint64_t notice = 0;  // the stream version of the notice.requested event
+  bool ok = false;
+  std::string detail;
+  void write(json_object_writer& w) const;
+  static result<delivered> read(const json_value& v);
+  friend bool operator==(const delivered&, const delivered&) = default;
+};
+
+using event = std::variant<requested, delivered>;
 
 struct state {
   user_id user;
-  std::uint64_t last_source_seq = 0;
-  std::uint64_t count = 0;
+  std::map<std::string, std::uint64_t> last_source;  // by origin
+  std::uint64_t version = 0;                         // events in the stream
+  std::uint64_t count = 0;                           // notices requested
+  std::set<std::uint64_t> pending;                   // versions requested, not yet delivered
 
   state() = default;
   explicit state(user_id u) : user(u) {}
@@ -62,10 +106,18 @@ struct state {
 struct request {
   std::uint64_t source_seq = 0;
   std::vector<item> items;
+  std::string origin = std::string(ledger_origin);
 };
-using command = std::variant<request>;
+struct deliver {
+  std::uint64_t notice = 0;
+  bool ok = false;
+  std::string detail;
+};
+using command = std::variant<request, deliver>;
 
-/// No events for a source at or below the last recorded one. Errors: invalid_argument.
+/// request: no events for a source at or below the last recorded one of its origin. deliver:
+/// no events for a notice not pending (recorded before). Errors: invalid_argument (a notice
+/// that was never requested, over-long text, bad callback data, an unknown origin form).
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t now_us);
 void evolve(state& s, const event& e);
 std::string idempotency_key(const state& s, const command& c);

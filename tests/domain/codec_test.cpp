@@ -14,7 +14,10 @@
 #include "domain/admin.hpp"
 #include "domain/blacklist.hpp"
 #include "domain/channel.hpp"
+#include "domain/conversation.hpp"
 #include "domain/coupon.hpp"
+#include "domain/invoice.hpp"
+#include "domain/notice.hpp"
 #include "domain/payout.hpp"
 #include "domain/process.hpp"
 #include "domain/settings.hpp"
@@ -51,6 +54,9 @@ std::set<std::string> all_known_types() {
   known_types<token::event>(out);
   known_types<manual_deposit::event>(out);
   known_types<admin_log::event>(out);
+  known_types<invoice::event>(out);
+  known_types<notice::event>(out);
+  known_types<conversation::event>(out);
   return out;
 }
 
@@ -74,7 +80,8 @@ result<std::string> reencode_any(const std::string& type, std::uint16_t version,
                        reencode<subscription::event>, reencode<coupon::event>,
                        reencode<payout::event>, reencode<process::event>,
                        reencode<token::event>, reencode<manual_deposit::event>,
-                       reencode<admin_log::event>}) {
+                       reencode<admin_log::event>, reencode<invoice::event>,
+                       reencode<notice::event>, reencode<conversation::event>}) {
     if (auto r = attempt(type, version, payload)) {
       return *r;
     }

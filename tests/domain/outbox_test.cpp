@@ -1,0 +1,111 @@
+// Goal: the bot's durable state rules, given/when/then without threads: a user's conversation
+// records each Telegram update once (repeats by update_id ignored, even out of order), keeps
+// its receipt times for the per-user rate, and takes a dialogue change only once per source;
+// the notice outbox takes a request once per origin and source, validates what Telegram would
+// refuse (callback data over 64 bytes), and records each delivery once.
+
+#include <gtest/gtest.h>
+
+#include "domain/conversation.hpp"
+#include "domain/notice.hpp"
+
+namespace telepay::domain {
+namespace {
+
+template <class State, class Event>
+void fold(State& s, const std::vector<Event>& events) {
+  for (const auto& e : events) {
+    if constexpr (std::is_same_v<State, conversation::state>) conversation::evolve(s, e);
+    else notice::evolve(s, e);
+  }
+}
+
+TEST(Conversation, RecordsEachUpdateOnceAndCountsTheRate) {
+  conversation::state s(make_user_id(42).value());
+  constexpr std::int64_t t0 = 1'800'000'000'000'000;
+  auto first = conversation::decide(s, conversation::receive{100, "message", R"({"update_id":100})"}, t0);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->size(), 1u);
+  fold(s, *first);
+  EXPECT_EQ(std::get<conversation::update_received>((*first)[0]).received_at_us, t0);
+  // A repeat, and a repeat after a later update, decide nothing.
+  EXPECT_TRUE(conversation::decide(s, conversation::receive{100, "message", "{}"}, t0 + 1)->empty());
+  fold(s, conversation::decide(s, conversation::receive{102, "message", "{}"}, t0 + 2).value());
+  EXPECT_TRUE(conversation::decide(s, conversation::receive{100, "message", "{}"}, t0 + 3)->empty());
+  // An older id not seen before is new (ids are a set, not an order).
+  EXPECT_EQ(conversation::decide(s, conversation::receive{101, "message", "{}"}, t0 + 4)->size(), 1u);
+  EXPECT_EQ(s.received_within_minute(t0 + 2), 2u);
+  EXPECT_EQ(s.received_within_minute(t0 + 61'000'000), 0u);
+  // Bad input changes nothing.
+  EXPECT_FALSE(conversation::decide(s, conversation::receive{-1, "message", "{}"}, t0));
+  EXPECT_FALSE(conversation::decide(s, conversation::receive{5, "poll", "{}"}, t0));
+  EXPECT_FALSE(conversation::decide(s, conversation::receive{5, "message", ""}, t0));
+  EXPECT_FALSE(conversation::decide(s, conversation::receive{5, "message", std::string(17 * 1024, 'x')}, t0));
+  EXPECT_FALSE(conversation::decide(s, conversation::receive{5, "message", "\xff"}, t0));
+}
+
+TEST(Conversation, KeepsOnlyTheRecentIdsBounded) {
+  conversation::state s(make_user_id(42).value());
+  for (std::int64_t id = 1; id <= 300; ++id) {
+    fold(s, conversation::decide(s, conversation::receive{id, "message", "{}"}, id).value());
+  }
+  EXPECT_EQ(s.recent.size(), conversation::recent_updates_kept);
+  EXPECT_EQ(s.updates, 300u);
+  EXPECT_TRUE(s.seen(300));
+  EXPECT_FALSE(s.seen(1));
+}
+
+TEST(Conversation, TakesADialogueChangeOncePerSource) {
+  conversation::state s(make_user_id(42).value());
+  conversation::dialogue keypad{conversation::mode::donation, -1001, 0, "12.5", 81, 5, ""};
+  auto e = conversation::decide(s, conversation::change{10, keypad}, 0);
+  ASSERT_EQ(e->size(), 1u);
+  fold(s, *e);
+  EXPECT_EQ(s.dialogue, keypad);
+  keypad.digits = "12.55";
+  EXPECT_TRUE(conversation::decide(s, conversation::change{10, keypad}, 0)->empty());  // replayed source
+  EXPECT_TRUE(conversation::decide(s, conversation::change{9, keypad}, 0)->empty());
+  EXPECT_EQ(conversation::decide(s, conversation::change{11, keypad}, 0)->size(), 1u);
+  for (const char* bad : {"1.2.3", "12.555", "12345678", "1a"}) {
+    keypad.digits = bad;
+    EXPECT_FALSE(conversation::decide(s, conversation::change{12, keypad}, 0)) << bad;
+  }
+}
+
+TEST(NoticeOutbox, TakesEachSourceOncePerOriginAndEachDeliveryOnce) {
+  notice::state s(make_user_id(42).value());
+  notice::item hello{notice::kind::message, 0, "", 0, "hello", {}, 0};
+  fold(s, notice::decide(s, notice::request{120, {hello}, "ledger"}, 0).value());
+  // A bot reply caused by an earlier update is not hidden by the ledger's later source.
+  auto bot = notice::decide(s, notice::request{100, {hello, hello}, "bot"}, 0);
+  ASSERT_EQ(bot->size(), 2u);
+  fold(s, *bot);
+  EXPECT_TRUE(notice::decide(s, notice::request{100, {hello}, "bot"}, 0)->empty());
+  EXPECT_TRUE(notice::decide(s, notice::request{120, {hello}, "ledger"}, 0)->empty());
+  EXPECT_EQ(s.pending, (std::set<std::uint64_t>{1, 2, 3}));
+  // Deliveries: once each, in any order; unknown notices refused.
+  auto d2 = notice::decide(s, notice::deliver{2, true, "77"}, 0);
+  ASSERT_EQ(d2->size(), 1u);
+  fold(s, *d2);
+  EXPECT_TRUE(notice::decide(s, notice::deliver{2, true, "77"}, 0)->empty());
+  EXPECT_FALSE(notice::decide(s, notice::deliver{9, true, ""}, 0));
+  EXPECT_EQ(s.pending, (std::set<std::uint64_t>{1, 3}));
+  EXPECT_EQ(s.version, 4u);
+}
+
+TEST(NoticeOutbox, RefusesWhatTelegramWouldRefuse) {
+  notice::state s(make_user_id(42).value());
+  auto with_button = [](std::string data) {
+    return notice::item{notice::kind::message, 0, "", 0, "pick", {{{"b", std::move(data), ""}}}, 0};
+  };
+  EXPECT_TRUE(notice::decide(s, notice::request{1, {with_button(std::string(64, 'a'))}, "bot"}, 0));
+  EXPECT_FALSE(notice::decide(s, notice::request{1, {with_button(std::string(65, 'a'))}, "bot"}, 0));
+  EXPECT_FALSE(notice::decide(s, notice::request{1, {with_button("")}, "bot"}, 0));
+  EXPECT_FALSE(notice::decide(s, notice::request{1, {notice::item{notice::kind::edit, 0, "", 0, "x", {}, 0}}, "bot"}, 0));
+  EXPECT_FALSE(notice::decide(s, notice::request{1, {notice::item{notice::kind::answer, 0, "", 0, "", {}, 0}}, "bot"}, 0));
+  EXPECT_FALSE(notice::decide(s, notice::request{1, {notice::item{notice::kind::approve, 0, "", 0, "", {}, 0}}, "bot"}, 0));
+  EXPECT_FALSE(notice::decide(s, notice::request{1, {with_button("x")}, "Bad Origin"}, 0));
+}
+
+}  // namespace
+}  // namespace telepay::domain
