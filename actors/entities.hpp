@@ -11,6 +11,7 @@
 #include "domain/admin.hpp"
 #include "domain/blacklist.hpp"
 #include "domain/channel.hpp"
+#include "domain/conversation.hpp"
 #include "domain/coupon.hpp"
 #include "domain/invoice.hpp"
 #include "domain/notice.hpp"
@@ -111,6 +112,8 @@ TELEPAY_SIMPLE_ENTITY(invoice_entity, invoice, std::string, domain::invoice::str
                       domain::invoice::state(k));
 TELEPAY_SIMPLE_ENTITY(notice_entity, notice, domain::user_id, domain::notice::stream(k),
                       domain::notice::state(k));
+TELEPAY_SIMPLE_ENTITY(conversation_entity, conversation, domain::user_id, domain::conversation::stream(k),
+                      domain::conversation::state(k));
 
 #undef TELEPAY_SIMPLE_ENTITY
 
@@ -135,6 +138,7 @@ TELEPAY_ENTITY_MESSAGE_TYPES(manual_deposit)
 TELEPAY_ENTITY_MESSAGE_TYPES(admin_log)
 TELEPAY_ENTITY_MESSAGE_TYPES(invoice)
 TELEPAY_ENTITY_MESSAGE_TYPES(notice)
+TELEPAY_ENTITY_MESSAGE_TYPES(conversation)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::domain::wallet_key)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::domain::user_id)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::domain::channel_id)

@@ -297,6 +297,14 @@ ledger_actor::behavior_type facade_actor(facade_self self, facade_deps d) {
         return command<notice_entity>(self, d, d.r.notices, req.user, std::move(req.request), req.now_us,
                                       "notice:" + std::to_string(req.user.value()));
       },
+      [self, d](conversation_request& req) {
+        return command<conversation_entity>(self, d, d.r.conversations, req.user, std::move(req.command),
+                                            req.now_us, "telegram:" + std::to_string(req.user.value()));
+      },
+      [self, d](notice_query& q) { return query<notice_entity>(self, d, d.r.notices, q.user); },
+      [self, d](conversation_query& q) {
+        return query<conversation_entity>(self, d, d.r.conversations, q.user);
+      },
       [self, d](invoice_query& q) {
         if (!domain::is_token(q.order_id, domain::invoice::order_id_bytes_max)) {
           auto promise = self->make_response_promise<result<domain::invoice::state>>();
@@ -380,6 +388,7 @@ result<std::unique_ptr<ledger>> ledger::start(caf::actor_system& system,
   r.admin_logs = spawn_registry<admin_log_entity>(system, store, options.entities);
   r.invoices = spawn_registry<invoice_entity>(system, store, options.entities);
   r.notices = spawn_registry<notice_entity>(system, store, options.entities);
+  r.conversations = spawn_registry<conversation_entity>(system, store, options.entities);
 
   facade_deps d;
   d.r = r;
@@ -432,7 +441,7 @@ void ledger::stop() {
   for (const auto& reg : {routes_.users, routes_.channels, routes_.subscriptions, routes_.payouts,
                           routes_.coupons, routes_.settings, routes_.blacklist, routes_.processes,
                           routes_.tokens, routes_.manual_deposits, routes_.admin_logs,
-                          routes_.invoices, routes_.notices}) {
+                          routes_.invoices, routes_.notices, routes_.conversations}) {
     registries.push_back(reg);
   }
   for (const auto& reg : registries) {

@@ -155,10 +155,17 @@ struct payment_ack {
 struct invoice_query {
   std::string order_id;
 };
-/// Records Telegram notices for a user (the outbox; see domain/notice.hpp).
+/// Records Telegram notices for a user, or a notice's delivery (the outbox; domain/notice.hpp).
 struct notice_request {
   domain::user_id user;
-  domain::notice::request request;
+  domain::notice::command request;
+  std::int64_t now_us = 0;
+};
+/// Records a Telegram update on its user's conversation, or a dialogue change
+/// (domain/conversation.hpp).
+struct conversation_request {
+  domain::user_id user;
+  domain::conversation::command command;
   std::int64_t now_us = 0;
 };
 
@@ -197,6 +204,12 @@ struct process_query {
 struct token_query {
   std::string token_id;
 };
+struct notice_query {
+  domain::user_id user;
+};
+struct conversation_query {
+  domain::user_id user;
+};
 
 using ledger_actor = caf::typed_actor<
     caf::replies_to<register_user_request>::with<result<entity_reply>>,
@@ -221,6 +234,9 @@ using ledger_actor = caf::typed_actor<
     caf::replies_to<payment_report_request>::with<result<payment_ack>>,
     caf::replies_to<invoice_query>::with<result<domain::invoice::state>>,
     caf::replies_to<notice_request>::with<result<entity_reply>>,
+    caf::replies_to<conversation_request>::with<result<entity_reply>>,
+    caf::replies_to<notice_query>::with<result<domain::notice::state>>,
+    caf::replies_to<conversation_query>::with<result<domain::conversation::state>>,
     caf::replies_to<wallet_query>::with<result<domain::wallet::state>>,
     caf::replies_to<user_query>::with<result<domain::user::state>>,
     caf::replies_to<channel_query>::with<result<domain::channel::state>>,
@@ -270,3 +286,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::payment_ack)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::result<telepay::actors::payment_ack>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::invoice_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::notice_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::conversation_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::notice_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::conversation_query)

@@ -34,6 +34,7 @@ struct routes {
   caf::actor admin_logs;
   caf::actor invoices;
   caf::actor notices;
+  caf::actor conversations;
   /// Live entity actors, to message them without the registry hop (null: always the registry).
   std::shared_ptr<actor_directory> directory;
   /// Internal requests wait without a timer by default (caf::infinite): an entity actor always

@@ -426,26 +426,39 @@ void service::handle_create_invoice(const http::request& req, http::responder re
     return;
   }
   request.now_us = now_us();
+  create_invoice(std::move(request), [reply](result<domain::invoice::state> invoice, bool created) {
+    if (!invoice) {
+      reply(from_error(invoice.error()));
+      return;
+    }
+    reply(json(created ? 201 : 200, invoice_body(*invoice)));  // 200: created before, the same invoice
+  });
+}
+
+void service::create_invoice(actors::invoice_create_request request,
+                             std::function<void(result<domain::invoice::state>, bool created)> done) {
+  if (request.now_us == 0) request.now_us = now_us();
   auto self = impl_;
-  self->post([self, request = std::move(request), reply]() mutable {
+  self->post([self, request = std::move(request), done = std::move(done)]() mutable {
     auto recorded = ask_and_wait<domain::invoice::state>(self->client, request);
     if (!recorded) {
-      reply(from_error(recorded.error()));
+      done(recorded.error(), false);
       return;
     }
     if (!recorded->url.empty()) {
-      reply(json(200, invoice_body(*recorded)));  // created before: the same invoice
+      done(std::move(*recorded), false);
       return;
     }
     auto linked = self->create_at_provider(*recorded);
-    std::lock_guard lock(self->counters_mutex);
+    {
+      std::lock_guard lock(self->counters_mutex);
+      (linked ? self->invoices_created : self->invoice_failures) += 1;
+    }
     if (!linked) {
-      self->invoice_failures += 1;
-      reply(from_error(linked.error()));
+      done(linked.error(), false);
       return;
     }
-    self->invoices_created += 1;
-    reply(json(201, invoice_body(*linked)));
+    done(std::move(*linked), true);
   });
 }
 

@@ -14,9 +14,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "actors/ledger_api.hpp"
 #include "domain/base/result.hpp"
 #include "gateways/http/client.hpp"
 #include "gateways/http/server.hpp"
@@ -66,6 +68,12 @@ class service {
 
   /// Prometheus text: IPNs by outcome and signature variant, invoices, polls.
   std::string metrics_text() const;
+
+  /// Records the invoice (priced like its purchase) and creates it at NOWPayments, on the
+  /// service's worker thread; `done` gets the linked invoice and whether it was created now
+  /// (false: the order existed, the same invoice). Errors as handle_create_invoice's.
+  void create_invoice(actors::invoice_create_request request,
+                      std::function<void(result<domain::invoice::state>, bool created)> done);
 
   /// Sets the IPN URL sent with new invoices (telepayd defaults it to its own listening
   /// address once the server is up, when none is configured).

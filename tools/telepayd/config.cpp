@@ -78,7 +78,8 @@ status load_config_file(const std::filesystem::path& file, daemon_config& config
       {"http", {"listen", "io_threads"}},
       {"actors", {"scheduler_threads"}},
       {"log", {"level"}},
-      {"telegram", {"bot_token"}},
+      {"telegram", {"bot_token", "api_url", "ca_file", "mode", "webhook_url", "webhook_secret", "admins",
+                    "poll_timeout_s"}},
       {"nowpayments", {"api_key", "ipn_secret", "api_url", "ca_file", "ipn_callback_url", "success_url",
                        "cancel_url", "reconcile_every_ms", "reconcile_after_ms"}},
       {"subscriptions", {"expiry_scan_ms"}},
@@ -136,6 +137,31 @@ status load_config_file(const std::filesystem::path& file, daemon_config& config
   }
   string_key(section("log"), "log", "level", config.log_level);
   string_key(section("telegram"), "telegram", "bot_token", config.telegram_bot_token);
+  string_key(section("telegram"), "telegram", "api_url", config.telegram_api_url);
+  string_key(section("telegram"), "telegram", "ca_file", config.telegram_ca_file);
+  string_key(section("telegram"), "telegram", "mode", config.telegram_mode);
+  string_key(section("telegram"), "telegram", "webhook_url", config.telegram_webhook_url);
+  string_key(section("telegram"), "telegram", "webhook_secret", config.telegram_webhook_secret);
+  if (const auto* admins = section("telegram")["admins"].as_array()) {
+    for (const auto& a : *admins) {
+      auto id = a.value<std::int64_t>();
+      if (!id || *id <= 0) {
+        if (problem.empty()) problem = "telegram.admins must be a list of positive Telegram user ids";
+      } else {
+        config.telegram_admins.push_back(*id);
+      }
+    }
+  }
+  if (auto t = section("telegram")["poll_timeout_s"].value<std::int64_t>()) {
+    if (*t < 1 || *t > 50) {
+      if (problem.empty()) problem = "telegram.poll_timeout_s must be 1..50";
+    } else {
+      config.telegram_poll_timeout_s = *t;
+    }
+  }
+  if (config.telegram_mode != "polling" && config.telegram_mode != "webhook" && problem.empty()) {
+    problem = "telegram.mode must be polling or webhook";
+  }
   string_key(section("nowpayments"), "nowpayments", "api_key", config.nowpayments_api_key);
   string_key(section("nowpayments"), "nowpayments", "ipn_secret", config.nowpayments_ipn_secret);
   string_key(section("nowpayments"), "nowpayments", "api_url", config.nowpayments_api_url);
@@ -166,6 +192,33 @@ void load_config_env(daemon_config& config) {
   if (const char* v = env("TELEPAY_TELEGRAM_BOT_TOKEN")) {
     config.telegram_bot_token = v;
   }
+  if (const char* v = env("TELEPAY_TELEGRAM_API_URL")) {
+    config.telegram_api_url = v;
+  }
+  if (const char* v = env("TELEPAY_TELEGRAM_CA_FILE")) {
+    config.telegram_ca_file = v;
+  }
+  if (const char* v = env("TELEPAY_TELEGRAM_MODE")) {
+    config.telegram_mode = v;
+  }
+  if (const char* v = env("TELEPAY_TELEGRAM_WEBHOOK_URL")) {
+    config.telegram_webhook_url = v;
+  }
+  if (const char* v = env("TELEPAY_TELEGRAM_WEBHOOK_SECRET")) {
+    config.telegram_webhook_secret = v;
+  }
+  if (const char* v = env("TELEPAY_TELEGRAM_ADMINS")) {  // comma-separated Telegram ids
+    config.telegram_admins.clear();
+    std::string_view rest(v);
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      const std::string_view one = rest.substr(0, comma);
+      std::int64_t id = 0;
+      const auto [end, ec] = std::from_chars(one.data(), one.data() + one.size(), id);
+      if (ec == std::errc() && end == one.data() + one.size() && id > 0) config.telegram_admins.push_back(id);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+  }
   if (const char* v = env("TELEPAY_NOWPAYMENTS_API_KEY")) {
     config.nowpayments_api_key = v;
   }
@@ -194,6 +247,7 @@ void load_config_env(daemon_config& config) {
   number("TELEPAY_NOWPAYMENTS_RECONCILE_EVERY_MS", config.nowpayments_reconcile_every_ms, 10, 86'400'000);
   number("TELEPAY_NOWPAYMENTS_RECONCILE_AFTER_MS", config.nowpayments_reconcile_after_ms, 10, 86'400'000);
   number("TELEPAY_EXPIRY_SCAN_MS", config.expiry_scan_ms, 10, 86'400'000);
+  number("TELEPAY_TELEGRAM_POLL_TIMEOUT_S", config.telegram_poll_timeout_s, 1, 50);
   number("TELEPAY_TEST_EXPIRY_CLOCK_OFFSET_S", config.test_expiry_clock_offset_s, 0, 3650LL * 86'400);
   if (const char* v = env("TELEPAY_TEST_CRASH_AFTER_PAYMENT_START")) {
     config.test_crash_after_payment_start = std::string_view(v) == "1";

@@ -27,7 +27,14 @@ struct daemon_config {
   std::size_t scheduler_threads = 2;
   std::string log_level = "info";
 
-  std::string telegram_bot_token;
+  std::string telegram_bot_token;       // secret: never logged
+  std::string telegram_api_url = "https://api.telegram.org";
+  std::string telegram_ca_file;         // empty: the system CA store
+  std::string telegram_mode = "polling";  // polling | webhook
+  std::string telegram_webhook_url;     // webhook mode: our public https URL
+  std::string telegram_webhook_secret;  // webhook mode: X-Telegram-Bot-Api-Secret-Token (secret)
+  std::vector<std::int64_t> telegram_admins;
+  std::int64_t telegram_poll_timeout_s = 25;
   std::string nowpayments_api_key;
   std::string nowpayments_ipn_secret;
   std::string nowpayments_api_url = "https://api.nowpayments.io/v1";

@@ -20,6 +20,7 @@
 #include "actors/expiry.hpp"
 #include "actors/ledger.hpp"
 #include "actors/notifier.hpp"
+#include "actors/telegram_feeds.hpp"
 #include "actors/reads.hpp"
 #include "actors/runtime.hpp"
 #include "domain/base/bytes.hpp"
@@ -29,6 +30,7 @@
 #include "gateways/http/router.hpp"
 #include "gateways/http/server.hpp"
 #include "gateways/nowpayments/service.hpp"
+#include "gateways/telegram/service.hpp"
 #include "projections/host.hpp"
 #include "tools/telepayd/config.hpp"
 #include "tools/telepayd/openapi.hpp"
@@ -280,12 +282,61 @@ int run(const daemon_config& config) {
     log->info("nowpayments gateway started api_url={}", config.nowpayments_api_url);
   }
 
+  // Telegram: the outbox feed and the bot (when a bot token is configured).
+  std::unique_ptr<actors::outbox_feed> outbox;
+  std::unique_ptr<gateways::telegram::service> telegram;
+  std::unique_ptr<actors::update_feed> updates;
+  if (!config.telegram_bot_token.empty()) {
+    auto feed = actors::outbox_feed::start(*store, *client);
+    if (!feed) {
+      log->error("cannot start the telegram outbox detail={}", feed.error().message);
+      return 1;
+    }
+    outbox = std::move(feed.value());
+    gateways::telegram::service_options tg;
+    tg.api_base = config.telegram_api_url;
+    tg.token = config.telegram_bot_token;
+    tg.mode = config.telegram_mode;
+    tg.webhook_url = config.telegram_webhook_url;
+    tg.webhook_secret = config.telegram_webhook_secret;
+    tg.admins = config.telegram_admins;
+    tg.state_dir = config.data_dir;
+    tg.poll_timeout_s = static_cast<int>(config.telegram_poll_timeout_s);
+    tg.http.ca_file = config.telegram_ca_file;
+    gateways::nowpayments::service* np_for_bot = nowpayments.get();
+    gateways::telegram::invoice_maker make_invoice;
+    if (np_for_bot != nullptr) {
+      make_invoice = [np_for_bot](actors::invoice_create_request request,
+                                  std::function<void(result<std::string>)> done) {
+        np_for_bot->create_invoice(std::move(request),
+                                   [done = std::move(done)](result<domain::invoice::state> invoice, bool) {
+                                     done(invoice ? result<std::string>(invoice->url)
+                                                  : result<std::string>(invoice.error()));
+                                   });
+      };
+    }
+    auto created = gateways::telegram::service::create(std::move(tg), *client, reads, *outbox, std::move(make_invoice));
+    if (!created) {
+      log->error("cannot configure the telegram gateway detail={}", created.error().message);
+      return 1;
+    }
+    telegram = std::move(created.value());
+    gateways::telegram::service* bot = telegram.get();
+    auto feed_updates = actors::update_feed::start(
+        *store, [bot](const actors::inbound_update& u, std::function<void()> done) { bot->handle_update(u, std::move(done)); });
+    if (!feed_updates) {
+      log->error("cannot start the telegram update feed detail={}", feed_updates.error().message);
+      return 1;
+    }
+    updates = std::move(feed_updates.value());
+  }
+
   const auto started = std::chrono::steady_clock::now();
   gateways::http::api_hooks hooks;
   hooks.health = [&reads, &config, &store, started] {
     return health_body(reads, config, started, to_hex(store->head_hash()));
   };
-  hooks.metrics = [&store, &reads, &ledger, &runtime, &nowpayments, &notifier, &expiry] {
+  hooks.metrics = [&store, &reads, &ledger, &runtime, &nowpayments, &notifier, &expiry, &telegram] {
     std::string out = metrics_body(*store, reads, *ledger, runtime->system());
     const auto counter = [&](const char* name, const char* help, std::uint64_t value) {
       out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
@@ -297,6 +348,9 @@ int run(const daemon_config& config) {
     counter("telepay_subscription_expiries_total", "Expiries recorded.", expiry->expiries());
     if (nowpayments) {
       out += nowpayments->metrics_text();
+    }
+    if (telegram) {
+      out += telegram->metrics_text();
     }
     return out;
   };
@@ -324,6 +378,16 @@ int run(const daemon_config& config) {
                   }
                   np_service->handle_create_invoice(req, std::move(reply));
                 });
+  gateways::telegram::service* tg_service = telegram.get();
+  routes.add("POST", "/v1/webhooks/telegram",
+             [tg_service](const gateways::http::request& req, gateways::http::responder reply) {
+               if (tg_service == nullptr) {
+                 reply(gateways::http::error_response(503, "not_configured",
+                                                      "Telegram is not configured on this server"));
+                 return;
+               }
+               tg_service->handle_webhook(req, std::move(reply));
+             });
   gateways::http::server_options http_options;
   http_options.address = config.listen_address;
   http_options.port = config.listen_port;
@@ -342,6 +406,15 @@ int run(const daemon_config& config) {
                                       ":" + std::to_string((*server)->port()) + "/v1/webhooks/nowpayments");
     log->warn("nowpayments.ipn_callback_url not set: using {}", nowpayments->ipn_callback_url());
   }
+  if (telegram) {
+    // After the HTTP server: in webhook mode Telegram may call as soon as the hook is set.
+    if (auto s = telegram->start(); !s) {
+      log->error("cannot start the telegram gateway detail={}", s.error().message);
+      (*server)->stop();
+      return 1;
+    }
+    log->info("telegram gateway started mode={} bot=@{}", config.telegram_mode, telegram->bot_username());
+  }
   if (!config.port_file.empty()) {
     write_port_file(config.port_file, (*server)->port());
   }
@@ -350,6 +423,15 @@ int run(const daemon_config& config) {
   sigwait(&stop_signals, &received);
   log->info("stopping signal={}", received == SIGINT ? "SIGINT" : "SIGTERM");
   (*server)->stop();
+  if (updates) {
+    updates->stop();
+  }
+  if (telegram) {
+    telegram->stop();
+  }
+  if (outbox) {
+    outbox->stop();
+  }
   if (nowpayments) {
     nowpayments->stop();
   }

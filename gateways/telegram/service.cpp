@@ -1,0 +1,1052 @@
+#include "gateways/telegram/service.hpp"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <fstream>
+#include <future>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "actors/client.hpp"
+#include "actors/reads.hpp"
+#include "actors/routes.hpp"
+#include "domain/base/json.hpp"
+#include "domain/base/time.hpp"
+#include "domain/codec/json.hpp"
+#include "domain/conversation.hpp"
+#include "domain/coupon.hpp"
+#include "gateways/telegram/bot.hpp"
+#include "gateways/telegram/codec.hpp"
+
+namespace telepay::gateways::telegram {
+namespace {
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+template <class Reply, class Request>
+result<Reply> ask_and_wait(actors::ledger_client& client, Request request) {
+  auto done = std::make_shared<std::promise<result<Reply>>>();
+  auto answer = done->get_future();
+  client.ask<Reply>(std::move(request), [done](result<Reply> r) { done->set_value(std::move(r)); });
+  return answer.get();
+}
+
+/// A Bot API call's outcome: no answer at all (error), or the HTTP status and the envelope.
+struct call_outcome {
+  unsigned status = 0;
+  answer reply;
+};
+
+std::string lower_ascii(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size() || a.empty()) return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+http::response json_reply(unsigned status, std::string body) {
+  http::response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+}  // namespace
+
+struct service::impl {
+  service_options options;
+  actors::ledger_client& client;
+  const actors::ledger_reads& reads;
+  actors::outbox_feed& outbox;
+  invoice_maker make_invoice;
+  std::string username;
+
+  std::atomic<bool> stopping{false};
+  std::thread poller;
+  std::thread sender;
+  std::vector<std::thread> workers;
+  std::mutex work_mutex;
+  std::condition_variable work_ready;
+  std::deque<std::function<void()>> work;
+
+  mutable std::mutex counters_mutex;
+  std::map<std::string, std::uint64_t> updates;     // by outcome
+  std::map<std::string, std::uint64_t> deliveries;  // by outcome
+  std::map<std::string, std::uint64_t> intents;     // by intent
+  std::uint64_t flood_waits = 0;
+
+  impl(service_options o, actors::ledger_client& c, const actors::ledger_reads& r, actors::outbox_feed& f,
+       invoice_maker m)
+      : options(std::move(o)), client(c), reads(r), outbox(f), make_invoice(std::move(m)) {}
+
+  void count(std::map<std::string, std::uint64_t>& where, const std::string& what, std::uint64_t n = 1) {
+    std::lock_guard lock(counters_mutex);
+    where[what] += n;
+  }
+
+  // ---- Bot API ----
+  result<std::unique_ptr<http::client>> new_client(std::chrono::milliseconds timeout) const {
+    http::client_options o = options.http;
+    o.timeout = timeout;
+    return http::client::create(options.api_base, o);
+  }
+
+  result<call_outcome> call(http::client& c, std::string_view method, std::string body) const {
+    http::client_request req;
+    req.method = "POST";
+    req.path = "/bot" + options.token + "/" + std::string(method);
+    req.headers = {{"Content-Type", "application/json"}};
+    req.body = std::move(body);
+    auto response = c.send(req);
+    if (!response) return response.error();
+    auto envelope = read_answer(response->body);
+    if (!envelope) {
+      return make_error(errc::upstream_failed, std::string(method) + " answered HTTP " +
+                                                   std::to_string(response->status) + " without a Bot API envelope");
+    }
+    return call_outcome{response->status, std::move(*envelope)};
+  }
+
+  // ---- updates in ----
+  status record(std::string_view raw) {
+    auto u = read_update(raw);
+    if (!u) {
+      count(updates, "invalid");
+      return u.error();
+    }
+    if (u->from_id <= 0 || u->from_is_bot) {
+      count(updates, "ignored");  // nobody to answer (channel posts, bots)
+      return {};
+    }
+    auto user = domain::make_user_id(u->from_id);
+    if (!user) {
+      count(updates, "ignored");
+      return {};
+    }
+    for (int attempt = 0;; ++attempt) {
+      auto r = ask_and_wait<actors::entity_reply>(
+          client, actors::conversation_request{*user,
+                                               domain::conversation::receive{u->update_id,
+                                                                             std::string(update_kind_name(u->kind)),
+                                                                             std::string(raw)},
+                                               now_us()});
+      if (r) {
+        count(updates, r->events > 0 ? "recorded" : "duplicate");
+        return {};
+      }
+      if (!actors::is_transient(r.code()) || attempt >= 20 || stopping.load()) {
+        count(updates, r.code() == errc::invalid_argument ? "invalid" : "error");
+        return r.error();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10 * (attempt + 1)));
+    }
+  }
+
+  std::int64_t load_offset() const {
+    std::ifstream in(options.state_dir / "telegram-offset");
+    std::int64_t offset = 0;
+    if (in >> offset) return offset;
+    return 0;
+  }
+
+  void save_offset(std::int64_t offset) const {
+    const auto file = options.state_dir / "telegram-offset";
+    const auto tmp = options.state_dir / "telegram-offset.tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << offset << "\n";
+      out.flush();
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, file, ec);
+  }
+
+  void poll_loop() {
+    auto c = new_client(std::chrono::milliseconds((options.poll_timeout_s + 15) * 1000));
+    if (!c) return;
+    std::int64_t offset = load_offset();
+    int failures = 0;
+    while (!stopping.load()) {
+      auto outcome = call(**c, "getUpdates", get_updates(offset, options.poll_timeout_s));
+      if (stopping.load()) return;
+      std::chrono::milliseconds pause{0};
+      if (!outcome) {
+        pause = std::chrono::milliseconds(std::min(30'000, 500 << std::min(failures++, 6)));
+      } else if (!outcome->reply.ok) {
+        if (outcome->reply.error_code == 429) pause = std::chrono::seconds(std::max<std::int64_t>(outcome->reply.retry_after_s, 1));
+        else pause = std::chrono::milliseconds(std::min(30'000, 1000 << std::min(failures++, 5)));
+      } else {
+        failures = 0;
+        auto items = split_updates(outcome->reply.result);
+        if (!items) {
+          pause = std::chrono::seconds(1);
+        } else {
+          std::int64_t next = offset;
+          bool all_recorded = true;
+          for (const std::string& raw : *items) {
+            auto u = read_update(raw);
+            const auto s = record(raw);
+            if (!s && s.code() != errc::invalid_argument) {
+              all_recorded = false;  // not durable: ask again from here, nothing confirmed
+              break;
+            }
+            if (u) next = std::max(next, u->update_id + 1);
+          }
+          if (next != offset) {
+            offset = next;
+            save_offset(offset);  // getUpdates with it confirms them at Telegram
+          }
+          if (!all_recorded) pause = std::chrono::seconds(1);
+        }
+      }
+      for (auto waited = std::chrono::milliseconds(0); waited < pause && !stopping.load();
+           waited += std::chrono::milliseconds(100)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+  }
+
+  // ---- outbox out ----
+  struct queued {
+    actors::outbox_item item;
+    std::int64_t not_before_us = 0;
+    int attempts = 0;
+  };
+
+  /// The chat a notice writes to (0: not a message, not flood-limited).
+  static std::int64_t message_chat(const actors::outbox_item& it) {
+    using domain::notice::kind;
+    switch (it.what.type) {
+      case kind::message:
+      case kind::edit:
+      case kind::invite:
+        return it.user.value();
+      default:
+        return 0;
+    }
+  }
+
+  /// Carries one notice out. ok/detail when done (or refused for good); an error when it
+  /// should be tried again (no answer, 5xx, 429 - which also updates the flood schedule).
+  struct send_outcome {
+    bool retry = false;
+    std::int64_t retry_after_s = 0;
+    bool ok = false;
+    std::string detail;
+  };
+
+  send_outcome perform(http::client& c, const actors::outbox_item& it) {
+    using domain::notice::kind;
+    const std::int64_t user = it.user.value();
+    auto run = [&](std::string_view method, const std::string& body) -> std::pair<send_outcome, std::string> {
+      auto r = call(c, method, body);
+      send_outcome o;
+      if (!r) {
+        o.retry = true;
+        o.detail = r.error().message;
+        return {o, ""};
+      }
+      if (r->reply.ok) {
+        o.ok = true;
+        return {o, r->reply.result};
+      }
+      if (r->reply.error_code == 429 || r->status == 429) {
+        o.retry = true;
+        o.retry_after_s = std::max<std::int64_t>(r->reply.retry_after_s, 1);
+      } else if (r->status >= 500 || r->reply.error_code >= 500) {
+        o.retry = true;
+      }
+      o.detail = r->reply.description.substr(0, 300);
+      return {o, ""};
+    };
+    auto keyboard_of = [](const domain::notice::keyboard& k) {
+      keyboard out;
+      for (const auto& row : k) {
+        std::vector<button> line;
+        for (const auto& b : row) line.push_back(button{b.text, b.data, b.url});
+        out.push_back(std::move(line));
+      }
+      return out;
+    };
+    auto finish_refused = [](send_outcome o) {
+      if (!o.retry && !o.ok) {
+        if (o.detail.find("blocked") != std::string::npos) o.detail = "blocked: " + o.detail;
+      }
+      return o;
+    };
+    switch (it.what.type) {
+      case kind::message: {
+        auto body = send_message(user, it.what.text, keyboard_of(it.what.buttons));
+        if (!body) return send_outcome{false, 0, false, body.error().message};
+        auto [o, result_json] = run("sendMessage", *body);
+        if (o.ok) {
+          auto id = read_message_id(result_json);
+          o.detail = id ? std::to_string(*id) : "";
+        }
+        return finish_refused(o);
+      }
+      case kind::edit: {
+        auto body = edit_message_text(user, it.what.message_id, it.what.text, keyboard_of(it.what.buttons));
+        if (!body) return send_outcome{false, 0, false, body.error().message};
+        auto [o, result_json] = run("editMessageText", *body);
+        if (!o.ok && !o.retry && o.detail.find("message is not modified") != std::string::npos) {
+          o.ok = true;  // already shows this
+        }
+        if (o.ok) o.detail = std::to_string(it.what.message_id);
+        return o;
+      }
+      case kind::answer: {
+        auto [o, result_json] = run("answerCallbackQuery", answer_callback_query(it.what.ref, it.what.text));
+        return o;
+      }
+      case kind::invite: {
+        const std::int64_t expire_s = it.what.expires_at_us / 1'000'000;
+        auto [o, link_json] =
+            run("createChatInviteLink", create_chat_invite_link(it.what.chat_id, "purchase " + it.what.ref, expire_s));
+        if (!o.ok) return o;
+        auto link = read_invite_link(link_json);
+        if (!link) return send_outcome{false, 0, false, link.error().message};
+        const std::string text = "Your personal invite link: " + *link +
+                                 "\nIt asks to join; we approve only you. It expires in 24 hours.";
+        auto body = send_message(user, text, {{button{"Join the channel", "", *link}}});
+        if (!body) return send_outcome{false, 0, false, body.error().message};
+        auto [m, message_json] = run("sendMessage", *body);
+        if (m.retry) return m;  // the link is re-created on retry; an unused one expires in 24 h
+        m.detail = m.ok ? *link : "link " + *link + " created, message refused: " + m.detail;
+        return finish_refused(m);
+      }
+      case kind::remove: {
+        auto [o, r1] = run("banChatMember", ban_chat_member(it.what.chat_id, user));
+        if (!o.ok) return o;
+        auto [u, r2] = run("unbanChatMember", unban_chat_member(it.what.chat_id, user, true));
+        if (u.ok) u.detail = "removed";
+        return u;
+      }
+      case kind::approve:
+      case kind::decline: {
+        const bool approve = it.what.type == kind::approve;
+        auto [o, r] = run(approve ? "approveChatJoinRequest" : "declineChatJoinRequest",
+                          approve ? approve_chat_join_request(it.what.chat_id, user)
+                                  : decline_chat_join_request(it.what.chat_id, user));
+        if (o.ok) o.detail = approve ? "approved" : "declined";
+        return o;
+      }
+    }
+    return send_outcome{false, 0, false, "unknown notice kind"};
+  }
+
+  void send_loop() {
+    auto c = new_client(std::chrono::milliseconds(15'000));
+    if (!c) return;
+    flood_control flood(options.flood);
+    std::deque<queued> queue;
+    while (!stopping.load()) {
+      // Wait for work, or until the earliest queued item may go.
+      std::int64_t now = now_us();
+      std::int64_t soonest = now + 200'000;
+      for (const auto& q : queue) {
+        const std::int64_t chat = message_chat(q.item);
+        const std::int64_t ready = std::max(q.not_before_us, chat ? flood.ready_at(chat, now) : now);
+        soonest = std::min(soonest, ready);
+      }
+      const auto wait = std::chrono::milliseconds(queue.empty() ? 500 : std::max<std::int64_t>(0, (soonest - now) / 1000));
+      for (auto& item : outbox.take(wait)) queue.push_back(queued{std::move(item), 0, 0});
+      if (stopping.load()) break;
+      now = now_us();
+      // The first item that may go now: per chat in log order; answers and channel actions
+      // are not messages and go whenever they are not backing off.
+      std::map<std::int64_t, bool> chat_blocked;
+      auto pick = queue.end();
+      for (auto it = queue.begin(); it != queue.end(); ++it) {
+        const std::int64_t chat = message_chat(it->item);
+        const bool ordered = chat != 0;
+        if (ordered && chat_blocked[chat]) continue;
+        const bool ready = it->not_before_us <= now && (!ordered || flood.ready_at(chat, now) <= now);
+        if (ready) {
+          pick = it;
+          break;
+        }
+        if (ordered) chat_blocked[chat] = true;  // keep this chat's order
+      }
+      if (pick == queue.end()) continue;
+      queued q = std::move(*pick);
+      queue.erase(pick);
+      const std::int64_t chat = message_chat(q.item);
+      if (chat) flood.sent(chat, now);
+      auto o = perform(**c, q.item);
+      if (o.retry) {
+        q.attempts += 1;
+        if (o.retry_after_s > 0) {
+          flood.retry_after(chat ? chat : q.item.user.value(), o.retry_after_s, now_us());
+          count(deliveries, "flood_429");
+          q.not_before_us = now_us() + o.retry_after_s * 1'000'000;
+        } else {
+          count(deliveries, "retry");
+          q.not_before_us = now_us() + std::min<std::int64_t>(60'000'000, 250'000LL << std::min(q.attempts, 8));
+        }
+        queue.push_front(std::move(q));  // keeps its place in the chat's order
+        continue;
+      }
+      count(deliveries, o.ok ? "sent" : "refused");
+      for (int attempt = 0; !stopping.load(); ++attempt) {
+        auto s = outbox.record(q.item, o.ok, o.detail);
+        if (s) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 20 * (attempt + 1))));
+      }
+    }
+  }
+
+  // ---- the bot ----
+  void post(std::function<void()> task) {
+    {
+      std::lock_guard lock(work_mutex);
+      work.push_back(std::move(task));
+    }
+    work_ready.notify_one();
+  }
+
+  void work_loop() {
+    while (true) {
+      std::function<void()> task;
+      {
+        std::unique_lock lock(work_mutex);
+        work_ready.wait(lock, [&] { return stopping.load() || !work.empty(); });
+        if (work.empty()) return;
+        task = std::move(work.front());
+        work.pop_front();
+      }
+      task();
+    }
+  }
+
+  bool is_admin(std::int64_t user) const {
+    return std::find(options.admins.begin(), options.admins.end(), user) != options.admins.end();
+  }
+
+  std::optional<bot::channel_view> channel_view_of(std::int64_t id) {
+    auto channel_id = domain::make_channel_id(id);
+    if (!channel_id) return std::nullopt;
+    auto c = ask_and_wait<domain::channel::state>(client, actors::channel_query{*channel_id});
+    if (!c || !c->is_registered || c->is_disabled) return std::nullopt;
+    bot::channel_view v{id, c->title, {}, c->donations_enabled};
+    for (std::size_t i = 0; i < c->tiers.size(); ++i) {
+      v.tiers.push_back(bot::tier_view{static_cast<std::uint32_t>(i + 1),
+                                       static_cast<std::int64_t>(c->tiers[i].price.units()), c->tiers[i].days});
+    }
+    return v;
+  }
+
+  std::vector<bot::channel_view> channel_list() {
+    std::vector<bot::channel_view> out;
+    auto page = reads.channels(actors::page_request{"", 50});
+    if (!page) return out;
+    auto doc = domain::json_document::parse(*page);
+    if (!doc) return out;
+    auto items_value = doc->root().field("items");
+    if (!items_value) return out;
+    auto items = items_value->elements();
+    if (!items) return out;
+    for (const auto& row : *items) {
+      auto id = row.i64("channel_id");
+      auto disabled = row.boolean("disabled");
+      if (!id || (disabled && *disabled)) continue;
+      auto title = row.str("title");
+      out.push_back(bot::channel_view{*id, title ? *title : std::to_string(*id), {}, false});
+    }
+    return out;
+  }
+
+  /// Everything one update leads to; recorded as one notice request (source: the update).
+  struct reply_set {
+    std::vector<domain::notice::item> items;
+    std::optional<domain::conversation::dialogue> dialogue;
+  };
+
+  void handle(const actors::inbound_update& in) {
+    auto u = read_update(in.raw);
+    if (!u) return;
+    const std::int64_t user = in.user.value();
+    const bool admin = is_admin(user);
+    auto conversation = ask_and_wait<domain::conversation::state>(client, actors::conversation_query{in.user});
+    if (!conversation) return;
+    // Banned users get no answer at all.
+    auto account = ask_and_wait<domain::user::state>(client, actors::user_query{in.user});
+    if (account && account->is_banned) {
+      count(intents, "banned_ignored");
+      return;
+    }
+    reply_set out;
+    const std::size_t recent = conversation->received_within_minute(in.received_at_us);
+    bot::intent intent = bot::parse(*u, admin);
+    const bool is_callback = u->kind == update_kind::callback_query;
+    if (recent > domain::conversation::rate_limit && !std::holds_alternative<bot::join_request>(intent)) {
+      count(intents, "rate_limited");
+      if (is_callback) out.items.push_back(bot::answer(u->callback_id, "Too many requests: wait a minute."));
+      else if (recent == domain::conversation::rate_limit + 1) {
+        out.items.push_back(bot::message("Too many requests: please wait a minute before the next one."));
+      }
+      emit(in, out);
+      return;
+    }
+    std::visit([&](auto& i) { act(in, *u, conversation->dialogue, account ? &*account : nullptr, i, out); }, intent);
+    // Every callback query is answered (Telegram shows a spinner until then).
+    if (is_callback && std::none_of(out.items.begin(), out.items.end(), [](const auto& it) {
+          return it.type == domain::notice::kind::answer;
+        })) {
+      out.items.insert(out.items.begin(), bot::answer(u->callback_id));
+    }
+    emit(in, out);
+  }
+
+  void emit(const actors::inbound_update& in, reply_set& out) {
+    if (out.dialogue) {
+      (void)ask_and_wait<actors::entity_reply>(
+          client, actors::conversation_request{in.user, domain::conversation::change{in.seq, *out.dialogue}, now_us()});
+    }
+    // At most 8 notices per request; a second request would need another source, so trim.
+    if (out.items.size() > 8) out.items.resize(8);
+    if (out.items.empty()) return;
+    for (int attempt = 0; attempt < 20 && !stopping.load(); ++attempt) {
+      auto r = ask_and_wait<actors::entity_reply>(
+          client, actors::notice_request{in.user, domain::notice::request{in.seq, out.items, "bot"}, now_us()});
+      if (r || !actors::is_transient(r.code())) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20 * (attempt + 1)));
+    }
+  }
+
+  void counted(const char* name) { count(intents, name); }
+
+  // -- intents --
+  using dialogue = domain::conversation::dialogue;
+
+  void act(const actors::inbound_update& in, const update&, const dialogue&, const domain::user::state* account,
+           const bot::start& s, reply_set& out) {
+    counted("start");
+    const bool new_user = !account || !account->is_registered;
+    bool referred = false;
+    if (new_user) {
+      auto r = ask_and_wait<actors::entity_reply>(
+          client, actors::register_user_request{in.user, "", s.referral_code, now_us()});
+      if (!r && !s.referral_code.empty()) {
+        // A bad referral code does not stop the registration.
+        (void)ask_and_wait<actors::entity_reply>(client, actors::register_user_request{in.user, "", "", now_us()});
+        out.items.push_back(bot::message("That referral link is not valid; you are registered without it."));
+      } else {
+        referred = !s.referral_code.empty();
+      }
+    }
+    out.items.push_back(bot::message(bot::welcome_text(new_user, referred), bot::channel_list(channel_list())));
+    out.dialogue = dialogue{};
+  }
+
+  void act(const actors::inbound_update&, const update&, const dialogue&, const domain::user::state*,
+           const bot::help&, reply_set& out) {
+    counted("help");
+    out.items.push_back(bot::message(bot::help_text(false)));
+  }
+
+  void act(const actors::inbound_update& in, const update&, const dialogue&, const domain::user::state*,
+           const bot::list_channels&, reply_set& out) {
+    counted("channels");
+    auto list = channel_list();
+    out.items.push_back(bot::message(list.empty() ? "No channels yet." : "Paid channels:", bot::channel_list(list)));
+    (void)in;
+  }
+
+  void act(const actors::inbound_update& in, const update&, const dialogue&, const domain::user::state*,
+           const bot::wallet&, reply_set& out) {
+    counted("wallet");
+    std::string text = "Your balance:";
+    auto balances = reads.user_balances(in.user.value(), 0);
+    bool any = false;
+    if (balances) {
+      auto doc = domain::json_document::parse(*balances);
+      auto wallets = doc ? doc->root().field("wallets") : result<domain::json_value>(make_error(errc::not_found, ""));
+      auto rows = wallets ? wallets->elements() : result<std::vector<domain::json_value>>(wallets.error());
+      if (rows) {
+        for (const auto& row : *rows) {
+          auto asset = row.str("asset");
+          auto available = row.str("available");
+          auto held = row.str("held");
+          if (!asset || !available) continue;
+          any = true;
+          text += "\n" + *available + " " + *asset + (held && *held != "0" ? " (" + *held + " held)" : "");
+        }
+      }
+    }
+    if (!any) text += "\n0 USDT";
+    text += "\nDeposit address: USDT (BEP-20) deposits are not configured yet.";
+    out.items.push_back(bot::message(text));
+  }
+
+  void act(const actors::inbound_update& in, const update&, const dialogue&, const domain::user::state*,
+           const bot::referral&, reply_set& out) {
+    counted("referral");
+    const std::string code = domain::referral_code_for(in.user);
+    std::string text = "Your referral link: https://t.me/" + (username.empty() ? std::string("bot") : username) +
+                       "?start=ref_" + code;
+    auto r = reads.referral(in.user.value());
+    if (r) {
+      auto doc = domain::json_document::parse(*r);
+      if (doc) {
+        auto earnings = doc->root().str("earnings");
+        auto tier = doc->root().str("tier");
+        auto referees = doc->root().u64("referees");
+        auto rank = doc->root().u64("rank");
+        text += "\nEarnings: " + (earnings ? *earnings : std::string("0")) + " USDT";
+        text += "\nTier: " + (tier ? *tier : std::string("Bronze"));
+        text += "\nReferees: " + std::to_string(referees ? *referees : 0);
+        if (rank && *rank > 0) text += "\nLeaderboard rank: " + std::to_string(*rank);
+      }
+    }
+    out.items.push_back(bot::message(text));
+  }
+
+  void act(const actors::inbound_update& in, const update&, const dialogue&, const domain::user::state*,
+           const bot::subscriptions&, reply_set& out) {
+    counted("subscriptions");
+    auto page = reads.subscriptions(actors::page_request{"", 50}, in.user.value(), 0, "", 0, now_us());
+    std::string text;
+    bot::keyboard renew;
+    if (page) {
+      auto doc = domain::json_document::parse(*page);
+      auto items = doc ? doc->root().field("items") : result<domain::json_value>(make_error(errc::not_found, ""));
+      auto rows = items ? items->elements() : result<std::vector<domain::json_value>>(items.error());
+      if (rows) {
+        for (const auto& row : *rows) {
+          auto channel = row.i64("channel_id");
+          auto expires = row.time("expires_at");
+          if (!channel || !expires) continue;
+          const bool active = *expires > now_us();
+          text += "\nChannel " + std::to_string(*channel) + (active ? ": active until " : ": expired on ") +
+                  format_utc_micros(*expires).substr(0, 10);
+          renew.push_back({domain::notice::button{"Renew " + std::to_string(*channel), "c:" + std::to_string(*channel), ""}});
+        }
+      }
+    }
+    out.items.push_back(bot::message(text.empty() ? "You have no subscriptions yet. /channels lists them."
+                                                  : "Your subscriptions:" + text,
+                                     std::move(renew)));
+  }
+
+  void act(const actors::inbound_update&, const update&, const dialogue&, const domain::user::state*,
+           const bot::show_channel& s, reply_set& out) {
+    counted("channel");
+    auto c = channel_view_of(s.channel);
+    if (!c) {
+      out.items.push_back(bot::message("That channel is not available."));
+      return;
+    }
+    out.items.push_back(bot::message(bot::channel_text(*c), bot::channel_keyboard(*c)));
+  }
+
+  void act(const actors::inbound_update&, const update&, const dialogue& d, const domain::user::state*,
+           const bot::show_tier& t, reply_set& out) {
+    counted("tier");
+    auto c = channel_view_of(t.channel);
+    if (!c || t.tier > c->tiers.size()) {
+      out.items.push_back(bot::message("That tier is not available."));
+      return;
+    }
+    const std::string coupon = d.channel == t.channel && d.tier == t.tier ? d.coupon : "";
+    out.items.push_back(
+        bot::message(bot::tier_text(*c, c->tiers[t.tier - 1], coupon), bot::tier_keyboard(t.channel, t.tier)));
+  }
+
+  void act(const actors::inbound_update& in, const update&, const dialogue&, const domain::user::state*,
+           const bot::ask_coupon& a, reply_set& out) {
+    counted("coupon_asked");
+    out.items.push_back(bot::message("Send the coupon code as a message."));
+    out.dialogue = dialogue{domain::conversation::mode::coupon, a.channel, a.tier, "", 0, in.received_at_us, ""};
+  }
+
+  void act(const actors::inbound_update& in, const update&, const dialogue& d, const domain::user::state*,
+           const bot::text& t, reply_set& out) {
+    if (d.mode != domain::conversation::mode::coupon) {
+      counted("text");
+      out.items.push_back(bot::message("I did not understand that. /help lists what I can do."));
+      return;
+    }
+    counted("coupon_typed");
+    auto code = domain::coupon::normalize_code(t.value);
+    auto c = channel_view_of(d.channel);
+    if (!code || !c || d.tier == 0 || d.tier > c->tiers.size()) {
+      out.items.push_back(bot::message("That is not a valid coupon code."));
+      out.dialogue = dialogue{};
+      return;
+    }
+    auto coupon = ask_and_wait<domain::coupon::state>(client, actors::coupon_query{*code});
+    const domain::amount price(domain::asset::usd, static_cast<u128>(c->tiers[d.tier - 1].price_cents));
+    auto discount = coupon ? domain::coupon::quote(*coupon, in.user, domain::channel_id(d.channel), d.tier, price,
+                                                   now_us())
+                           : result<domain::amount>(coupon.error());
+    if (!discount) {
+      out.items.push_back(bot::message("Coupon " + *code + " cannot be used here: " + discount.error().message));
+      out.dialogue = dialogue{};
+      return;
+    }
+    out.items.push_back(bot::message("Coupon " + *code + " takes " + domain::format_amount(*discount) +
+                                         " USD off.\n" + bot::tier_text(*c, c->tiers[d.tier - 1], *code),
+                                     bot::tier_keyboard(d.channel, d.tier)));
+    out.dialogue = dialogue{domain::conversation::mode::idle, d.channel, d.tier, "", 0, in.received_at_us, *code};
+  }
+
+  void pay_by_invoice(const actors::inbound_update& in, std::int64_t channel, std::uint32_t tier, std::int64_t cents,
+                      const std::string& coupon, reply_set& out) {
+    auto channel_id = domain::make_channel_id(channel);
+    if (!channel_id || !make_invoice) {
+      out.items.push_back(bot::message("Crypto payments are not available right now."));
+      return;
+    }
+    actors::invoice_create_request req;
+    req.order_id = bot::order_id_for(in.update_id, tier ? "sub" : "don");
+    req.buyer = in.user;
+    req.channel = *channel_id;
+    req.tier = tier;
+    req.donation_usd = domain::amount(domain::asset::usd, static_cast<u128>(cents));
+    req.coupon = coupon;
+    req.now_us = now_us();
+    auto done = std::make_shared<std::promise<result<std::string>>>();
+    auto url_future = done->get_future();
+    make_invoice(std::move(req), [done](result<std::string> url) { done->set_value(std::move(url)); });
+    auto url = url_future.get();
+    if (!url) {
+      out.items.push_back(bot::message("The invoice could not be created: " + url.error().message));
+      return;
+    }
+    out.items.push_back(bot::message("Your invoice is ready. Pay it within its validity; access follows the payment.",
+                                     {{domain::notice::button{"Pay with crypto", "", *url}}}));
+  }
+
+  void pay_from_balance(const actors::inbound_update& in, std::int64_t channel, std::uint32_t tier, std::int64_t cents,
+                        const std::string& coupon, reply_set& out) {
+    auto channel_id = domain::make_channel_id(channel);
+    if (!channel_id) return;
+    actors::purchase_request req{bot::order_id_for(in.update_id, tier ? "sub" : "don"), in.user, *channel_id, tier,
+                                 domain::amount(domain::asset::usd, static_cast<u128>(cents)), coupon, now_us()};
+    auto r = ask_and_wait<actors::process_reply>(client, req);
+    if (r) {
+      out.items.push_back(bot::message(tier ? "Paid from your balance." : "Thank you! Your donation of " +
+                                                                             bot::format_cents(cents) + " USD was paid."));
+      return;
+    }
+    if (r.code() == errc::insufficient_funds) {
+      out.items.push_back(bot::message("Your balance is too low for this. /wallet shows it; pay with crypto instead."));
+    } else {
+      out.items.push_back(bot::message("The payment was refused: " + r.error().message));
+    }
+  }
+
+  void act(const actors::inbound_update& in, const update&, const dialogue& d, const domain::user::state*,
+           const bot::pay_invoice& p, reply_set& out) {
+    counted("pay_invoice");
+    pay_by_invoice(in, p.channel, p.tier, 0, d.channel == p.channel && d.tier == p.tier ? d.coupon : "", out);
+  }
+
+  void act(const actors::inbound_update& in, const update&, const dialogue& d, const domain::user::state*,
+           const bot::pay_balance& p, reply_set& out) {
+    counted("pay_balance");
+    pay_from_balance(in, p.channel, p.tier, 0, d.channel == p.channel && d.tier == p.tier ? d.coupon : "", out);
+  }
+
+  void act(const actors::inbound_update& in, const update&, const dialogue&, const domain::user::state*,
+           const bot::donate& p, reply_set& out) {
+    counted("donate");
+    auto c = channel_view_of(p.channel);
+    if (!c || !c->donations) {
+      out.items.push_back(bot::message("That channel does not take donations."));
+      return;
+    }
+    out.items.push_back(bot::message(bot::keypad_text(c->title, ""), bot::keypad_keyboard()));
+    out.dialogue = dialogue{domain::conversation::mode::donation, p.channel, 0, "", 0, in.received_at_us, ""};
+  }
+
+  void act(const actors::inbound_update& in, const update& u, const dialogue& d, const domain::user::state*,
+           const bot::keypad& k, reply_set& out) {
+    counted("keypad");
+    if (d.mode != domain::conversation::mode::donation) {
+      out.items.push_back(bot::answer(u.callback_id, "This keypad is closed."));
+      return;
+    }
+    auto c = channel_view_of(d.channel);
+    const std::string title = c ? c->title : std::to_string(d.channel);
+    auto r = bot::press(d.digits, k.key, d.started_at_us, in.received_at_us);
+    switch (r.outcome) {
+      case bot::key_outcome::typing:
+        out.items.push_back(bot::answer(u.callback_id));
+        out.items.push_back(bot::edit(u.message_id, bot::keypad_text(title, r.digits), bot::keypad_keyboard()));
+        out.dialogue = d;
+        out.dialogue->digits = r.digits;
+        out.dialogue->message_id = u.message_id;
+        return;
+      case bot::key_outcome::refused:
+        out.items.push_back(bot::answer(u.callback_id, r.reason));
+        return;
+      case bot::key_outcome::cancelled:
+        out.items.push_back(bot::answer(u.callback_id, "Cancelled."));
+        out.items.push_back(bot::edit(u.message_id, "Donation cancelled."));
+        out.dialogue = dialogue{};
+        return;
+      case bot::key_outcome::timed_out:
+        out.items.push_back(bot::answer(u.callback_id, "The keypad timed out."));
+        out.items.push_back(bot::edit(u.message_id, "The donation keypad timed out after 5 minutes. /donate " +
+                                                        std::to_string(d.channel) + " starts again."));
+        out.dialogue = dialogue{};
+        return;
+      case bot::key_outcome::confirmed:
+        out.items.push_back(bot::answer(u.callback_id));
+        out.items.push_back(bot::edit(u.message_id,
+                                      "Donation to " + title + ": " + bot::format_cents(r.cents) + " USD. How do you pay?",
+                                      bot::donation_pay_keyboard(d.channel, r.cents)));
+        out.dialogue = dialogue{};
+        return;
+    }
+  }
+
+  void act(const actors::inbound_update& in, const update&, const dialogue&, const domain::user::state*,
+           const bot::donate_invoice& p, reply_set& out) {
+    counted("donate_invoice");
+    pay_by_invoice(in, p.channel, 0, p.cents, "", out);
+  }
+
+  void act(const actors::inbound_update& in, const update&, const dialogue&, const domain::user::state*,
+           const bot::donate_balance& p, reply_set& out) {
+    counted("donate_balance");
+    pay_from_balance(in, p.channel, 0, p.cents, "", out);
+  }
+
+  void act(const actors::inbound_update& in, const update&, const dialogue&, const domain::user::state*,
+           const bot::join_request& j, reply_set& out) {
+    counted("join_request");
+    auto channel = domain::make_channel_id(j.channel);
+    bool active = false;
+    if (channel) {
+      auto s = ask_and_wait<domain::subscription::state>(client, actors::subscription_query{in.user, *channel});
+      active = s && s->active_at(now_us());
+    }
+    domain::notice::item decision;
+    decision.type = active ? domain::notice::kind::approve : domain::notice::kind::decline;
+    decision.chat_id = j.channel;
+    out.items.push_back(decision);
+    if (!active) {
+      out.items.push_back(bot::message("Your request to join channel " + std::to_string(j.channel) +
+                                       " was declined: it needs an active subscription. /subscribe " +
+                                       std::to_string(j.channel)));
+    }
+  }
+
+  void act(const actors::inbound_update&, const update&, const dialogue&, const domain::user::state*,
+           const bot::admin_stats&, reply_set& out) {
+    counted("admin_stats");
+    std::uint64_t users = 0;
+    std::uint64_t active = 0;
+    std::string cursor;
+    for (int pages = 0; pages < 100; ++pages) {  // at most 100k users counted here
+      auto page = reads.users(actors::page_request{cursor, 1000});
+      if (!page) break;
+      auto doc = domain::json_document::parse(*page);
+      auto items = doc ? doc->root().field("items") : result<domain::json_value>(make_error(errc::not_found, ""));
+      auto rows = items ? items->elements() : result<std::vector<domain::json_value>>(items.error());
+      if (!rows) break;
+      users += rows->size();
+      auto next = doc->root().str("next_cursor");
+      if (!next || next->empty()) break;
+      cursor = *next;
+    }
+    auto subs = reads.subscriptions(actors::page_request{"", 1000}, 0, 0, "active", 0, now_us());
+    if (subs) {
+      auto doc = domain::json_document::parse(*subs);
+      auto items = doc ? doc->root().field("items") : result<domain::json_value>(make_error(errc::not_found, ""));
+      auto rows = items ? items->elements() : result<std::vector<domain::json_value>>(items.error());
+      if (rows) active = rows->size();
+    }
+    std::lock_guard lock(counters_mutex);
+    out.items.push_back(bot::message("Users: " + std::to_string(users) + "\nActive subscriptions (first 1000): " +
+                                     std::to_string(active) + "\nMessages sent: " + std::to_string(deliveries["sent"])));
+  }
+
+  void act(const actors::inbound_update& in, const update&, const dialogue&, const domain::user::state*,
+           const bot::admin_ban& b, reply_set& out) {
+    counted(b.ban ? "admin_ban" : "admin_unban");
+    auto target = domain::make_user_id(b.user);
+    if (!target) return;
+    const std::string by = "telegram:" + std::to_string(in.user.value());
+    domain::user::command cmd = b.ban ? domain::user::command(domain::user::ban{"banned by a bot admin", by})
+                                      : domain::user::command(domain::user::unban{by});
+    auto r = ask_and_wait<actors::entity_reply>(client, actors::user_admin_request{*target, cmd, now_us()});
+    out.items.push_back(bot::message(r ? "User " + std::to_string(b.user) + (b.ban ? " banned." : " unbanned.")
+                                       : "Refused: " + r.error().message));
+  }
+
+  void act(const actors::inbound_update&, const update&, const dialogue&, const domain::user::state*,
+           const bot::admin_broadcast&, reply_set& out) {
+    counted("admin_broadcast");
+    out.items.push_back(bot::message("Broadcasts are not available in this version."));
+  }
+
+  void act(const actors::inbound_update&, const update& u, const dialogue&, const domain::user::state*,
+           const bot::stale_button&, reply_set& out) {
+    counted("stale_button");
+    out.items.push_back(bot::answer(u.callback_id, "This button is no longer valid."));
+  }
+
+  void act(const actors::inbound_update&, const update&, const dialogue&, const domain::user::state*,
+           const bot::unknown_command& c, reply_set& out) {
+    counted("unknown_command");
+    out.items.push_back(bot::message("Unknown command " + c.command + ". /help lists what I can do."));
+  }
+
+  void act(const actors::inbound_update&, const update&, const dialogue&, const domain::user::state*,
+           const bot::ignore&, reply_set&) {
+    counted("ignored");
+  }
+};
+
+service::service(std::shared_ptr<impl> state) : impl_(std::move(state)) {}
+
+result<std::unique_ptr<service>> service::create(service_options options, actors::ledger_client& client,
+                                                 const actors::ledger_reads& reads, actors::outbox_feed& outbox,
+                                                 invoice_maker make_invoice) {
+  if (options.token.empty() || options.token.find('/') != std::string::npos ||
+      options.token.find(' ') != std::string::npos) {
+    return make_error(errc::invalid_argument, "the Telegram bot token is empty or malformed");
+  }
+  if (options.mode != "polling" && options.mode != "webhook") {
+    return make_error(errc::invalid_argument, "telegram mode is polling or webhook");
+  }
+  if (options.mode == "webhook" && (options.webhook_secret.empty() || options.webhook_secret.size() > 256)) {
+    return make_error(errc::invalid_argument, "webhook mode needs a secret of 1-256 characters");
+  }
+  for (char c : options.webhook_secret) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+    if (!ok) return make_error(errc::invalid_argument, "the webhook secret is A-Z a-z 0-9 _ - only");
+  }
+  auto parsed = http::parse_url(options.api_base);
+  if (!parsed) return parsed.error();
+  auto state = std::make_shared<impl>(std::move(options), client, reads, outbox, std::move(make_invoice));
+  auto probe = state->new_client(std::chrono::milliseconds(1000));
+  if (!probe) return probe.error();
+  return std::unique_ptr<service>(new service(std::move(state)));
+}
+
+service::~service() { stop(); }
+
+status service::start() {
+  auto c = impl_->new_client(impl_->options.http.timeout);
+  if (!c) return c.error();
+  auto me = impl_->call(**c, "getMe", "{}");
+  if (!me) return me.error();
+  if (!me->reply.ok) {
+    return make_error(errc::upstream_failed, "getMe refused: " + me->reply.description.substr(0, 200));
+  }
+  if (auto doc = domain::json_document::parse(me->reply.result)) {
+    if (auto name = doc->root().str("username")) impl_->username = *name;
+  }
+  if (impl_->options.mode == "webhook") {
+    std::string body = "{\"allowed_updates\":[\"message\",\"callback_query\",\"chat_join_request\",\"chat_member\"],"
+                       "\"secret_token\":";
+    append_json_string(body, impl_->options.webhook_secret);
+    body += ",\"url\":";
+    append_json_string(body, impl_->options.webhook_url);
+    body += "}";
+    auto set = impl_->call(**c, "setWebhook", body);
+    if (!set) return set.error();
+    if (!set->reply.ok) {
+      return make_error(errc::upstream_failed, "setWebhook refused: " + set->reply.description.substr(0, 200));
+    }
+  } else {
+    auto del = impl_->call(**c, "deleteWebhook", "{}");
+    if (!del) return del.error();
+    auto* raw = impl_.get();
+    impl_->poller = std::thread([raw] { raw->poll_loop(); });
+  }
+  auto* raw = impl_.get();
+  impl_->sender = std::thread([raw] { raw->send_loop(); });
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, impl_->options.bot_threads); ++i) {
+    impl_->workers.emplace_back([raw] { raw->work_loop(); });
+  }
+  return {};
+}
+
+void service::stop() {
+  if (!impl_ || impl_->stopping.exchange(true)) return;
+  impl_->work_ready.notify_all();
+  if (impl_->poller.joinable()) impl_->poller.join();
+  if (impl_->sender.joinable()) impl_->sender.join();
+  for (auto& w : impl_->workers) {
+    if (w.joinable()) w.join();
+  }
+}
+
+status service::record_update(std::string_view raw) { return impl_->record(raw); }
+
+void service::handle_webhook(const http::request& req, http::responder reply) {
+  std::string_view given;
+  for (const auto& [name, value] : req.headers) {
+    if (lower_ascii(name) == "x-telegram-bot-api-secret-token") given = value;
+  }
+  if (!constant_time_equal(given, impl_->options.webhook_secret) || impl_->options.mode != "webhook") {
+    impl_->count(impl_->updates, "webhook_rejected");
+    reply(http::error_response(401, "unauthorized", "missing or wrong X-Telegram-Bot-Api-Secret-Token"));
+    return;
+  }
+  auto self = impl_;
+  std::string body = req.body;
+  self->post([self, body = std::move(body), reply] {
+    auto s = self->record(body);
+    if (!s && s.code() == errc::invalid_argument) {
+      reply(http::error_response(400, "invalid_argument", s.error().message));
+    } else if (!s) {
+      reply(http::error_response(503, "unavailable", "the update was not recorded; deliver it again"));
+    } else {
+      reply(json_reply(200, "{}"));
+    }
+  });
+}
+
+void service::handle_update(const actors::inbound_update& update, std::function<void()> done) {
+  auto self = impl_;
+  self->post([self, update, done = std::move(done)] {
+    if (!self->stopping.load()) self->handle(update);
+    done();
+  });
+}
+
+std::string service::metrics_text() const {
+  std::lock_guard lock(impl_->counters_mutex);
+  std::string out =
+      "# HELP telepay_telegram_updates_total Telegram updates received, by outcome.\n"
+      "# TYPE telepay_telegram_updates_total counter\n";
+  for (const auto& [k, v] : impl_->updates) {
+    out += "telepay_telegram_updates_total{outcome=\"" + k + "\"} " + std::to_string(v) + "\n";
+  }
+  out += "# HELP telepay_telegram_deliveries_total Outbox sends, by outcome.\n"
+         "# TYPE telepay_telegram_deliveries_total counter\n";
+  for (const auto& [k, v] : impl_->deliveries) {
+    out += "telepay_telegram_deliveries_total{outcome=\"" + k + "\"} " + std::to_string(v) + "\n";
+  }
+  out += "# HELP telepay_telegram_intents_total Bot actions, by intent.\n"
+         "# TYPE telepay_telegram_intents_total counter\n";
+  for (const auto& [k, v] : impl_->intents) {
+    out += "telepay_telegram_intents_total{intent=\"" + k + "\"} " + std::to_string(v) + "\n";
+  }
+  out += "# HELP telepay_telegram_outbox_pending Notices not yet delivered.\n"
+         "# TYPE telepay_telegram_outbox_pending gauge\n"
+         "telepay_telegram_outbox_pending " + std::to_string(impl_->outbox.pending()) + "\n";
+  return out;
+}
+
+const std::string& service::bot_username() const { return impl_->username; }
+
+}  // namespace telepay::gateways::telegram
