@@ -161,10 +161,11 @@ std::string format_cents(std::int64_t cents) {
   return std::to_string(cents / 100) + "." + fraction;
 }
 
-key_result press(std::string_view digits, std::string_view key, std::int64_t started_at_us, std::int64_t now_us) {
+key_result press(std::string_view digits, std::string_view key, std::int64_t started_at_us, std::int64_t now_us,
+                 std::int64_t timeout_us) {
   key_result r;
   r.digits = std::string(digits);
-  if (now_us - started_at_us > domain::conversation::keypad_timeout_us) {
+  if (now_us - started_at_us > timeout_us) {
     r.outcome = key_outcome::timed_out;
     return r;
   }

@@ -16,6 +16,7 @@
 #include <variant>
 #include <vector>
 
+#include "domain/conversation.hpp"
 #include "domain/money/amount.hpp"
 #include "domain/notice.hpp"
 #include "gateways/telegram/codec.hpp"
@@ -68,8 +69,9 @@ struct key_result {
   std::string reason;      // refused: why (shown to the user)
 };
 /// Applies a key ("0".."9", ".", "<", "ok", "x") to the digits typed so far. A key after the
-/// 5-minute timeout times out; "ok" confirms only USD 4.99-9999.99.
-key_result press(std::string_view digits, std::string_view key, std::int64_t started_at_us, std::int64_t now_us);
+/// timeout (5 minutes by default) times out; "ok" confirms only USD 4.99-9999.99.
+key_result press(std::string_view digits, std::string_view key, std::int64_t started_at_us, std::int64_t now_us,
+                 std::int64_t timeout_us = domain::conversation::keypad_timeout_us);
 /// "12.5" -> 1250 cents; nullopt when not a well-formed amount.
 std::optional<std::int64_t> cents_of(std::string_view digits);
 std::string format_cents(std::int64_t cents);

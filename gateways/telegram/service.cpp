@@ -781,7 +781,8 @@ struct service::impl {
     }
     auto c = channel_view_of(d.channel);
     const std::string title = c ? c->title : std::to_string(d.channel);
-    auto r = bot::press(d.digits, k.key, d.started_at_us, in.received_at_us);
+    auto r = bot::press(d.digits, k.key, d.started_at_us, in.received_at_us,
+                        std::chrono::duration_cast<std::chrono::microseconds>(options.keypad_timeout).count());
     switch (r.outcome) {
       case bot::key_outcome::typing:
         out.items.push_back(bot::answer(u.callback_id));
@@ -800,7 +801,7 @@ struct service::impl {
         return;
       case bot::key_outcome::timed_out:
         out.items.push_back(bot::answer(u.callback_id, "The keypad timed out."));
-        out.items.push_back(bot::edit(u.message_id, "The donation keypad timed out after 5 minutes. /donate " +
+        out.items.push_back(bot::edit(u.message_id, "The donation keypad timed out. /donate " +
                                                         std::to_string(d.channel) + " starts again."));
         out.dialogue = dialogue{};
         return;

@@ -40,6 +40,7 @@ struct service_options {
   http::client_options http;
   flood_limits flood;
   std::size_t bot_threads = 4;
+  std::chrono::seconds keypad_timeout{300};
 };
 
 /// Creates a NOWPayments invoice for a bot purchase; the callback gets the invoice's URL.

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "gateways/telegram/bot.hpp"
 #include "gateways/telegram/codec.hpp"
 #include "gateways/telegram/flood.hpp"
 
@@ -154,6 +155,106 @@ TEST(FloodControl, KeepsEveryLimit) {
   EXPECT_EQ(r.ready_at(7, 5 * s), 39 * s);
   r.retry_after(42, 0, 50 * s);  // never less than a second
   EXPECT_EQ(r.ready_at(42, 50 * s), 51 * s);
+}
+
+update private_message(std::string text, std::int64_t from = 42) {
+  update u;
+  u.update_id = 1;
+  u.kind = update_kind::message;
+  u.from_id = from;
+  u.chat_id = from;
+  u.chat_type = "private";
+  u.text = std::move(text);
+  return u;
+}
+
+update button_press(std::string data) {
+  update u;
+  u.update_id = 2;
+  u.kind = update_kind::callback_query;
+  u.from_id = 42;
+  u.callback_id = "q";
+  u.callback_data = std::move(data);
+  return u;
+}
+
+TEST(BotIntent, ReadsCommandsAndButtonsAndRefusesTheRest) {
+  using namespace bot;
+  auto s = parse(private_message("/start ref_AB12CD"), false);
+  ASSERT_TRUE(std::holds_alternative<start>(s));
+  EXPECT_EQ(std::get<start>(s).referral_code, "AB12CD");
+  EXPECT_TRUE(std::get<start>(parse(private_message("/start"), false)).referral_code.empty());
+  EXPECT_TRUE(std::holds_alternative<help>(parse(private_message("/help@telepay_bot"), false)));
+  EXPECT_EQ(std::get<show_channel>(parse(private_message("/subscribe -1001"), false)).channel, -1001);
+  EXPECT_TRUE(std::holds_alternative<text>(parse(private_message("  SAVE10 "), false)));
+  EXPECT_EQ(std::get<text>(parse(private_message("  SAVE10 "), false)).value, "SAVE10");
+  // Admin commands only for admins.
+  EXPECT_TRUE(std::holds_alternative<unknown_command>(parse(private_message("/ban 7"), false)));
+  EXPECT_EQ(std::get<admin_ban>(parse(private_message("/ban 7"), true)).user, 7);
+  EXPECT_FALSE(std::get<admin_ban>(parse(private_message("/unban 7"), true)).ban);
+  EXPECT_TRUE(std::holds_alternative<admin_stats>(parse(private_message("/stats"), true)));
+  // Groups and bots are ignored.
+  auto group = private_message("/help");
+  group.chat_type = "supergroup";
+  EXPECT_TRUE(std::holds_alternative<ignore>(parse(group, false)));
+  auto from_bot = private_message("/help");
+  from_bot.from_is_bot = true;
+  EXPECT_TRUE(std::holds_alternative<ignore>(parse(from_bot, false)));
+  // Buttons.
+  auto tier = parse(button_press("t:-1001:2"), false);
+  ASSERT_TRUE(std::holds_alternative<show_tier>(tier));
+  EXPECT_EQ(std::get<show_tier>(tier).tier, 2u);
+  EXPECT_TRUE(std::holds_alternative<pay_balance>(parse(button_press("pb:-1001:1"), false)));
+  EXPECT_EQ(std::get<keypad>(parse(button_press("k:ok"), false)).key, "ok");
+  EXPECT_EQ(std::get<donate_invoice>(parse(button_press("di:-1001:499"), false)).cents, 499);
+  for (const char* bad : {"t:-1001:4", "t:x:1", "k:99", "di:-1001:498", "zz", "c:0", "", "pb:-1001"}) {
+    EXPECT_TRUE(std::holds_alternative<stale_button>(parse(button_press(bad), false))) << bad;
+  }
+  EXPECT_TRUE(std::holds_alternative<stale_button>(parse(button_press(std::string(65, 'c')), false)));
+  // Every callback data the bot writes fits in 64 bytes, even with the longest ids.
+  const std::int64_t longest = -1'000'000'000'000'000;
+  for (const auto& row : tier_keyboard(longest, 3)) {
+    for (const auto& b : row) EXPECT_TRUE(valid_callback_data(b.data)) << b.data;
+  }
+  for (const auto& row : donation_pay_keyboard(longest, donation_max_cents)) {
+    for (const auto& b : row) EXPECT_TRUE(valid_callback_data(b.data)) << b.data;
+  }
+}
+
+TEST(DonationKeypad, TypesConfirmsWithinLimitsAndTimesOut) {
+  using namespace bot;
+  const std::int64_t t0 = 1'000'000'000;
+  auto type = [&](std::string keys) {
+    std::string digits;
+    key_result r;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      std::string key(1, keys[i]);
+      if (keys[i] == 'K') key = "ok";
+      r = press(digits, key, t0, t0 + 1);
+      if (r.outcome != key_outcome::typing) return r;
+      digits = r.digits;
+    }
+    return r;
+  };
+  EXPECT_EQ(type("4.98K").outcome, key_outcome::refused);
+  EXPECT_EQ(type("4.98K").reason, "The smallest donation is 4.99 USD.");
+  EXPECT_EQ(type("4.99K").outcome, key_outcome::confirmed);
+  EXPECT_EQ(type("4.99K").cents, 499);
+  EXPECT_EQ(type("9999.99K").cents, 999'999);
+  EXPECT_EQ(type("10000K").outcome, key_outcome::refused);
+  EXPECT_EQ(type("K").outcome, key_outcome::refused);
+  EXPECT_EQ(type("1.2.").outcome, key_outcome::refused);
+  EXPECT_EQ(type("1.234").outcome, key_outcome::refused);
+  EXPECT_EQ(type("12345678").outcome, key_outcome::refused);
+  EXPECT_EQ(type("05").outcome, key_outcome::refused);
+  EXPECT_EQ(press("12", "<", t0, t0).digits, "1");
+  EXPECT_EQ(press("", "<", t0, t0).digits, "");
+  EXPECT_EQ(press("", ".", t0, t0).digits, "0.");
+  EXPECT_EQ(press("12", "x", t0, t0).outcome, key_outcome::cancelled);
+  EXPECT_EQ(press("12", "1", t0, t0 + 300'000'000).outcome, key_outcome::typing);
+  EXPECT_EQ(press("12", "1", t0, t0 + 300'000'001).outcome, key_outcome::timed_out);
+  EXPECT_EQ(format_cents(999'999), "9999.99");
+  EXPECT_EQ(format_cents(505), "5.05");
 }
 
 }  // namespace

@@ -248,6 +248,7 @@ void load_config_env(daemon_config& config) {
   number("TELEPAY_NOWPAYMENTS_RECONCILE_AFTER_MS", config.nowpayments_reconcile_after_ms, 10, 86'400'000);
   number("TELEPAY_EXPIRY_SCAN_MS", config.expiry_scan_ms, 10, 86'400'000);
   number("TELEPAY_TELEGRAM_POLL_TIMEOUT_S", config.telegram_poll_timeout_s, 1, 50);
+  number("TELEPAY_TEST_KEYPAD_TIMEOUT_S", config.test_keypad_timeout_s, 1, 3600);
   number("TELEPAY_TEST_EXPIRY_CLOCK_OFFSET_S", config.test_expiry_clock_offset_s, 0, 3650LL * 86'400);
   if (const char* v = env("TELEPAY_TEST_CRASH_AFTER_PAYMENT_START")) {
     config.test_crash_after_payment_start = std::string_view(v) == "1";

@@ -35,6 +35,7 @@ struct daemon_config {
   std::string telegram_webhook_secret;  // webhook mode: X-Telegram-Bot-Api-Secret-Token (secret)
   std::vector<std::int64_t> telegram_admins;
   std::int64_t telegram_poll_timeout_s = 25;
+  std::int64_t test_keypad_timeout_s = 300;  // test knob: TELEPAY_TEST_KEYPAD_TIMEOUT_S
   std::string nowpayments_api_key;
   std::string nowpayments_ipn_secret;
   std::string nowpayments_api_url = "https://api.nowpayments.io/v1";

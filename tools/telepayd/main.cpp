@@ -303,6 +303,10 @@ int run(const daemon_config& config) {
     tg.state_dir = config.data_dir;
     tg.poll_timeout_s = static_cast<int>(config.telegram_poll_timeout_s);
     tg.http.ca_file = config.telegram_ca_file;
+    tg.keypad_timeout = std::chrono::seconds(config.test_keypad_timeout_s);
+    if (config.test_keypad_timeout_s != 300) {
+      log->warn("TEST KNOB: the donation keypad times out after {} s", config.test_keypad_timeout_s);
+    }
     gateways::nowpayments::service* np_for_bot = nowpayments.get();
     gateways::telegram::invoice_maker make_invoice;
     if (np_for_bot != nullptr) {
