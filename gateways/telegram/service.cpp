@@ -737,6 +737,7 @@ struct service::impl {
                                  domain::amount(domain::asset::usd, static_cast<u128>(cents)), coupon, now_us()};
     auto r = ask_and_wait<actors::process_reply>(client, req);
     if (r) {
+      if (!coupon.empty()) out.dialogue = dialogue{};  // the coupon is spent
       out.items.push_back(bot::message(tier ? "Paid from your balance." : "Thank you! Your donation of " +
                                                                              bot::format_cents(cents) + " USD was paid."));
       return;
@@ -1049,5 +1050,9 @@ std::string service::metrics_text() const {
 }
 
 const std::string& service::bot_username() const { return impl_->username; }
+
+void service::set_webhook_url(std::string url) { impl_->options.webhook_url = std::move(url); }
+
+const std::string& service::webhook_url() const { return impl_->options.webhook_url; }
 
 }  // namespace telepay::gateways::telegram

@@ -73,6 +73,9 @@ class service {
 
   std::string metrics_text() const;
   const std::string& bot_username() const;
+  /// Webhook mode: the URL given to setWebhook (call before start()).
+  void set_webhook_url(std::string url);
+  const std::string& webhook_url() const;
 
  private:
   struct impl;

@@ -410,6 +410,14 @@ int run(const daemon_config& config) {
                                       ":" + std::to_string((*server)->port()) + "/v1/webhooks/nowpayments");
     log->warn("nowpayments.ipn_callback_url not set: using {}", nowpayments->ipn_callback_url());
   }
+  if (telegram && config.telegram_mode == "webhook" && telegram->webhook_url().empty()) {
+    // No public URL configured: tell Telegram to call this server where it listens (right for
+    // the simulator; production sets telegram.webhook_url to its public https URL).
+    const bool v6 = config.listen_address.find(':') != std::string::npos;
+    telegram->set_webhook_url("http://" + (v6 ? "[" + config.listen_address + "]" : config.listen_address) + ":" +
+                              std::to_string((*server)->port()) + "/v1/webhooks/telegram");
+    log->warn("telegram.webhook_url not set: using {}", telegram->webhook_url());
+  }
   if (telegram) {
     // After the HTTP server: in webhook mode Telegram may call as soon as the hook is set.
     if (auto s = telegram->start(); !s) {

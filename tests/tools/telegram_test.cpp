@@ -1,0 +1,510 @@
+// Goal: the bot end to end - the real telepayd, the Telegram Bot API simulator
+// (tools/telegram-sim) and the NOWPayments simulator over loopback - driving whole
+// conversations the way users do (messages and button presses at the simulator): referral
+// registration; channel -> tier -> invoice -> payment -> invite -> join approved; a join
+// request from a non-payer declined; paying from the wallet; the donation keypad (4.98
+// refused, 9999.99 accepted, timeout); a coupon; 429 honoured with nothing lost or sent twice
+// across a kill -9; the webhook with a forged secret refused; a banned user ignored.
+// Each case checks the simulator's record of what the bot did and the ledger's events.
+// Method: child processes in a temp dir; the simulators on ephemeral ports.
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <fstream>
+#include <functional>
+#include <thread>
+
+#include "tests/support/daemon.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace telepay {
+namespace {
+
+const std::string daemon_binary = TELEPAYD_BIN;
+const std::string telegram_sim = TELEPAY_TELEGRAM_SIM;
+const std::string nowpayments_sim = TELEPAY_NOWPAYMENTS_SIM;
+const std::string bot_token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+const std::string address = "0x7F31abEa73053A3e049Eaa0f8E73d351DA173229";
+constexpr std::int64_t owner = 5000;
+constexpr std::int64_t channel = -1005000;
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::uint16_t wait_port_file(const std::filesystem::path& file) {
+  for (int i = 0; i < 300; ++i) {
+    if (std::filesystem::exists(file)) {
+      const std::string text = read_file(file);
+      if (!text.empty()) return static_cast<std::uint16_t>(std::stoi(text));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return 0;
+}
+
+/// A JSON field as text (strings unquoted, everything else minified); "" when absent.
+std::string field(std::string_view json, std::initializer_list<std::string> path) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element e;
+  if (parser.parse(json.data(), json.size()).get(e) != simdjson::SUCCESS) return "";
+  for (const auto& key : path) {
+    simdjson::dom::element next;
+    if (e.is_array()) {
+      if (e.at(static_cast<std::size_t>(std::stoul(key))).get(next) != simdjson::SUCCESS) return "";
+    } else if (e[key].get(next) != simdjson::SUCCESS) {
+      return "";
+    }
+    e = next;
+  }
+  return e.is_string() ? std::string(std::string_view(e)) : simdjson::minify(e);
+}
+
+struct sent_message {
+  std::int64_t id = 0;
+  std::string text;
+  std::vector<std::string> buttons;  // callback data (or url) of every button
+  std::int64_t sent_at_ms = 0;
+};
+
+class TelegramE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    tg = std::make_unique<testing::child_process>(std::vector<std::string>{
+        "node", telegram_sim, "--token", bot_token, "--port", "0", "--port-file", (dir.path() / "tg.port").string()});
+    tg_port = wait_port_file(dir.path() / "tg.port");
+    ASSERT_NE(tg_port, 0) << "the Telegram simulator did not start (is node installed?)";
+    np = std::make_unique<testing::child_process>(std::vector<std::string>{
+        "node", nowpayments_sim, "--port", "0", "--port-file", (dir.path() / "np.port").string(), "--api-key",
+        "np_key", "--ipn-secret", "np_secret"});
+    np_port = wait_port_file(dir.path() / "np.port");
+    ASSERT_NE(np_port, 0);
+    ASSERT_EQ(sim("/sim/chats", R"({"id":)" + std::to_string(channel) + R"(,"type":"channel","title":"Signals"})").status,
+              200);
+    admin = create_token();
+    second_admin = create_token();
+  }
+
+  void TearDown() override {
+    if (daemon) daemon->stop();
+  }
+
+  std::string create_token() {
+    auto r = testing::run_command({daemon_binary, "token", "create", "--data", (dir.path() / "data").string(),
+                                   "--role", "admin"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::string token = r.out;
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+    return token;
+  }
+
+  void start_daemon(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> env = {
+        "TELEPAY_TELEGRAM_BOT_TOKEN=" + bot_token,
+        "TELEPAY_TELEGRAM_API_URL=http://127.0.0.1:" + std::to_string(tg_port),
+        "TELEPAY_TELEGRAM_POLL_TIMEOUT_S=1",
+        "TELEPAY_TELEGRAM_ADMINS=900",
+        "TELEPAY_NOWPAYMENTS_API_KEY=np_key",
+        "TELEPAY_NOWPAYMENTS_IPN_SECRET=np_secret",
+        "TELEPAY_NOWPAYMENTS_API_URL=http://127.0.0.1:" + std::to_string(np_port) + "/v1",
+    };
+    env.insert(env.end(), extra.begin(), extra.end());
+    daemon = std::make_unique<testing::daemon_process>(daemon_binary, dir.path() / "data", std::vector<std::string>{},
+                                                       env);
+    ASSERT_TRUE(daemon->started()) << daemon->log();
+  }
+
+  testing::http_reply sim(const std::string& target, const std::string& body = "") {
+    return testing::http_request(tg_port, body.empty() ? "GET" : "POST", target, body);
+  }
+  testing::http_reply get(const std::string& target, const std::string& token = "") {
+    return testing::http_request(daemon->port(), "GET", target, "",
+                                 {{"Authorization", "Bearer " + (token.empty() ? admin : token)}});
+  }
+  testing::http_reply post(const std::string& target, const std::string& body, const std::string& key,
+                           const std::string& token = "") {
+    return testing::http_request(daemon->port(), "POST", target, body,
+                                 {{"Authorization", "Bearer " + (token.empty() ? admin : token)},
+                                  {"Idempotency-Key", key}});
+  }
+
+  void setup_channel() {
+    ASSERT_EQ(post("/v1/admin/users", R"({"user_id":)" + std::to_string(owner) + "}", "owner").status, 200);
+    auto c = post("/v1/admin/channels",
+                  R"({"channel_id":)" + std::to_string(channel) + R"(,"owner_id":)" + std::to_string(owner) +
+                      R"(,"title":"Signals","tiers":[{"price":"9.99","days":30},{"price":"25","days":90}],)"
+                      R"("donations_enabled":true,"payout_strategy":"threshold","payout_threshold":"1000",)"
+                      R"("payout_address":")" + address + "\"}",
+                  "channel");
+    ASSERT_EQ(c.status, 200) << c.body;
+  }
+
+  /// The user writes to the bot.
+  void say(std::int64_t user, const std::string& text) {
+    std::string body = R"({"text":)";
+    body += '"';
+    for (char c : text) {
+      if (c == '"' || c == '\\') body += '\\';
+      body += c;
+    }
+    body += "\"}";
+    auto r = sim("/sim/users/" + std::to_string(user) + "/message", body);
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+
+  std::vector<sent_message> messages(std::int64_t user) {
+    auto r = sim("/sim/messages?chat_id=" + std::to_string(user));
+    std::vector<sent_message> out;
+    for (std::size_t i = 0;; ++i) {
+      const std::string index = std::to_string(i);
+      const std::string id = field(r.body, {"messages", index, "message_id"});
+      if (id.empty()) break;
+      sent_message m;
+      m.id = std::stoll(id);
+      m.text = field(r.body, {"messages", index, "text"});
+      m.sent_at_ms = std::stoll(field(r.body, {"messages", index, "sent_at_ms"}));
+      for (std::size_t row = 0;; ++row) {
+        if (field(r.body, {"messages", index, "reply_markup", "inline_keyboard", std::to_string(row)}).empty()) break;
+        for (std::size_t col = 0;; ++col) {
+          const std::vector<std::string> base = {"messages", index, "reply_markup", "inline_keyboard",
+                                                 std::to_string(row), std::to_string(col)};
+          auto at = [&](const char* name) {
+            std::string json = r.body;
+            simdjson::dom::parser parser;
+            simdjson::dom::element e;
+            if (parser.parse(json).get(e) != simdjson::SUCCESS) return std::string();
+            for (const auto& k : base) {
+              simdjson::dom::element next;
+              if (e.is_array() ? e.at(std::stoul(k)).get(next) != simdjson::SUCCESS
+                               : e[k].get(next) != simdjson::SUCCESS) {
+                return std::string();
+              }
+              e = next;
+            }
+            std::string_view v;
+            return e[name].get_string().get(v) == simdjson::SUCCESS ? std::string(v) : std::string();
+          };
+          const std::string text = at("text");
+          if (text.empty()) break;
+          const std::string data = at("callback_data");
+          m.buttons.push_back(data.empty() ? at("url") : data);
+        }
+      }
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+
+  bool eventually(const std::function<bool()>& condition, int timeout_ms = 30'000) {
+    for (int waited = 0; waited < timeout_ms; waited += 50) {
+      if (condition()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return condition();
+  }
+
+  /// Waits for a message to the user containing `text`; the newest such message.
+  sent_message wait_message(std::int64_t user, const std::string& text) {
+    sent_message found;
+    const bool ok = eventually([&] {
+      for (const auto& m : messages(user)) {
+        if (m.text.find(text) != std::string::npos) found = m;
+      }
+      return found.id != 0;
+    });
+    EXPECT_TRUE(ok) << "no message to " << user << " containing '" << text << "'; got:\n" << dump(user);
+    return found;
+  }
+
+  std::string dump(std::int64_t user) {
+    std::string out;
+    for (const auto& m : messages(user)) out += std::to_string(m.id) + ": " + m.text + "\n";
+    return out;
+  }
+
+  /// Presses the button with `data` on the newest message that has it.
+  void press(std::int64_t user, const std::string& data) {
+    std::int64_t on = 0;
+    ASSERT_TRUE(eventually([&] {
+      for (const auto& m : messages(user)) {
+        if (std::find(m.buttons.begin(), m.buttons.end(), data) != m.buttons.end()) on = m.id;
+      }
+      return on != 0;
+    })) << "no button " << data << " for " << user << ":\n"
+        << dump(user);
+    auto r = sim("/sim/users/" + std::to_string(user) + "/press",
+                 R"({"message_id":)" + std::to_string(on) + R"(,"data":")" + data + "\"}");
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+
+  std::string state() { return sim("/sim/state").body; }
+
+  /// The answer the bot gave to the user's newest callback query ("" none yet).
+  std::string last_answer(std::int64_t user) {
+    const std::string s = state();
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    if (parser.parse(s).get(root) != simdjson::SUCCESS) return "";
+    simdjson::dom::object callbacks;
+    if (root["callbacks"].get_object().get(callbacks) != simdjson::SUCCESS) return "";
+    std::string out;
+    for (auto [id, q] : callbacks) {
+      std::int64_t who = 0;
+      bool answered = false;
+      std::string_view text;
+      if (q["user_id"].get_int64().get(who) != simdjson::SUCCESS || who != user) continue;
+      if (q["answered"].get_bool().get(answered) != simdjson::SUCCESS) continue;
+      if (q["text"].get_string().get(text) != simdjson::SUCCESS) text = "";
+      out = answered ? std::string(text) + "." : "";  // "." marks answered
+    }
+    return out;
+  }
+
+  std::size_t count_events(const std::string& type, const std::string& stream) {
+    auto r = get("/v1/events?from=1&limit=10000");
+    std::size_t n = 0;
+    std::size_t at = 0;
+    while (at < r.body.size()) {
+      const auto end = std::min(r.body.find('\n', at), r.body.size());
+      const std::string line = r.body.substr(at, end - at);
+      at = end + 1;
+      if (!line.empty() && field(line, {"type"}) == type && field(line, {"stream"}) == stream) ++n;
+    }
+    return n;
+  }
+
+  std::string subscription_expiry(std::int64_t user) {
+    return field(get("/v1/subscriptions?user_id=" + std::to_string(user)).body, {"items", "0", "expires_at"});
+  }
+
+  testing::temp_dir dir;
+  std::unique_ptr<testing::child_process> tg;
+  std::unique_ptr<testing::child_process> np;
+  std::uint16_t tg_port = 0;
+  std::uint16_t np_port = 0;
+  std::string admin;
+  std::string second_admin;
+  std::unique_ptr<testing::daemon_process> daemon;
+};
+
+TEST_F(TelegramE2E, StartRegistersAndLinksTheReferrer) {
+  start_daemon();
+  setup_channel();
+  say(101, "/start");
+  auto welcome = wait_message(101, "Welcome to telepay");
+  EXPECT_NE(std::find(welcome.buttons.begin(), welcome.buttons.end(), "c:" + std::to_string(channel)),
+            welcome.buttons.end())
+      << "the welcome lists the channels";
+  say(101, "/referral");
+  auto link = wait_message(101, "?start=ref_");
+  const auto at = link.text.find("?start=ref_") + 11;
+  const std::string code = link.text.substr(at, link.text.find_first_of(" \n", at) - at);
+  ASSERT_FALSE(code.empty());
+  say(102, "/start ref_" + code);
+  wait_message(102, "referral link");
+  EXPECT_EQ(field(get("/v1/users/102").body, {"referrer_id"}), "101");
+  // A repeated /start changes nothing; a bad code still registers.
+  say(102, "/start ref_" + code);
+  EXPECT_TRUE(eventually([&] { return messages(102).size() == 2; }));
+  say(103, "/start ref_NOPE");
+  wait_message(103, "not valid");
+  EXPECT_EQ(field(get("/v1/users/103").body, {"referrer_id"}), "0");
+}
+
+TEST_F(TelegramE2E, ASubscriptionPaidByInvoiceEndsInAnApprovedJoinAndANonPayerIsDeclined) {
+  start_daemon();
+  setup_channel();
+  say(201, "/start");
+  press(201, "c:" + std::to_string(channel));
+  press(201, "t:" + std::to_string(channel) + ":1");
+  press(201, "pi:" + std::to_string(channel) + ":1");
+  auto invoice = wait_message(201, "Your invoice is ready");
+  ASSERT_EQ(invoice.buttons.size(), 1u);
+  EXPECT_NE(invoice.buttons[0].find("/payment/?iid="), std::string::npos) << invoice.buttons[0];
+  EXPECT_EQ(last_answer(201), ".") << "every button press is answered";
+  // The order id is the update's; pay it at NOWPayments.
+  auto orders = get("/v1/invoices?user_id=201");
+  const std::string order = field(orders.body, {"items", "0", "order_id"});
+  ASSERT_FALSE(order.empty()) << orders.body;
+  EXPECT_EQ(field(orders.body, {"items", "0", "price_usd"}), "9.99");
+  auto paid = testing::http_request(np_port, "POST", "/sim/pay", R"({"order_id":")" + order + "\"}");
+  ASSERT_EQ(paid.status, 200) << paid.body;
+  auto invite = wait_message(201, "Your personal invite link");
+  wait_message(201, "is active until");
+  ASSERT_EQ(invite.buttons.size(), 1u);
+  const std::string link = invite.buttons[0];
+  EXPECT_EQ(link.rfind("https://t.me/+", 0), 0u) << link;
+  EXPECT_EQ(field(state(), {"links", link, "creates_join_request"}), "true");
+  EXPECT_EQ(field(state(), {"links", link, "chat_id"}), std::to_string(channel));
+  // The payer's join request is approved; someone else using the same link is declined.
+  ASSERT_EQ(sim("/sim/users/201/join", R"({"invite_link":")" + link + "\"}").status, 200);
+  ASSERT_TRUE(eventually([&] { return field(state(), {"members", std::to_string(channel), "201"}) == "member"; }));
+  say(202, "/start");
+  wait_message(202, "Welcome");
+  ASSERT_EQ(sim("/sim/users/202/join", R"({"invite_link":")" + link + "\"}").status, 200);
+  wait_message(202, "was declined");
+  EXPECT_EQ(field(state(), {"join_decisions", "1", "decision"}), "declined");
+  EXPECT_EQ(field(state(), {"members", std::to_string(channel), "202"}), "");
+  // Each delivery is recorded once.
+  EXPECT_TRUE(eventually([&] {
+    return count_events("notice.delivered", "notice-201") == count_events("notice.requested", "notice-201");
+  }));
+}
+
+TEST_F(TelegramE2E, PayingFromTheWalletAndWithACoupon) {
+  start_daemon();
+  setup_channel();
+  say(301, "/start");
+  wait_message(301, "Welcome");
+  // Credit 30 USDT by a manual deposit (two operators).
+  auto requested = post("/v1/admin/manual-deposits", R"({"id":"md-301","user_id":301,"amount":"30","reference":"bank"})",
+                        "md-1");
+  ASSERT_EQ(requested.status, 200) << requested.body;
+  ASSERT_EQ(post("/v1/admin/manual-deposits/md-301/approve", "{}", "md-2", second_admin).status, 200);
+  // A 10% coupon for tier 2 (25 USD -> 22.50).
+  auto coupon = post("/v1/admin/coupons",
+                     R"({"code":"SAVE10","kind":"percent","percent_bps":1000,"usage_limit":5,)"
+                     R"("expires_at":"2099-01-01T00:00:00Z"})",
+                     "cp-1");
+  ASSERT_EQ(coupon.status, 200) << coupon.body;
+  press(301, "c:" + std::to_string(channel));
+  press(301, "t:" + std::to_string(channel) + ":2");
+  press(301, "cp:" + std::to_string(channel) + ":2");
+  wait_message(301, "Send the coupon code");
+  say(301, "save10");
+  auto offer = wait_message(301, "takes 2.5 USD off");
+  press(301, "pb:" + std::to_string(channel) + ":2");
+  wait_message(301, "Paid from your balance");
+  wait_message(301, "Your personal invite link");
+  EXPECT_FALSE(subscription_expiry(301).empty());
+  auto balances = get("/v1/users/301/balances").body;
+  EXPECT_NE(balances.find("\"available\":\"7.5\""), std::string::npos) << balances;
+  // Not enough left for tier 1 twice over: a clear answer, no purchase.
+  press(301, "t:" + std::to_string(channel) + ":2");
+  press(301, "pb:" + std::to_string(channel) + ":2");
+  wait_message(301, "balance is too low");
+}
+
+TEST_F(TelegramE2E, TheDonationKeypadKeepsItsLimitsAndTimesOut) {
+  start_daemon({"TELEPAY_TEST_KEYPAD_TIMEOUT_S=10"});
+  setup_channel();
+  say(401, "/start");
+  press(401, "c:" + std::to_string(channel));
+  press(401, "d:" + std::to_string(channel));
+  auto keypad = wait_message(401, "Donation to Signals: _ USD");
+  auto type = [&](const std::string& keys) {
+    for (char k : keys) {
+      const std::string key = k == 'K' ? "ok" : std::string(1, k);
+      const std::size_t before = messages(401).size();
+      press(401, "k:" + key);
+      (void)before;
+      ASSERT_TRUE(eventually([&] { return !last_answer(401).empty(); })) << "press " << key << " unanswered";
+    }
+  };
+  type("4.98");
+  ASSERT_TRUE(eventually([&] { return messages(401).back().text.find("4.98 USD") != std::string::npos; }))
+      << dump(401);
+  EXPECT_EQ(messages(401).back().id, keypad.id) << "the keypad is edited in place";
+  type("K");
+  ASSERT_TRUE(eventually([&] { return last_answer(401) == "The smallest donation is 4.99 USD.."; })) << last_answer(401);
+  type("<<<<9999.99K");
+  wait_message(401, "9999.99 USD. How do you pay?");
+  EXPECT_NE(std::find(messages(401).back().buttons.begin(), messages(401).back().buttons.end(),
+                      "di:" + std::to_string(channel) + ":999999"),
+            messages(401).back().buttons.end());
+  // A new keypad left alone past the timeout refuses the next key.
+  press(401, "c:" + std::to_string(channel));
+  press(401, "d:" + std::to_string(channel));
+  wait_message(401, "Donation to Signals: _ USD");
+  std::this_thread::sleep_for(std::chrono::milliseconds(10'500));
+  type("5");
+  wait_message(401, "timed out");
+}
+
+TEST_F(TelegramE2E, FloodControlIsHonouredAndAKillNineNeitherLosesNorRepeatsMessages) {
+  start_daemon();
+  say(501, "/start");
+  wait_message(501, "Welcome");
+  // The next two sends get 429 retry_after 2.
+  ASSERT_EQ(sim("/sim/flood", R"({"count":2,"retry_after":2,"method":"sendMessage"})").status, 200);
+  for (int i = 0; i < 6; ++i) say(501, "/help");
+  // Kill the server while replies are still queued (1 message/s to one chat), then restart.
+  ASSERT_TRUE(eventually([&] { return messages(501).size() >= 2; }));
+  daemon->kill_hard();
+  daemon.reset();
+  const auto restarted_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+  start_daemon();
+  ASSERT_TRUE(eventually([&] { return messages(501).size() >= 7; }, 30'000)) << dump(501);
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // nothing more arrives
+  const auto all = messages(501);
+  std::size_t helps = 0;
+  for (const auto& m : all) helps += m.text.find("/channels - paid channels") != std::string::npos;
+  EXPECT_GE(helps, 6u) << "no reply lost:\n" << dump(501);
+  EXPECT_LE(helps, 7u) << "at most the one in flight at the kill repeated:\n" << dump(501);
+  // The 429s were honoured: after the first refusal nothing went out for two seconds.
+  std::int64_t first_429 = 0;
+  const std::string s = state();
+  for (std::size_t i = 0;; ++i) {
+    const std::string status = field(s, {"calls", std::to_string(i), "status"});
+    if (status.empty()) break;
+    if (status == "429" && first_429 == 0) first_429 = std::stoll(field(s, {"calls", std::to_string(i), "at_ms"}));
+  }
+  ASSERT_NE(first_429, 0);
+  for (const auto& m : all) {
+    EXPECT_TRUE(m.sent_at_ms <= first_429 || m.sent_at_ms >= first_429 + 1950) << m.sent_at_ms - first_429;
+  }
+  // At most one message a second to the chat (a restarted sender does not know when the
+  // previous process last wrote, so the first message after the restart is exempt).
+  for (std::size_t i = 1; i < all.size(); ++i) {
+    if (all[i].sent_at_ms >= restarted_ms && all[i - 1].sent_at_ms < restarted_ms) continue;
+    EXPECT_GE(all[i].sent_at_ms - all[i - 1].sent_at_ms, 950) << i;
+  }
+}
+
+TEST_F(TelegramE2E, TheWebhookRefusesAForgedSecretAndBannedUsersAreIgnored) {
+  start_daemon({"TELEPAY_TELEGRAM_MODE=webhook", "TELEPAY_TELEGRAM_WEBHOOK_SECRET=s3cret_Token-1"});
+  EXPECT_NE(field(state(), {"webhook"}).find("/v1/webhooks/telegram"), std::string::npos);
+  const std::string update =
+      R"({"update_id":777,"message":{"message_id":1,"date":1,"from":{"id":601,"is_bot":false,"first_name":"x"},)"
+      R"("chat":{"id":601,"type":"private"},"text":"/help"}})";
+  auto forged = testing::http_request(daemon->port(), "POST", "/v1/webhooks/telegram", update,
+                                      {{"X-Telegram-Bot-Api-Secret-Token", "s3cret_Token-2"}});
+  EXPECT_EQ(forged.status, 401);
+  auto missing = testing::http_request(daemon->port(), "POST", "/v1/webhooks/telegram", update);
+  EXPECT_EQ(missing.status, 401);
+  EXPECT_EQ(count_events("telegram.update_received", "conversation-601"), 0u);
+  auto bad = testing::http_request(daemon->port(), "POST", "/v1/webhooks/telegram", "{\"update_id\":",
+                                   {{"X-Telegram-Bot-Api-Secret-Token", "s3cret_Token-1"}});
+  EXPECT_EQ(bad.status, 400);
+  // Real deliveries from the simulator carry the secret and are answered.
+  say(601, "/start");
+  wait_message(601, "Welcome");
+  EXPECT_EQ(count_events("telegram.update_received", "conversation-601"), 1u);
+  // A redelivered update is recorded once.
+  auto again = testing::http_request(daemon->port(), "POST", "/v1/webhooks/telegram", update,
+                                     {{"X-Telegram-Bot-Api-Secret-Token", "s3cret_Token-1"}});
+  EXPECT_EQ(again.status, 200);
+  auto twice = testing::http_request(daemon->port(), "POST", "/v1/webhooks/telegram", update,
+                                     {{"X-Telegram-Bot-Api-Secret-Token", "s3cret_Token-1"}});
+  EXPECT_EQ(twice.status, 200);
+  EXPECT_EQ(count_events("telegram.update_received", "conversation-601"), 2u);
+  wait_message(601, "/channels - paid channels");
+  // Banned: recorded, never answered.
+  ASSERT_EQ(post("/v1/admin/users/601/ban", R"({"reason":"spam"})", "ban-601").status, 200);
+  const std::size_t before = messages(601).size();
+  say(601, "/help");
+  ASSERT_TRUE(eventually([&] { return count_events("telegram.update_received", "conversation-601") == 3u; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(messages(601).size(), before);
+}
+
+}  // namespace
+}  // namespace telepay
