@@ -10,6 +10,7 @@
 #include "actors/messages.hpp"
 #include "domain/admin.hpp"
 #include "domain/blacklist.hpp"
+#include "domain/broadcast.hpp"
 #include "domain/channel.hpp"
 #include "domain/conversation.hpp"
 #include "domain/coupon.hpp"
@@ -114,6 +115,8 @@ TELEPAY_SIMPLE_ENTITY(notice_entity, notice, domain::user_id, domain::notice::st
                       domain::notice::state(k));
 TELEPAY_SIMPLE_ENTITY(conversation_entity, conversation, domain::user_id, domain::conversation::stream(k),
                       domain::conversation::state(k));
+TELEPAY_SIMPLE_ENTITY(broadcast_entity, broadcast, std::string, domain::broadcast::stream(k),
+                      domain::broadcast::state(k));
 
 #undef TELEPAY_SIMPLE_ENTITY
 
@@ -139,6 +142,7 @@ TELEPAY_ENTITY_MESSAGE_TYPES(admin_log)
 TELEPAY_ENTITY_MESSAGE_TYPES(invoice)
 TELEPAY_ENTITY_MESSAGE_TYPES(notice)
 TELEPAY_ENTITY_MESSAGE_TYPES(conversation)
+TELEPAY_ENTITY_MESSAGE_TYPES(broadcast)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::domain::wallet_key)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::domain::user_id)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::domain::channel_id)

@@ -302,6 +302,24 @@ ledger_actor::behavior_type facade_actor(facade_self self, facade_deps d) {
                                             req.now_us, "telegram:" + std::to_string(req.user.value()));
       },
       [self, d](notice_query& q) { return query<notice_entity>(self, d, d.r.notices, q.user); },
+      [self, d](broadcast_request& req) {
+        if (!domain::is_token(req.id, domain::broadcast::id_bytes_max)) {
+          auto promise = self->make_response_promise<result<entity_reply>>();
+          promise.deliver(result<entity_reply>(
+              make_error(errc::invalid_argument, "a broadcast id is 1-48 of A-Z a-z 0-9 _ . : -")));
+          return promise;
+        }
+        return command<broadcast_entity>(self, d, d.r.broadcasts, req.id, std::move(req.command), req.now_us,
+                                         "broadcast:" + req.id);
+      },
+      [self, d](broadcast_query& q) {
+        if (!domain::is_token(q.id, domain::broadcast::id_bytes_max)) {
+          auto promise = self->make_response_promise<result<domain::broadcast::state>>();
+          promise.deliver(result<domain::broadcast::state>(make_error(errc::not_found, "no such broadcast")));
+          return promise;
+        }
+        return query<broadcast_entity>(self, d, d.r.broadcasts, q.id);
+      },
       [self, d](conversation_query& q) {
         return query<conversation_entity>(self, d, d.r.conversations, q.user);
       },
@@ -389,6 +407,7 @@ result<std::unique_ptr<ledger>> ledger::start(caf::actor_system& system,
   r.invoices = spawn_registry<invoice_entity>(system, store, options.entities);
   r.notices = spawn_registry<notice_entity>(system, store, options.entities);
   r.conversations = spawn_registry<conversation_entity>(system, store, options.entities);
+  r.broadcasts = spawn_registry<broadcast_entity>(system, store, options.entities);
 
   facade_deps d;
   d.r = r;
@@ -441,7 +460,8 @@ void ledger::stop() {
   for (const auto& reg : {routes_.users, routes_.channels, routes_.subscriptions, routes_.payouts,
                           routes_.coupons, routes_.settings, routes_.blacklist, routes_.processes,
                           routes_.tokens, routes_.manual_deposits, routes_.admin_logs,
-                          routes_.invoices, routes_.notices, routes_.conversations}) {
+                          routes_.invoices, routes_.notices, routes_.conversations,
+                          routes_.broadcasts}) {
     registries.push_back(reg);
   }
   for (const auto& reg : registries) {

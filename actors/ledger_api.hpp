@@ -168,6 +168,12 @@ struct conversation_request {
   domain::conversation::command command;
   std::int64_t now_us = 0;
 };
+/// Starts a broadcast, records its progress, or finishes it (domain/broadcast.hpp).
+struct broadcast_request {
+  std::string id;
+  domain::broadcast::command command;
+  std::int64_t now_us = 0;
+};
 
 /// How a process ended.
 struct process_reply {
@@ -210,6 +216,9 @@ struct notice_query {
 struct conversation_query {
   domain::user_id user;
 };
+struct broadcast_query {
+  std::string id;
+};
 
 using ledger_actor = caf::typed_actor<
     caf::replies_to<register_user_request>::with<result<entity_reply>>,
@@ -237,6 +246,8 @@ using ledger_actor = caf::typed_actor<
     caf::replies_to<conversation_request>::with<result<entity_reply>>,
     caf::replies_to<notice_query>::with<result<domain::notice::state>>,
     caf::replies_to<conversation_query>::with<result<domain::conversation::state>>,
+    caf::replies_to<broadcast_request>::with<result<entity_reply>>,
+    caf::replies_to<broadcast_query>::with<result<domain::broadcast::state>>,
     caf::replies_to<wallet_query>::with<result<domain::wallet::state>>,
     caf::replies_to<user_query>::with<result<domain::user::state>>,
     caf::replies_to<channel_query>::with<result<domain::channel::state>>,
@@ -289,3 +300,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::notice_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::conversation_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::notice_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::conversation_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::broadcast_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::broadcast_query)

@@ -35,6 +35,7 @@ struct routes {
   caf::actor invoices;
   caf::actor notices;
   caf::actor conversations;
+  caf::actor broadcasts;
   /// Live entity actors, to message them without the registry hop (null: always the registry).
   std::shared_ptr<actor_directory> directory;
   /// Internal requests wait without a timer by default (caf::infinite): an entity actor always

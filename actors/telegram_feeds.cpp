@@ -74,10 +74,26 @@ std::size_t outbox_feed::pending() const {
   return items_.size();
 }
 
+std::vector<std::string> outbox_feed::unfinished_broadcasts() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  if (!caught_up_.load()) return out;
+  for (const auto& [id, seq] : broadcasts_) out.push_back(id);
+  return out;
+}
+
 bool outbox_feed::on_records(std::span<const eventstore::record> records) {
   std::lock_guard lock(mutex_);
   for (const auto& r : records) {
     position_ = r.seq;
+    if (r.type == "broadcast.started" && r.stream.substr(0, 10) == "broadcast-") {
+      broadcasts_.emplace(r.stream.substr(10), r.seq);
+      continue;
+    }
+    if (r.type == "broadcast.finished" && r.stream.substr(0, 10) == "broadcast-") {
+      broadcasts_.erase(r.stream.substr(10));
+      continue;
+    }
     if (r.type.substr(0, 7) != "notice.") continue;
     auto user = user_of(r.stream, "notice-");
     if (!user) continue;
@@ -100,6 +116,7 @@ bool outbox_feed::on_records(std::span<const eventstore::record> records) {
 void outbox_feed::save_checkpoint_locked() {
   std::uint64_t checkpoint = position_;
   for (const auto& [k, item] : items_) checkpoint = std::min(checkpoint, item.seq - 1);
+  for (const auto& [id, seq] : broadcasts_) checkpoint = std::min(checkpoint, seq - 1);
   if (checkpoint == saved_checkpoint_) return;
   saved_checkpoint_ = checkpoint;
   (void)store_.save_projection(outbox_checkpoint, checkpoint, {});  // unsynced: a loss only re-reads

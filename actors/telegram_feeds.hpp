@@ -1,7 +1,7 @@
 #pragma once
 /// The two log followers the Telegram gateway runs on (the gateway never touches the store):
 ///
-/// outbox_feed — every notice requested in a "notice-{user}" stream and not yet delivered, in
+/// outbox_feed — every broadcast not finished, and every notice requested in a "notice-{user}" stream and not yet delivered, in
 /// log order. The sender takes items, carries them out and records each outcome
 /// (notice.delivered, durable before record() returns). Nothing is handed out until the
 /// feed has read the log up to the head it saw at start, so a notice delivered before a
@@ -59,6 +59,9 @@ class outbox_feed {
   void release(const outbox_item& item);
 
   std::size_t pending() const;
+  /// Broadcasts started and not finished (ids), once the feed has caught up; the checkpoint
+  /// stays below the oldest one, so a restart finds them again.
+  std::vector<std::string> unfinished_broadcasts() const;
   std::uint64_t delivered() const { return delivered_.load(std::memory_order_relaxed); }
   bool caught_up() const { return caught_up_.load(std::memory_order_acquire); }
   std::optional<error> failure() const;
@@ -77,6 +80,7 @@ class outbox_feed {
   std::condition_variable changed_;
   std::map<key, outbox_item> items_;  // pending: requested, not delivered
   std::set<key> taken_;
+  std::map<std::string, std::uint64_t> broadcasts_;  // unfinished: id -> started seq
   std::uint64_t start_head_ = 0;
   std::uint64_t position_ = 0;
   std::uint64_t saved_checkpoint_ = 0;

@@ -91,6 +91,13 @@ result<changed> changed::read(const json_value& v) {
   return out;
 }
 
+void blocked::write(json_object_writer& w) const { w.str("detail", detail); }
+
+result<blocked> blocked::read(const json_value& v) {
+  TELEPAY_TRY(detail, v.str("detail"));
+  return blocked{std::move(detail)};
+}
+
 bool state::seen(std::int64_t update_id) const {
   return std::any_of(recent.begin(), recent.end(), [&](const recent_update& r) { return r.update_id == update_id; });
 }
@@ -111,6 +118,10 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
     if (s.seen(r->update_id)) return std::vector<event>{};  // a repeated delivery
     return std::vector<event>{update_received{r->update_id, r->kind, now_us, r->raw}};
   }
+  if (const auto* m = std::get_if<mark_blocked>(&c)) {
+    if (s.bot_blocked) return std::vector<event>{};
+    return std::vector<event>{blocked{m->detail.substr(0, 300)}};
+  }
   const auto& ch = std::get<change>(c);
   if (ch.source_seq == 0) return invalid("a dialogue change names the update that caused it");
   if (!digits_ok(ch.now.digits)) return invalid("keypad input is digits with at most one point and two decimals");
@@ -124,6 +135,11 @@ void evolve(state& s, const event& e) {
     s.recent.push_back(recent_update{u->update_id, u->received_at_us});
     while (s.recent.size() > recent_updates_kept) s.recent.pop_front();
     s.updates += 1;
+    s.bot_blocked = false;  // writing to the bot again means it is not blocked
+    return;
+  }
+  if (std::holds_alternative<blocked>(e)) {
+    s.bot_blocked = true;
     return;
   }
   const auto& ch = std::get<changed>(e);

@@ -69,7 +69,18 @@ struct changed {
   friend bool operator==(const changed&, const changed&) = default;
 };
 
-using event = std::variant<update_received, changed>;
+/// The user blocked the bot (a send was refused "bot was blocked by the user"): inactive, left
+/// out of broadcasts, until they write to the bot again.
+struct blocked {
+  static constexpr std::string_view type_name = "conversation.bot_blocked";
+  static constexpr std::uint16_t version = 1;
+  std::string detail;
+  void write(json_object_writer& w) const;
+  static result<blocked> read(const json_value& v);
+  friend bool operator==(const blocked&, const blocked&) = default;
+};
+
+using event = std::variant<update_received, changed, blocked>;
 
 struct recent_update {
   std::int64_t update_id = 0;
@@ -83,6 +94,7 @@ struct state {
   std::uint64_t updates = 0;
   conversation::dialogue dialogue;
   std::uint64_t last_source_seq = 0;
+  bool bot_blocked = false;  // inactive: blocked the bot, has not written since
 
   state() = default;
   explicit state(user_id u) : user(u) {}
@@ -101,7 +113,10 @@ struct change {
   std::uint64_t source_seq = 0;
   conversation::dialogue now;
 };
-using command = std::variant<receive, change>;
+struct mark_blocked {
+  std::string detail;
+};
+using command = std::variant<receive, change, mark_blocked>;
 
 /// receive: no events for an update id seen before. change: no events for a source at or
 /// below the last one, or when nothing changes. Errors: invalid_argument (negative update

@@ -40,7 +40,8 @@ class [[nodiscard]] result {
     LEDGER_ASSERT(has_value(), "value() on an error result: ", std::get<1>(storage_).message);
     return std::get<0>(storage_);
   }
-  T&& value() && {
+  /// By value: a reference into a temporary result would dangle in `for (x : f().value())`.
+  T value() && {
     LEDGER_ASSERT(has_value(), "value() on an error result: ", std::get<1>(storage_).message);
     return std::get<0>(std::move(storage_));
   }
@@ -48,6 +49,7 @@ class [[nodiscard]] result {
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+  T operator*() && { return std::move(*this).value(); }
 
   const ::telepay::error& error() const {
     LEDGER_ASSERT(!has_value(), "error() on a value result");

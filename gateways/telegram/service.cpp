@@ -9,6 +9,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "actors/client.hpp"
@@ -17,6 +18,7 @@
 #include "domain/base/json.hpp"
 #include "domain/base/time.hpp"
 #include "domain/codec/json.hpp"
+#include "domain/broadcast.hpp"
 #include "domain/conversation.hpp"
 #include "domain/coupon.hpp"
 #include "gateways/telegram/bot.hpp"
@@ -75,6 +77,7 @@ struct service::impl {
   std::atomic<bool> stopping{false};
   std::thread poller;
   std::thread sender;
+  std::thread broadcaster;
   std::vector<std::thread> workers;
   std::mutex work_mutex;
   std::condition_variable work_ready;
@@ -351,13 +354,21 @@ struct service::impl {
     if (!c) return;
     flood_control flood(options.flood);
     std::deque<queued> queue;
+    std::deque<std::int64_t> broadcast_window;  // broadcast sends in the last second
     while (!stopping.load()) {
       // Wait for work, or until the earliest queued item may go.
       std::int64_t now = now_us();
       std::int64_t soonest = now + 200'000;
+      while (!broadcast_window.empty() && broadcast_window.front() + 1'000'000 <= now) broadcast_window.pop_front();
+      const std::int64_t broadcast_ready =
+          broadcast_window.size() < static_cast<std::size_t>(broadcast_per_second) ? now
+                                                                                   : broadcast_window.front() + 1'000'000;
+      std::set<std::int64_t> chats_seen;  // only a chat's first item can go next
       for (const auto& q : queue) {
         const std::int64_t chat = message_chat(q.item);
-        const std::int64_t ready = std::max(q.not_before_us, chat ? flood.ready_at(chat, now) : now);
+        if (chat != 0 && !chats_seen.insert(chat).second) continue;
+        std::int64_t ready = std::max(q.not_before_us, chat ? flood.ready_at(chat, now) : now);
+        if (q.item.origin.rfind("broadcast:", 0) == 0) ready = std::max(ready, broadcast_ready);
         soonest = std::min(soonest, ready);
       }
       const auto wait = std::chrono::milliseconds(queue.empty() ? 500 : std::max<std::int64_t>(0, (soonest - now) / 1000));
@@ -368,11 +379,15 @@ struct service::impl {
       // are not messages and go whenever they are not backing off.
       std::map<std::int64_t, bool> chat_blocked;
       auto pick = queue.end();
+      while (!broadcast_window.empty() && broadcast_window.front() + 1'000'000 <= now) broadcast_window.pop_front();
+      const bool broadcast_room = broadcast_window.size() < static_cast<std::size_t>(broadcast_per_second);
       for (auto it = queue.begin(); it != queue.end(); ++it) {
         const std::int64_t chat = message_chat(it->item);
         const bool ordered = chat != 0;
         if (ordered && chat_blocked[chat]) continue;
-        const bool ready = it->not_before_us <= now && (!ordered || flood.ready_at(chat, now) <= now);
+        const bool is_broadcast = it->item.origin.rfind("broadcast:", 0) == 0;
+        const bool ready = it->not_before_us <= now && (!ordered || flood.ready_at(chat, now) <= now) &&
+                           (!is_broadcast || broadcast_room);
         if (ready) {
           pick = it;
           break;
@@ -384,6 +399,7 @@ struct service::impl {
       queue.erase(pick);
       const std::int64_t chat = message_chat(q.item);
       if (chat) flood.sent(chat, now);
+      if (q.item.origin.rfind("broadcast:", 0) == 0) broadcast_window.push_back(now);
       auto o = perform(**c, q.item);
       if (o.retry) {
         q.attempts += 1;
@@ -399,10 +415,112 @@ struct service::impl {
         continue;
       }
       count(deliveries, o.ok ? "sent" : "refused");
+      if (!o.ok && o.detail.rfind("blocked", 0) == 0) {
+        // The user blocked the bot: inactive (left out of broadcasts) until they write again.
+        count(deliveries, "blocked");
+        (void)ask_and_wait<actors::entity_reply>(
+            client, actors::conversation_request{q.item.user, domain::conversation::mark_blocked{o.detail}, now_us()});
+      }
       for (int attempt = 0; !stopping.load(); ++attempt) {
         auto s = outbox.record(q.item, o.ok, o.detail);
         if (s) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 20 * (attempt + 1))));
+      }
+    }
+  }
+
+  // ---- broadcasts ----
+  static constexpr int broadcast_per_second = 25;
+  static constexpr std::size_t broadcast_backlog = 2000;  // pending notices before walking on
+
+  void broadcast_loop() {
+    while (!stopping.load()) {
+      for (const std::string& id : outbox.unfinished_broadcasts()) {
+        if (stopping.load()) return;
+        run_broadcast(id);
+      }
+      for (int i = 0; i < 5 && !stopping.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
+  /// Recipients after `cursor`: (key, user id, skip?) for one page, and whether more follow.
+  struct recipient {
+    std::string key;
+    std::int64_t user = 0;
+    bool banned = false;
+  };
+  bool recipients(const std::string& segment, const std::string& cursor, std::vector<recipient>& out) {
+    result<std::string> page = segment == "all"
+                                   ? reads.users(actors::page_request{cursor, 200})
+                                   : reads.subscriptions(actors::page_request{cursor, 200}, 0,
+                                                         std::stoll(segment.substr(8)), "active", 0, now_us());
+    if (!page) return false;
+    auto doc = domain::json_document::parse(*page);
+    if (!doc) return false;
+    auto items = doc->root().field("items");
+    auto rows = items ? items->elements() : result<std::vector<domain::json_value>>(items.error());
+    if (!rows) return false;
+    for (const auto& row : *rows) {
+      auto key = row.str("key");
+      if (!key) continue;
+      recipient r;
+      r.key = *key;
+      if (segment == "all") {
+        r.user = std::stoll(*key);
+        auto banned = row.boolean("banned");
+        r.banned = banned && *banned;
+      } else {
+        auto user = row.i64("user_id");
+        if (!user) continue;
+        r.user = *user;
+      }
+      out.push_back(std::move(r));
+    }
+    auto next = doc->root().str("next_cursor");
+    return next.has_value();  // null when this was the last page
+  }
+
+  void run_broadcast(const std::string& id) {
+    auto b = ask_and_wait<domain::broadcast::state>(client, actors::broadcast_query{id});
+    if (!b || !b->exists || b->is_finished) return;
+    std::string cursor = b->cursor;
+    std::uint64_t queued_total = b->queued;
+    std::uint64_t skipped = b->skipped;
+    const std::string origin = domain::broadcast::origin(id);
+    while (!stopping.load()) {
+      while (outbox.pending() > broadcast_backlog && !stopping.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+      std::vector<recipient> page;
+      const bool more = recipients(b->segment, cursor, page);
+      for (const auto& r : page) {
+        if (stopping.load()) return;  // the page is walked again after a restart; notices are once per user
+        auto user = domain::make_user_id(r.user);
+        bool skip = !user || r.banned;
+        if (!skip) {
+          auto c = ask_and_wait<domain::conversation::state>(client, actors::conversation_query{*user});
+          skip = c && c->bot_blocked;
+        }
+        if (skip) {
+          ++skipped;
+          continue;
+        }
+        auto sent = ask_and_wait<actors::entity_reply>(
+            client, actors::notice_request{*user, domain::notice::request{1, {bot::message(b->text)}, origin}, now_us()});
+        if (!sent) return;  // tried again on the next pass
+        ++queued_total;
+      }
+      if (!page.empty()) {
+        cursor = page.back().key;
+        auto p = ask_and_wait<actors::entity_reply>(
+            client, actors::broadcast_request{id, domain::broadcast::progress{cursor, queued_total, skipped}, now_us()});
+        if (!p) return;
+        count(intents, "broadcast_page");
+      }
+      if (!more) {
+        (void)ask_and_wait<actors::entity_reply>(client,
+                                                 actors::broadcast_request{id, domain::broadcast::finish{}, now_us()});
+        return;
       }
     }
   }
@@ -891,10 +1009,16 @@ struct service::impl {
                                        : "Refused: " + r.error().message));
   }
 
-  void act(const actors::inbound_update&, const update&, const dialogue&, const domain::user::state*,
-           const bot::admin_broadcast&, reply_set& out) {
+  void act(const actors::inbound_update& in, const update&, const dialogue&, const domain::user::state*,
+           const bot::admin_broadcast& b, reply_set& out) {
     counted("admin_broadcast");
-    out.items.push_back(bot::message("Broadcasts are not available in this version."));
+    const std::string id = bot::order_id_for(in.update_id, "bc");
+    auto r = ask_and_wait<actors::entity_reply>(
+        client, actors::broadcast_request{id, domain::broadcast::start{b.message, "all",
+                                                                       "telegram:" + std::to_string(in.user.value())},
+                                          now_us()});
+    out.items.push_back(bot::message(r ? "Broadcast " + id + " started to all users (25 messages/s)."
+                                       : "Broadcast refused: " + r.error().message));
   }
 
   void act(const actors::inbound_update&, const update& u, const dialogue&, const domain::user::state*,
@@ -975,6 +1099,7 @@ status service::start() {
   }
   auto* raw = impl_.get();
   impl_->sender = std::thread([raw] { raw->send_loop(); });
+  impl_->broadcaster = std::thread([raw] { raw->broadcast_loop(); });
   for (std::size_t i = 0; i < std::max<std::size_t>(1, impl_->options.bot_threads); ++i) {
     impl_->workers.emplace_back([raw] { raw->work_loop(); });
   }
@@ -986,6 +1111,7 @@ void service::stop() {
   impl_->work_ready.notify_all();
   if (impl_->poller.joinable()) impl_->poller.join();
   if (impl_->sender.joinable()) impl_->sender.join();
+  if (impl_->broadcaster.joinable()) impl_->broadcaster.join();
   for (auto& w : impl_->workers) {
     if (w.joinable()) w.join();
   }

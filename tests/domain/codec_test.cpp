@@ -13,6 +13,7 @@
 
 #include "domain/admin.hpp"
 #include "domain/blacklist.hpp"
+#include "domain/broadcast.hpp"
 #include "domain/channel.hpp"
 #include "domain/conversation.hpp"
 #include "domain/coupon.hpp"
@@ -57,6 +58,7 @@ std::set<std::string> all_known_types() {
   known_types<invoice::event>(out);
   known_types<notice::event>(out);
   known_types<conversation::event>(out);
+  known_types<broadcast::event>(out);
   return out;
 }
 
@@ -81,7 +83,8 @@ result<std::string> reencode_any(const std::string& type, std::uint16_t version,
                        reencode<payout::event>, reencode<process::event>,
                        reencode<token::event>, reencode<manual_deposit::event>,
                        reencode<admin_log::event>, reencode<invoice::event>,
-                       reencode<notice::event>, reencode<conversation::event>}) {
+                       reencode<notice::event>, reencode<conversation::event>,
+                       reencode<broadcast::event>}) {
     if (auto r = attempt(type, version, payload)) {
       return *r;
     }

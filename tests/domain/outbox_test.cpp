@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "domain/broadcast.hpp"
 #include "domain/conversation.hpp"
 #include "domain/notice.hpp"
 
@@ -105,6 +106,41 @@ TEST(NoticeOutbox, RefusesWhatTelegramWouldRefuse) {
   EXPECT_FALSE(notice::decide(s, notice::request{1, {notice::item{notice::kind::answer, 0, "", 0, "", {}, 0}}, "bot"}, 0));
   EXPECT_FALSE(notice::decide(s, notice::request{1, {notice::item{notice::kind::approve, 0, "", 0, "", {}, 0}}, "bot"}, 0));
   EXPECT_FALSE(notice::decide(s, notice::request{1, {with_button("x")}, "Bad Origin"}, 0));
+}
+
+TEST(Conversation, ABlockedBotIsInactiveUntilTheUserWritesAgain) {
+  conversation::state s(make_user_id(42).value());
+  auto b = conversation::decide(s, conversation::mark_blocked{"blocked: Forbidden"}, 0);
+  ASSERT_EQ(b->size(), 1u);
+  fold(s, *b);
+  EXPECT_TRUE(s.bot_blocked);
+  EXPECT_TRUE(conversation::decide(s, conversation::mark_blocked{"again"}, 0)->empty());
+  fold(s, conversation::decide(s, conversation::receive{7, "message", "{}"}, 1).value());
+  EXPECT_FALSE(s.bot_blocked);
+}
+
+TEST(Broadcast, StartsOnceMovesForwardAndFinishesOnce) {
+  broadcast::state s("bc-1");
+  EXPECT_FALSE(broadcast::decide(s, broadcast::progress{"a", 1, 0}, 0)) << "not started";
+  EXPECT_FALSE(broadcast::decide(s, broadcast::start{"", "all", "t"}, 0));
+  EXPECT_FALSE(broadcast::decide(s, broadcast::start{"hi", "channel:0", "t"}, 0));
+  EXPECT_FALSE(broadcast::decide(s, broadcast::start{"hi", "some", "t"}, 0));
+  EXPECT_FALSE(broadcast::decide(broadcast::state("bad id!"), broadcast::start{"hi", "all", "t"}, 0));
+  auto started = broadcast::decide(s, broadcast::start{"hi", "channel:-1001", "t"}, 0);
+  ASSERT_EQ(started->size(), 1u);
+  for (const auto& e : *started) broadcast::evolve(s, e);
+  EXPECT_TRUE(broadcast::decide(s, broadcast::start{"hi", "channel:-1001", "t"}, 0)->empty());
+  EXPECT_FALSE(broadcast::decide(s, broadcast::start{"other", "all", "t"}, 0));
+  for (const auto& e : broadcast::decide(s, broadcast::progress{"0005", 5, 1}, 0).value()) broadcast::evolve(s, e);
+  EXPECT_FALSE(broadcast::decide(s, broadcast::progress{"0004", 6, 1}, 0)) << "the cursor never goes back";
+  EXPECT_FALSE(broadcast::decide(s, broadcast::progress{"0006", 4, 1}, 0)) << "nor the count";
+  EXPECT_TRUE(broadcast::decide(s, broadcast::progress{"0005", 5, 1}, 0)->empty());
+  auto done = broadcast::decide(s, broadcast::finish{}, 0);
+  ASSERT_EQ(done->size(), 1u);
+  EXPECT_EQ(std::get<broadcast::finished>((*done)[0]).queued, 5u);
+  for (const auto& e : *done) broadcast::evolve(s, e);
+  EXPECT_TRUE(broadcast::decide(s, broadcast::finish{}, 0)->empty());
+  EXPECT_FALSE(broadcast::decide(s, broadcast::progress{"0009", 9, 1}, 0)) << "finished";
 }
 
 }  // namespace

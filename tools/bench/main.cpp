@@ -7,6 +7,8 @@
 //   telepay-bench projections [--db DIR] [--events N] [--json]
 //   telepay-bench http [--db DIR] [--users N] [--seconds S] [--connections N] [--json]
 //   telepay-bench ipn [--db DIR] [--orders N] [--connections N] [--duplicates N] [--json]
+//   telepay-bench telegram [--db DIR] [--users N] [--updates N] [--connections N]
+//                          [--outbox-seconds S] [--sim PATH] [--json]
 
 #include <CLI/CLI.hpp>
 
@@ -22,6 +24,7 @@
 #include "tools/bench/eventstore_bench.hpp"
 #include "tools/bench/ipn_bench.hpp"
 #include "tools/bench/ledger_bench.hpp"
+#include "tools/bench/telegram_bench.hpp"
 #include "tools/bench/read_bench.hpp"
 
 namespace telepay::tools {
@@ -284,6 +287,36 @@ void print_ipn(const ipn_bench_result& r, bool json) {
   if (!r.error.empty()) std::printf("  error: %s\n", r.error.c_str());
 }
 
+void print_telegram(const telegram_bench_result& r, bool json) {
+  if (json) {
+    std::printf("{\"bench\":\"telegram\",\"machine\":\"%s\",\"updates\":%llu,\"accepted\":%llu,"
+                "\"intake_seconds\":%.3f,\"intake_per_second\":%.0f,\"p50_us\":%.0f,\"p99_us\":%.0f,"
+                "\"processed_seconds\":%.3f,\"processed_per_second\":%.0f,\"outbox_sent\":%llu,"
+                "\"outbox_per_second\":%.1f,\"max_in_one_second\":%llu,\"min_chat_gap_ms\":%lld,"
+                "\"flood_refusals\":%llu,\"error\":\"%s\"}\n",
+                machine_description().c_str(), static_cast<unsigned long long>(r.updates),
+                static_cast<unsigned long long>(r.accepted), r.intake_seconds, r.intake_per_second, r.p50_us,
+                r.p99_us, r.processed_seconds, r.processed_per_second, static_cast<unsigned long long>(r.outbox_sent),
+                r.outbox_per_second, static_cast<unsigned long long>(r.max_in_one_second),
+                static_cast<long long>(r.min_chat_gap_ms), static_cast<unsigned long long>(r.flood_refusals),
+                r.error.c_str());
+    return;
+  }
+  std::printf("telepay-bench telegram on %s\n", machine_description().c_str());
+  std::printf("  updates      %llu sent to the webhook, %llu accepted\n", static_cast<unsigned long long>(r.updates),
+              static_cast<unsigned long long>(r.accepted));
+  std::printf("  intake       %8.0f updates/s recorded (answered once durable), p50 %.0f us, p99 %.0f us\n",
+              r.intake_per_second, r.p50_us, r.p99_us);
+  std::printf("  end to end   %8.0f updates/s recorded + handled by the bot + replies recorded (%.2f s)\n",
+              r.processed_per_second, r.processed_seconds);
+  std::printf("  outbox       %8.1f messages/s sent (%llu in the window); most in any second %llu; "
+              "smallest gap to one chat %lld ms; 429s %llu\n",
+              r.outbox_per_second, static_cast<unsigned long long>(r.outbox_sent),
+              static_cast<unsigned long long>(r.max_in_one_second), static_cast<long long>(r.min_chat_gap_ms),
+              static_cast<unsigned long long>(r.flood_refusals));
+  if (!r.error.empty()) std::printf("  error: %s\n", r.error.c_str());
+}
+
 }  // namespace
 }  // namespace telepay::tools
 
@@ -366,10 +399,31 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{100}));
   ipn->add_flag("--keep", ipn_options.keep, "leave the log in place");
   ipn->add_flag("--json", json, "print one JSON object");
+  telepay::tools::telegram_bench_options telegram_options;
+  telegram_options.sim_script = TELEPAY_SOURCE_DIR "/tools/telegram-sim/sim.js";
+  auto* telegram = app.add_subcommand("telegram", "Telegram updates end to end and the outbox under flood limits");
+  telegram->add_option("--db", db, "directory for the log (default ./bench-data)");
+  telegram->add_option("--users", telegram_options.users, "users writing to the bot (default 2000)")
+      ->check(CLI::Range(1, 1'000'000));
+  telegram->add_option("--updates", telegram_options.updates, "updates sent (default 20000; at most 30 per user)")
+      ->check(CLI::Range(1, 10'000'000));
+  telegram->add_option("--connections", telegram_options.connections, "keep-alive connections (default 16)")
+      ->check(CLI::Range(1, 1024));
+  telegram->add_option("--outbox-seconds", telegram_options.outbox_seconds, "how long the sender is watched (default 20)")
+      ->check(CLI::Range(1, 3600));
+  telegram->add_option("--sim", telegram_options.sim_script, "the Telegram simulator script");
+  telegram->add_flag("--keep", telegram_options.keep, "leave the log in place");
+  telegram->add_flag("--json", json, "print one JSON object");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (telegram->parsed()) {
+    telegram_options.directory = db;
+    const auto r = telepay::tools::run_telegram_bench(telegram_options);
+    telepay::tools::print_telegram(r, json);
+    return r.error.empty() ? 0 : 1;
   }
   if (ipn->parsed()) {
     ipn_options.directory = db;

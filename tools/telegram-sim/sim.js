@@ -24,6 +24,7 @@
 //                                   (of that message, unless force: any data)
 //   POST /sim/users/ID/join         {"invite_link"} the user opens a link: join request update
 //   POST /sim/users/ID/block        the user blocks the bot (sends then get 403)
+//   POST /sim/users                 {"ids":[...]} users who started the bot earlier (no updates)
 //   POST /sim/flood                 {"count","retry_after","method"} the next count calls get 429
 //   POST /sim/fail                  {"count","status","method"} the next count calls get status
 //   GET  /sim/messages?chat_id=ID   what the bot sent to a chat (with keyboards and send times)
@@ -429,6 +430,11 @@ async function control(req, res, url, text) {
   if (req.method === 'POST' && path === '/sim/chats') {
     chats.set(Number(body.id), {id: Number(body.id), type: body.type || 'channel', title: body.title || 'channel', members: new Map()});
     return send(res, 200, {ok: true});
+  }
+  if (req.method === 'POST' && path === '/sim/users') {
+    // Users who have started the bot already (no update is generated): for load tests.
+    for (const id of body.ids || []) ensureUser(Number(id)).started = true;
+    return send(res, 200, {ok: true, users: users.size});
   }
   if ((m = path.match(/^\/sim\/users\/(-?\d+)\/(message|press|join|block)$/)) && req.method === 'POST') {
     const u = ensureUser(Number(m[1]), body);

@@ -25,6 +25,8 @@
 #include "actors/runtime.hpp"
 #include "domain/base/bytes.hpp"
 #include "domain/base/json.hpp"
+#include "domain/broadcast.hpp"
+#include "domain/codec/json.hpp"
 #include "eventstore/event_store.hpp"
 #include "gateways/http/api.hpp"
 #include "gateways/http/router.hpp"
@@ -381,6 +383,47 @@ int run(const daemon_config& config) {
                     return;
                   }
                   np_service->handle_create_invoice(req, std::move(reply));
+                });
+  api.add_write(routes, "/v1/admin/broadcasts", domain::role::operator_,
+                [&client](const gateways::http::request& req, const std::string& token_id,
+                          gateways::http::responder reply) {
+                  auto doc = domain::json_document::parse(req.body);
+                  if (!doc || !doc->root().is_object()) {
+                    reply(gateways::http::error_response(400, "invalid_argument", "the body must be a JSON object"));
+                    return;
+                  }
+                  const auto root = doc->root();
+                  const auto keys = root.keys();
+                  for (const std::string& key : keys ? *keys : std::vector<std::string>{}) {
+                    if (key != "id" && key != "text" && key != "segment") {
+                      reply(gateways::http::error_response(400, "invalid_argument",
+                                                           "unknown field '" + key.substr(0, 64) + "'"));
+                      return;
+                    }
+                  }
+                  auto id = root.str("id");
+                  auto text = root.str("text");
+                  auto segment = root.has("segment") ? root.str("segment") : result<std::string>(std::string("all"));
+                  if (!id || !text || !segment) {
+                    reply(gateways::http::error_response(400, "invalid_argument",
+                                                         "id and text are required strings; segment a string"));
+                    return;
+                  }
+                  client->ask<actors::entity_reply>(
+                      actors::broadcast_request{*id, domain::broadcast::start{*text, *segment, "token:" + token_id},
+                                                now_us()},
+                      [reply](result<actors::entity_reply> r) {
+                        if (!r) {
+                          reply(gateways::http::error_response(r.code() == errc::invalid_argument ? 400 : 503,
+                                                               errc_name(r.code()), r.error().message));
+                          return;
+                        }
+                        gateways::http::response ok;
+                        ok.status = 202;
+                        ok.body = "{\"first_seq\":" + std::to_string(r->first_seq) + ",\"last_seq\":" +
+                                  std::to_string(r->last_seq) + "}";
+                        reply(std::move(ok));
+                      });
                 });
   gateways::telegram::service* tg_service = telegram.get();
   routes.add("POST", "/v1/webhooks/telegram",
