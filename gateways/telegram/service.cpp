@@ -343,6 +343,11 @@ struct service::impl {
                           approve ? approve_chat_join_request(it.what.chat_id, user)
                                   : decline_chat_join_request(it.what.chat_id, user));
         if (o.ok) o.detail = approve ? "approved" : "declined";
+        if (o.ok && approve && !it.what.ref.empty()) {
+          // The per-purchase link has done its job: revoke it so it cannot be passed on.
+          auto [revoked, ignored] = run("revokeChatInviteLink", revoke_chat_invite_link(it.what.chat_id, it.what.ref));
+          if (revoked.ok) o.detail = "approved, link revoked";
+        }
         return o;
       }
     }
@@ -958,6 +963,7 @@ struct service::impl {
     domain::notice::item decision;
     decision.type = active ? domain::notice::kind::approve : domain::notice::kind::decline;
     decision.chat_id = j.channel;
+    if (active && j.invite_link.size() <= 64) decision.ref = j.invite_link;  // revoked once approved
     out.items.push_back(decision);
     if (!active) {
       out.items.push_back(bot::message("Your request to join channel " + std::to_string(j.channel) +

@@ -345,9 +345,18 @@ TEST_F(TelegramE2E, ASubscriptionPaidByInvoiceEndsInAnApprovedJoinAndANonPayerIs
   // The payer's join request is approved; someone else using the same link is declined.
   ASSERT_EQ(sim("/sim/users/201/join", R"({"invite_link":")" + link + "\"}").status, 200);
   ASSERT_TRUE(eventually([&] { return field(state(), {"members", std::to_string(channel), "201"}) == "member"; }));
+  ASSERT_TRUE(eventually([&] { return field(state(), {"links", link, "is_revoked"}) == "true"; }))
+      << "the per-purchase link is revoked once its payer is in";
   say(202, "/start");
   wait_message(202, "Welcome");
-  ASSERT_EQ(sim("/sim/users/202/join", R"({"invite_link":")" + link + "\"}").status, 200);
+  EXPECT_EQ(sim("/sim/users/202/join", R"({"invite_link":")" + link + "\"}").status, 410) << "a revoked link";
+  // A non-payer asking to join through another (still valid) link is declined.
+  auto other = testing::http_request(tg_port, "POST", "/bot" + bot_token + "/createChatInviteLink",
+                                     R"({"chat_id":)" + std::to_string(channel) + R"(,"creates_join_request":true})",
+                                     {{"Content-Type", "application/json"}});
+  const std::string other_link = field(other.body, {"result", "invite_link"});
+  ASSERT_FALSE(other_link.empty()) << other.body;
+  ASSERT_EQ(sim("/sim/users/202/join", R"({"invite_link":")" + other_link + "\"}").status, 200);
   wait_message(202, "was declined");
   EXPECT_EQ(field(state(), {"join_decisions", "1", "decision"}), "declined");
   EXPECT_EQ(field(state(), {"members", std::to_string(channel), "202"}), "");

@@ -12,9 +12,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <future>
+#include <thread>
 
 #include "actors/client.hpp"
 #include "actors/expiry.hpp"
@@ -461,14 +463,30 @@ int run(const daemon_config& config) {
                               std::to_string((*server)->port()) + "/v1/webhooks/telegram");
     log->warn("telegram.webhook_url not set: using {}", telegram->webhook_url());
   }
+  // Telegram starts in the background (after the HTTP server: in webhook mode Telegram may call
+  // as soon as the hook is set): an unreachable Bot API is retried with backoff while the ledger
+  // and the API serve; a refused token is logged and the gateway stays off.
+  std::atomic<bool> stopping_telegram{false};
+  std::thread telegram_starter;
   if (telegram) {
-    // After the HTTP server: in webhook mode Telegram may call as soon as the hook is set.
-    if (auto s = telegram->start(); !s) {
-      log->error("cannot start the telegram gateway detail={}", s.error().message);
-      (*server)->stop();
-      return 1;
-    }
-    log->info("telegram gateway started mode={} bot=@{}", config.telegram_mode, telegram->bot_username());
+    telegram_starter = std::thread([&telegram, &stopping_telegram, &log, &config] {
+      for (int attempt = 0; !stopping_telegram.load(); ++attempt) {
+        auto s = telegram->start();
+        if (s) {
+          log->info("telegram gateway started mode={} bot=@{}", config.telegram_mode, telegram->bot_username());
+          return;
+        }
+        if (s.code() != errc::upstream_unavailable) {
+          log->error("telegram gateway refused, not started detail={}", s.error().message);
+          return;
+        }
+        const int wait_s = std::min(60, 2 << std::min(attempt, 5));
+        log->warn("telegram Bot API unreachable, retrying in {} s detail={}", wait_s, s.error().message);
+        for (int i = 0; i < wait_s * 10 && !stopping_telegram.load(); ++i) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+      }
+    });
   }
   if (!config.port_file.empty()) {
     write_port_file(config.port_file, (*server)->port());
@@ -480,6 +498,10 @@ int run(const daemon_config& config) {
   (*server)->stop();
   if (updates) {
     updates->stop();
+  }
+  stopping_telegram.store(true);
+  if (telegram_starter.joinable()) {
+    telegram_starter.join();
   }
   if (telegram) {
     telegram->stop();
