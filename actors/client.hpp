@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <functional>
+#include <future>
+#include <memory>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -57,6 +59,16 @@ class ledger_client {
                          .then([done](result<Reply>& r) { done(std::move(r)); },
                                [done](caf::error& e) { done(result<Reply>(from_caf(e))); });
                    }));
+  }
+
+  /// Sends `request` and blocks the calling thread until the reply arrives. For gateway and
+  /// tool threads only: never call it from an actor (it would wait on its own scheduler).
+  template <class Reply, class Request>
+  result<Reply> ask_and_wait(Request request) {
+    auto done = std::make_shared<std::promise<result<Reply>>>();
+    auto answer = done->get_future();
+    ask<Reply>(std::move(request), [done](result<Reply> r) { done->set_value(std::move(r)); });
+    return answer.get();
   }
 
   /// Sends exit to the bridges. Idempotent.

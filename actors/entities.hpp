@@ -11,6 +11,8 @@
 #include "domain/admin.hpp"
 #include "domain/blacklist.hpp"
 #include "domain/broadcast.hpp"
+#include "domain/chain_deposit.hpp"
+#include "domain/chain_send.hpp"
 #include "domain/channel.hpp"
 #include "domain/conversation.hpp"
 #include "domain/coupon.hpp"
@@ -22,6 +24,7 @@
 #include "domain/subscription.hpp"
 #include "domain/user.hpp"
 #include "domain/wallet.hpp"
+#include "domain/withdrawal.hpp"
 
 namespace telepay::actors {
 
@@ -118,6 +121,15 @@ TELEPAY_SIMPLE_ENTITY(conversation_entity, conversation, domain::user_id, domain
 TELEPAY_SIMPLE_ENTITY(broadcast_entity, broadcast, std::string, domain::broadcast::stream(k),
                       domain::broadcast::state(k));
 
+TELEPAY_SIMPLE_ENTITY(chain_deposit_entity, chain_deposit, domain::chain_deposit::key,
+                      domain::chain_deposit::stream(k), domain::chain_deposit::state(k));
+TELEPAY_SIMPLE_ENTITY(chain_scan_entity, chain_scan, std::uint64_t, domain::chain_scan::stream(k),
+                      domain::chain_scan::state(k));
+TELEPAY_SIMPLE_ENTITY(chain_send_entity, chain_send, domain::chain_send::key, domain::chain_send::stream(k),
+                      domain::chain_send::state(k));
+TELEPAY_SIMPLE_ENTITY(withdrawal_entity, withdrawal, std::string, domain::withdrawal::stream(k),
+                      domain::withdrawal::state(k));
+
 #undef TELEPAY_SIMPLE_ENTITY
 
 }  // namespace telepay::actors
@@ -143,6 +155,12 @@ TELEPAY_ENTITY_MESSAGE_TYPES(invoice)
 TELEPAY_ENTITY_MESSAGE_TYPES(notice)
 TELEPAY_ENTITY_MESSAGE_TYPES(conversation)
 TELEPAY_ENTITY_MESSAGE_TYPES(broadcast)
+TELEPAY_ENTITY_MESSAGE_TYPES(chain_deposit)
+TELEPAY_ENTITY_MESSAGE_TYPES(chain_scan)
+TELEPAY_ENTITY_MESSAGE_TYPES(chain_send)
+TELEPAY_ENTITY_MESSAGE_TYPES(withdrawal)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::domain::chain_deposit::key)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::domain::chain_send::key)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::domain::wallet_key)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::domain::user_id)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::domain::channel_id)

@@ -10,8 +10,12 @@
 ///   deposit   external money to a user: credit the user, debit the clearing account, then the
 ///             referral commission (debit referral expense, credit the referrer).
 ///   payout    after an accrual, batch when the channel's strategy says so and hold the
-///             channel's wallet; on the chain's confirmation post the hold and credit chain
+///             channel's wallet, then ask the hot wallet to send it (when a chain sender is
+///             configured); on the chain's confirmation post the hold and credit chain
 ///             clearing; on final failure void it.
+///   withdrawal a user's: hold the user's wallet, wait for a second operator above the limit,
+///             ask the hot wallet to send; on success post and credit chain clearing, on
+///             rejection or failure void.
 ///
 /// Each process is resumable: every event it causes carries correlation "{kind}:{id}" and
 /// causation = the step, so recovery (recovery.hpp) finds the steps done and the manager goes on
@@ -20,6 +24,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -27,7 +32,9 @@
 
 #include "actors/ledger_api.hpp"
 #include "actors/routes.hpp"
+#include "domain/chain_send.hpp"
 #include "domain/process.hpp"
+#include "domain/withdrawal.hpp"
 
 namespace telepay::actors {
 
@@ -42,6 +49,9 @@ struct flow_options {
   /// Fault injection for crash tests only: exit the process (137) right after a payment's
   /// settlement process has durably started, before any money moves.
   bool crash_after_payment_start = false;
+  /// The hot wallet that sends payouts and withdrawals on chain; without one, held payouts and
+  /// withdrawals wait (and are resumed once a sender is configured).
+  std::optional<domain::chain_send::key> sender;
 };
 
 /// An unfinished transfer found in the log.
@@ -76,10 +86,24 @@ struct payout_resume {
   std::string batch_id;
   domain::amount value;
   std::set<std::string> done;
+  std::string address;  // the batch's payout address (EIP-55)
 };
 
-/// The next step of a payout batch, or "" when it waits for the chain or is finished.
-std::string next_payout_step(const std::set<std::string>& done);
+/// The next step of a payout batch, or "" when it waits for the chain or is finished. `can_send`:
+/// a chain sender is configured (after the hold, the send is asked for).
+std::string next_payout_step(const std::set<std::string>& done, bool can_send = true);
+
+/// An unfinished withdrawal found in the log: its steps done so far ("request", "approve",
+/// "hold", "send", "complete", "post", "credit_clearing", "fail", "reject", "void").
+struct withdrawal_resume {
+  std::string id;
+  std::set<std::string> done;
+};
+
+/// The next step of a withdrawal in `status`, or "" when it waits (for approval, for the chain)
+/// or is finished.
+std::string next_withdrawal_step(domain::withdrawal::status_kind status, const std::set<std::string>& done,
+                                 bool can_send);
 
 using accrued_atom = caf::atom_constant<caf::atom("accrued")>;
 using quote_atom = caf::atom_constant<caf::atom("quote")>;
@@ -89,6 +113,8 @@ caf::behavior purchase_manager(caf::event_based_actor* self, routes r, flow_opti
                                caf::actor payouts);
 caf::behavior deposit_manager(caf::event_based_actor* self, routes r, flow_options options);
 caf::behavior payout_manager(caf::event_based_actor* self, routes r, flow_options options);
+/// Handles withdrawal_request, withdrawal_decision, withdrawal_outcome and resumes.
+caf::behavior withdrawal_manager(caf::event_based_actor* self, routes r, flow_options options);
 /// Settles NOWPayments payments: records each reported status on its invoice and, for a
 /// finished or partially paid payment, runs process "payment-{payment_id}": deposit the
 /// credit from NOWPayments clearing (no deposit commission), then the purchase the invoice
@@ -102,6 +128,7 @@ caf::behavior payment_manager(caf::event_based_actor* self, routes r, flow_optio
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::transfer_resume)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::process_resume)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::payout_resume)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::withdrawal_resume)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::payment_pending)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::domain::process::purchase_intent)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::result<telepay::domain::process::purchase_intent>)

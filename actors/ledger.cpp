@@ -14,6 +14,7 @@ struct facade_deps {
   caf::actor deposits;
   caf::actor payouts;
   caf::actor payments;
+  caf::actor withdrawals;
 };
 
 using facade_self = ledger_actor::pointer;
@@ -190,6 +191,63 @@ promise_of<process_reply> approve_manual_deposit(facade_self self, const facade_
   return promise;
 }
 
+/// A deposit command, answered with the deposit's state once the command is durable.
+promise_of<domain::chain_deposit::state> chain_deposit_command(facade_self self, const facade_deps& d,
+                                                               chain_deposit_request req) {
+  auto promise = self->make_response_promise<result<domain::chain_deposit::state>>();
+  if (auto checked = domain::chain_deposit::check_key(req.deposit); !checked) {
+    promise.deliver(result<domain::chain_deposit::state>(checked.error()));
+    return promise;
+  }
+  const auto key = req.deposit;
+  send_command<chain_deposit_entity>(
+      self, d.r.chain_deposits, key, std::move(req.command),
+      command_meta{req.now_us, "chain:" + std::to_string(key.chain_id), "watch"}, d.r.timeout,
+      [self, d, promise, key](result<entity_reply> r) mutable {
+        if (!r) {
+          promise.deliver(result<domain::chain_deposit::state>(r.error()));
+          return;
+        }
+        query_state<chain_deposit_entity>(self, d.r.chain_deposits, key, d.r.timeout,
+          [promise](result<domain::chain_deposit::state> st) mutable { promise.deliver(std::move(st)); });
+      });
+  return promise;
+}
+
+/// Credits a confirmed deposit through the deposit process (idempotent by its id).
+promise_of<process_reply> credit_chain_deposit(facade_self self, const facade_deps& d,
+                                               const chain_deposit_credit_request& req) {
+  auto promise = self->make_response_promise<result<process_reply>>();
+  if (auto checked = domain::chain_deposit::check_key(req.deposit); !checked) {
+    promise.deliver(result<process_reply>(checked.error()));
+    return promise;
+  }
+  query_state<chain_deposit_entity>(self, d.r.chain_deposits, req.deposit, d.r.timeout,
+    [self, d, promise, req](result<domain::chain_deposit::state> st) mutable {
+      if (!st) {
+        promise.deliver(result<process_reply>(st.error()));
+        return;
+      }
+      if (st->status != domain::chain_deposit::status_kind::confirmed) {
+        promise.deliver(result<process_reply>(make_error(
+            errc::deposit_state_invalid, "deposit " + req.deposit.tx_hash + ":" +
+                                             std::to_string(req.deposit.log_index) + " is not confirmed")));
+        return;
+      }
+      deposit_request deposit{domain::chain_deposit::deposit_id(req.deposit),
+                              st->seen.user,
+                              st->seen.value,
+                              domain::system_account::chain_clearing,
+                              "chain:" + std::to_string(req.deposit.chain_id) + ":" + req.deposit.tx_hash + ":" +
+                                  std::to_string(req.deposit.log_index),
+                              req.now_us};
+      self->request(d.deposits, d.r.timeout, std::move(deposit))
+          .then([promise](result<process_reply>& r) mutable { promise.deliver(std::move(r)); },
+                [promise](caf::error& e) mutable { promise.deliver(result<process_reply>(from_caf(e))); });
+    });
+  return promise;
+}
+
 /// Prices the order exactly as its purchase will be priced, then records the invoice.
 promise_of<domain::invoice::state> create_invoice(facade_self self, const facade_deps& d,
                                                   const invoice_create_request& req) {
@@ -360,6 +418,43 @@ ledger_actor::behavior_type facade_actor(facade_self self, facade_deps d) {
                                               std::move(req.command), req.now_us);
       },
       [self, d](manual_deposit_approval& req) { return approve_manual_deposit(self, d, req); },
+      [self, d](chain_deposit_request& req) { return chain_deposit_command(self, d, std::move(req)); },
+      [self, d](chain_deposit_credit_request& req) { return credit_chain_deposit(self, d, req); },
+      [self, d](chain_deposit_query& q) {
+        if (auto checked = domain::chain_deposit::check_key(q.deposit); !checked) {
+          auto promise = self->make_response_promise<result<domain::chain_deposit::state>>();
+          promise.deliver(result<domain::chain_deposit::state>(checked.error()));
+          return promise;
+        }
+        return query<chain_deposit_entity>(self, d, d.r.chain_deposits, q.deposit);
+      },
+      [self, d](chain_scan_request& req) {
+        return command<chain_scan_entity>(self, d, d.r.chain_scans, req.chain_id, std::move(req.command), req.now_us,
+                                          "chain:" + std::to_string(req.chain_id));
+      },
+      [self, d](chain_scan_query& q) { return query<chain_scan_entity>(self, d, d.r.chain_scans, q.chain_id); },
+      [self, d](chain_send_request& req) {
+        return command<chain_send_entity>(self, d, d.r.chain_sends, req.sender, std::move(req.command), req.now_us,
+                                          "chain:" + std::to_string(req.sender.chain_id));
+      },
+      [self, d](chain_send_query& q) { return query<chain_send_entity>(self, d, d.r.chain_sends, q.sender); },
+      [self, d](withdrawal_request& req) {
+        return forward<domain::withdrawal::state>(self, d, d.withdrawals, std::move(req));
+      },
+      [self, d](withdrawal_decision& req) {
+        return forward<domain::withdrawal::state>(self, d, d.withdrawals, std::move(req));
+      },
+      [self, d](withdrawal_outcome& req) {
+        return forward<domain::withdrawal::state>(self, d, d.withdrawals, std::move(req));
+      },
+      [self, d](withdrawal_query& q) {
+        if (!domain::is_token(q.id, domain::withdrawal::id_bytes_max)) {
+          auto promise = self->make_response_promise<result<domain::withdrawal::state>>();
+          promise.deliver(result<domain::withdrawal::state>(make_error(errc::withdrawal_not_found, "no such withdrawal")));
+          return promise;
+        }
+        return query<withdrawal_entity>(self, d, d.r.withdrawals, q.id);
+      },
       [self, d](admin_log_request& req) {
         const std::string token = req.entry.token;
         return command<admin_log_entity>(self, d, d.r.admin_logs, token,
@@ -408,6 +503,10 @@ result<std::unique_ptr<ledger>> ledger::start(caf::actor_system& system,
   r.notices = spawn_registry<notice_entity>(system, store, options.entities);
   r.conversations = spawn_registry<conversation_entity>(system, store, options.entities);
   r.broadcasts = spawn_registry<broadcast_entity>(system, store, options.entities);
+  r.chain_deposits = spawn_registry<chain_deposit_entity>(system, store, options.entities);
+  r.chain_scans = spawn_registry<chain_scan_entity>(system, store, options.entities);
+  r.chain_sends = spawn_registry<chain_send_entity>(system, store, options.entities);
+  r.withdrawals = spawn_registry<withdrawal_entity>(system, store, options.entities);
 
   facade_deps d;
   d.r = r;
@@ -418,11 +517,13 @@ result<std::unique_ptr<ledger>> ledger::start(caf::actor_system& system,
   d.purchases = system.spawn(purchase_manager, r, options.flows, d.payouts);
   d.deposits = system.spawn(deposit_manager, r, options.flows);
   d.payments = system.spawn(payment_manager, r, options.flows, d.purchases, d.deposits);
+  d.withdrawals = system.spawn(withdrawal_manager, r, options.flows);
   out->managers_ = d.transfers;
   out->managers_.push_back(d.purchases);
   out->managers_.push_back(d.deposits);
   out->managers_.push_back(d.payouts);
   out->managers_.push_back(d.payments);
+  out->managers_.push_back(d.withdrawals);
   out->facade_ = system.spawn(facade_actor, d);
 
   out->recovered_ = std::move(*recovered);
@@ -440,6 +541,9 @@ result<std::unique_ptr<ledger>> ledger::start(caf::actor_system& system,
   }
   for (const auto& p : out->recovered_.payouts) {
     caf::anon_send(d.payouts, resume_atom::value, p);
+  }
+  for (const auto& w : out->recovered_.withdrawals) {
+    caf::anon_send(d.withdrawals, resume_atom::value, w);
   }
   return out;
 }
@@ -461,7 +565,8 @@ void ledger::stop() {
                           routes_.coupons, routes_.settings, routes_.blacklist, routes_.processes,
                           routes_.tokens, routes_.manual_deposits, routes_.admin_logs,
                           routes_.invoices, routes_.notices, routes_.conversations,
-                          routes_.broadcasts}) {
+                          routes_.broadcasts, routes_.chain_deposits, routes_.chain_scans,
+                          routes_.chain_sends, routes_.withdrawals}) {
     registries.push_back(reg);
   }
   for (const auto& reg : registries) {

@@ -175,6 +175,70 @@ struct broadcast_request {
   std::int64_t now_us = 0;
 };
 
+// ---- chain (gateways/chain): deposits, the scan cursor, the hot wallet, withdrawals ----
+/// A deposit's sighting, orphaning or confirmation; the reply is the deposit's state after it.
+struct chain_deposit_request {
+  domain::chain_deposit::key deposit;
+  domain::chain_deposit::command command;
+  std::int64_t now_us = 0;
+};
+/// Credits a confirmed deposit to its user (deposit process "c{chain}-..." from chain clearing,
+/// with referral commission). Idempotent; refused unless the deposit is confirmed.
+struct chain_deposit_credit_request {
+  domain::chain_deposit::key deposit;
+  std::int64_t now_us = 0;
+};
+struct chain_deposit_query {
+  domain::chain_deposit::key deposit;
+};
+struct chain_scan_request {
+  std::uint64_t chain_id = 0;
+  domain::chain_scan::command command;
+  std::int64_t now_us = 0;
+};
+struct chain_scan_query {
+  std::uint64_t chain_id = 0;
+};
+/// A command to the hot wallet's send queue (sign, record_mined, settle, abandon, skip_nonces).
+struct chain_send_request {
+  domain::chain_send::key sender;
+  domain::chain_send::command command;
+  std::int64_t now_us = 0;
+};
+struct chain_send_query {
+  domain::chain_send::key sender;
+};
+/// A user's withdrawal: records it, holds the user's wallet, and (unless it needs a second
+/// operator) asks the hot wallet to send it. The reply is the withdrawal as recorded.
+struct withdrawal_request {
+  std::string id;
+  domain::user_id user;
+  domain::amount value = domain::amount(domain::asset::usdt, 0);
+  std::string address;
+  std::string by;
+  std::int64_t now_us = 0;
+};
+/// A second operator's approval (then the send) or rejection (then the hold is voided).
+struct withdrawal_decision {
+  std::string id;
+  bool approve = true;
+  std::string by;
+  std::string reason;
+  std::int64_t now_us = 0;
+};
+/// The chain's outcome for a withdrawal's send: success posts the hold (money left), failure
+/// voids it (money back).
+struct withdrawal_outcome {
+  std::string id;
+  bool success = false;
+  std::string tx_hash;
+  std::string reason;
+  std::int64_t now_us = 0;
+};
+struct withdrawal_query {
+  std::string id;
+};
+
 /// How a process ended.
 struct process_reply {
   std::string process;     // "purchase:P1"
@@ -257,7 +321,18 @@ using ledger_actor = caf::typed_actor<
     caf::replies_to<settings_query>::with<result<domain::settings::state>>,
     caf::replies_to<blacklist_query>::with<result<domain::blacklist::state>>,
     caf::replies_to<process_query>::with<result<domain::process::state>>,
-    caf::replies_to<token_query>::with<result<domain::token::state>>>;
+    caf::replies_to<token_query>::with<result<domain::token::state>>,
+    caf::replies_to<chain_deposit_request>::with<result<domain::chain_deposit::state>>,
+    caf::replies_to<chain_deposit_credit_request>::with<result<process_reply>>,
+    caf::replies_to<chain_deposit_query>::with<result<domain::chain_deposit::state>>,
+    caf::replies_to<chain_scan_request>::with<result<entity_reply>>,
+    caf::replies_to<chain_scan_query>::with<result<domain::chain_scan::state>>,
+    caf::replies_to<chain_send_request>::with<result<entity_reply>>,
+    caf::replies_to<chain_send_query>::with<result<domain::chain_send::state>>,
+    caf::replies_to<withdrawal_request>::with<result<domain::withdrawal::state>>,
+    caf::replies_to<withdrawal_decision>::with<result<domain::withdrawal::state>>,
+    caf::replies_to<withdrawal_outcome>::with<result<domain::withdrawal::state>>,
+    caf::replies_to<withdrawal_query>::with<result<domain::withdrawal::state>>>;
 
 }  // namespace telepay::actors
 
@@ -302,3 +377,14 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::notice_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::conversation_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::broadcast_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::broadcast_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::chain_deposit_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::chain_deposit_credit_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::chain_deposit_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::chain_scan_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::chain_scan_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::chain_send_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::chain_send_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::withdrawal_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::withdrawal_decision)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::withdrawal_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::withdrawal_query)

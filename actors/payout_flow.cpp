@@ -1,6 +1,8 @@
 // The payout process manager: batch accruals when the channel's strategy says so, hold the
 // channel's wallet for the batch, and settle the hold when the chain confirms or finally fails.
 
+#include <algorithm>
+#include <cctype>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -9,7 +11,7 @@
 
 namespace telepay::actors {
 
-std::string next_payout_step(const std::set<std::string>& done) {
+std::string next_payout_step(const std::set<std::string>& done, bool can_send) {
   const auto has = [&](const char* step) { return done.contains(step); };
   if (!has("hold")) return "hold";
   if (has("confirm")) {
@@ -17,7 +19,8 @@ std::string next_payout_step(const std::set<std::string>& done) {
     if (!has("credit_clearing")) return "credit_clearing";
     return "";
   }
-  if (has("fail_final") && !has("void")) return "void";
+  if (has("fail_final")) return has("void") ? "" : "void";
+  if (can_send && !has("send")) return "send";
   return "";
 }
 
@@ -52,7 +55,7 @@ void step(caf::event_based_actor* self, const state_ptr& st, const std::string& 
     return;
   }
   payout_run& run = found->second;
-  const std::string next = next_payout_step(run.b.done);
+  const std::string next = next_payout_step(run.b.done, st->options.sender.has_value());
   if (next.empty()) {
     settle_replies(run);
     st->runs.erase(found);
@@ -92,6 +95,15 @@ void step(caf::event_based_actor* self, const state_ptr& st, const std::string& 
     send_wallet(self, st->r, channel_wallet,
                                 domain::wallet::hold{tid, run.b.value, expires, "payout:" + batch},
                                 meta, after);
+  } else if (next == "send") {
+    std::string to = run.b.address;
+    std::transform(to.begin(), to.end(), to.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    send_command<chain_send_entity>(
+        self, st->r.chain_sends, *st->options.sender,
+        domain::chain_send::request{domain::chain_send::payout_ref(run.b.channel, batch),
+                                    domain::chain_send::purpose::payout, to, run.b.value},
+        meta, st->r.timeout, after);
   } else if (next == "post") {
     send_wallet(self, st->r, channel_wallet,
                                 domain::wallet::post{tid}, meta, after);
@@ -132,7 +144,7 @@ void track(caf::event_based_actor* self, const state_ptr& st, domain::channel_id
         return;
       }
       payout_run run;
-      run.b = payout_resume{channel, batch, found->second.value, std::move(done)};
+      run.b = payout_resume{channel, batch, found->second.value, std::move(done), found->second.address};
       if (reply) {
         run.waiting.push_back(std::move(*reply));
       }

@@ -261,6 +261,52 @@ result<std::string> ledger_reads::blacklist(const page_request& page) const {
   });
 }
 
+std::vector<std::pair<std::string, std::int64_t>> ledger_reads::deposit_address_page(std::uint64_t chain_id,
+                                                                                   const std::string& after_key,
+                                                                                   std::size_t limit,
+                                                                                   std::string& next) const {
+  const std::string prefix = std::to_string(chain_id) + ":";
+  return host_.read([&](const model_set& m) {
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    next.clear();
+    m.deposit_address.scan(after_key.empty() ? prefix : after_key,
+                           [&](const std::string& key, const projections::deposit_address_row& r) {
+                             if (key.compare(0, prefix.size(), prefix) != 0) return false;
+                             out.emplace_back(key.substr(prefix.size()), r.user);
+                             next = key;
+                             return out.size() < limit;
+                           });
+    if (out.size() < limit) next.clear();
+    return out;
+  });
+}
+
+result<std::string> ledger_reads::chain_deposits(const page_request& page, std::int64_t user_id,
+                                                 const std::string& status) const {
+  return host_.read([&](const model_set& m) -> result<std::string> {
+    return page_of(m.chain_deposit, page, [&](const std::string&, const projections::chain_deposit_row& r) {
+      return (user_id == 0 || r.user == user_id) && (status.empty() || r.status == status);
+    });
+  });
+}
+
+result<std::string> ledger_reads::withdrawals(const page_request& page, std::int64_t user_id,
+                                              const std::string& status) const {
+  return host_.read([&](const model_set& m) -> result<std::string> {
+    return page_of(m.withdrawal, page, [&](const std::string&, const projections::withdrawal_row& r) {
+      return (user_id == 0 || r.user == user_id) && (status.empty() || r.status == status);
+    });
+  });
+}
+
+result<std::string> ledger_reads::withdrawal(const std::string& id) const {
+  return host_.read([&](const model_set& m) -> result<std::string> {
+    const auto* row = m.withdrawal.find(id);
+    if (row == nullptr) return make_error(errc::withdrawal_not_found, "no withdrawal " + id.substr(0, 64));
+    return row->to_json();
+  });
+}
+
 result<std::string> ledger_reads::audit_log(const page_request& page, const std::string& token) const {
   return host_.read([&](const model_set& m) -> result<std::string> {
     return page_of(m.audit, page, [&](const std::string&, const projections::audit_row& r) {

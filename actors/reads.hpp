@@ -95,6 +95,17 @@ class ledger_reads {
   };
   std::vector<due_subscription> due_subscriptions(std::int64_t now_us, std::size_t limit) const;
 
+  // Chain.
+  /// Deposit addresses of one chain after `after_key` ("{chain}:{lower-case address}"), at most
+  /// `limit`, as (lower-case address, user); `next` gets the last key ("" at the end).
+  std::vector<std::pair<std::string, std::int64_t>> deposit_address_page(std::uint64_t chain_id,
+                                                                         const std::string& after_key,
+                                                                         std::size_t limit, std::string& next) const;
+  /// On-chain deposits; filters: user (0: any), status ("": any).
+  result<std::string> chain_deposits(const page_request& page, std::int64_t user_id, const std::string& status) const;
+  result<std::string> withdrawals(const page_request& page, std::int64_t user_id, const std::string& status) const;
+  result<std::string> withdrawal(const std::string& id) const;
+
   // Operators.
   result<std::string> audit_log(const page_request& page, const std::string& token) const;
   std::optional<recorded_answer> recorded(const std::string& token, const std::string& key) const;

@@ -30,6 +30,7 @@ struct payout_trace {
 };
 
 struct scan_state {
+  std::unordered_map<std::string, std::set<std::string>> withdrawals;  // id -> steps done
   std::unordered_map<std::string, transfer_trace> transfers;
   std::map<std::pair<std::string, std::string>, process_trace> processes;
   std::unordered_map<std::string, payout_trace> payouts;
@@ -147,6 +148,8 @@ result<recovery_result> scan_unfinished(eventstore::event_store& store,
       on_process(st, r, kind, id);
     } else if (kind == "payout") {
       on_payout(st, r, id);
+    } else if (kind == "withdrawal") {
+      st.withdrawals[id].insert(std::string(r.causation_id));
     }
     return true;
   });
@@ -173,8 +176,14 @@ result<recovery_result> scan_unfinished(eventstore::event_store& store,
   }
   for (auto& [batch, trace] : st.payouts) {
     if (trace.channel && !next_payout_step(trace.done).empty()) {
-      out.payouts.push_back(payout_resume{*trace.channel, batch, trace.value, std::move(trace.done)});
+      out.payouts.push_back(payout_resume{*trace.channel, batch, trace.value, std::move(trace.done), ""});
     }
+  }
+  for (auto& [id, done] : st.withdrawals) {
+    // Finished: posted and credited, voided, or failed before anything was held.
+    const bool finished = done.contains("credit_clearing") || done.contains("void") ||
+                          ((done.contains("fail") || done.contains("reject")) && !done.contains("hold"));
+    if (!finished) out.withdrawals.push_back(withdrawal_resume{id, std::move(done)});
   }
   out.problems = std::move(st.problems);
   return out;

@@ -18,6 +18,7 @@ struct recovery_result {
   std::vector<process_resume> processes;
   std::vector<payout_resume> payouts;
   std::vector<payment_pending> payments;  // recorded payments whose settlement never started
+  std::vector<withdrawal_resume> withdrawals;
   std::uint64_t records_scanned = 0;
   std::vector<std::string> problems;  // undecodable records, for the log
 };

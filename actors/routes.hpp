@@ -36,6 +36,10 @@ struct routes {
   caf::actor notices;
   caf::actor conversations;
   caf::actor broadcasts;
+  caf::actor chain_deposits;
+  caf::actor chain_scans;
+  caf::actor chain_sends;
+  caf::actor withdrawals;
   /// Live entity actors, to message them without the registry hop (null: always the registry).
   std::shared_ptr<actor_directory> directory;
   /// Internal requests wait without a timer by default (caf::infinite): an entity actor always

@@ -152,12 +152,8 @@ void outbox_feed::release(const outbox_item& item) {
 
 status outbox_feed::record(const outbox_item& item, bool ok, std::string detail) {
   if (detail.size() > 512) detail.resize(512);
-  auto done = std::make_shared<std::promise<result<entity_reply>>>();
-  auto answer = done->get_future();
-  client_.ask<entity_reply>(
-      notice_request{item.user, domain::notice::deliver{item.notice, ok, std::move(detail)}, wall_clock_us()},
-      [done](result<entity_reply> r) { done->set_value(std::move(r)); });
-  auto r = answer.get();
+  auto r = client_.ask_and_wait<entity_reply>(
+      notice_request{item.user, domain::notice::deliver{item.notice, ok, std::move(detail)}, wall_clock_us()});
   if (!r) return r.error();
   delivered_.fetch_add(1, std::memory_order_relaxed);
   std::lock_guard lock(mutex_);

@@ -145,6 +145,15 @@ result<payout_address_changed> payout_address_changed::read(const json_value& v)
   return payout_address_changed{std::move(address), std::move(by)};
 }
 
+void payout_address_change_requested::write(json_object_writer& w) const {
+  w.str("address", address).str("by", by);
+}
+result<payout_address_change_requested> payout_address_change_requested::read(const json_value& v) {
+  TELEPAY_TRY(address, v.str("address"));
+  TELEPAY_TRY(by, v.str("by"));
+  return payout_address_change_requested{std::move(address), std::move(by)};
+}
+
 void disabled::write(json_object_writer& w) const { w.str("by", by).str("reason", reason); }
 result<disabled> disabled::read(const json_value& v) {
   TELEPAY_TRY(by, v.str("by"));
@@ -195,7 +204,24 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
         } else if constexpr (std::is_same_v<T, change_payout_address>) {
           TELEPAY_CHECK(check_text(cmd.by, 128, "by"));
           TELEPAY_TRY(address, parse_evm_address(cmd.address));
-          if (address == s.payout_address) return std::vector<event>{};
+          if (address == s.payout_address && s.pending_payout_address.empty()) return std::vector<event>{};
+          if (address == s.pending_payout_address && cmd.by == s.pending_payout_address_by) {
+            return std::vector<event>{};
+          }
+          return std::vector<event>{payout_address_change_requested{address, cmd.by}};
+        } else if constexpr (std::is_same_v<T, approve_payout_address>) {
+          TELEPAY_CHECK(check_text(cmd.by, 128, "by"));
+          TELEPAY_TRY(address, parse_evm_address(cmd.address));
+          if (s.pending_payout_address.empty()) {
+            if (address == s.payout_address) return std::vector<event>{};  // approved before
+            return make_error(errc::invalid_argument, "no payout address change is pending");
+          }
+          if (address != s.pending_payout_address) {
+            return make_error(errc::invalid_argument, "the pending payout address is " + s.pending_payout_address);
+          }
+          if (cmd.by == s.pending_payout_address_by) {
+            return make_error(errc::approval_same_operator, "a payout address change needs another operator");
+          }
           return std::vector<event>{payout_address_changed{address, cmd.by}};
         } else if constexpr (std::is_same_v<T, disable>) {
           TELEPAY_CHECK(check_text(cmd.reason, 256, "reason"));
@@ -234,6 +260,16 @@ void evolve(state& s, const event& e) {
           s.threshold = ev.threshold;
         } else if constexpr (std::is_same_v<T, payout_address_changed>) {
           s.payout_address = ev.address;
+          s.pending_payout_address.clear();
+          s.pending_payout_address_by.clear();
+        } else if constexpr (std::is_same_v<T, payout_address_change_requested>) {
+          if (ev.address == s.payout_address) {
+            s.pending_payout_address.clear();  // asking for the current address cancels a change
+            s.pending_payout_address_by.clear();
+          } else {
+            s.pending_payout_address = ev.address;
+            s.pending_payout_address_by = ev.by;
+          }
         } else if constexpr (std::is_same_v<T, disabled>) {
           s.is_disabled = true;
         } else {

@@ -86,6 +86,17 @@ struct payout_address_changed {
   friend bool operator==(const payout_address_changed&, const payout_address_changed&) = default;
 };
 
+/// A new payout address waits for a second operator (PRODUCT: any change of a payout wallet).
+struct payout_address_change_requested {
+  static constexpr std::string_view type_name = "channel.payout_address_change_requested";
+  static constexpr std::uint16_t version = 1;
+  std::string address;
+  std::string by;
+  void write(json_object_writer& w) const;
+  static result<payout_address_change_requested> read(const json_value& v);
+  friend bool operator==(const payout_address_change_requested&, const payout_address_change_requested&) = default;
+};
+
 struct disabled {
   static constexpr std::string_view type_name = "channel.disabled";
   static constexpr std::uint16_t version = 1;
@@ -106,7 +117,7 @@ struct enabled {
 };
 
 using event = std::variant<registered, tiers_set, donations_set, payout_strategy_set,
-                           payout_address_changed, disabled, enabled>;
+                           payout_address_changed, disabled, enabled, payout_address_change_requested>;
 
 struct state {
   channel_id id;
@@ -118,6 +129,8 @@ struct state {
   payout_strategy strategy = payout_strategy::instant;
   amount threshold = amount(asset::usd, 0);
   std::string payout_address;
+  std::string pending_payout_address;  // "" when no change waits for approval
+  std::string pending_payout_address_by;
   bool is_disabled = false;
 
   explicit state(channel_id c = channel_id(1)) : id(c) {}
@@ -143,7 +156,16 @@ struct set_payout_strategy {
   payout_strategy strategy = payout_strategy::instant;
   amount threshold = amount(asset::usd, 0);
 };
+/// Asks for a new payout address; it applies only once another operator approves it. A new
+/// request replaces a pending one. Nothing when it is the current address (and none pends).
 struct change_payout_address {
+  std::string address;
+  std::string by;
+};
+/// Applies the pending address. Errors: approval_same_operator (the requester); invalid_argument
+/// when nothing is pending or the address differs from the one pending (the approver confirms
+/// what they saw).
+struct approve_payout_address {
   std::string address;
   std::string by;
 };
@@ -156,7 +178,7 @@ struct enable {
 };
 
 using command = std::variant<register_channel, set_tiers, set_donations, set_payout_strategy,
-                             change_payout_address, disable, enable>;
+                             change_payout_address, disable, enable, approve_payout_address>;
 
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t now_us);
 void evolve(state& s, const event& e);

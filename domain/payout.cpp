@@ -127,7 +127,8 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
             if (b.status == batch_status::submitted && b.tx_hash == cmd.tx_hash) {
               return std::vector<event>{};
             }
-            if (b.status != batch_status::created) {
+            // A replacement transaction (same nonce, higher fee) is submitted again.
+            if (b.status != batch_status::created && b.status != batch_status::submitted) {
               return bad_state(cmd.batch_id, b.status, "submit");
             }
             if (cmd.tx_hash.empty() || cmd.tx_hash.size() > 80) {

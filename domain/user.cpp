@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "domain/base/json.hpp"
+#include "domain/crypto/eip55.hpp"
 
 namespace telepay::domain::user {
 namespace {
@@ -87,6 +88,17 @@ result<unbanned> unbanned::read(const json_value& v) {
   return unbanned{id, std::move(by)};
 }
 
+void deposit_address_assigned::write(json_object_writer& w) const {
+  w.str("address", address).u64("chain_id", chain_id).str("path", path).i64("user_id", id.value());
+}
+result<deposit_address_assigned> deposit_address_assigned::read(const json_value& v) {
+  TELEPAY_TRY(address, v.str("address"));
+  TELEPAY_TRY(chain_id, v.u64("chain_id"));
+  TELEPAY_TRY(path, v.str("path"));
+  TELEPAY_TRY(id, read_user(v, "user_id"));
+  return deposit_address_assigned{id, chain_id, std::move(address), std::move(path)};
+}
+
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
   if (const auto* reg = std::get_if<register_user>(&c)) {
     TELEPAY_CHECK(check_text(reg->username, username_bytes_max, "username", false));
@@ -119,6 +131,19 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
     }
     return std::vector<event>{banned{s.id, b->reason, b->by}};
   }
+  if (const auto* a = std::get_if<assign_deposit_address>(&c)) {
+    TELEPAY_TRY(address, parse_evm_address(a->address));
+    if (a->chain_id == 0 || a->path.empty() || a->path.size() > 64) {
+      return make_error(errc::invalid_argument, "a deposit address needs a chain id and a derivation path");
+    }
+    const auto known = s.deposit_addresses.find(a->chain_id);
+    if (known != s.deposit_addresses.end()) {
+      if (known->second == address) return std::vector<event>{};
+      return make_error(errc::invalid_argument, "user " + std::to_string(s.id.value()) +
+                                                    " already has deposit address " + known->second);
+    }
+    return std::vector<event>{deposit_address_assigned{s.id, a->chain_id, address, a->path}};
+  }
   const auto& u = std::get<unban>(c);
   TELEPAY_CHECK(check_text(u.by, reason_bytes_max, "by", true));
   if (!s.is_banned) {
@@ -141,6 +166,8 @@ void evolve(state& s, const event& e) {
         } else if constexpr (std::is_same_v<T, banned>) {
           s.is_banned = true;
           s.ban_reason = ev.reason;
+        } else if constexpr (std::is_same_v<T, deposit_address_assigned>) {
+          s.deposit_addresses[ev.chain_id] = ev.address;
         } else {
           s.is_banned = false;
           s.ban_reason.clear();

@@ -4,6 +4,7 @@
 /// ignored by the bot; blacklisted Telegram ids cannot register.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -60,7 +61,21 @@ struct unbanned {
   friend bool operator==(const unbanned&, const unbanned&) = default;
 };
 
-using event = std::variant<registered, referrer_linked, banned, unbanned>;
+/// The user's personal deposit address on a chain (derived from the account xpub by the chain
+/// gateway; recorded so the watcher and auditors know whose it is).
+struct deposit_address_assigned {
+  static constexpr std::string_view type_name = "user.deposit_address_assigned";
+  static constexpr std::uint16_t version = 1;
+  user_id id;
+  std::uint64_t chain_id = 0;
+  std::string address;  // EIP-55
+  std::string path;     // derivation below the account xpub, "{high}/{low}"
+  void write(json_object_writer& w) const;
+  static result<deposit_address_assigned> read(const json_value& v);
+  friend bool operator==(const deposit_address_assigned&, const deposit_address_assigned&) = default;
+};
+
+using event = std::variant<registered, referrer_linked, banned, unbanned, deposit_address_assigned>;
 
 struct state {
   user_id id;
@@ -69,6 +84,7 @@ struct state {
   std::optional<user_id> referrer;
   bool is_banned = false;
   std::string ban_reason;
+  std::map<std::uint64_t, std::string> deposit_addresses;  // chain id -> address
 
   explicit state(user_id user = user_id(1)) : id(user) {}
   friend bool operator==(const state&, const state&) = default;
@@ -100,8 +116,15 @@ struct ban {
 struct unban {
   std::string by;
 };
+/// Records the address once per chain; the same again decides nothing, another is
+/// invalid_argument (an address never changes owner). Errors: payout_address_invalid.
+struct assign_deposit_address {
+  std::uint64_t chain_id = 0;
+  std::string address;
+  std::string path;
+};
 
-using command = std::variant<register_user, link_referrer, ban, unban>;
+using command = std::variant<register_user, link_referrer, ban, unban, assign_deposit_address>;
 
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t now_us);
 void evolve(state& s, const event& e);

@@ -33,6 +33,8 @@ result<any_event> decode_any(const eventstore::record_view& r) {
   if (starts(t, "manual_deposit.")) return as_any<domain::manual_deposit::event>(r);
   if (starts(t, "admin.")) return as_any<domain::admin_log::event>(r);
   if (starts(t, "invoice.")) return as_any<domain::invoice::event>(r);
+  if (starts(t, "chain_deposit.")) return as_any<domain::chain_deposit::event>(r);
+  if (starts(t, "withdrawal.")) return as_any<domain::withdrawal::event>(r);
   return any_event(std::monostate{});
 }
 

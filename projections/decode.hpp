@@ -7,6 +7,7 @@
 
 #include "domain/admin.hpp"
 #include "domain/blacklist.hpp"
+#include "domain/chain_deposit.hpp"
 #include "domain/channel.hpp"
 #include "domain/coupon.hpp"
 #include "domain/invoice.hpp"
@@ -16,6 +17,7 @@
 #include "domain/subscription.hpp"
 #include "domain/user.hpp"
 #include "domain/wallet.hpp"
+#include "domain/withdrawal.hpp"
 #include "eventstore/record.hpp"
 
 namespace telepay::projections {
@@ -25,7 +27,8 @@ using any_event =
                  domain::blacklist::event, domain::settings::event, domain::channel::event,
                  domain::subscription::event, domain::coupon::event, domain::payout::event,
                  domain::process::event, domain::token::event, domain::manual_deposit::event,
-                 domain::admin_log::event, domain::invoice::event>;
+                 domain::admin_log::event, domain::invoice::event, domain::chain_deposit::event,
+                 domain::withdrawal::event>;
 
 /// Errors: the record's payload does not decode as its type says (event_decode_failed, ...).
 result<any_event> decode_any(const eventstore::record_view& record);

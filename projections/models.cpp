@@ -5,6 +5,8 @@
 
 #include "projections/models.hpp"
 
+#include <cctype>
+
 #include <charconv>
 
 #include "domain/referral.hpp"
@@ -437,6 +439,91 @@ void blacklist::apply(const eventstore::record_view&, const any_event& e) {
   }
 }
 
+// ---- chain: deposit addresses, deposits, withdrawals ----
+
+void deposit_addresses::apply(const eventstore::record_view&, const any_event& e) {
+  const auto* a = as<domain::user::event, domain::user::deposit_address_assigned>(e);
+  if (a == nullptr) {
+    return;
+  }
+  std::string lower = a->address;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  row(std::to_string(a->chain_id) + ":" + lower) = deposit_address_row{a->chain_id, a->address, a->id.value(), a->path};
+}
+
+void chain_deposits::apply(const eventstore::record_view& r, const any_event& e) {
+  const auto* ev = std::get_if<domain::chain_deposit::event>(&e);
+  if (ev == nullptr) {
+    return;
+  }
+  if (const auto* d = std::get_if<domain::chain_deposit::detected>(ev)) {
+    chain_deposit_row& out = row(std::to_string(d->where.chain_id) + ":" + d->where.tx_hash + ":" +
+                                 std::to_string(d->where.log_index));
+    out.chain_id = d->where.chain_id;
+    out.tx_hash = d->where.tx_hash;
+    out.log_index = d->where.log_index;
+    out.user = d->seen.user.value();
+    out.value = d->seen.value.units();
+    out.status = "detected";
+    out.block_number = d->seen.block_number;
+    out.block_hash = d->seen.block_hash;
+    out.from = d->seen.from;
+    out.to = d->seen.to;
+    return;
+  }
+  // orphaned / confirmed name their deposit only by stream: "deposit-{chain}-{tx}-{index}".
+  const std::string_view stream = r.stream;
+  if (stream.substr(0, 8) != "deposit-") {
+    return;
+  }
+  const auto first = stream.find('-', 8);
+  const auto last = stream.rfind('-');
+  if (first == std::string_view::npos || last <= first) {
+    return;
+  }
+  const std::string key = std::string(stream.substr(8, first - 8)) + ":" +
+                          std::string(stream.substr(first + 1, last - first - 1)) + ":" +
+                          std::string(stream.substr(last + 1));
+  chain_deposit_row& out = row(key);
+  out.status = std::holds_alternative<domain::chain_deposit::orphaned>(*ev) ? "orphaned" : "confirmed";
+}
+
+void withdrawals::apply(const eventstore::record_view& r, const any_event& e) {
+  const auto* ev = std::get_if<domain::withdrawal::event>(&e);
+  if (ev == nullptr || std::string_view(r.stream).substr(0, 11) != "withdrawal-") {
+    return;
+  }
+  const std::string id(std::string_view(r.stream).substr(11));
+  withdrawal_row& out = row(id);
+  out.id = id;
+  std::visit(
+      [&](const auto& w) {
+        using T = std::decay_t<decltype(w)>;
+        if constexpr (std::is_same_v<T, domain::withdrawal::requested>) {
+          out.user = w.user.value();
+          out.value = w.value.units();
+          out.address = w.address;
+          out.requested_by = w.by;
+          out.status = w.needs_approval ? "awaiting_approval" : "approved";
+        } else if constexpr (std::is_same_v<T, domain::withdrawal::approved>) {
+          out.status = "approved";
+          out.approved_by = w.by;
+        } else if constexpr (std::is_same_v<T, domain::withdrawal::rejected>) {
+          out.status = "rejected";
+          out.approved_by = w.by;
+          out.reason = w.reason;
+        } else if constexpr (std::is_same_v<T, domain::withdrawal::completed>) {
+          out.status = "completed";
+          out.tx_hash = w.tx_hash;
+        } else {
+          out.status = "failed";
+          out.reason = w.reason;
+          out.tx_hash = w.tx_hash;
+        }
+      },
+      *ev);
+}
+
 // ---- audit log ----
 
 void audit_log::apply(const eventstore::record_view& r, const any_event& e) {
@@ -567,12 +654,14 @@ std::string invoice_row::status() const {
 
 std::vector<projection*> model_set::all() {
   return {&balance, &user, &referral, &subscription, &channel, &payout, &process,
-          &manual_deposit, &token, &blocked, &audit, &invoice};
+          &manual_deposit, &token, &blocked, &audit, &invoice, &deposit_address, &chain_deposit,
+          &withdrawal};
 }
 
 std::vector<const projection*> model_set::all() const {
   return {&balance, &user, &referral, &subscription, &channel, &payout, &process,
-          &manual_deposit, &token, &blocked, &audit, &invoice};
+          &manual_deposit, &token, &blocked, &audit, &invoice, &deposit_address, &chain_deposit,
+          &withdrawal};
 }
 
 void model_set::track_changes(bool on) {
@@ -588,6 +677,9 @@ void model_set::track_changes(bool on) {
   blocked.track_changes(on);
   audit.track_changes(on);
   invoice.track_changes(on);
+  deposit_address.track_changes(on);
+  chain_deposit.track_changes(on);
+  withdrawal.track_changes(on);
 }
 
 void model_set::settle() {

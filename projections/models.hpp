@@ -193,6 +193,47 @@ struct invoice_row {
   std::string status() const;
 };
 
+/// A user's deposit address on a chain (key "{chain id}:{lower-case address}").
+struct deposit_address_row {
+  std::uint64_t chain_id = 0;
+  std::string address;  // EIP-55
+  std::int64_t user = 0;
+  std::string path;
+  std::string to_json() const;
+  static result<deposit_address_row> from_json(std::string_view json);
+};
+
+/// One on-chain deposit (key "{chain id}:{tx hash}:{log index}").
+struct chain_deposit_row {
+  std::uint64_t chain_id = 0;
+  std::string tx_hash;
+  std::uint64_t log_index = 0;
+  std::int64_t user = 0;
+  u128 value = 0;  // USDT
+  std::string status;  // detected, orphaned, confirmed
+  std::uint64_t block_number = 0;
+  std::string block_hash;
+  std::string from;
+  std::string to;
+  std::string to_json() const;
+  static result<chain_deposit_row> from_json(std::string_view json);
+};
+
+/// One withdrawal (key = its id).
+struct withdrawal_row {
+  std::string id;
+  std::int64_t user = 0;
+  u128 value = 0;  // USDT
+  std::string address;
+  std::string status;
+  std::string requested_by;
+  std::string approved_by;
+  std::string tx_hash;
+  std::string reason;
+  std::string to_json() const;
+  static result<withdrawal_row> from_json(std::string_view json);
+};
+
 // ---- projections ----
 
 class balances : public table<balance_row> {
@@ -314,6 +355,24 @@ class invoices : public table<invoice_row> {
   std::map<std::uint64_t, std::int64_t> open_;       // payments not final -> last update
 };
 
+class deposit_addresses : public table<deposit_address_row> {
+ public:
+  std::string_view name() const override { return "deposit_addresses"; }
+  void apply(const eventstore::record_view& r, const any_event& e) override;
+};
+
+class chain_deposits : public table<chain_deposit_row> {
+ public:
+  std::string_view name() const override { return "chain_deposits"; }
+  void apply(const eventstore::record_view& r, const any_event& e) override;
+};
+
+class withdrawals : public table<withdrawal_row> {
+ public:
+  std::string_view name() const override { return "withdrawals"; }
+  void apply(const eventstore::record_view& r, const any_event& e) override;
+};
+
 /// Every read model of the server, fed from one decode per record.
 struct model_set {
   balances balance;
@@ -328,6 +387,9 @@ struct model_set {
   blacklist blocked;
   audit_log audit;
   invoices invoice;
+  deposit_addresses deposit_address;
+  chain_deposits chain_deposit;
+  withdrawals withdrawal;
 
   /// All projections, in a fixed order.
   std::vector<projection*> all();

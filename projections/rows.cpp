@@ -349,6 +349,92 @@ result<blacklist_row> blacklist_row::from_json(std::string_view json) {
   return blacklist_row{std::move(kind), std::move(value), std::move(reason), std::move(by)};
 }
 
+// ---- chain ----
+
+std::string deposit_address_row::to_json() const {
+  return object([&](json_object_writer& w) {
+    w.str("address", address).u64("chain_id", chain_id).str("path", path).i64("user", user);
+  });
+}
+
+result<deposit_address_row> deposit_address_row::from_json(std::string_view json) {
+  TELEPAY_TRY(doc, json_document::parse(json));
+  const json_value v = doc.root();
+  TELEPAY_TRY(address, v.str("address"));
+  TELEPAY_TRY(chain_id, v.u64("chain_id"));
+  TELEPAY_TRY(path, v.str("path"));
+  TELEPAY_TRY(user, v.i64("user"));
+  return deposit_address_row{chain_id, std::move(address), user, std::move(path)};
+}
+
+std::string chain_deposit_row::to_json() const {
+  return object([&](json_object_writer& w) {
+    w.money("amount", amount(asset::usdt, value)).str("block_hash", block_hash).u64("block_number", block_number)
+        .u64("chain_id", chain_id).str("from", from).u64("log_index", log_index).str("status", status)
+        .str("to", to).str("tx_hash", tx_hash).i64("user", user);
+  });
+}
+
+result<chain_deposit_row> chain_deposit_row::from_json(std::string_view json) {
+  TELEPAY_TRY(doc, json_document::parse(json));
+  const json_value v = doc.root();
+  chain_deposit_row out;
+  TELEPAY_TRY(value, read_usdt(v, "amount"));
+  TELEPAY_TRY(block_hash, v.str("block_hash"));
+  TELEPAY_TRY(block_number, v.u64("block_number"));
+  TELEPAY_TRY(chain_id, v.u64("chain_id"));
+  TELEPAY_TRY(from, v.str("from"));
+  TELEPAY_TRY(log_index, v.u64("log_index"));
+  TELEPAY_TRY(status, v.str("status"));
+  TELEPAY_TRY(to, v.str("to"));
+  TELEPAY_TRY(tx_hash, v.str("tx_hash"));
+  TELEPAY_TRY(user, v.i64("user"));
+  out.value = value;
+  out.block_hash = std::move(block_hash);
+  out.block_number = block_number;
+  out.chain_id = chain_id;
+  out.from = std::move(from);
+  out.log_index = log_index;
+  out.status = std::move(status);
+  out.to = std::move(to);
+  out.tx_hash = std::move(tx_hash);
+  out.user = user;
+  return out;
+}
+
+std::string withdrawal_row::to_json() const {
+  return object([&](json_object_writer& w) {
+    w.str("address", address).money("amount", amount(asset::usdt, value)).str("approved_by", approved_by)
+        .str("id", id).str("reason", reason).str("requested_by", requested_by).str("status", status)
+        .str("tx_hash", tx_hash).i64("user", user);
+  });
+}
+
+result<withdrawal_row> withdrawal_row::from_json(std::string_view json) {
+  TELEPAY_TRY(doc, json_document::parse(json));
+  const json_value v = doc.root();
+  withdrawal_row out;
+  TELEPAY_TRY(address, v.str("address"));
+  TELEPAY_TRY(value, read_usdt(v, "amount"));
+  TELEPAY_TRY(approved_by, v.str("approved_by"));
+  TELEPAY_TRY(id, v.str("id"));
+  TELEPAY_TRY(reason, v.str("reason"));
+  TELEPAY_TRY(requested_by, v.str("requested_by"));
+  TELEPAY_TRY(status, v.str("status"));
+  TELEPAY_TRY(tx_hash, v.str("tx_hash"));
+  TELEPAY_TRY(user, v.i64("user"));
+  out.address = std::move(address);
+  out.value = value;
+  out.approved_by = std::move(approved_by);
+  out.id = std::move(id);
+  out.reason = std::move(reason);
+  out.requested_by = std::move(requested_by);
+  out.status = std::move(status);
+  out.tx_hash = std::move(tx_hash);
+  out.user = user;
+  return out;
+}
+
 // ---- audit log ----
 
 std::string audit_row::to_json() const {

@@ -127,6 +127,17 @@ enum class errc : std::uint32_t {
   payment_invalid = 394,
   upstream_failed = 395,      // the payment provider refused the request (4xx)
   upstream_unavailable = 396, // timeouts, connection failures, 5xx after every retry
+
+  // Chain: JSON-RPC, deposits, payouts and withdrawals (400..439).
+  chain_rpc_failed = 400,        // the node answered with a JSON-RPC error object
+  chain_reply_malformed = 401,   // the node's answer is not what the method returns
+  chain_mismatch = 402,          // chain id or token decimals differ from the configuration
+  deposit_state_invalid = 403,   // a chain deposit command that its state refuses
+  withdrawal_not_found = 404,
+  withdrawal_state_invalid = 405,
+  approval_pending = 406,        // a change that waits for a second operator
+  send_state_invalid = 407,      // a hot-wallet send command that its state refuses
+  chain_not_configured = 408,
 };
 
 /// A short, stable, human-readable name for each code (used in logs and HTTP errors).
@@ -227,6 +238,15 @@ constexpr std::string_view errc_name(errc code) {
     case errc::payment_invalid: return "payment_invalid";
     case errc::upstream_failed: return "upstream_failed";
     case errc::upstream_unavailable: return "upstream_unavailable";
+    case errc::chain_rpc_failed: return "chain_rpc_failed";
+    case errc::chain_reply_malformed: return "chain_reply_malformed";
+    case errc::chain_mismatch: return "chain_mismatch";
+    case errc::deposit_state_invalid: return "deposit_state_invalid";
+    case errc::withdrawal_not_found: return "withdrawal_not_found";
+    case errc::withdrawal_state_invalid: return "withdrawal_state_invalid";
+    case errc::approval_pending: return "approval_pending";
+    case errc::send_state_invalid: return "send_state_invalid";
+    case errc::chain_not_configured: return "chain_not_configured";
   }
   return "unknown";  // Unreachable for valid enumerators; keeps -Wreturn-type quiet.
 }
@@ -327,6 +347,15 @@ inline constexpr errc errc_all[] = {
     errc::payment_invalid,
     errc::upstream_failed,
     errc::upstream_unavailable,
+    errc::chain_rpc_failed,
+    errc::chain_reply_malformed,
+    errc::chain_mismatch,
+    errc::deposit_state_invalid,
+    errc::withdrawal_not_found,
+    errc::withdrawal_state_invalid,
+    errc::approval_pending,
+    errc::send_state_invalid,
+    errc::chain_not_configured,
 };
 
 }  // namespace telepay

@@ -84,6 +84,7 @@ unsigned status_for(errc code) {
     case errc::payout_batch_not_found:
     case errc::manual_deposit_not_found:
     case errc::invoice_not_found:
+    case errc::withdrawal_not_found:
     case errc::token_not_found:
     case errc::hold_not_found:
     case errc::referrer_unknown: return 404;
@@ -106,8 +107,16 @@ unsigned status_for(errc code) {
     case errc::donations_disabled:
     case errc::coupon_expired:
     case errc::coupon_exhausted:
-    case errc::coupon_already_used: return 409;
-    case errc::upstream_failed: return 502;
+    case errc::coupon_already_used:
+    case errc::withdrawal_state_invalid:
+    case errc::deposit_state_invalid:
+    case errc::send_state_invalid:
+    case errc::approval_pending:
+    case errc::chain_not_configured: return 409;
+    case errc::upstream_failed:
+    case errc::chain_rpc_failed:
+    case errc::chain_reply_malformed: return 502;
+    case errc::chain_mismatch: return 503;
     case errc::upstream_unavailable: return 503;
     case errc::idempotency_key_reused_with_different_payload: return 422;
     case errc::unauthenticated: return 401;
@@ -147,6 +156,29 @@ std::string entity_body(const actors::entity_reply& reply) {
          "\",\"first_seq\":" + std::to_string(reply.first_seq) +
          ",\"last_seq\":" + std::to_string(reply.last_seq) +
          ",\"version\":" + std::to_string(reply.version) + "}";
+}
+
+std::string withdrawal_body(const domain::withdrawal::state& w) {
+  std::string out = "{\"address\":";
+  append_json_string(out, w.address);
+  out += ",\"amount\":";
+  append_json_string(out, domain::format_amount(w.value));
+  out += ",\"approved_by\":";
+  append_json_string(out, w.approved_by);
+  out += ",\"id\":";
+  append_json_string(out, w.id);
+  out += ",\"needs_approval\":";
+  out += w.needs_approval ? "true" : "false";
+  out += ",\"reason\":";
+  append_json_string(out, w.reason);
+  out += ",\"requested_by\":";
+  append_json_string(out, w.requested_by);
+  out += ",\"status\":";
+  append_json_string(out, domain::withdrawal::status_name(w.status));
+  out += ",\"tx_hash\":";
+  append_json_string(out, w.tx_hash);
+  out += ",\"user_id\":" + std::to_string(w.user.value()) + "}";
+  return out;
 }
 
 std::string process_body(const actors::process_reply& reply) {
@@ -404,6 +436,13 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
   }
 
   template <class Request>
+  void send_withdrawal(Request request, responder done) {
+    client.ask<domain::withdrawal::state>(std::move(request), [done](result<domain::withdrawal::state> r) {
+      done(r ? json_ok(withdrawal_body(*r)) : from_error(r.error()));
+    });
+  }
+
+  template <class Request>
   void send_process(Request request, responder done) {
     client.ask<actors::process_reply>(std::move(request), [done](result<actors::process_reply> r) {
       done(r ? json_ok(process_body(*r)) : from_error(r.error()));
@@ -581,6 +620,19 @@ void api::install(router& r) {
   read("/v1/invoices/{order_id}", role::auditor, [&reads](const request& req) {
     return from_result(reads.invoice(std::string(req.param("order_id"))));
   });
+  read("/v1/withdrawals", role::auditor, [&reads](const request& req) {
+    auto user = optional_int(req, "user_id");
+    if (!user) return from_error(user.error());
+    return from_result(reads.withdrawals(page_of(req), *user, query_param(req.query, "status").value_or("")));
+  });
+  read("/v1/withdrawals/{id}", role::auditor, [&reads](const request& req) {
+    return from_result(reads.withdrawal(std::string(req.param("id"))));
+  });
+  read("/v1/chain/deposits", role::auditor, [&reads](const request& req) {
+    auto user = optional_int(req, "user_id");
+    if (!user) return from_error(user.error());
+    return from_result(reads.chain_deposits(page_of(req), *user, query_param(req.query, "status").value_or("")));
+  });
   read("/v1/blacklist", role::auditor, [&reads](const request& req) { return from_result(reads.blacklist(page_of(req))); });
   read("/v1/audit-log", role::auditor, [&reads](const request& req) {
     return from_result(reads.audit_log(page_of(req), query_param(req.query, "token").value_or("")));
@@ -714,6 +766,22 @@ result<domain::coupon::create> parse_coupon(const body& b, const std::string& by
 
 }  // namespace
 
+void api::add_read(router& r, std::string pattern, domain::role need, read_handler fn) {
+  auto self = impl_;
+  r.add("GET", pattern, [self, pattern, need, fn = std::move(fn)](const request& req, responder reply) {
+    auto who = self->authenticate(req, need);
+    if (std::holds_alternative<response>(who)) {
+      self->count(pattern, std::get<response>(who).status);
+      reply(std::get<response>(who));
+      return;
+    }
+    fn(req, [self, pattern, reply = std::move(reply)](response out) {
+      self->count(pattern, out.status);
+      reply(std::move(out));
+    });
+  });
+}
+
 void api::add_write(router& r, std::string pattern, domain::role need, write_handler fn) {
   r.add("POST", pattern,
         impl_->guarded_write(pattern, need, [fn = std::move(fn)](const request& req, const impl::caller& c,
@@ -826,6 +894,53 @@ void api::install_writes(router& r) {
     TELEPAY_FIELD(id, path_id(req, "id"));
     TELEPAY_FIELD(channel, domain::make_channel_id(id));
     self->send_entity(actors::channel_request{channel, domain::channel::enable{c.token_id}, now_us()}, done);
+  });
+  write("/v1/admin/channels/{id}/payout-address", role::operator_,
+        [self](const request& req, const impl::caller& c, responder done) {
+    // A new payout address waits for another operator's approval (PRODUCT: money out).
+    TELEPAY_BODY(b, "address");
+    TELEPAY_FIELD(id, path_id(req, "id"));
+    TELEPAY_FIELD(channel, domain::make_channel_id(id));
+    TELEPAY_FIELD(address, b.text("address"));
+    self->send_entity(actors::channel_request{channel, domain::channel::change_payout_address{address, c.token_id},
+                                              now_us()},
+                      done);
+  });
+  write("/v1/admin/channels/{id}/payout-address/approve", role::operator_,
+        [self](const request& req, const impl::caller& c, responder done) {
+    TELEPAY_BODY(b, "address");
+    TELEPAY_FIELD(id, path_id(req, "id"));
+    TELEPAY_FIELD(channel, domain::make_channel_id(id));
+    TELEPAY_FIELD(address, b.text("address"));
+    self->send_entity(actors::channel_request{channel, domain::channel::approve_payout_address{address, c.token_id},
+                                              now_us()},
+                      done);
+  });
+  write("/v1/admin/withdrawals", role::operator_, [self](const request& req, const impl::caller& c, responder done) {
+    // A user's withdrawal: held now; above the setting withdrawal_approval_usdt it waits for
+    // another operator; then the hot wallet sends it.
+    TELEPAY_BODY(b, "id", "user_id", "amount", "address");
+    TELEPAY_FIELD(id, b.text("id"));
+    TELEPAY_FIELD(user_raw, b.integer("user_id"));
+    TELEPAY_FIELD(user, domain::make_user_id(user_raw));
+    TELEPAY_FIELD(value, b.money("amount", domain::asset::usdt));
+    TELEPAY_FIELD(address, b.text("address"));
+    self->send_withdrawal(actors::withdrawal_request{id, user, value, address, "token:" + c.token_id, now_us()}, done);
+  });
+  write("/v1/admin/withdrawals/{id}/approve", role::operator_,
+        [self](const request& req, const impl::caller& c, responder done) {
+    TELEPAY_BODY(b);
+    self->send_withdrawal(actors::withdrawal_decision{std::string(req.param("id")), true, "token:" + c.token_id, "",
+                                                      now_us()},
+                          done);
+  });
+  write("/v1/admin/withdrawals/{id}/reject", role::operator_,
+        [self](const request& req, const impl::caller& c, responder done) {
+    TELEPAY_BODY(b, "reason");
+    TELEPAY_FIELD(reason, b.text("reason"));
+    self->send_withdrawal(actors::withdrawal_decision{std::string(req.param("id")), false, "token:" + c.token_id,
+                                                      reason, now_us()},
+                          done);
   });
   write("/v1/admin/coupons", role::operator_, [self](const request& req, const impl::caller& c, responder done) {
     TELEPAY_BODY(b, "code", "kind", "percent_bps", "fixed", "usage_limit", "expires_at", "channel_id", "tier");

@@ -48,6 +48,11 @@ class api {
   using write_handler = std::function<void(const request&, const std::string& token_id, responder)>;
   void add_write(router& r, std::string pattern, domain::role need, write_handler fn);
 
+  /// Adds a GET route behind the same authentication (token, allowlist, rate limit, role) whose
+  /// handler answers asynchronously.
+  using read_handler = std::function<void(const request&, responder)>;
+  void add_read(router& r, std::string pattern, domain::role need, read_handler fn);
+
   /// The API's own Prometheus text: requests by route and status, refusals by reason.
   std::string metrics_text() const;
 

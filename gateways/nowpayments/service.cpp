@@ -67,13 +67,6 @@ http::response from_error(const error& e) {
 }
 
 /// Waits for the ledger's reply (on service threads only, never the io thread).
-template <class Reply, class Request>
-result<Reply> ask_and_wait(actors::ledger_client& client, Request request) {
-  auto done = std::make_shared<std::promise<result<Reply>>>();
-  auto future = done->get_future();
-  client.ask<Reply>(std::move(request), [done](result<Reply> r) { done->set_value(std::move(r)); });
-  return future.get();
-}
 
 result<domain::invoice::report> to_report(const payment_report& p, std::string source) {
   TELEPAY_TRY(state, domain::invoice::parse_status(p.status));
@@ -209,12 +202,12 @@ struct service::impl {
                                   ": " + answer->body.substr(0, 200));
     }
     TELEPAY_TRY(created, read_invoice_created(answer->body));
-    auto linked = ask_and_wait<actors::entity_reply>(
-        client, actors::invoice_link_request{recorded.order_id, created.id, created.invoice_url, now_us()});
+    auto linked = client.ask_and_wait<actors::entity_reply>(
+        actors::invoice_link_request{recorded.order_id, created.id, created.invoice_url, now_us()});
     if (!linked) {
       return linked.error();
     }
-    return ask_and_wait<domain::invoice::state>(client, actors::invoice_query{recorded.order_id});
+    return client.ask_and_wait<domain::invoice::state>(actors::invoice_query{recorded.order_id});
   }
 
   /// Polls every payment quiet too long in a non-final status; returns how many were polled.
@@ -245,8 +238,8 @@ struct service::impl {
         poll_failures += 1;
         continue;
       }
-      auto ack = ask_and_wait<actors::payment_ack>(
-          client, actors::payment_report_request{order_id, std::move(*r), now_us()});
+      auto ack = client.ask_and_wait<actors::payment_ack>(
+          actors::payment_report_request{order_id, std::move(*r), now_us()});
       if (!ack) {
         poll_failures += 1;
       } else if (ack->recorded) {
@@ -440,7 +433,7 @@ void service::create_invoice(actors::invoice_create_request request,
   if (request.now_us == 0) request.now_us = now_us();
   auto self = impl_;
   self->post([self, request = std::move(request), done = std::move(done)]() mutable {
-    auto recorded = ask_and_wait<domain::invoice::state>(self->client, request);
+    auto recorded = self->client.ask_and_wait<domain::invoice::state>(request);
     if (!recorded) {
       done(recorded.error(), false);
       return;

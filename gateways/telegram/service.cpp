@@ -33,13 +33,6 @@ std::int64_t now_us() {
       .count();
 }
 
-template <class Reply, class Request>
-result<Reply> ask_and_wait(actors::ledger_client& client, Request request) {
-  auto done = std::make_shared<std::promise<result<Reply>>>();
-  auto answer = done->get_future();
-  client.ask<Reply>(std::move(request), [done](result<Reply> r) { done->set_value(std::move(r)); });
-  return answer.get();
-}
 
 /// A Bot API call's outcome: no answer at all (error), or the HTTP status and the envelope.
 struct call_outcome {
@@ -138,8 +131,7 @@ struct service::impl {
       return {};
     }
     for (int attempt = 0;; ++attempt) {
-      auto r = ask_and_wait<actors::entity_reply>(
-          client, actors::conversation_request{*user,
+      auto r = client.ask_and_wait<actors::entity_reply>(actors::conversation_request{*user,
                                                domain::conversation::receive{u->update_id,
                                                                              std::string(update_kind_name(u->kind)),
                                                                              std::string(raw)},
@@ -187,7 +179,8 @@ struct service::impl {
       if (!outcome) {
         pause = std::chrono::milliseconds(std::min(30'000, 500 << std::min(failures++, 6)));
       } else if (!outcome->reply.ok) {
-        if (outcome->reply.error_code == 429) pause = std::chrono::seconds(std::max<std::int64_t>(outcome->reply.retry_after_s, 1));
+        if (outcome->reply.error_code == 429)
+          pause = std::chrono::seconds(std::max<std::int64_t>(outcome->reply.retry_after_s, 1));
         else pause = std::chrono::milliseconds(std::min(30'000, 1000 << std::min(failures++, 5)));
       } else {
         failures = 0;
@@ -366,8 +359,9 @@ struct service::impl {
       std::int64_t soonest = now + 200'000;
       while (!broadcast_window.empty() && broadcast_window.front() + 1'000'000 <= now) broadcast_window.pop_front();
       const std::int64_t broadcast_ready =
-          broadcast_window.size() < static_cast<std::size_t>(broadcast_per_second) ? now
-                                                                                   : broadcast_window.front() + 1'000'000;
+          broadcast_window.size() < static_cast<std::size_t>(broadcast_per_second)
+              ? now
+              : broadcast_window.front() + 1'000'000;
       std::set<std::int64_t> chats_seen;  // only a chat's first item can go next
       for (const auto& q : queue) {
         const std::int64_t chat = message_chat(q.item);
@@ -376,7 +370,8 @@ struct service::impl {
         if (q.item.origin.rfind("broadcast:", 0) == 0) ready = std::max(ready, broadcast_ready);
         soonest = std::min(soonest, ready);
       }
-      const auto wait = std::chrono::milliseconds(queue.empty() ? 500 : std::max<std::int64_t>(0, (soonest - now) / 1000));
+      const auto wait = std::chrono::milliseconds(
+          queue.empty() ? 500 : std::max<std::int64_t>(0, (soonest - now) / 1000));
       for (auto& item : outbox.take(wait)) queue.push_back(queued{std::move(item), 0, 0});
       if (stopping.load()) break;
       now = now_us();
@@ -423,8 +418,8 @@ struct service::impl {
       if (!o.ok && o.detail.rfind("blocked", 0) == 0) {
         // The user blocked the bot: inactive (left out of broadcasts) until they write again.
         count(deliveries, "blocked");
-        (void)ask_and_wait<actors::entity_reply>(
-            client, actors::conversation_request{q.item.user, domain::conversation::mark_blocked{o.detail}, now_us()});
+        (void)client.ask_and_wait<actors::entity_reply>(actors::conversation_request{
+            q.item.user, domain::conversation::mark_blocked{o.detail}, now_us()});
       }
       for (int attempt = 0; !stopping.load(); ++attempt) {
         auto s = outbox.record(q.item, o.ok, o.detail);
@@ -486,7 +481,7 @@ struct service::impl {
   }
 
   void run_broadcast(const std::string& id) {
-    auto b = ask_and_wait<domain::broadcast::state>(client, actors::broadcast_query{id});
+    auto b = client.ask_and_wait<domain::broadcast::state>(actors::broadcast_query{id});
     if (!b || !b->exists || b->is_finished) return;
     std::string cursor = b->cursor;
     std::uint64_t queued_total = b->queued;
@@ -503,28 +498,28 @@ struct service::impl {
         auto user = domain::make_user_id(r.user);
         bool skip = !user || r.banned;
         if (!skip) {
-          auto c = ask_and_wait<domain::conversation::state>(client, actors::conversation_query{*user});
+          auto c = client.ask_and_wait<domain::conversation::state>(actors::conversation_query{*user});
           skip = c && c->bot_blocked;
         }
         if (skip) {
           ++skipped;
           continue;
         }
-        auto sent = ask_and_wait<actors::entity_reply>(
-            client, actors::notice_request{*user, domain::notice::request{1, {bot::message(b->text)}, origin}, now_us()});
+        auto sent = client.ask_and_wait<actors::entity_reply>(actors::notice_request{
+            *user, domain::notice::request{1, {bot::message(b->text)}, origin}, now_us()});
         if (!sent) return;  // tried again on the next pass
         ++queued_total;
       }
       if (!page.empty()) {
         cursor = page.back().key;
-        auto p = ask_and_wait<actors::entity_reply>(
-            client, actors::broadcast_request{id, domain::broadcast::progress{cursor, queued_total, skipped}, now_us()});
+        auto p = client.ask_and_wait<actors::entity_reply>(actors::broadcast_request{
+            id, domain::broadcast::progress{cursor, queued_total, skipped}, now_us()});
         if (!p) return;
         count(intents, "broadcast_page");
       }
       if (!more) {
-        (void)ask_and_wait<actors::entity_reply>(client,
-                                                 actors::broadcast_request{id, domain::broadcast::finish{}, now_us()});
+        (void)client.ask_and_wait<actors::entity_reply>(
+            actors::broadcast_request{id, domain::broadcast::finish{}, now_us()});
         return;
       }
     }
@@ -560,7 +555,7 @@ struct service::impl {
   std::optional<bot::channel_view> channel_view_of(std::int64_t id) {
     auto channel_id = domain::make_channel_id(id);
     if (!channel_id) return std::nullopt;
-    auto c = ask_and_wait<domain::channel::state>(client, actors::channel_query{*channel_id});
+    auto c = client.ask_and_wait<domain::channel::state>(actors::channel_query{*channel_id});
     if (!c || !c->is_registered || c->is_disabled) return std::nullopt;
     bot::channel_view v{id, c->title, {}, c->donations_enabled};
     for (std::size_t i = 0; i < c->tiers.size(); ++i) {
@@ -601,10 +596,10 @@ struct service::impl {
     if (!u) return;
     const std::int64_t user = in.user.value();
     const bool admin = is_admin(user);
-    auto conversation = ask_and_wait<domain::conversation::state>(client, actors::conversation_query{in.user});
+    auto conversation = client.ask_and_wait<domain::conversation::state>(actors::conversation_query{in.user});
     if (!conversation) return;
     // Banned users get no answer at all.
-    auto account = ask_and_wait<domain::user::state>(client, actors::user_query{in.user});
+    auto account = client.ask_and_wait<domain::user::state>(actors::user_query{in.user});
     if (account && account->is_banned) {
       count(intents, "banned_ignored");
       return;
@@ -634,15 +629,15 @@ struct service::impl {
 
   void emit(const actors::inbound_update& in, reply_set& out) {
     if (out.dialogue) {
-      (void)ask_and_wait<actors::entity_reply>(
-          client, actors::conversation_request{in.user, domain::conversation::change{in.seq, *out.dialogue}, now_us()});
+      (void)client.ask_and_wait<actors::entity_reply>(actors::conversation_request{
+          in.user, domain::conversation::change{in.seq, *out.dialogue}, now_us()});
     }
     // At most 8 notices per request; a second request would need another source, so trim.
     if (out.items.size() > 8) out.items.resize(8);
     if (out.items.empty()) return;
     for (int attempt = 0; attempt < 20 && !stopping.load(); ++attempt) {
-      auto r = ask_and_wait<actors::entity_reply>(
-          client, actors::notice_request{in.user, domain::notice::request{in.seq, out.items, "bot"}, now_us()});
+      auto r = client.ask_and_wait<actors::entity_reply>(actors::notice_request{
+          in.user, domain::notice::request{in.seq, out.items, "bot"}, now_us()});
       if (r || !actors::is_transient(r.code())) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(20 * (attempt + 1)));
     }
@@ -659,11 +654,11 @@ struct service::impl {
     const bool new_user = !account || !account->is_registered;
     bool referred = false;
     if (new_user) {
-      auto r = ask_and_wait<actors::entity_reply>(
-          client, actors::register_user_request{in.user, "", s.referral_code, now_us()});
+      auto r = client.ask_and_wait<actors::entity_reply>(
+          actors::register_user_request{in.user, "", s.referral_code, now_us()});
       if (!r && !s.referral_code.empty()) {
         // A bad referral code does not stop the registration.
-        (void)ask_and_wait<actors::entity_reply>(client, actors::register_user_request{in.user, "", "", now_us()});
+        (void)client.ask_and_wait<actors::entity_reply>(actors::register_user_request{in.user, "", "", now_us()});
         out.items.push_back(bot::message("That referral link is not valid; you are registered without it."));
       } else {
         referred = !s.referral_code.empty();
@@ -709,7 +704,14 @@ struct service::impl {
       }
     }
     if (!any) text += "\n0 USDT";
-    text += "\nDeposit address: USDT (BEP-20) deposits are not configured yet.";
+    if (options.deposit_address) {
+      auto address = options.deposit_address(in.user);
+      text += address ? "\nYour USDT (BEP-20) deposit address:\n" + *address +
+                            "\nDeposits are credited after 12 confirmations."
+                      : "\nDeposit address unavailable right now; try again later.";
+    } else {
+      text += "\nDeposit address: USDT (BEP-20) deposits are not configured yet.";
+    }
     out.items.push_back(bot::message(text));
   }
 
@@ -754,7 +756,8 @@ struct service::impl {
           const bool active = *expires > now_us();
           text += "\nChannel " + std::to_string(*channel) + (active ? ": active until " : ": expired on ") +
                   format_utc_micros(*expires).substr(0, 10);
-          renew.push_back({domain::notice::button{"Renew " + std::to_string(*channel), "c:" + std::to_string(*channel), ""}});
+          renew.push_back({domain::notice::button{"Renew " + std::to_string(*channel),
+                                                  "c:" + std::to_string(*channel), ""}});
         }
       }
     }
@@ -809,7 +812,7 @@ struct service::impl {
       out.dialogue = dialogue{};
       return;
     }
-    auto coupon = ask_and_wait<domain::coupon::state>(client, actors::coupon_query{*code});
+    auto coupon = client.ask_and_wait<domain::coupon::state>(actors::coupon_query{*code});
     const domain::amount price(domain::asset::usd, static_cast<u128>(c->tiers[d.tier - 1].price_cents));
     auto discount = coupon ? domain::coupon::quote(*coupon, in.user, domain::channel_id(d.channel), d.tier, price,
                                                    now_us())
@@ -858,11 +861,12 @@ struct service::impl {
     if (!channel_id) return;
     actors::purchase_request req{bot::order_id_for(in.update_id, tier ? "sub" : "don"), in.user, *channel_id, tier,
                                  domain::amount(domain::asset::usd, static_cast<u128>(cents)), coupon, now_us()};
-    auto r = ask_and_wait<actors::process_reply>(client, req);
+    auto r = client.ask_and_wait<actors::process_reply>(req);
     if (r) {
       if (!coupon.empty()) out.dialogue = dialogue{};  // the coupon is spent
-      out.items.push_back(bot::message(tier ? "Paid from your balance." : "Thank you! Your donation of " +
-                                                                             bot::format_cents(cents) + " USD was paid."));
+      out.items.push_back(bot::message(tier ? "Paid from your balance."
+                                            : "Thank you! Your donation of " +
+                                                  bot::format_cents(cents) + " USD was paid."));
       return;
     }
     if (r.code() == errc::insufficient_funds) {
@@ -931,9 +935,10 @@ struct service::impl {
         return;
       case bot::key_outcome::confirmed:
         out.items.push_back(bot::answer(u.callback_id));
-        out.items.push_back(bot::edit(u.message_id,
-                                      "Donation to " + title + ": " + bot::format_cents(r.cents) + " USD. How do you pay?",
-                                      bot::donation_pay_keyboard(d.channel, r.cents)));
+        out.items.push_back(bot::edit(
+            u.message_id,
+            "Donation to " + title + ": " + bot::format_cents(r.cents) + " USD. How do you pay?",
+            bot::donation_pay_keyboard(d.channel, r.cents)));
         out.dialogue = dialogue{};
         return;
     }
@@ -957,7 +962,7 @@ struct service::impl {
     auto channel = domain::make_channel_id(j.channel);
     bool active = false;
     if (channel) {
-      auto s = ask_and_wait<domain::subscription::state>(client, actors::subscription_query{in.user, *channel});
+      auto s = client.ask_and_wait<domain::subscription::state>(actors::subscription_query{in.user, *channel});
       active = s && s->active_at(now_us());
     }
     domain::notice::item decision;
@@ -998,8 +1003,9 @@ struct service::impl {
       if (rows) active = rows->size();
     }
     std::lock_guard lock(counters_mutex);
-    out.items.push_back(bot::message("Users: " + std::to_string(users) + "\nActive subscriptions (first 1000): " +
-                                     std::to_string(active) + "\nMessages sent: " + std::to_string(deliveries["sent"])));
+    out.items.push_back(bot::message(
+        "Users: " + std::to_string(users) + "\nActive subscriptions (first 1000): " +
+        std::to_string(active) + "\nMessages sent: " + std::to_string(deliveries["sent"])));
   }
 
   void act(const actors::inbound_update& in, const update&, const dialogue&, const domain::user::state*,
@@ -1010,7 +1016,7 @@ struct service::impl {
     const std::string by = "telegram:" + std::to_string(in.user.value());
     domain::user::command cmd = b.ban ? domain::user::command(domain::user::ban{"banned by a bot admin", by})
                                       : domain::user::command(domain::user::unban{by});
-    auto r = ask_and_wait<actors::entity_reply>(client, actors::user_admin_request{*target, cmd, now_us()});
+    auto r = client.ask_and_wait<actors::entity_reply>(actors::user_admin_request{*target, cmd, now_us()});
     out.items.push_back(bot::message(r ? "User " + std::to_string(b.user) + (b.ban ? " banned." : " unbanned.")
                                        : "Refused: " + r.error().message));
   }
@@ -1019,10 +1025,10 @@ struct service::impl {
            const bot::admin_broadcast& b, reply_set& out) {
     counted("admin_broadcast");
     const std::string id = bot::order_id_for(in.update_id, "bc");
-    auto r = ask_and_wait<actors::entity_reply>(
-        client, actors::broadcast_request{id, domain::broadcast::start{b.message, "all",
-                                                                       "telegram:" + std::to_string(in.user.value())},
-                                          now_us()});
+    auto r = client.ask_and_wait<actors::entity_reply>(actors::broadcast_request{
+        id,
+        domain::broadcast::start{b.message, "all", "telegram:" + std::to_string(in.user.value())},
+        now_us()});
     out.items.push_back(bot::message(r ? "Broadcast " + id + " started to all users (25 messages/s)."
                                        : "Broadcast refused: " + r.error().message));
   }

@@ -41,6 +41,9 @@ struct service_options {
   flood_limits flood;
   std::size_t bot_threads = 4;
   std::chrono::seconds keypad_timeout{300};
+  /// The user's USDT deposit address (the chain gateway; empty: deposits are not configured).
+  /// Called on a bot worker thread; it may block.
+  std::function<result<std::string>(domain::user_id)> deposit_address;
 };
 
 /// Creates a NOWPayments invoice for a bot purchase; the callback gets the invoice's URL.

@@ -14,6 +14,8 @@
 #include "domain/admin.hpp"
 #include "domain/blacklist.hpp"
 #include "domain/broadcast.hpp"
+#include "domain/chain_deposit.hpp"
+#include "domain/chain_send.hpp"
 #include "domain/channel.hpp"
 #include "domain/conversation.hpp"
 #include "domain/coupon.hpp"
@@ -25,6 +27,7 @@
 #include "domain/subscription.hpp"
 #include "domain/user.hpp"
 #include "domain/wallet.hpp"
+#include "domain/withdrawal.hpp"
 
 namespace telepay::domain {
 namespace {
@@ -59,6 +62,10 @@ std::set<std::string> all_known_types() {
   known_types<notice::event>(out);
   known_types<conversation::event>(out);
   known_types<broadcast::event>(out);
+  known_types<chain_deposit::event>(out);
+  known_types<chain_scan::event>(out);
+  known_types<chain_send::event>(out);
+  known_types<withdrawal::event>(out);
   return out;
 }
 
@@ -84,7 +91,9 @@ result<std::string> reencode_any(const std::string& type, std::uint16_t version,
                        reencode<token::event>, reencode<manual_deposit::event>,
                        reencode<admin_log::event>, reencode<invoice::event>,
                        reencode<notice::event>, reencode<conversation::event>,
-                       reencode<broadcast::event>}) {
+                       reencode<broadcast::event>, reencode<chain_deposit::event>,
+                       reencode<chain_scan::event>, reencode<chain_send::event>,
+                       reencode<withdrawal::event>}) {
     if (auto r = attempt(type, version, payload)) {
       return *r;
     }

@@ -1,5 +1,9 @@
 #include "tests/support/process.hpp"
 
+#include <chrono>
+#include <fstream>
+#include <thread>
+
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -11,6 +15,16 @@
 #include <unistd.h>
 
 namespace telepay::testing {
+
+std::uint16_t wait_port_file(const std::filesystem::path& file, int timeout_ms) {
+  for (int waited = 0; waited <= timeout_ms; waited += 20) {
+    std::ifstream in(file);
+    int port = 0;
+    if (in >> port && port > 0 && port < 65536) return static_cast<std::uint16_t>(port);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return 0;
+}
 namespace {
 
 std::vector<char*> make_argv(const std::vector<std::string>& argv) {

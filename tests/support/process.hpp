@@ -2,6 +2,8 @@
 // Child processes for tests that drive the real binaries: spawn with pipes, read output,
 // wait, or kill -9.
 
+#include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,9 @@ struct command_result {
   std::string out;
   std::string err;
 };
+
+/// Waits up to timeout_ms for a child to write its port number into `file`; 0 if it did not.
+std::uint16_t wait_port_file(const std::filesystem::path& file, int timeout_ms = 6000);
 
 /// Runs argv[0] with arguments, waits, and captures stdout and stderr.
 command_result run_command(const std::vector<std::string>& argv);

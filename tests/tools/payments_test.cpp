@@ -18,6 +18,7 @@
 
 #include "tests/support/daemon.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/json_field.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -34,40 +35,8 @@ constexpr std::int64_t referrer = 7000;
 constexpr std::int64_t channel = -1007001;
 constexpr std::int64_t day_s = 86'400;
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::uint16_t wait_port_file(const std::filesystem::path& file) {
-  for (int i = 0; i < 300; ++i) {
-    if (std::filesystem::exists(file)) {
-      const std::string text = read_file(file);
-      if (!text.empty()) return static_cast<std::uint16_t>(std::stoi(text));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return 0;
-}
-
-/// A JSON field as text (strings unquoted, everything else minified); "" when absent.
-std::string field(std::string_view json, std::initializer_list<const char*> path) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element e;
-  if (parser.parse(json.data(), json.size()).get(e) != simdjson::SUCCESS) return "";
-  for (const char* key : path) {
-    simdjson::dom::element next;
-    if (e.is_array()) {
-      if (e.at(static_cast<std::size_t>(std::stoul(key))).get(next) != simdjson::SUCCESS) return "";
-    } else if (e[key].get(next) != simdjson::SUCCESS) {
-      return "";
-    }
-    e = next;
-  }
-  return e.is_string() ? std::string(std::string_view(e)) : simdjson::minify(e);
-}
+using testing::json_field;
+using testing::wait_port_file;
 
 class PaymentsE2E : public ::testing::Test {
  protected:
@@ -131,7 +100,7 @@ class PaymentsE2E : public ::testing::Test {
     ASSERT_EQ(post("/v1/admin/users", R"({"user_id":)" + std::to_string(referrer) + "}", "u1").status, 200);
     const auto registered = events("user.registered", "user-" + std::to_string(referrer));
     ASSERT_EQ(registered.size(), 1u);
-    const std::string code = field(registered[0], {"payload", "referral_code"});
+    const std::string code = json_field(registered[0], {"payload", "referral_code"});
     ASSERT_FALSE(code.empty());
     ASSERT_EQ(post("/v1/admin/users", R"({"user_id":)" + std::to_string(buyer) + R"(,"referral_code":")" + code + "\"}",
                    "u2")
@@ -164,7 +133,7 @@ class PaymentsE2E : public ::testing::Test {
                       R"(,"tier":1,"order_id":")" + order_id + "\"}",
                   "inv-" + order_id);
     EXPECT_EQ(r.status, 201) << r.body << "\n" << daemon->log();
-    EXPECT_NE(field(r.body, {"url"}), "");
+    EXPECT_NE(json_field(r.body, {"url"}), "");
     return order_id;
   }
 
@@ -175,7 +144,7 @@ class PaymentsE2E : public ::testing::Test {
     return r;
   }
 
-  std::uint64_t head() { return std::stoull(field(get("/health").body, {"store", "head_seq"})); }
+  std::uint64_t head() { return std::stoull(json_field(get("/health").body, {"store", "head_seq"})); }
 
   /// Records of the log (the audit feed), optionally of one stream, of types starting with a prefix.
   std::vector<std::string> events(const std::string& type_prefix, const std::string& stream = "") {
@@ -187,7 +156,7 @@ class PaymentsE2E : public ::testing::Test {
       const std::string line = r.body.substr(at, end - at);
       at = end + 1;
       if (line.empty()) continue;
-      if (field(line, {"type"}).rfind(type_prefix, 0) == 0 && (stream.empty() || field(line, {"stream"}) == stream)) {
+      if (json_field(line, {"type"}).rfind(type_prefix, 0) == 0 && (stream.empty() || json_field(line, {"stream"}) == stream)) {
         out.push_back(line);
       }
     }
@@ -206,10 +175,10 @@ class PaymentsE2E : public ::testing::Test {
     auto r = get("/v1/wallets?owner=" + owner);
     for (int i = 0;; ++i) {
       const std::string index = std::to_string(i);
-      const std::string row_owner = field(r.body, {"items", index.c_str(), "owner"});
+      const std::string row_owner = json_field(r.body, {"items", index.c_str(), "owner"});
       if (row_owner.empty()) return "0";
-      if (row_owner == owner && field(r.body, {"items", index.c_str(), "asset"}) == "USDT") {
-        return field(r.body, {"items", index.c_str(), "balance"});
+      if (row_owner == owner && json_field(r.body, {"items", index.c_str(), "asset"}) == "USDT") {
+        return json_field(r.body, {"items", index.c_str(), "balance"});
       }
     }
   }
@@ -217,12 +186,12 @@ class PaymentsE2E : public ::testing::Test {
   std::string invoice(const std::string& order_id) { return get("/v1/invoices/" + order_id).body; }
 
   bool settled(const std::string& order_id) {
-    return eventually([&] { return field(invoice(order_id), {"settlement"}).rfind("completed", 0) == 0; });
+    return eventually([&] { return json_field(invoice(order_id), {"settlement"}).rfind("completed", 0) == 0; });
   }
 
   std::string subscription_field(const char* name) {
     auto r = get("/v1/subscriptions?user_id=" + std::to_string(buyer));
-    return field(r.body, {"items", "0", name});
+    return json_field(r.body, {"items", "0", name});
   }
 
   testing::temp_dir dir;
@@ -239,13 +208,13 @@ TEST_F(PaymentsE2E, HappyPathEndsInAnActiveSubscriptionWithTheMoneySplit) {
   create_invoice("o-happy");
   auto paid = pay("o-happy");
   for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ(field(paid.body, {"deliveries", std::to_string(i).c_str(), "status"}), "200") << paid.body;
+    EXPECT_EQ(json_field(paid.body, {"deliveries", std::to_string(i).c_str(), "status"}), "200") << paid.body;
   }
   ASSERT_TRUE(settled("o-happy")) << invoice("o-happy");
   const std::string inv = invoice("o-happy");
-  EXPECT_EQ(field(inv, {"status"}), "finished");
-  EXPECT_EQ(field(inv, {"settlement"}), "completed: purchased");
-  EXPECT_EQ(field(inv, {"payments", "0", "source"}), "ipn:recursive");
+  EXPECT_EQ(json_field(inv, {"status"}), "finished");
+  EXPECT_EQ(json_field(inv, {"settlement"}), "completed: purchased");
+  EXPECT_EQ(json_field(inv, {"payments", "0", "source"}), "ipn:recursive");
   // Funded 9.99 from NOWPayments clearing, spent 9.99 on the subscription.
   EXPECT_EQ(balance(std::to_string(buyer)), "0");
   EXPECT_EQ(balance("sys:nowpayments_clearing"), "-9.99");
@@ -257,10 +226,10 @@ TEST_F(PaymentsE2E, HappyPathEndsInAnActiveSubscriptionWithTheMoneySplit) {
   // The Telegram outbox: a per-purchase invite link and a message for the buyer.
   ASSERT_TRUE(eventually([&] { return events("notice.requested", "notice-" + std::to_string(buyer)).size() == 2; }));
   const auto notices = events("notice.requested", "notice-" + std::to_string(buyer));
-  EXPECT_EQ(field(notices[0], {"payload", "kind"}), "invite");
-  EXPECT_EQ(field(notices[0], {"payload", "ref"}), "o-happy");
-  EXPECT_EQ(field(notices[0], {"payload", "chat_id"}), std::to_string(channel));
-  EXPECT_EQ(field(notices[1], {"payload", "kind"}), "message");
+  EXPECT_EQ(json_field(notices[0], {"payload", "kind"}), "invite");
+  EXPECT_EQ(json_field(notices[0], {"payload", "ref"}), "o-happy");
+  EXPECT_EQ(json_field(notices[0], {"payload", "chat_id"}), std::to_string(channel));
+  EXPECT_EQ(json_field(notices[1], {"payload", "kind"}), "message");
 }
 
 TEST_F(PaymentsE2E, FiveDuplicatesOfEveryIpnActivateOnceAndCreditOnce) {
@@ -270,9 +239,9 @@ TEST_F(PaymentsE2E, FiveDuplicatesOfEveryIpnActivateOnceAndCreditOnce) {
   auto paid = pay("o-dup", R"(,"duplicates":5)");
   int recorded = 0;
   for (int i = 0; i < 25; ++i) {
-    const std::string body = field(paid.body, {"deliveries", std::to_string(i).c_str(), "body"});
-    EXPECT_EQ(field(paid.body, {"deliveries", std::to_string(i).c_str(), "status"}), "200");
-    recorded += field(body, {"recorded"}) == "true" ? 1 : 0;
+    const std::string body = json_field(paid.body, {"deliveries", std::to_string(i).c_str(), "body"});
+    EXPECT_EQ(json_field(paid.body, {"deliveries", std::to_string(i).c_str(), "status"}), "200");
+    recorded += json_field(body, {"recorded"}) == "true" ? 1 : 0;
   }
   EXPECT_EQ(recorded, 5) << "one record per status";
   ASSERT_TRUE(settled("o-dup"));
@@ -287,14 +256,14 @@ TEST_F(PaymentsE2E, FinishedBeforeConfirmingIsAppliedAndTheLateStatusesAreIgnore
   setup_market();
   create_invoice("o-ooo");
   auto paid = pay("o-ooo", R"(,"out_of_order":true)");
-  EXPECT_EQ(field(field(paid.body, {"deliveries", "0", "body"}), {"recorded"}), "true");
+  EXPECT_EQ(json_field(json_field(paid.body, {"deliveries", "0", "body"}), {"recorded"}), "true");
   for (int i = 1; i < 5; ++i) {
-    const std::string body = field(paid.body, {"deliveries", std::to_string(i).c_str(), "body"});
-    EXPECT_EQ(field(body, {"recorded"}), "false") << body;
-    EXPECT_EQ(field(body, {"status"}), "finished") << "never regresses";
+    const std::string body = json_field(paid.body, {"deliveries", std::to_string(i).c_str(), "body"});
+    EXPECT_EQ(json_field(body, {"recorded"}), "false") << body;
+    EXPECT_EQ(json_field(body, {"status"}), "finished") << "never regresses";
   }
   ASSERT_TRUE(settled("o-ooo"));
-  EXPECT_EQ(field(invoice("o-ooo"), {"status"}), "finished");
+  EXPECT_EQ(json_field(invoice("o-ooo"), {"status"}), "finished");
   EXPECT_EQ(events("invoice.payment_recorded").size(), 1u);
   EXPECT_EQ(events("subscription.activated").size(), 1u);
   EXPECT_EQ(balance("sys:nowpayments_clearing"), "-9.99");
@@ -307,17 +276,17 @@ TEST_F(PaymentsE2E, PartiallyPaidCreditsWhatWasPaidAndTellsTheUserWithoutAccess)
   pay("o-part", R"(,"scenario":"partially_paid","paid_ratio":0.5)");
   ASSERT_TRUE(settled("o-part"));
   const std::string inv = invoice("o-part");
-  EXPECT_EQ(field(inv, {"status"}), "partially_paid");
-  EXPECT_EQ(field(inv, {"payments", "0", "action"}), "credit");
+  EXPECT_EQ(json_field(inv, {"status"}), "partially_paid");
+  EXPECT_EQ(json_field(inv, {"payments", "0", "action"}), "credit");
   // 9.99 USDT * actually_paid / pay_amount, exactly as recorded.
-  const std::string credit = field(inv, {"payments", "0", "credit"});
+  const std::string credit = json_field(inv, {"payments", "0", "credit"});
   EXPECT_EQ(balance(std::to_string(buyer)), credit);
   EXPECT_EQ(balance("sys:nowpayments_clearing"), "-" + credit);
   EXPECT_TRUE(credit.rfind("4.99", 0) == 0) << credit;
   EXPECT_EQ(events("subscription.activated").size(), 0u);
   ASSERT_TRUE(eventually([&] { return events("notice.requested", "notice-" + std::to_string(buyer)).size() == 1; }));
   const auto notice = events("notice.requested", "notice-" + std::to_string(buyer))[0];
-  EXPECT_NE(field(notice, {"payload", "text"}).find("credited to your balance"), std::string::npos);
+  EXPECT_NE(json_field(notice, {"payload", "text"}).find("credited to your balance"), std::string::npos);
 }
 
 TEST_F(PaymentsE2E, AnExpiredInvoiceMovesNoMoneyAndTellsTheUser) {
@@ -325,12 +294,12 @@ TEST_F(PaymentsE2E, AnExpiredInvoiceMovesNoMoneyAndTellsTheUser) {
   setup_market();
   create_invoice("o-exp");
   pay("o-exp", R"(,"scenario":"expired")");
-  ASSERT_TRUE(eventually([&] { return field(invoice("o-exp"), {"status"}) == "expired"; }));
+  ASSERT_TRUE(eventually([&] { return json_field(invoice("o-exp"), {"status"}) == "expired"; }));
   EXPECT_EQ(balance(std::to_string(buyer)), "0");
   EXPECT_EQ(balance("sys:nowpayments_clearing"), "0");
   EXPECT_EQ(events("process.started").size(), 0u);
   ASSERT_TRUE(eventually([&] { return events("notice.requested", "notice-" + std::to_string(buyer)).size() == 1; }));
-  EXPECT_NE(field(events("notice.requested")[0], {"payload", "text"}).find("expired"), std::string::npos);
+  EXPECT_NE(json_field(events("notice.requested")[0], {"payload", "text"}).find("expired"), std::string::npos);
 }
 
 TEST_F(PaymentsE2E, ForgedUnsignedAndUnknownOrderIpnsChangeNothing) {
@@ -340,16 +309,16 @@ TEST_F(PaymentsE2E, ForgedUnsignedAndUnknownOrderIpnsChangeNothing) {
   const auto before = head();
   auto forged = pay("o-forged", R"(,"signature":"bad")");
   for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ(field(forged.body, {"deliveries", std::to_string(i).c_str(), "status"}), "403") << forged.body;
+    EXPECT_EQ(json_field(forged.body, {"deliveries", std::to_string(i).c_str(), "status"}), "403") << forged.body;
   }
   const std::string ipn_url = "http://127.0.0.1:" + std::to_string(daemon->port()) + "/v1/webhooks/nowpayments";
   const std::string body =
       R"({"payment_id":5999,"payment_status":"finished","price_amount":9.99,"price_currency":"usd","order_id":"nope","actually_paid":10,"pay_amount":10})";
   auto unsigned_ipn = sim_call("/sim/ipn", R"({"url":")" + ipn_url + R"(","signature":"none","body":)" + body + "}");
-  EXPECT_EQ(field(unsigned_ipn.body, {"status"}), "401");
+  EXPECT_EQ(json_field(unsigned_ipn.body, {"status"}), "401");
   auto unknown = sim_call("/sim/ipn", R"({"url":")" + ipn_url + R"(","body":)" + body + "}");
-  EXPECT_EQ(field(unknown.body, {"status"}), "404") << unknown.body;
-  EXPECT_EQ(field(field(unknown.body, {"body"}), {"error"}), "invoice_not_found");
+  EXPECT_EQ(json_field(unknown.body, {"status"}), "404") << unknown.body;
+  EXPECT_EQ(json_field(json_field(unknown.body, {"body"}), {"error"}), "invoice_not_found");
   EXPECT_EQ(head(), before) << "nothing recorded";
   auto metrics = get("/metrics");
   EXPECT_NE(metrics.body.find(R"(telepay_nowpayments_ipn_total{outcome="bad_signature"} 5)"), std::string::npos);
@@ -363,7 +332,7 @@ TEST_F(PaymentsE2E, TheLegacySigningVariantIsAcceptedAndRecordedAsSuch) {
   create_invoice("o-legacy");
   pay("o-legacy", R"(,"signature":"legacy")");
   ASSERT_TRUE(settled("o-legacy"));
-  EXPECT_EQ(field(invoice("o-legacy"), {"payments", "0", "source"}), "ipn:legacy");
+  EXPECT_EQ(json_field(invoice("o-legacy"), {"payments", "0", "source"}), "ipn:legacy");
   EXPECT_EQ(events("subscription.activated").size(), 1u);
 }
 
@@ -374,7 +343,7 @@ TEST_F(PaymentsE2E, ACrashBetweenAcceptanceAndActivationCompletesExactlyOnceAfte
   auto paid = pay("o-crash");
   // The finished IPN was recorded and its settlement started durably, then the server died
   // before answering: NOWPayments saw no answer.
-  EXPECT_EQ(field(paid.body, {"deliveries", "4", "status"}), "0") << paid.body;
+  EXPECT_EQ(json_field(paid.body, {"deliveries", "4", "status"}), "0") << paid.body;
   EXPECT_EQ(daemon->wait_exit(10'000), 137);
   daemon.reset();
   start_daemon();
@@ -382,9 +351,9 @@ TEST_F(PaymentsE2E, ACrashBetweenAcceptanceAndActivationCompletesExactlyOnceAfte
   // NOWPayments re-sends the IPN it got no answer for: a duplicate, nothing more happens.
   // (The restarted server listens on a new port: the resend names it.)
   const std::string ipn_url = "http://127.0.0.1:" + std::to_string(daemon->port()) + "/v1/webhooks/nowpayments";
-  auto resent = sim_call("/sim/resend", R"({"payment_id":)" + field(paid.body, {"payment_id"}) +
+  auto resent = sim_call("/sim/resend", R"({"payment_id":)" + json_field(paid.body, {"payment_id"}) +
                                             R"(,"times":3,"url":")" + ipn_url + "\"}");
-  EXPECT_EQ(field(resent.body, {"deliveries", "2", "status"}), "200") << resent.body;
+  EXPECT_EQ(json_field(resent.body, {"deliveries", "2", "status"}), "200") << resent.body;
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(events("subscription.activated").size(), 1u);
   EXPECT_EQ(events("process.completed", "process-purchase-o-crash").size(), 1u);
@@ -399,11 +368,11 @@ TEST_F(PaymentsE2E, AMissedIpnIsRecoveredByPolling) {
   pay("o-missed", R"(,"drop_final":true)");
   ASSERT_TRUE(settled("o-missed")) << invoice("o-missed");
   const std::string inv = invoice("o-missed");
-  EXPECT_EQ(field(inv, {"status"}), "finished");
-  EXPECT_EQ(field(inv, {"payments", "0", "source"}), "poll");
+  EXPECT_EQ(json_field(inv, {"status"}), "finished");
+  EXPECT_EQ(json_field(inv, {"payments", "0", "source"}), "poll");
   EXPECT_EQ(events("subscription.activated").size(), 1u);
   auto stats = sim_call("/sim/stats");
-  EXPECT_NE(field(stats.body, {"GET /v1/payment/:id"}), "");
+  EXPECT_NE(json_field(stats.body, {"GET /v1/payment/:id"}), "");
 }
 
 TEST_F(PaymentsE2E, InvoiceCreationRetries5xxButNever4xxAndVerifiesTheCertificate) {
@@ -411,15 +380,15 @@ TEST_F(PaymentsE2E, InvoiceCreationRetries5xxButNever4xxAndVerifiesTheCertificat
   setup_market();
   ASSERT_EQ(sim_call("/sim/fail", R"({"path":"/v1/invoice","count":2,"status":503})").status, 200);
   create_invoice("o-retry");
-  EXPECT_EQ(field(sim_call("/sim/stats").body, {"POST /v1/invoice"}), "3");
+  EXPECT_EQ(json_field(sim_call("/sim/stats").body, {"POST /v1/invoice"}), "3");
   ASSERT_EQ(sim_call("/sim/fail", R"({"path":"/v1/invoice","count":1,"status":400})").status, 200);
   auto refused = post("/v1/admin/invoices",
                       R"({"user_id":)" + std::to_string(buyer) + R"(,"channel_id":)" + std::to_string(channel) +
                           R"(,"tier":1,"order_id":"o-400"})",
                       "k-400");
   EXPECT_EQ(refused.status, 502) << refused.body;
-  EXPECT_EQ(field(refused.body, {"error"}), "upstream_failed");
-  EXPECT_EQ(field(sim_call("/sim/stats").body, {"POST /v1/invoice"}), "4") << "a 400 is not retried";
+  EXPECT_EQ(json_field(refused.body, {"error"}), "upstream_failed");
+  EXPECT_EQ(json_field(sim_call("/sim/stats").body, {"POST /v1/invoice"}), "4") << "a 400 is not retried";
   // The order stays recorded: the same order id succeeds later (a new Idempotency-Key).
   auto again = post("/v1/admin/invoices",
                     R"({"user_id":)" + std::to_string(buyer) + R"(,"channel_id":)" + std::to_string(channel) +
@@ -436,8 +405,8 @@ TEST_F(PaymentsE2E, InvoiceCreationRetries5xxButNever4xxAndVerifiesTheCertificat
                             R"(,"tier":1,"order_id":"o-tls"})",
                         "k-tls");
   EXPECT_EQ(untrusted.status, 503) << untrusted.body;
-  EXPECT_NE(field(untrusted.body, {"message"}).find("TLS handshake"), std::string::npos) << untrusted.body;
-  EXPECT_EQ(field(sim_call("/sim/stats").body, {"POST /v1/invoice"}), "5");
+  EXPECT_NE(json_field(untrusted.body, {"message"}).find("TLS handshake"), std::string::npos) << untrusted.body;
+  EXPECT_EQ(json_field(sim_call("/sim/stats").body, {"POST /v1/invoice"}), "5");
 }
 
 TEST_F(PaymentsE2E, ARenewalExtendsTheExpiryFromTheOldOne) {
@@ -453,8 +422,8 @@ TEST_F(PaymentsE2E, ARenewalExtendsTheExpiryFromTheOldOne) {
   ASSERT_TRUE(eventually([&] { return subscription_field("purchases") == "2"; }));
   const auto activations = events("subscription.activated");
   ASSERT_EQ(activations.size(), 2u);
-  EXPECT_EQ(field(activations[1], {"payload", "previous_expires_at"}), first_expiry);
-  const std::string second_expiry = field(activations[1], {"payload", "expires_at"});
+  EXPECT_EQ(json_field(activations[1], {"payload", "previous_expires_at"}), first_expiry);
+  const std::string second_expiry = json_field(activations[1], {"payload", "expires_at"});
   EXPECT_GT(second_expiry, first_expiry);
   // 30 more days from the old expiry (the day of the month moves by 30 days exactly).
   EXPECT_EQ(subscription_field("expires_at"), second_expiry);
@@ -477,19 +446,19 @@ TEST_F(PaymentsE2E, TheExpirySchedulerRemindsAtThreeDaysAndOneDayThenRemovesTheU
   ASSERT_TRUE(eventually([&] { return events("subscription.reminded").size() == 1; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   ASSERT_EQ(events("subscription.reminded").size(), 1u);
-  EXPECT_EQ(field(events("subscription.reminded")[0], {"payload", "days_before"}), "3");
+  EXPECT_EQ(json_field(events("subscription.reminded")[0], {"payload", "days_before"}), "3");
   // 29.5 days later: the 1-day reminder.
   restart_daemon({"TELEPAY_EXPIRY_SCAN_MS=100", "TELEPAY_TEST_EXPIRY_CLOCK_OFFSET_S=" + std::to_string(29 * day_s + day_s / 2)});
   ASSERT_TRUE(eventually([&] { return events("subscription.reminded").size() == 2; }));
-  EXPECT_EQ(field(events("subscription.reminded")[1], {"payload", "days_before"}), "1");
+  EXPECT_EQ(json_field(events("subscription.reminded")[1], {"payload", "days_before"}), "1");
   // 31 days later: expired, and the user is removed from the channel and told how to renew.
   restart_daemon({"TELEPAY_EXPIRY_SCAN_MS=100", "TELEPAY_TEST_EXPIRY_CLOCK_OFFSET_S=" + std::to_string(31 * day_s)});
   ASSERT_TRUE(eventually([&] { return events("subscription.expired").size() == 1; }));
   ASSERT_TRUE(eventually([&] { return events("notice.requested", "notice-" + std::to_string(buyer)).size() == 6; }));
   const auto notices = events("notice.requested", "notice-" + std::to_string(buyer));
-  EXPECT_EQ(field(notices[4], {"payload", "kind"}), "remove");
-  EXPECT_EQ(field(notices[4], {"payload", "chat_id"}), std::to_string(channel));
-  EXPECT_NE(field(notices[5], {"payload", "text"}).find("/subscribe " + std::to_string(channel)), std::string::npos);
+  EXPECT_EQ(json_field(notices[4], {"payload", "kind"}), "remove");
+  EXPECT_EQ(json_field(notices[4], {"payload", "chat_id"}), std::to_string(channel));
+  EXPECT_NE(json_field(notices[5], {"payload", "text"}).find("/subscribe " + std::to_string(channel)), std::string::npos);
   EXPECT_EQ(subscription_field("expiry_recorded"), "true");
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   EXPECT_EQ(events("subscription.expired").size(), 1u) << "recorded once";

@@ -17,6 +17,7 @@
 
 #include "tests/support/daemon.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/json_field.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -31,40 +32,8 @@ const std::string address = "0x7F31abEa73053A3e049Eaa0f8E73d351DA173229";
 constexpr std::int64_t owner = 5000;
 constexpr std::int64_t channel = -1005000;
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::uint16_t wait_port_file(const std::filesystem::path& file) {
-  for (int i = 0; i < 300; ++i) {
-    if (std::filesystem::exists(file)) {
-      const std::string text = read_file(file);
-      if (!text.empty()) return static_cast<std::uint16_t>(std::stoi(text));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return 0;
-}
-
-/// A JSON field as text (strings unquoted, everything else minified); "" when absent.
-std::string field(std::string_view json, std::initializer_list<std::string> path) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element e;
-  if (parser.parse(json.data(), json.size()).get(e) != simdjson::SUCCESS) return "";
-  for (const auto& key : path) {
-    simdjson::dom::element next;
-    if (e.is_array()) {
-      if (e.at(static_cast<std::size_t>(std::stoul(key))).get(next) != simdjson::SUCCESS) return "";
-    } else if (e[key].get(next) != simdjson::SUCCESS) {
-      return "";
-    }
-    e = next;
-  }
-  return e.is_string() ? std::string(std::string_view(e)) : simdjson::minify(e);
-}
+using testing::json_field;
+using testing::wait_port_file;
 
 struct sent_message {
   std::int64_t id = 0;
@@ -163,14 +132,14 @@ class TelegramE2E : public ::testing::Test {
     std::vector<sent_message> out;
     for (std::size_t i = 0;; ++i) {
       const std::string index = std::to_string(i);
-      const std::string id = field(r.body, {"messages", index, "message_id"});
+      const std::string id = json_field(r.body, {"messages", index, "message_id"});
       if (id.empty()) break;
       sent_message m;
       m.id = std::stoll(id);
-      m.text = field(r.body, {"messages", index, "text"});
-      m.sent_at_ms = std::stoll(field(r.body, {"messages", index, "sent_at_ms"}));
+      m.text = json_field(r.body, {"messages", index, "text"});
+      m.sent_at_ms = std::stoll(json_field(r.body, {"messages", index, "sent_at_ms"}));
       for (std::size_t row = 0;; ++row) {
-        if (field(r.body, {"messages", index, "reply_markup", "inline_keyboard", std::to_string(row)}).empty()) break;
+        if (json_field(r.body, {"messages", index, "reply_markup", "inline_keyboard", std::to_string(row)}).empty()) break;
         for (std::size_t col = 0;; ++col) {
           const std::vector<std::string> base = {"messages", index, "reply_markup", "inline_keyboard",
                                                  std::to_string(row), std::to_string(col)};
@@ -274,13 +243,13 @@ class TelegramE2E : public ::testing::Test {
       const auto end = std::min(r.body.find('\n', at), r.body.size());
       const std::string line = r.body.substr(at, end - at);
       at = end + 1;
-      if (!line.empty() && field(line, {"type"}) == type && field(line, {"stream"}) == stream) ++n;
+      if (!line.empty() && json_field(line, {"type"}) == type && json_field(line, {"stream"}) == stream) ++n;
     }
     return n;
   }
 
   std::string subscription_expiry(std::int64_t user) {
-    return field(get("/v1/subscriptions?user_id=" + std::to_string(user)).body, {"items", "0", "expires_at"});
+    return json_field(get("/v1/subscriptions?user_id=" + std::to_string(user)).body, {"items", "0", "expires_at"});
   }
 
   testing::temp_dir dir;
@@ -308,13 +277,13 @@ TEST_F(TelegramE2E, StartRegistersAndLinksTheReferrer) {
   ASSERT_FALSE(code.empty());
   say(102, "/start ref_" + code);
   wait_message(102, "referral link");
-  EXPECT_EQ(field(get("/v1/users/102").body, {"referrer_id"}), "101");
+  EXPECT_EQ(json_field(get("/v1/users/102").body, {"referrer_id"}), "101");
   // A repeated /start changes nothing; a bad code still registers.
   say(102, "/start ref_" + code);
   EXPECT_TRUE(eventually([&] { return messages(102).size() == 2; }));
   say(103, "/start ref_NOPE");
   wait_message(103, "not valid");
-  EXPECT_EQ(field(get("/v1/users/103").body, {"referrer_id"}), "0");
+  EXPECT_EQ(json_field(get("/v1/users/103").body, {"referrer_id"}), "0");
 }
 
 TEST_F(TelegramE2E, ASubscriptionPaidByInvoiceEndsInAnApprovedJoinAndANonPayerIsDeclined) {
@@ -330,9 +299,9 @@ TEST_F(TelegramE2E, ASubscriptionPaidByInvoiceEndsInAnApprovedJoinAndANonPayerIs
   EXPECT_EQ(last_answer(201), ".") << "every button press is answered";
   // The order id is the update's; pay it at NOWPayments.
   auto orders = get("/v1/invoices?user_id=201");
-  const std::string order = field(orders.body, {"items", "0", "order_id"});
+  const std::string order = json_field(orders.body, {"items", "0", "order_id"});
   ASSERT_FALSE(order.empty()) << orders.body;
-  EXPECT_EQ(field(orders.body, {"items", "0", "price_usd"}), "9.99");
+  EXPECT_EQ(json_field(orders.body, {"items", "0", "price_usd"}), "9.99");
   auto paid = testing::http_request(np_port, "POST", "/sim/pay", R"({"order_id":")" + order + "\"}");
   ASSERT_EQ(paid.status, 200) << paid.body;
   auto invite = wait_message(201, "Your personal invite link");
@@ -340,12 +309,12 @@ TEST_F(TelegramE2E, ASubscriptionPaidByInvoiceEndsInAnApprovedJoinAndANonPayerIs
   ASSERT_EQ(invite.buttons.size(), 1u);
   const std::string link = invite.buttons[0];
   EXPECT_EQ(link.rfind("https://t.me/+", 0), 0u) << link;
-  EXPECT_EQ(field(state(), {"links", link, "creates_join_request"}), "true");
-  EXPECT_EQ(field(state(), {"links", link, "chat_id"}), std::to_string(channel));
+  EXPECT_EQ(json_field(state(), {"links", link, "creates_join_request"}), "true");
+  EXPECT_EQ(json_field(state(), {"links", link, "chat_id"}), std::to_string(channel));
   // The payer's join request is approved; someone else using the same link is declined.
   ASSERT_EQ(sim("/sim/users/201/join", R"({"invite_link":")" + link + "\"}").status, 200);
-  ASSERT_TRUE(eventually([&] { return field(state(), {"members", std::to_string(channel), "201"}) == "member"; }));
-  ASSERT_TRUE(eventually([&] { return field(state(), {"links", link, "is_revoked"}) == "true"; }))
+  ASSERT_TRUE(eventually([&] { return json_field(state(), {"members", std::to_string(channel), "201"}) == "member"; }));
+  ASSERT_TRUE(eventually([&] { return json_field(state(), {"links", link, "is_revoked"}) == "true"; }))
       << "the per-purchase link is revoked once its payer is in";
   say(202, "/start");
   wait_message(202, "Welcome");
@@ -354,12 +323,12 @@ TEST_F(TelegramE2E, ASubscriptionPaidByInvoiceEndsInAnApprovedJoinAndANonPayerIs
   auto other = testing::http_request(tg_port, "POST", "/bot" + bot_token + "/createChatInviteLink",
                                      R"({"chat_id":)" + std::to_string(channel) + R"(,"creates_join_request":true})",
                                      {{"Content-Type", "application/json"}});
-  const std::string other_link = field(other.body, {"result", "invite_link"});
+  const std::string other_link = json_field(other.body, {"result", "invite_link"});
   ASSERT_FALSE(other_link.empty()) << other.body;
   ASSERT_EQ(sim("/sim/users/202/join", R"({"invite_link":")" + other_link + "\"}").status, 200);
   wait_message(202, "was declined");
-  EXPECT_EQ(field(state(), {"join_decisions", "1", "decision"}), "declined");
-  EXPECT_EQ(field(state(), {"members", std::to_string(channel), "202"}), "");
+  EXPECT_EQ(json_field(state(), {"join_decisions", "1", "decision"}), "declined");
+  EXPECT_EQ(json_field(state(), {"members", std::to_string(channel), "202"}), "");
   // Each delivery is recorded once.
   EXPECT_TRUE(eventually([&] {
     return count_events("notice.delivered", "notice-201") == count_events("notice.requested", "notice-201");
@@ -462,9 +431,9 @@ TEST_F(TelegramE2E, FloodControlIsHonouredAndAKillNineNeitherLosesNorRepeatsMess
   std::int64_t first_429 = 0;
   const std::string s = state();
   for (std::size_t i = 0;; ++i) {
-    const std::string status = field(s, {"calls", std::to_string(i), "status"});
+    const std::string status = json_field(s, {"calls", std::to_string(i), "status"});
     if (status.empty()) break;
-    if (status == "429" && first_429 == 0) first_429 = std::stoll(field(s, {"calls", std::to_string(i), "at_ms"}));
+    if (status == "429" && first_429 == 0) first_429 = std::stoll(json_field(s, {"calls", std::to_string(i), "at_ms"}));
   }
   ASSERT_NE(first_429, 0);
   for (const auto& m : all) {
@@ -480,7 +449,7 @@ TEST_F(TelegramE2E, FloodControlIsHonouredAndAKillNineNeitherLosesNorRepeatsMess
 
 TEST_F(TelegramE2E, TheWebhookRefusesAForgedSecretAndBannedUsersAreIgnored) {
   start_daemon({"TELEPAY_TELEGRAM_MODE=webhook", "TELEPAY_TELEGRAM_WEBHOOK_SECRET=s3cret_Token-1"});
-  EXPECT_NE(field(state(), {"webhook"}).find("/v1/webhooks/telegram"), std::string::npos);
+  EXPECT_NE(json_field(state(), {"webhook"}).find("/v1/webhooks/telegram"), std::string::npos);
   const std::string update =
       R"({"update_id":777,"message":{"message_id":1,"date":1,"from":{"id":601,"is_bot":false,"first_name":"x"},)"
       R"("chat":{"id":601,"type":"private"},"text":"/help"}})";

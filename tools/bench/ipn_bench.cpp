@@ -21,6 +21,7 @@
 #include "gateways/nowpayments/codec.hpp"
 #include "gateways/nowpayments/service.hpp"
 #include "projections/host.hpp"
+#include "tools/bench/loopback.hpp"
 #include "tools/bench/stats.hpp"
 
 namespace telepay::tools {
@@ -29,13 +30,6 @@ namespace {
 constexpr std::string_view secret = "bench_ipn_secret";
 constexpr std::int64_t channel = -1009000;
 
-template <class Reply, class Request>
-result<Reply> call(actors::ledger_client& client, Request request) {
-  std::promise<result<Reply>> done;
-  auto future = done.get_future();
-  client.ask<Reply>(std::move(request), [&done](result<Reply> r) { done.set_value(std::move(r)); });
-  return future.get();
-}
 
 std::int64_t now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -60,50 +54,6 @@ std::string ipn_request(std::uint64_t payment_id, const std::string& order, cons
       gateways::nowpayments::sign(*parsed, secret, gateways::nowpayments::signature_variant::recursive);
   return "POST /v1/webhooks/nowpayments HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
          "x-nowpayments-sig: " + sig + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-}
-
-int connect_to(std::uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return fd;
-}
-
-/// Sends one request and reads one response (Content-Length framed); the status and body.
-std::pair<int, std::string> exchange(int fd, const std::string& request, std::string& buffer) {
-  std::size_t sent = 0;
-  while (sent < request.size()) {
-    const ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) return {0, ""};
-    sent += static_cast<std::size_t>(n);
-  }
-  while (true) {
-    const auto header_end = buffer.find("\r\n\r\n");
-    if (header_end != std::string::npos) {
-      const auto cl = buffer.find("Content-Length: ");
-      const auto cl_lower = buffer.find("content-length: ");
-      const auto at = cl != std::string::npos && cl < header_end ? cl : cl_lower;
-      const std::size_t length = at == std::string::npos ? 0 : std::stoul(buffer.substr(at + 16));
-      if (buffer.size() >= header_end + 4 + length) {
-        const int status = std::atoi(buffer.c_str() + 9);
-        std::string body = buffer.substr(header_end + 4, length);
-        buffer.erase(0, header_end + 4 + length);
-        return {status, body};
-      }
-    }
-    char chunk[4096];
-    const ssize_t n = recv(fd, chunk, sizeof chunk, 0);
-    if (n <= 0) return {0, ""};
-    buffer.append(chunk, static_cast<std::size_t>(n));
-  }
 }
 
 }  // namespace
@@ -145,8 +95,11 @@ ipn_bench_result run_ipn_bench(const ipn_bench_options& options) {
   c.strategy = domain::channel::payout_strategy::threshold;
   c.threshold = *domain::parse_amount("1000000", domain::asset::usd);
   c.payout_address = "0x7F31abEa73053A3e049Eaa0f8E73d351DA173229";
-  (void)call<actors::entity_reply>(*client, actors::register_user_request{domain::user_id(1), "owner", "", now_us()});
-  if (auto r = call<actors::entity_reply>(*client, actors::channel_request{domain::channel_id(channel), c, now_us()}); !r) {
+  (void)client->ask_and_wait<actors::entity_reply>(
+      actors::register_user_request{domain::user_id(1), "owner", "", now_us()});
+  if (auto r = client->ask_and_wait<actors::entity_reply>(
+          actors::channel_request{domain::channel_id(channel), c, now_us()});
+      !r) {
     out.error = "channel: " + r.error().message;
     return out;
   }
@@ -159,12 +112,12 @@ ipn_bench_result run_ipn_bench(const ipn_bench_options& options) {
         for (std::uint64_t i = next++; i < options.orders && !failed; i = next++) {
           const domain::user_id user(static_cast<std::int64_t>(1000 + i));
           const std::string order = "o-" + std::to_string(i);
-          auto u = call<actors::entity_reply>(*client, actors::register_user_request{user, "b", "", now_us()});
-          auto inv = call<domain::invoice::state>(
-              *client, actors::invoice_create_request{order, user, domain::channel_id(channel), 1,
-                                                     domain::amount(domain::asset::usd, 0), "", "", now_us()});
-          auto link = call<actors::entity_reply>(
-              *client, actors::invoice_link_request{order, std::to_string(4'000'000'000ULL + i), "https://np/x", now_us()});
+          auto u = client->ask_and_wait<actors::entity_reply>(actors::register_user_request{user, "b", "", now_us()});
+          auto inv = client->ask_and_wait<domain::invoice::state>(actors::invoice_create_request{
+              order, user, domain::channel_id(channel), 1, domain::amount(domain::asset::usd, 0),
+              "", "", now_us()});
+          auto link = client->ask_and_wait<actors::entity_reply>(actors::invoice_link_request{
+              order, std::to_string(4'000'000'000ULL + i), "https://np/x", now_us()});
           if (!u || !inv || !link) failed = true;
         }
       });
@@ -222,13 +175,15 @@ ipn_bench_result run_ipn_bench(const ipn_bench_options& options) {
     std::vector<std::thread> senders;
     for (std::size_t k = 0; k < conns; ++k) {
       senders.emplace_back([&, k] {
-        int fd = connect_to((*server)->port());
+        int fd = connect_loopback((*server)->port());
         std::string buffer;
         for (const std::string& request : work[k]) {
           const auto sent_at = std::chrono::steady_clock::now();
           auto [status, body] = fd < 0 ? std::pair<int, std::string>{0, ""} : exchange(fd, request, buffer);
-          latencies[k].push_back(static_cast<std::uint32_t>(
-              std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - sent_at).count()));
+          latencies[k].push_back(
+              static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                             std::chrono::steady_clock::now() - sent_at)
+                                             .count()));
           if (status != 200) {
             failures++;
           } else if (body.find("\"recorded\":true") != std::string::npos) {

@@ -9,6 +9,8 @@
 //   telepay-bench ipn [--db DIR] [--orders N] [--connections N] [--duplicates N] [--json]
 //   telepay-bench telegram [--db DIR] [--users N] [--updates N] [--connections N]
 //                          [--outbox-seconds S] [--sim PATH] [--json]
+//   telepay-bench chain [--addresses N] [--logs N] [--logs-per-reply N] [--hit-every N]
+//                       [--signatures N] [--derivations N] [--json]
 
 #include <CLI/CLI.hpp>
 
@@ -21,6 +23,7 @@
 
 #include "domain/base/json.hpp"
 
+#include "tools/bench/chain_bench.hpp"
 #include "tools/bench/eventstore_bench.hpp"
 #include "tools/bench/ipn_bench.hpp"
 #include "tools/bench/ledger_bench.hpp"
@@ -287,6 +290,36 @@ void print_ipn(const ipn_bench_result& r, bool json) {
   if (!r.error.empty()) std::printf("  error: %s\n", r.error.c_str());
 }
 
+void print_chain(const chain_bench_result& r, bool json) {
+  if (json) {
+    std::string out = "{\"bench\":\"chain\",\"machine\":";
+    append_json_string(out, machine_description());
+    out += ",\"addresses\":" + std::to_string(r.addresses) + ",\"logs\":" + std::to_string(r.logs) +
+           ",\"hits\":" + std::to_string(r.hits) + ",\"decode_logs_per_second\":" + fixed(r.decode_logs_per_second) +
+           ",\"match_logs_per_second\":" + fixed(r.match_logs_per_second) +
+           ",\"scan_logs_per_second\":" + fixed(r.scan_logs_per_second) +
+           ",\"legacy_signed_per_second\":" + fixed(r.legacy_signed_per_second) +
+           ",\"eip1559_signed_per_second\":" + fixed(r.eip1559_signed_per_second) +
+           ",\"derivations_per_second\":" + fixed(r.derivations_per_second) + ",\"error\":";
+    append_json_string(out, r.error);
+    out += "}";
+    std::printf("%s\n", out.c_str());
+    return;
+  }
+  std::printf("telepay-bench chain on %s (one thread)\n", machine_description().c_str());
+  std::printf("  watched deposit addresses %llu (map built in %.2f s); Transfer logs %llu, to watched %llu\n",
+              static_cast<unsigned long long>(r.addresses), r.build_seconds, static_cast<unsigned long long>(r.logs),
+              static_cast<unsigned long long>(r.hits));
+  std::printf("  (a) scan: decode %s logs/s, match %s logs/s, decode+match %s logs/s\n",
+              fixed(r.decode_logs_per_second).c_str(), fixed(r.match_logs_per_second).c_str(),
+              fixed(r.scan_logs_per_second).c_str());
+  std::printf("  (b) payouts signed: legacy EIP-155 %s/s, EIP-1559 %s/s\n", fixed(r.legacy_signed_per_second).c_str(),
+              fixed(r.eip1559_signed_per_second).c_str());
+  std::printf("  (c) deposit addresses derived (BIP32 public, two levels): %s/s\n",
+              fixed(r.derivations_per_second).c_str());
+  if (!r.error.empty()) std::printf("  error: %s\n", r.error.c_str());
+}
+
 void print_telegram(const telegram_bench_result& r, bool json) {
   if (json) {
     std::printf("{\"bench\":\"telegram\",\"machine\":\"%s\",\"updates\":%llu,\"accepted\":%llu,"
@@ -414,10 +447,30 @@ int main(int argc, char** argv) {
   telegram->add_option("--sim", telegram_options.sim_script, "the Telegram simulator script");
   telegram->add_flag("--keep", telegram_options.keep, "leave the log in place");
   telegram->add_flag("--json", json, "print one JSON object");
+  telepay::tools::chain_bench_options chain_options;
+  auto* chain = app.add_subcommand("chain", "deposit log scanning against watched addresses, payout signing");
+  chain->add_option("--addresses", chain_options.addresses, "watched deposit addresses (default 1000000)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100'000'000}));
+  chain->add_option("--logs", chain_options.logs, "Transfer logs scanned (default 1000000)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100'000'000}));
+  chain->add_option("--logs-per-reply", chain_options.logs_per_reply, "logs per eth_getLogs reply (default 5000)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000}));
+  chain->add_option("--hit-every", chain_options.hit_every, "one log in N pays a watched address (default 100)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000}));
+  chain->add_option("--signatures", chain_options.signatures, "transactions signed per type (default 20000)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{10'000'000}));
+  chain->add_option("--derivations", chain_options.derivations, "deposit addresses derived (default 5000)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{10'000'000}));
+  chain->add_flag("--json", json, "print one JSON object");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (chain->parsed()) {
+    const auto r = telepay::tools::run_chain_bench(chain_options);
+    telepay::tools::print_chain(r, json);
+    return r.error.empty() ? 0 : 1;
   }
   if (telegram->parsed()) {
     telegram_options.directory = db;

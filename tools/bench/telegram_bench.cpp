@@ -28,6 +28,7 @@
 #include "gateways/http/server.hpp"
 #include "gateways/telegram/service.hpp"
 #include "projections/host.hpp"
+#include "tools/bench/loopback.hpp"
 #include "tools/bench/stats.hpp"
 
 namespace telepay::tools {
@@ -36,53 +37,9 @@ namespace {
 constexpr std::string_view bot_token = "424242:BENCHbenchBENCHbenchBENCH_bench";
 constexpr std::string_view webhook_secret = "bench_webhook_secret";
 
-int connect_to(std::uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return fd;
-}
-
-/// Sends one request and reads one response (Content-Length framed); the status and body.
-std::pair<int, std::string> exchange(int fd, const std::string& request, std::string& buffer) {
-  std::size_t sent = 0;
-  while (sent < request.size()) {
-    const ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) return {0, ""};
-    sent += static_cast<std::size_t>(n);
-  }
-  while (true) {
-    const auto header_end = buffer.find("\r\n\r\n");
-    if (header_end != std::string::npos) {
-      const auto cl = buffer.find("Content-Length: ");
-      const auto cl_lower = buffer.find("content-length: ");
-      const auto at = cl != std::string::npos && cl < header_end ? cl : cl_lower;
-      const std::size_t length = at == std::string::npos ? 0 : std::stoul(buffer.substr(at + 16));
-      if (buffer.size() >= header_end + 4 + length) {
-        const int status = std::atoi(buffer.c_str() + 9);
-        std::string body = buffer.substr(header_end + 4, length);
-        buffer.erase(0, header_end + 4 + length);
-        return {status, body};
-      }
-    }
-    char chunk[4096];
-    const ssize_t n = recv(fd, chunk, sizeof chunk, 0);
-    if (n <= 0) return {0, ""};
-    buffer.append(chunk, static_cast<std::size_t>(n));
-  }
-}
-
 std::pair<int, std::string> one_request(std::uint16_t port, const std::string& method, const std::string& target,
                                         const std::string& body) {
-  const int fd = connect_to(port);
+  const int fd = connect_loopback(port);
   if (fd < 0) return {0, ""};
   std::string buffer;
   auto r = exchange(fd,
@@ -197,15 +154,18 @@ telegram_bench_result run_telegram_bench(const telegram_bench_options& options) 
   }
   auto* bot = service->get();
   auto updates = actors::update_feed::start(
-      **store, [bot](const actors::inbound_update& u, std::function<void()> done) { bot->handle_update(u, std::move(done)); });
+      **store, [bot](const actors::inbound_update& u, std::function<void()> done) {
+        bot->handle_update(u, std::move(done));
+      });
   if (!updates) {
     out.error = updates.error().message;
     return out;
   }
   gateways::http::router routes;
-  routes.add("POST", "/v1/webhooks/telegram", [bot](const gateways::http::request& req, gateways::http::responder reply) {
-    bot->handle_webhook(req, std::move(reply));
-  });
+  routes.add("POST", "/v1/webhooks/telegram",
+             [bot](const gateways::http::request& req, gateways::http::responder reply) {
+               bot->handle_webhook(req, std::move(reply));
+             });
   gateways::http::server_options http_options;
   http_options.port = 0;
   auto server = gateways::http::server::start(http_options, std::ref(routes));
@@ -243,13 +203,15 @@ telegram_bench_result run_telegram_bench(const telegram_bench_options& options) 
     std::vector<std::thread> senders;
     for (std::size_t k = 0; k < conns; ++k) {
       senders.emplace_back([&, k] {
-        int fd = connect_to((*server)->port());
+        int fd = connect_loopback((*server)->port());
         std::string buffer;
         for (const std::string& request : work[k]) {
           const auto sent_at = std::chrono::steady_clock::now();
           auto [status, body] = fd < 0 ? std::pair<int, std::string>{0, ""} : exchange(fd, request, buffer);
-          latencies[k].push_back(static_cast<std::uint32_t>(
-              std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - sent_at).count()));
+          latencies[k].push_back(
+              static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                             std::chrono::steady_clock::now() - sent_at)
+                                             .count()));
           if (status == 200) accepted++;
         }
         if (fd >= 0) close(fd);

@@ -83,7 +83,10 @@ status load_config_file(const std::filesystem::path& file, daemon_config& config
       {"nowpayments", {"api_key", "ipn_secret", "api_url", "ca_file", "ipn_callback_url", "success_url",
                        "cancel_url", "reconcile_every_ms", "reconcile_after_ms"}},
       {"subscriptions", {"expiry_scan_ms"}},
-      {"chain", {"rpc_url"}},
+      {"chain", {"rpc_url", "chain_id", "token", "token_decimals", "xpub", "hot_key_file", "confirmations",
+                 "payout_confirmations", "start_block", "scan_window", "poll_ms", "tx_type",
+                 "max_fee_per_gas_wei", "priority_fee_per_gas_wei", "replace_after_ms", "rebroadcast_ms",
+                 "ca_file"}},
   };
   for (const auto& [name, node] : table) {
     const auto section = std::find_if(known.begin(), known.end(),
@@ -182,6 +185,16 @@ status load_config_file(const std::filesystem::path& file, daemon_config& config
   millis("nowpayments", "reconcile_after_ms", config.nowpayments_reconcile_after_ms);
   millis("subscriptions", "expiry_scan_ms", config.expiry_scan_ms);
   string_key(section("chain"), "chain", "rpc_url", config.chain_rpc_url);
+  for (const auto& [key, value] : section("chain")) {
+    if (key.str() == "rpc_url") continue;
+    if (auto text = value.value<std::string>()) {
+      config.chain[std::string(key.str())] = *text;
+    } else if (auto number = value.value<std::int64_t>()) {
+      config.chain[std::string(key.str())] = std::to_string(*number);
+    } else if (problem.empty()) {
+      problem = "chain." + std::string(key.str()) + " must be a string or an integer";
+    }
+  }
   if (!problem.empty()) {
     return make_error(errc::invalid_argument, "config " + file.string() + ": " + problem);
   }
@@ -255,6 +268,31 @@ void load_config_env(daemon_config& config) {
   }
   if (const char* v = env("TELEPAY_CHAIN_RPC_URL")) {
     config.chain_rpc_url = v;
+  }
+  static const std::pair<const char*, const char*> chain_env[] = {
+      {"TELEPAY_CHAIN_ID", "chain_id"},
+      {"TELEPAY_CHAIN_TOKEN", "token"},
+      {"TELEPAY_CHAIN_TOKEN_DECIMALS", "token_decimals"},
+      {"TELEPAY_CHAIN_XPUB", "xpub"},
+      {"TELEPAY_CHAIN_HOT_KEY_FILE", "hot_key_file"},
+      {"TELEPAY_CHAIN_HOT_KEY", "hot_key"},
+      {"TELEPAY_CHAIN_CONFIRMATIONS", "confirmations"},
+      {"TELEPAY_CHAIN_PAYOUT_CONFIRMATIONS", "payout_confirmations"},
+      {"TELEPAY_CHAIN_START_BLOCK", "start_block"},
+      {"TELEPAY_CHAIN_SCAN_WINDOW", "scan_window"},
+      {"TELEPAY_CHAIN_POLL_MS", "poll_ms"},
+      {"TELEPAY_CHAIN_TX_TYPE", "tx_type"},
+      {"TELEPAY_CHAIN_MAX_FEE_PER_GAS_WEI", "max_fee_per_gas_wei"},
+      {"TELEPAY_CHAIN_PRIORITY_FEE_PER_GAS_WEI", "priority_fee_per_gas_wei"},
+      {"TELEPAY_CHAIN_REPLACE_AFTER_MS", "replace_after_ms"},
+      {"TELEPAY_CHAIN_REBROADCAST_MS", "rebroadcast_ms"},
+      {"TELEPAY_CHAIN_CA_FILE", "ca_file"},
+  };
+  for (const auto& [name, key] : chain_env) {
+    if (const char* v = env(name)) config.chain[key] = v;
+  }
+  if (const char* v = env("TELEPAY_TEST_CRASH_AFTER_SIGN")) {
+    config.test_crash_after_sign = std::string_view(v) == "1";
   }
 }
 

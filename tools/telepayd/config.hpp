@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,7 +46,12 @@ struct daemon_config {
   std::string nowpayments_cancel_url;
   std::int64_t nowpayments_reconcile_every_ms = 60'000;
   std::int64_t nowpayments_reconcile_after_ms = 600'000;
-  std::string chain_rpc_url;
+  std::string chain_rpc_url;  // comma-separated: several endpoints fail over in order
+  /// Every other [chain] setting as text (TOML values or TELEPAY_CHAIN_* variables), parsed and
+  /// checked by chain_options() in chain_config.hpp. Holds the hot-wallet key when given inline
+  /// (TELEPAY_CHAIN_HOT_KEY): never logged.
+  std::map<std::string, std::string> chain;
+  bool test_crash_after_sign = false;  // TELEPAY_TEST_CRASH_AFTER_SIGN=1
 
   /// How often the expiry scheduler scans for reminders and expiries.
   std::int64_t expiry_scan_ms = 60'000;

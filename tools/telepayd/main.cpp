@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <csignal>
 #include <fstream>
 #include <future>
@@ -30,12 +31,14 @@
 #include "domain/broadcast.hpp"
 #include "domain/codec/json.hpp"
 #include "eventstore/event_store.hpp"
+#include "gateways/chain/service.hpp"
 #include "gateways/http/api.hpp"
 #include "gateways/http/router.hpp"
 #include "gateways/http/server.hpp"
 #include "gateways/nowpayments/service.hpp"
 #include "gateways/telegram/service.hpp"
 #include "projections/host.hpp"
+#include "tools/telepayd/chain_config.hpp"
 #include "tools/telepayd/config.hpp"
 #include "tools/telepayd/openapi.hpp"
 
@@ -209,11 +212,44 @@ int run(const daemon_config& config) {
     }
   }
 
+  // The chain: options checked now; a node that answers with another chain id or token
+  // decimals refuses the start (an unreachable one is retried in the background).
+  std::optional<gateways::chain::service_options> chain_config;
+  if (!config.chain_rpc_url.empty()) {
+    auto parsed = chain_options(config);
+    if (!parsed) {
+      log->error("chain configuration refused detail={}", parsed.error().message);
+      return 2;
+    }
+    chain_config = std::move(*parsed);
+    chain_config->log = [chain_log = make_logger("chain")](gateways::chain::log_level level, const std::string& text) {
+      switch (level) {
+        case gateways::chain::log_level::info: chain_log->info("{}", text); break;
+        case gateways::chain::log_level::warn: chain_log->warn("{}", text); break;
+        case gateways::chain::log_level::error: chain_log->error("{}", text); break;
+      }
+    };
+    auto checked = gateways::chain::check_node(*chain_config);
+    if (!checked && checked.code() == errc::chain_mismatch) {
+      log->error("chain node refused: {} (check chain.chain_id, chain.token and chain.token_decimals)",
+                 checked.error().message);
+      return 2;
+    }
+    if (!checked) {
+      log->warn("chain node not reachable yet, retrying in the background detail={}", checked.error().message);
+    }
+    if (config.test_crash_after_sign) log->warn("TEST KNOB: telepayd exits right after signing a payout");
+  }
+
   actors::runtime_options runtime_options;
   runtime_options.scheduler_threads = config.scheduler_threads;
   auto runtime = std::make_unique<actors::runtime>(runtime_options);
   actors::ledger_options ledger_options;
   ledger_options.flows.crash_after_payment_start = config.test_crash_after_payment_start;
+  if (chain_config && chain_config->hot_key) {
+    std::string hot = gateways::chain::to_lower_hex(gateways::chain::address_of(*chain_config->hot_key));
+    ledger_options.flows.sender = domain::chain_send::key{chain_config->chain_id, hot};
+  }
   ledger_options.recovery_progress = [&log](std::uint64_t seq) {
     log->info("recovery scan progress seq={}", seq);
   };
@@ -286,6 +322,20 @@ int run(const daemon_config& config) {
     log->info("nowpayments gateway started api_url={}", config.nowpayments_api_url);
   }
 
+  // The chain: deposit watcher and hot-wallet sender, when an RPC URL is configured.
+  std::unique_ptr<gateways::chain::service> chain;
+  if (chain_config) {
+    auto started_chain = gateways::chain::service::start(*client, reads, *chain_config);
+    if (!started_chain) {
+      log->error("cannot start the chain gateway detail={}", started_chain.error().message);
+      return 2;
+    }
+    chain = std::move(started_chain.value());
+    log->info("chain gateway started chain_id={} endpoints={} deposits={} sends={}", chain_config->chain_id,
+              chain_config->rpc_urls.size(), chain_config->xpub.empty() ? "off (no xpub)" : "on",
+              chain_config->hot_key ? "on" : "off (no hot-wallet key)");
+  }
+
   // Telegram: the outbox feed and the bot (when a bot token is configured).
   std::unique_ptr<actors::outbox_feed> outbox;
   std::unique_ptr<gateways::telegram::service> telegram;
@@ -308,6 +358,10 @@ int run(const daemon_config& config) {
     tg.poll_timeout_s = static_cast<int>(config.telegram_poll_timeout_s);
     tg.http.ca_file = config.telegram_ca_file;
     tg.keypad_timeout = std::chrono::seconds(config.test_keypad_timeout_s);
+    if (chain && chain_config && !chain_config->xpub.empty()) {
+      gateways::chain::service* chain_for_bot = chain.get();
+      tg.deposit_address = [chain_for_bot](domain::user_id user) { return chain_for_bot->deposit_address(user); };
+    }
     if (config.test_keypad_timeout_s != 300) {
       log->warn("TEST KNOB: the donation keypad times out after {} s", config.test_keypad_timeout_s);
     }
@@ -344,7 +398,7 @@ int run(const daemon_config& config) {
   hooks.health = [&reads, &config, &store, started] {
     return health_body(reads, config, started, to_hex(store->head_hash()));
   };
-  hooks.metrics = [&store, &reads, &ledger, &runtime, &nowpayments, &notifier, &expiry, &telegram] {
+  hooks.metrics = [&store, &reads, &ledger, &runtime, &nowpayments, &notifier, &expiry, &telegram, &chain] {
     std::string out = metrics_body(*store, reads, *ledger, runtime->system());
     const auto counter = [&](const char* name, const char* help, std::uint64_t value) {
       out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
@@ -359,6 +413,9 @@ int run(const daemon_config& config) {
     }
     if (telegram) {
       out += telegram->metrics_text();
+    }
+    if (chain) {
+      out += chain->metrics_text();
     }
     return out;
   };
@@ -426,6 +483,54 @@ int run(const daemon_config& config) {
                                   std::to_string(r->last_seq) + "}";
                         reply(std::move(ok));
                       });
+                });
+  gateways::chain::service* chain_service = chain.get();
+  api.add_read(routes, "/v1/users/{id}/deposit-address", domain::role::operator_,
+               [chain_service](const gateways::http::request& req, gateways::http::responder reply) {
+                 // Recorded on the user's stream on first use (an operator hands it to the user).
+                 if (chain_service == nullptr) {
+                   reply(gateways::http::error_response(409, "chain_not_configured",
+                                                        "the chain gateway is not configured on this server"));
+                   return;
+                 }
+                 std::int64_t id = 0;
+                 const std::string_view text = req.param("id");
+                 const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+                 if (ec != std::errc() || end != text.data() + text.size()) {
+                   reply(gateways::http::error_response(400, "invalid_argument", "the user id is an integer"));
+                   return;
+                 }
+                 chain_service->handle_deposit_address(id, std::move(reply));
+               });
+  api.add_read(routes, "/v1/chain/status", domain::role::auditor,
+               [chain_service](const gateways::http::request&, gateways::http::responder reply) {
+                 gateways::http::response out;
+                 out.body = chain_service == nullptr ? "{\"configured\":false}" : chain_service->status_json();
+                 reply(std::move(out));
+               });
+  api.add_write(routes, "/v1/admin/chain/rescan", domain::role::operator_,
+                [chain_service](const gateways::http::request& req, const std::string& token_id,
+                                gateways::http::responder reply) {
+                  if (chain_service == nullptr) {
+                    reply(gateways::http::error_response(409, "chain_not_configured",
+                                                         "the chain gateway is not configured on this server"));
+                    return;
+                  }
+                  auto doc = domain::json_document::parse(req.body);
+                  auto keys = doc && doc->root().is_object() ? doc->root().keys()
+                                                             : result<std::vector<std::string>>(std::vector<std::string>{"?"});
+                  auto from = doc && doc->root().is_object() ? doc->root().u64("from_block")
+                                                             : result<std::uint64_t>(make_error(errc::invalid_argument, ""));
+                  if (!from || !keys || keys->size() != 1) {
+                    reply(gateways::http::error_response(400, "invalid_argument",
+                                                         "the body is {\"from_block\": N} (a non-negative integer)"));
+                    return;
+                  }
+                  chain_service->request_rescan(*from, "token:" + token_id);
+                  gateways::http::response ok;
+                  ok.status = 202;
+                  ok.body = "{\"rescan_from\":" + std::to_string(*from) + "}";
+                  reply(std::move(ok));
                 });
   gateways::telegram::service* tg_service = telegram.get();
   routes.add("POST", "/v1/webhooks/telegram",
@@ -511,6 +616,9 @@ int run(const daemon_config& config) {
   }
   if (nowpayments) {
     nowpayments->stop();
+  }
+  if (chain) {
+    chain->stop();
   }
   expiry->stop();
   (*notifier)->stop();

@@ -1,0 +1,249 @@
+// The withdrawal process manager: record the request, hold the user's wallet, wait for a second
+// operator above the approval limit, ask the hot wallet to send; when the chain answers, post
+// the hold and credit chain clearing (money left) or void it (money back). Each step's events
+// carry correlation "withdrawal:{id}" and causation = the step, so recovery resumes it.
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "actors/flows_common.hpp"
+
+namespace telepay::actors {
+
+std::string next_withdrawal_step(domain::withdrawal::status_kind status, const std::set<std::string>& done,
+                                 bool can_send) {
+  using domain::withdrawal::status_kind;
+  const auto has = [&](const char* step) { return done.contains(step); };
+  switch (status) {
+    case status_kind::none: return "";
+    case status_kind::rejected:
+    case status_kind::failed: return has("hold") && !has("void") ? "void" : "";
+    case status_kind::completed:
+      if (!has("post")) return "post";
+      if (!has("credit_clearing")) return "credit_clearing";
+      return "";
+    case status_kind::awaiting_approval: return has("hold") ? "" : "hold";
+    case status_kind::approved:
+      if (!has("hold")) return "hold";
+      return can_send && !has("send") ? "send" : "";
+  }
+  return "";
+}
+
+namespace {
+
+using withdrawal_promise = caf::response_promise;
+
+struct withdrawal_run {
+  std::set<std::string> done;
+  int attempts = 0;
+  bool busy = false;  // a state query or a step is in flight: its answer drives the next step
+  std::vector<withdrawal_promise> waiting;
+  std::optional<error> refusal;  // why the hold was refused, for the requester
+};
+
+struct withdrawal_state {
+  routes r;
+  flow_options options;
+  std::unordered_map<std::string, withdrawal_run> runs;
+};
+
+using state_ptr = std::shared_ptr<withdrawal_state>;
+
+void step(caf::event_based_actor* self, const state_ptr& st, const std::string& id);
+
+void answer(withdrawal_run& run, const result<domain::withdrawal::state>& outcome) {
+  for (auto& promise : run.waiting) {
+    promise.deliver(run.refusal ? result<domain::withdrawal::state>(*run.refusal) : outcome);
+  }
+  run.waiting.clear();
+}
+
+/// Runs `id`'s steps (adding to a run in progress), answering `promise` when it waits or ends.
+void begin(caf::event_based_actor* self, const state_ptr& st, const std::string& id, std::set<std::string> done,
+           std::optional<withdrawal_promise> promise) {
+  auto& run = st->runs[id];
+  run.done.insert(done.begin(), done.end());
+  if (promise) run.waiting.push_back(*promise);
+  step(self, st, id);
+}
+
+/// The wallet command of a money step.
+domain::wallet::command wallet_command(const std::string& next, const domain::withdrawal::state& w,
+                                       std::int64_t now_us, const flow_options& options) {
+  const domain::transfer_id tid(domain::withdrawal::hold_id(w.id));
+  if (next == "hold") {
+    const std::int64_t expires =
+        now_us + std::chrono::duration_cast<std::chrono::microseconds>(options.payout_hold).count();
+    const auto clearing = domain::wallet_key{domain::wallet_owner::of(domain::system_account::chain_clearing),
+                                             domain::asset::usdt};
+    return domain::wallet::hold{tid, w.value, expires, clearing.stream()};
+  }
+  if (next == "post") return domain::wallet::post{tid};
+  return domain::wallet::void_hold{tid, w.status == domain::withdrawal::status_kind::rejected ? "withdrawal_rejected"
+                                                                                                : "withdrawal_failed"};
+}
+
+void run_step(caf::event_based_actor* self, const state_ptr& st, const std::string& id,
+              const domain::withdrawal::state& w, const std::string& next) {
+  const command_meta meta = detail::meta_for("withdrawal", id, next, detail::wall_clock_us());
+  const auto user_wallet = domain::wallet_key{domain::wallet_owner::of(w.user), domain::asset::usdt};
+  auto after = [self, st, id, next](result<entity_reply> r) {
+    auto it = st->runs.find(id);
+    if (it == st->runs.end()) return;
+    it->second.busy = false;
+    if (r) {
+      it->second.done.insert(next);
+      it->second.attempts = 0;
+      step(self, st, id);
+      return;
+    }
+    if (is_transient(r.code())) {
+      self->delayed_send(self, detail::backoff(st->options, it->second.attempts++), step_atom::value, id);
+      return;
+    }
+    if (next == "hold") {
+      // Not enough money (or the wallet refused): the withdrawal fails, nothing was held.
+      it->second.refusal = r.error();
+      const command_meta fail_meta = detail::meta_for("withdrawal", id, "fail", detail::wall_clock_us());
+      it->second.busy = true;
+      send_command<withdrawal_entity>(
+          self, st->r.withdrawals, id, domain::withdrawal::fail{"hold refused: " + r.error().message.substr(0, 200), ""},
+          fail_meta, st->r.timeout, [self, st, id](result<entity_reply>) {
+            if (auto run = st->runs.find(id); run != st->runs.end()) run->second.busy = false;
+            step(self, st, id);
+          });
+      return;
+    }
+    // Any other refusal is for an operator: answer with it and stop (a restart resumes).
+    it->second.refusal = make_error(errc::process_failed,
+                                    "withdrawal " + id + " step " + next + " refused: " + r.error().message);
+    answer(it->second, result<domain::withdrawal::state>(*it->second.refusal));
+    st->runs.erase(it);
+  };
+  if (next == "send") {
+    std::string to = w.address;
+    std::transform(to.begin(), to.end(), to.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    send_command<chain_send_entity>(self, st->r.chain_sends, *st->options.sender,
+                                    domain::chain_send::request{domain::chain_send::withdrawal_ref(id),
+                                                                domain::chain_send::purpose::withdrawal, to, w.value},
+                                    meta, st->r.timeout, after);
+  } else if (next == "credit_clearing") {
+    const auto clearing = domain::wallet_key{domain::wallet_owner::of(domain::system_account::chain_clearing),
+                                             domain::asset::usdt};
+    send_wallet(self, st->r, clearing,
+                domain::wallet::credit{domain::transfer_id(domain::withdrawal::hold_id(id)), w.value, "withdrawal",
+                                       user_wallet.stream()},
+                meta, after);
+  } else {
+    send_wallet(self, st->r, user_wallet, wallet_command(next, w, meta.now_us, st->options), meta, after);
+  }
+}
+
+void step(caf::event_based_actor* self, const state_ptr& st, const std::string& id) {
+  auto run = st->runs.find(id);
+  // One step at a time: a step in flight calls step() again when it is answered, so a run is
+  // never dropped while a command of it may still change money.
+  if (run == st->runs.end() || run->second.busy) return;
+  run->second.busy = true;
+  query_state<withdrawal_entity>(self, st->r.withdrawals, id, st->r.timeout,
+    [self, st, id](result<domain::withdrawal::state> w) {
+      auto it = st->runs.find(id);
+      if (it == st->runs.end()) return;
+      if (!w) {
+        it->second.busy = false;
+        if (is_transient(w.code())) {
+          self->delayed_send(self, detail::backoff(st->options, it->second.attempts++), step_atom::value, id);
+          return;
+        }
+        answer(it->second, w);
+        st->runs.erase(it);
+        return;
+      }
+      const std::string next = next_withdrawal_step(w->status, it->second.done, st->options.sender.has_value());
+      if (next.empty()) {
+        answer(it->second, w);
+        st->runs.erase(it);
+        return;
+      }
+      run_step(self, st, id, *w, next);  // stays busy until the step is answered
+    });
+}
+
+/// Sends a command to the withdrawal entity, then runs the steps and answers with the state.
+void command_then_run(caf::event_based_actor* self, const state_ptr& st, const std::string& id,
+                      domain::withdrawal::command command, const std::string& step_name, std::int64_t now_us,
+                      withdrawal_promise promise) {
+  send_command<withdrawal_entity>(self, st->r.withdrawals, id, std::move(command),
+                                  detail::meta_for("withdrawal", id, step_name, now_us), st->r.timeout,
+    [self, st, id, step_name, promise](result<entity_reply> r) mutable {
+      if (!r) {
+        promise.deliver(result<domain::withdrawal::state>(r.error()));
+        return;
+      }
+      begin(self, st, id, {step_name}, promise);
+    });
+}
+
+}  // namespace
+
+caf::behavior withdrawal_manager(caf::event_based_actor* self, routes r, flow_options options) {
+  auto st = std::make_shared<withdrawal_state>();
+  st->r = std::move(r);
+  st->options = options;
+  return {
+      [self, st](withdrawal_request& req) {
+        auto promise = self->make_response_promise();
+        if (!domain::is_token(req.id, domain::withdrawal::id_bytes_max)) {
+          promise.deliver(result<domain::withdrawal::state>(
+              make_error(errc::invalid_argument, "a withdrawal id is 1-48 of A-Z a-z 0-9 _ . : -")));
+          return;
+        }
+        query_state<settings_entity>(self, st->r.settings, singleton_key{}, st->r.timeout,
+          [self, st, req, promise](result<domain::settings::state> settings) mutable {
+            if (!settings) {
+              promise.deliver(result<domain::withdrawal::state>(settings.error()));
+              return;
+            }
+            command_then_run(self, st, req.id,
+                             domain::withdrawal::request{req.user, req.value, req.address, req.by,
+                                                         settings->withdrawal_approval_usdt},
+                             "request", req.now_us, promise);
+          });
+      },
+      [self, st](withdrawal_decision& req) {
+        auto promise = self->make_response_promise();
+        domain::withdrawal::command command = domain::withdrawal::approve{req.by};
+        if (!req.approve) command = domain::withdrawal::reject{req.by, req.reason};
+        command_then_run(self, st, req.id, std::move(command), req.approve ? "approve" : "reject", req.now_us,
+                         promise);
+      },
+      [self, st](withdrawal_outcome& req) {
+        auto promise = self->make_response_promise();
+        domain::withdrawal::command command = domain::withdrawal::complete{req.tx_hash};
+        if (!req.success) command = domain::withdrawal::fail{req.reason, req.tx_hash};
+        // The hold exists by now (the send was asked for only after it).
+        send_command<withdrawal_entity>(self, st->r.withdrawals, req.id, std::move(command),
+                                        detail::meta_for("withdrawal", req.id, req.success ? "complete" : "fail",
+                                                         req.now_us),
+                                        st->r.timeout,
+          [self, st, id = req.id, promise](result<entity_reply> recorded) mutable {
+            if (!recorded) {
+              promise.deliver(result<domain::withdrawal::state>(recorded.error()));
+              return;
+            }
+            begin(self, st, id, {"hold", "send"}, promise);
+          });
+      },
+      [self, st](resume_atom, withdrawal_resume& resume) {
+        begin(self, st, resume.id, std::move(resume.done), std::nullopt);
+      },
+      [self, st](step_atom, const std::string& id) { step(self, st, id); },
+  };
+}
+
+}  // namespace telepay::actors

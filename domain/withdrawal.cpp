@@ -1,0 +1,162 @@
+#include "domain/withdrawal.hpp"
+
+#include "domain/crypto/eip55.hpp"
+
+namespace telepay::domain::withdrawal {
+namespace {
+
+error invalid(std::string message) { return make_error(errc::invalid_argument, std::move(message)); }
+
+error bad_state(const state& s, std::string_view wanted) {
+  return make_error(errc::withdrawal_state_invalid,
+                    "withdrawal " + s.id + " is " + std::string(status_name(s.status)) + ", cannot " +
+                        std::string(wanted));
+}
+
+status check_text(std::string_view text, std::size_t max, std::string_view what) {
+  if (text.empty() || text.size() > max) {
+    return invalid(std::string(what) + " must be 1-" + std::to_string(max) + " bytes");
+  }
+  return {};
+}
+
+result<std::vector<event>> decide_request(const state& s, const request& r) {
+  if (!is_token(s.id, id_bytes_max)) return invalid("a withdrawal id is 1-48 of A-Z a-z 0-9 _ . : -");
+  TELEPAY_CHECK(check_text(r.by, 128, "by"));
+  TELEPAY_TRY(address, parse_evm_address(r.address));
+  if (r.value.currency() != asset::usdt || r.value.is_zero()) {
+    return make_error(errc::amount_must_be_positive, "a withdrawal is a positive USDT amount");
+  }
+  if (r.user.value() <= 0) return make_error(errc::user_id_invalid, "a withdrawal belongs to a user");
+  if (s.status != status_kind::none) {
+    if (s.user == r.user && s.value == r.value && s.address == address) return std::vector<event>{};
+    return invalid("withdrawal " + s.id + " exists with other terms");
+  }
+  const bool needs = r.value.units() > r.approval_limit.units();
+  return std::vector<event>{requested{r.user, r.value, address, r.by, needs}};
+}
+
+}  // namespace
+
+std::string stream(std::string_view id) { return "withdrawal-" + std::string(id); }
+std::string hold_id(std::string_view id) { return "wd-" + std::string(id); }
+
+std::string_view status_name(status_kind s) {
+  switch (s) {
+    case status_kind::none: return "none";
+    case status_kind::awaiting_approval: return "awaiting_approval";
+    case status_kind::approved: return "approved";
+    case status_kind::rejected: return "rejected";
+    case status_kind::completed: return "completed";
+    case status_kind::failed: return "failed";
+  }
+  return "";
+}
+
+bool is_final(status_kind s) {
+  return s == status_kind::rejected || s == status_kind::completed || s == status_kind::failed;
+}
+
+void requested::write(json_object_writer& w) const {
+  w.str("address", address).money("amount", value).str("asset", asset_code(value.currency())).str("by", by)
+      .boolean("needs_approval", needs_approval).i64("user", user.value());
+}
+
+result<requested> requested::read(const json_value& v) {
+  TELEPAY_TRY(address, v.str("address"));
+  TELEPAY_TRY(value, v.money("amount", asset::usdt));
+  TELEPAY_TRY(by, v.str("by"));
+  TELEPAY_TRY(needs, v.boolean("needs_approval"));
+  TELEPAY_TRY(user, v.i64("user"));
+  return requested{user_id(user), value, std::move(address), std::move(by), needs};
+}
+
+void approved::write(json_object_writer& w) const { w.str("by", by); }
+result<approved> approved::read(const json_value& v) {
+  TELEPAY_TRY(by, v.str("by"));
+  return approved{std::move(by)};
+}
+
+void rejected::write(json_object_writer& w) const { w.str("by", by).str("reason", reason); }
+result<rejected> rejected::read(const json_value& v) {
+  TELEPAY_TRY(by, v.str("by"));
+  TELEPAY_TRY(reason, v.str("reason"));
+  return rejected{std::move(by), std::move(reason)};
+}
+
+void completed::write(json_object_writer& w) const { w.str("tx_hash", tx_hash); }
+result<completed> completed::read(const json_value& v) {
+  TELEPAY_TRY(tx, v.str("tx_hash"));
+  return completed{std::move(tx)};
+}
+
+void failed::write(json_object_writer& w) const { w.str("reason", reason).str("tx_hash", tx_hash); }
+result<failed> failed::read(const json_value& v) {
+  TELEPAY_TRY(reason, v.str("reason"));
+  TELEPAY_TRY(tx, v.str("tx_hash"));
+  return failed{std::move(reason), std::move(tx)};
+}
+
+result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
+  if (const auto* r = std::get_if<request>(&c)) return decide_request(s, *r);
+  if (s.status == status_kind::none) return make_error(errc::withdrawal_not_found, "no withdrawal " + s.id);
+  if (const auto* a = std::get_if<approve>(&c)) {
+    TELEPAY_CHECK(check_text(a->by, 128, "by"));
+    if (s.status == status_kind::approved && s.approved_by == a->by) return std::vector<event>{};
+    if (s.status != status_kind::awaiting_approval) return bad_state(s, "be approved");
+    if (a->by == s.requested_by) {
+      return make_error(errc::approval_same_operator, "withdrawal " + s.id + " needs another operator's approval");
+    }
+    return std::vector<event>{approved{a->by}};
+  }
+  if (const auto* r = std::get_if<reject>(&c)) {
+    TELEPAY_CHECK(check_text(r->by, 128, "by"));
+    TELEPAY_CHECK(check_text(r->reason, 256, "reason"));
+    if (s.status == status_kind::rejected) return std::vector<event>{};
+    if (s.status != status_kind::awaiting_approval) return bad_state(s, "be rejected");
+    return std::vector<event>{rejected{r->by, r->reason}};
+  }
+  if (const auto* d = std::get_if<complete>(&c)) {
+    if (s.status == status_kind::completed) return std::vector<event>{};
+    if (s.status != status_kind::approved) return bad_state(s, "complete");
+    if (d->tx_hash.empty()) return invalid("a completed withdrawal names its transaction");
+    return std::vector<event>{completed{d->tx_hash}};
+  }
+  const auto& f = std::get<fail>(c);
+  if (is_final(s.status)) return std::vector<event>{};
+  TELEPAY_CHECK(check_text(f.reason, 300, "reason"));
+  return std::vector<event>{failed{f.reason, f.tx_hash}};
+}
+
+void evolve(state& s, const event& e) {
+  std::visit(
+      [&](const auto& ev) {
+        using T = std::decay_t<decltype(ev)>;
+        if constexpr (std::is_same_v<T, requested>) {
+          s.user = ev.user;
+          s.value = ev.value;
+          s.address = ev.address;
+          s.requested_by = ev.by;
+          s.needs_approval = ev.needs_approval;
+          s.status = ev.needs_approval ? status_kind::awaiting_approval : status_kind::approved;
+        } else if constexpr (std::is_same_v<T, approved>) {
+          s.status = status_kind::approved;
+          s.approved_by = ev.by;
+        } else if constexpr (std::is_same_v<T, rejected>) {
+          s.status = status_kind::rejected;
+          s.reason = ev.reason;
+        } else if constexpr (std::is_same_v<T, completed>) {
+          s.status = status_kind::completed;
+          s.tx_hash = ev.tx_hash;
+        } else {
+          s.status = status_kind::failed;
+          s.reason = ev.reason;
+          s.tx_hash = ev.tx_hash;
+        }
+      },
+      e);
+}
+
+std::string idempotency_key(const state&, const command&) { return ""; }
+
+}  // namespace telepay::domain::withdrawal

@@ -1,0 +1,141 @@
+#pragma once
+/// A user's withdrawal of USDT to an address on chain, stream "withdrawal-{id}":
+///
+///   requested (amount, address, by; above the approval limit it waits for a second operator)
+///   -> approved (by another operator than the requester) | rejected
+///   -> completed (the transaction's receipt succeeded) | failed (reverted, abandoned, refused)
+///
+/// The process (actors) holds the user's wallet when requested, asks the hot wallet for a send
+/// once no approval is pending, posts the hold on completion and voids it on rejection or
+/// failure. The entity only records the decisions.
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "domain/codec/event_codec.hpp"
+#include "domain/ids.hpp"
+
+namespace telepay::domain::withdrawal {
+
+inline constexpr std::size_t id_bytes_max = 48;
+
+std::string stream(std::string_view id);
+/// The transfer id of the withdrawal's hold on the user's wallet.
+std::string hold_id(std::string_view id);
+
+enum class status_kind : std::uint8_t {
+  none = 0,
+  awaiting_approval = 1,
+  approved = 2,  // also: requested under the limit (no approval needed)
+  rejected = 3,
+  completed = 4,
+  failed = 5,
+};
+std::string_view status_name(status_kind s);
+bool is_final(status_kind s);
+
+struct requested {
+  static constexpr std::string_view type_name = "withdrawal.requested";
+  static constexpr std::uint16_t version = 1;
+  user_id user;
+  amount value = amount(asset::usdt, 0);
+  std::string address;  // EIP-55
+  std::string by;
+  bool needs_approval = false;
+  void write(json_object_writer& w) const;
+  static result<requested> read(const json_value& v);
+  friend bool operator==(const requested&, const requested&) = default;
+};
+
+struct approved {
+  static constexpr std::string_view type_name = "withdrawal.approved";
+  static constexpr std::uint16_t version = 1;
+  std::string by;
+  void write(json_object_writer& w) const;
+  static result<approved> read(const json_value& v);
+  friend bool operator==(const approved&, const approved&) = default;
+};
+
+struct rejected {
+  static constexpr std::string_view type_name = "withdrawal.rejected";
+  static constexpr std::uint16_t version = 1;
+  std::string by;
+  std::string reason;
+  void write(json_object_writer& w) const;
+  static result<rejected> read(const json_value& v);
+  friend bool operator==(const rejected&, const rejected&) = default;
+};
+
+struct completed {
+  static constexpr std::string_view type_name = "withdrawal.completed";
+  static constexpr std::uint16_t version = 1;
+  std::string tx_hash;
+  void write(json_object_writer& w) const;
+  static result<completed> read(const json_value& v);
+  friend bool operator==(const completed&, const completed&) = default;
+};
+
+struct failed {
+  static constexpr std::string_view type_name = "withdrawal.failed";
+  static constexpr std::uint16_t version = 1;
+  std::string reason;
+  std::string tx_hash;  // "" when nothing reached the chain
+  void write(json_object_writer& w) const;
+  static result<failed> read(const json_value& v);
+  friend bool operator==(const failed&, const failed&) = default;
+};
+
+using event = std::variant<requested, approved, rejected, completed, failed>;
+
+struct state {
+  std::string id;
+  status_kind status = status_kind::none;
+  user_id user = user_id(1);
+  amount value = amount(asset::usdt, 0);
+  std::string address;
+  std::string requested_by;
+  bool needs_approval = false;
+  std::string approved_by;
+  std::string tx_hash;
+  std::string reason;
+
+  explicit state(std::string withdrawal_id = {}) : id(std::move(withdrawal_id)) {}
+  friend bool operator==(const state&, const state&) = default;
+};
+
+/// Errors: invalid_argument (id, by), payout_address_invalid, amount_must_be_positive; a repeat
+/// with the same terms decides nothing, other terms are invalid_argument.
+struct request {
+  user_id user;
+  amount value = amount(asset::usdt, 0);
+  std::string address;
+  std::string by;
+  amount approval_limit = amount(asset::usdt, 0);  // above it, a second operator approves
+};
+/// Errors: approval_same_operator (the requester), withdrawal_state_invalid (not awaiting).
+struct approve {
+  std::string by;
+};
+/// Errors: withdrawal_state_invalid (not awaiting approval).
+struct reject {
+  std::string by;
+  std::string reason;
+};
+/// The send's outcome. Errors: withdrawal_state_invalid (not approved). Nothing when already final.
+struct complete {
+  std::string tx_hash;
+};
+struct fail {
+  std::string reason;
+  std::string tx_hash;
+};
+
+using command = std::variant<request, approve, reject, complete, fail>;
+
+result<std::vector<event>> decide(const state& s, const command& c, std::int64_t now_us);
+void evolve(state& s, const event& e);
+std::string idempotency_key(const state& s, const command& c);
+
+}  // namespace telepay::domain::withdrawal

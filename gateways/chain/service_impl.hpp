@@ -1,0 +1,137 @@
+#pragma once
+// Internal to gateways/chain: the state the service's threads share (service.cpp runs the
+// watcher and the jobs, sender.cpp the hot wallet).
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <thread>
+
+#include "actors/client.hpp"
+#include "actors/reads.hpp"
+#include "domain/chain_deposit.hpp"
+#include "domain/chain_send.hpp"
+#include "gateways/chain/bip32.hpp"
+#include "gateways/chain/rpc_client.hpp"
+#include "gateways/chain/service.hpp"
+#include "gateways/chain/watcher.hpp"
+
+namespace telepay::gateways::chain {
+
+std::int64_t wall_us();
+
+/// A sighting not yet confirmed (or confirmed but not yet credited).
+struct pending_deposit {
+  domain::chain_deposit::key key;
+  std::uint64_t block = 0;
+  hash256 block_hash{};
+  bool confirmed = false;  // confirmed in the ledger; the credit is still owed
+};
+
+struct service::impl {
+  service_options options;
+  actors::ledger_client& client;
+  const actors::ledger_reads& reads;
+  address token;
+  std::optional<extended_public_key> account;
+  std::optional<address> hot;
+  std::shared_ptr<rpc_counters> counters = std::make_shared<rpc_counters>();
+
+  std::atomic<bool> stopping{false};
+  std::mutex wake_mutex;
+  std::condition_variable wake;
+  std::thread watcher;
+  std::thread sender;
+  std::thread jobs_thread;
+
+  // Node check.
+  std::atomic<bool> checked{false};
+  std::atomic<bool> refused{false};
+  mutable std::mutex status_mutex;
+  std::string refusal_text;
+  std::string last_error;
+
+  // Deposits (watcher thread; the matcher is also written by the job thread).
+  mutable std::shared_mutex matcher_mutex;
+  deposit_matcher matcher;
+  std::atomic<bool> addresses_loaded{false};
+  block_tracker tracker;
+  std::uint64_t next_block = 0;
+  bool cursor_known = false;
+  std::map<std::string, pending_deposit> pending;  // by stream
+  std::uint64_t recorded_resume = 0;
+  std::uint64_t recorded_scanned = 0;
+  std::int64_t recorded_at_us = 0;
+  std::atomic<std::uint64_t> rescan_from{0};
+  std::atomic<bool> rescan_requested{false};
+  std::string rescan_by;  // guarded by status_mutex
+  std::uint64_t window = 0;          // blocks per eth_getLogs now (halved on failure)
+  std::uint32_t window_successes = 0;
+
+  // Observed, for status and metrics.
+  std::atomic<std::uint64_t> head{0};
+  std::atomic<std::uint64_t> finalized{0};
+  std::atomic<std::uint64_t> scanned_to{0};
+  std::atomic<std::uint64_t> pending_count{0};
+  std::atomic<std::uint64_t> logs_seen{0};
+  std::atomic<std::uint64_t> deposits_detected{0};
+  std::atomic<std::uint64_t> deposits_confirmed{0};
+  std::atomic<std::uint64_t> deposits_credited{0};
+  std::atomic<std::uint64_t> deposits_orphaned{0};
+  std::atomic<std::uint64_t> deposits_refused{0};
+  std::atomic<std::uint64_t> reorgs{0};
+  std::atomic<std::uint64_t> sends_signed{0};
+  std::atomic<std::uint64_t> sends_replaced{0};
+  std::atomic<std::uint64_t> sends_broadcast{0};
+  std::atomic<std::uint64_t> sends_mined_ok{0};
+  std::atomic<std::uint64_t> sends_mined_failed{0};
+  std::atomic<std::uint64_t> sends_abandoned{0};
+  std::atomic<std::uint64_t> sends_held{0};           // gauge: sends waiting for funds
+  std::atomic<std::uint64_t> hot_wallet_short{0};     // gauge: 1 while funds are short
+  std::atomic<std::uint64_t> next_nonce{0};
+  std::atomic<std::uint64_t> open_sends{0};
+
+  // Jobs (HTTP and bot requests that block on the ledger).
+  std::mutex jobs_mutex;
+  std::condition_variable jobs_ready;
+  std::deque<std::function<void()>> jobs;
+
+  impl(service_options o, actors::ledger_client& c, const actors::ledger_reads& r)
+      : options(std::move(o)), client(c), reads(r) {}
+
+  void say(log_level level, const std::string& text) const {
+    if (options.log) options.log(level, text);
+  }
+  void note_error(const std::string& text);
+  /// Sleeps up to `d`, waking early on stop. False once stopping.
+  bool pause(std::chrono::milliseconds d);
+  void post(std::function<void()> job);
+
+  /// Retries the node check until it passes (true) or is refused / the service stops (false).
+  bool wait_for_node(rpc_client& rpc);
+
+  // Watcher (service.cpp).
+  void watch();
+  void load_addresses();
+  void tick(rpc_client& rpc);
+  bool follow_reorgs(rpc_client& rpc);
+  /// A scanned block changed: rewinds to after the last one that still matches, orphaning
+  /// sightings above it. False when the node did not answer.
+  bool rewind_after_reorg(rpc_client& rpc, const std::string& where);
+  void scan_range(rpc_client& rpc, std::uint64_t from, std::uint64_t to);
+  void settle_pending(rpc_client& rpc, std::uint64_t head_now, std::uint64_t finalized_now);
+  void checkpoint(const std::string& reason, bool force, bool record_always = false);
+
+  // Sender (sender.cpp).
+  void send_loop();
+};
+
+/// The finalized head, or (for nodes without the tag) head - confirmations + 1.
+std::uint64_t finalized_or_depth(rpc_client& rpc, std::uint64_t head, std::uint64_t confirmations);
+
+}  // namespace telepay::gateways::chain

@@ -1,0 +1,300 @@
+// Goal: the chain's money rules hold as pure decisions: a deposit is credited only once it is
+// deep enough AND finalized with its block hash re-checked; a reorged-out sighting is never
+// confirmed; the same log seen again decides nothing; the hot wallet's nonces are gapless and
+// never reused; a replacement keeps its nonce and pays at least 10% more; a send settles once;
+// withdrawals above the limit need another operator; a payout address change needs another
+// operator. Method: given events / when a command / then events or an errc, no I/O.
+
+#include <gtest/gtest.h>
+
+#include "domain/chain_deposit.hpp"
+#include "domain/chain_send.hpp"
+#include "domain/channel.hpp"
+#include "domain/user.hpp"
+#include "domain/withdrawal.hpp"
+
+namespace telepay::domain {
+namespace {
+
+const std::string tx = "0x" + std::string(64, 'a');
+const std::string block_a = "0x" + std::string(64, 'b');
+const std::string block_b = "0x" + std::string(64, 'c');
+const std::string token = "0x55d398326f99059ff775485246999027b3197955";
+const std::string sender_address = "0x" + std::string(40, '1');
+const std::string deposit_address = "0x" + std::string(40, '2');
+
+amount usdt(u128 whole) { return amount(asset::usdt, whole * pow10_u128(18)); }
+
+namespace cd = chain_deposit;
+
+cd::sighting seen_in(const std::string& block_hash, std::uint64_t block = 100) {
+  return cd::sighting{block, block_hash, token, sender_address, deposit_address, user_id(7), usdt(25)};
+}
+
+void fold_deposit(cd::state& s, const std::vector<cd::event>& events) {
+  for (const auto& e : events) cd::evolve(s, e);
+}
+
+TEST(ChainDeposit, CreditsOnlyWhenDeepFinalizedAndTheHashStillMatches) {
+  cd::state s(cd::key{56, tx, 3});
+  auto detected = cd::decide(s, cd::detect{seen_in(block_a)}, 0);
+  ASSERT_TRUE(detected.has_value()) << detected.error().message;
+  ASSERT_EQ(detected->size(), 1u);
+  fold_deposit(s, *detected);
+  EXPECT_EQ(s.status, cd::status_kind::detected);
+  // 11 confirmations (block 100 .. head 110): not yet.
+  EXPECT_EQ(cd::decide(s, cd::confirm{block_a, 110, 110, 12}, 0).code(), errc::deposit_state_invalid);
+  // 12 deep but above the finalized head: not yet.
+  EXPECT_EQ(cd::decide(s, cd::confirm{block_a, 111, 99, 12}, 0).code(), errc::deposit_state_invalid);
+  // Deep and finalized, but the block at that height has another hash now: never.
+  EXPECT_EQ(cd::decide(s, cd::confirm{block_b, 111, 111, 12}, 0).code(), errc::deposit_state_invalid);
+  auto confirmed = cd::decide(s, cd::confirm{block_a, 111, 100, 12}, 0);
+  ASSERT_TRUE(confirmed.has_value()) << confirmed.error().message;
+  ASSERT_EQ(confirmed->size(), 1u);
+  fold_deposit(s, *confirmed);
+  EXPECT_EQ(s.status, cd::status_kind::confirmed);
+  // Seen again, confirmed again: nothing.
+  EXPECT_TRUE(cd::decide(s, cd::detect{seen_in(block_a)}, 0)->empty());
+  EXPECT_TRUE(cd::decide(s, cd::confirm{block_a, 200, 200, 12}, 0)->empty());
+  EXPECT_TRUE(cd::decide(s, cd::detect{seen_in(block_b, 101)}, 0)->empty());
+  EXPECT_TRUE(cd::deep_enough(100, 111, 100, 12));
+  EXPECT_FALSE(cd::deep_enough(100, 110, 110, 12));
+  EXPECT_FALSE(cd::deep_enough(100, 99, 99, 1));
+}
+
+TEST(ChainDeposit, AReorgedOutSightingIsNeverConfirmedAndMayBeSeenAgain) {
+  cd::state s(cd::key{56, tx, 0});
+  fold_deposit(s, cd::decide(s, cd::detect{seen_in(block_a)}, 0).value());
+  EXPECT_TRUE(cd::decide(s, cd::detect{seen_in(block_a)}, 0)->empty()) << "the same log twice";
+  EXPECT_TRUE(cd::decide(s, cd::orphan{block_b, block_a}, 0)->empty()) << "another block: nothing";
+  auto orphaned = cd::decide(s, cd::orphan{block_a, block_b}, 0);
+  ASSERT_EQ(orphaned->size(), 1u);
+  fold_deposit(s, *orphaned);
+  EXPECT_EQ(s.status, cd::status_kind::orphaned);
+  EXPECT_EQ(cd::decide(s, cd::confirm{block_a, 500, 500, 12}, 0).code(), errc::deposit_state_invalid);
+  // Re-included in another block after the reorg: detected again, confirmable there only.
+  fold_deposit(s, cd::decide(s, cd::detect{seen_in(block_b, 102)}, 0).value());
+  EXPECT_EQ(s.status, cd::status_kind::detected);
+  EXPECT_EQ(s.sightings, 2u);
+  EXPECT_EQ(cd::decide(s, cd::confirm{block_a, 500, 500, 12}, 0).code(), errc::deposit_state_invalid);
+  EXPECT_EQ(cd::decide(s, cd::confirm{block_b, 500, 500, 12}, 0)->size(), 1u);
+  // A sighting in another block while still detected orphans the old one first.
+  auto moved = cd::decide(s, cd::detect{seen_in(block_a, 103)}, 0);
+  ASSERT_EQ(moved->size(), 2u);
+  EXPECT_TRUE(std::holds_alternative<cd::orphaned>((*moved)[0]));
+}
+
+TEST(ChainDeposit, BadSightingsAreRefused) {
+  cd::state s(cd::key{56, tx, 0});
+  auto zero = seen_in(block_a);
+  zero.value = amount(asset::usdt, 0);
+  EXPECT_EQ(cd::decide(s, cd::detect{zero}, 0).code(), errc::amount_must_be_positive);
+  auto upper = seen_in(block_a);
+  upper.to = "0x" + std::string(40, 'A');
+  EXPECT_EQ(cd::decide(s, cd::detect{upper}, 0).code(), errc::invalid_argument);
+  EXPECT_EQ(cd::decide(cd::state(cd::key{56, "0x12", 0}), cd::detect{seen_in(block_a)}, 0).code(),
+            errc::invalid_argument);
+  fold_deposit(s, cd::decide(s, cd::detect{seen_in(block_a)}, 0).value());
+  auto other_amount = seen_in(block_a);
+  other_amount.value = usdt(26);
+  EXPECT_EQ(cd::decide(s, cd::detect{other_amount}, 0).code(), errc::invalid_argument);
+  EXPECT_LE(cd::deposit_id(cd::key{56, tx, 4'294'967'295u}).size(), transfer_id_bytes_max);
+  EXPECT_TRUE(make_transfer_id(cd::deposit_id(cd::key{97, tx, 12})).has_value());
+}
+
+TEST(ChainScan, CheckpointsOnlyWhatChanged) {
+  chain_scan::state s(56);
+  auto first = chain_scan::decide(s, chain_scan::checkpoint{90, 120, block_a, "progress"}, 0);
+  ASSERT_EQ(first->size(), 1u);
+  chain_scan::evolve(s, (*first)[0]);
+  EXPECT_TRUE(chain_scan::decide(s, chain_scan::checkpoint{90, 120, block_a, "progress"}, 0)->empty());
+  EXPECT_EQ(chain_scan::decide(s, chain_scan::checkpoint{130, 120, block_a, "progress"}, 0).code(),
+            errc::invalid_argument);
+  EXPECT_EQ(chain_scan::decide(s, chain_scan::checkpoint{90, 121, "0xzz", "progress"}, 0).code(),
+            errc::invalid_argument);
+}
+
+namespace cs = chain_send;
+
+cs::state with_request(const std::string& ref, u128 whole = 10) {
+  cs::state s(cs::key{56, sender_address});
+  for (const auto& e : cs::decide(s, cs::request{ref, cs::purpose::payout, deposit_address, usdt(whole)}, 0).value()) {
+    cs::evolve(s, e);
+  }
+  return s;
+}
+
+cs::sign signing(const std::string& ref, std::uint64_t nonce, u128 fee, char hash_digit) {
+  return cs::sign{ref, nonce, 0, fee, 0, 65000, "0x" + std::string(64, hash_digit), "0xf86c"};
+}
+
+void fold(cs::state& s, const result<std::vector<cs::event>>& r) {
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  for (const auto& e : *r) cs::evolve(s, e);
+}
+
+TEST(ChainSend, NoncesAreGaplessAndNeverReused) {
+  cs::state s = with_request("a");
+  fold(s, cs::decide(s, cs::request{"b", cs::purpose::withdrawal, deposit_address, usdt(5)}, 0));
+  EXPECT_EQ(s.open.size(), 2u);
+  // The first signing takes nonce 0 exactly.
+  EXPECT_EQ(cs::decide(s, signing("a", 1, 100, '1'), 0).code(), errc::send_state_invalid);
+  fold(s, cs::decide(s, signing("a", 0, 100, '1'), 7));
+  EXPECT_EQ(s.next_nonce, 1u);
+  EXPECT_EQ(s.open["a"].attempts.at(0).signed_at_us, 7);
+  // b cannot reuse 0 and cannot skip to 2.
+  EXPECT_EQ(cs::decide(s, signing("b", 0, 100, '2'), 0).code(), errc::send_state_invalid);
+  EXPECT_EQ(cs::decide(s, signing("b", 2, 100, '2'), 0).code(), errc::send_state_invalid);
+  fold(s, cs::decide(s, signing("b", 1, 100, '2'), 0));
+  EXPECT_EQ(s.next_nonce, 2u);
+  // The same attempt recorded twice decides nothing.
+  EXPECT_TRUE(cs::decide(s, signing("b", 1, 100, '2'), 0)->empty());
+  // External use of nonces 2..4 found at start: skipped, never reused.
+  fold(s, cs::decide(s, cs::skip_nonces{5, "chain ahead"}, 0));
+  EXPECT_EQ(s.next_nonce, 5u);
+  EXPECT_TRUE(cs::decide(s, cs::skip_nonces{3, "behind"}, 0)->empty());
+}
+
+TEST(ChainSend, AReplacementKeepsTheNonceAndPaysTenPercentMore) {
+  cs::state s = with_request("a");
+  fold(s, cs::decide(s, signing("a", 0, 1000, '1'), 0));
+  EXPECT_EQ(cs::bumped(1000), u128{1100});
+  EXPECT_EQ(cs::bumped(1001), u128{1102});  // rounded up
+  EXPECT_EQ(cs::decide(s, signing("a", 0, 1099, '3'), 0).code(), errc::send_state_invalid);
+  EXPECT_EQ(cs::decide(s, signing("a", 1, 2000, '3'), 0).code(), errc::send_state_invalid) << "another nonce";
+  fold(s, cs::decide(s, signing("a", 0, 1100, '3'), 0));
+  EXPECT_EQ(s.open["a"].attempts.size(), 2u);
+  EXPECT_EQ(s.next_nonce, 1u) << "a replacement allocates no nonce";
+  // Type 2 replacements raise the tip too.
+  cs::state t = with_request("t");
+  fold(t, cs::decide(t, cs::sign{"t", 0, 2, 3000, 1000, 65000, "0x" + std::string(64, '4'), "0x02f8"}, 0));
+  EXPECT_EQ(cs::decide(t, cs::sign{"t", 0, 2, 3300, 1050, 65000, "0x" + std::string(64, '5'), "0x02f8"}, 0).code(),
+            errc::send_state_invalid);
+  fold(t, cs::decide(t, cs::sign{"t", 0, 2, 3300, 1100, 65000, "0x" + std::string(64, '5'), "0x02f8"}, 0));
+}
+
+TEST(ChainSend, MinedOnlyForItsOwnAttemptsThenSettledOnce) {
+  cs::state s = with_request("a");
+  EXPECT_EQ(cs::decide(s, cs::settle{"a"}, 0).code(), errc::send_state_invalid) << "no outcome yet";
+  fold(s, cs::decide(s, signing("a", 0, 1000, '1'), 0));
+  fold(s, cs::decide(s, signing("a", 0, 1100, '2'), 0));
+  EXPECT_EQ(cs::decide(s, cs::record_mined{"a", "0x" + std::string(64, '9'), 5, block_a, true, 1, 1}, 0).code(),
+            errc::send_state_invalid);
+  fold(s, cs::decide(s, cs::record_mined{"a", "0x" + std::string(64, '1'), 5, block_a, true, 51000, 1000}, 0));
+  EXPECT_TRUE(cs::decide(s, cs::record_mined{"a", "0x" + std::string(64, '1'), 5, block_a, true, 1, 1}, 0)->empty());
+  EXPECT_EQ(cs::decide(s, cs::abandon{"a", "x"}, 0).code(), errc::send_state_invalid);
+  EXPECT_EQ(cs::decide(s, signing("a", 0, 5000, '7'), 0).code(), errc::send_state_invalid);
+  fold(s, cs::decide(s, cs::settle{"a"}, 0));
+  EXPECT_TRUE(s.open.empty());
+  EXPECT_TRUE(s.closed.at("a"));
+  EXPECT_TRUE(cs::decide(s, cs::settle{"a"}, 0)->empty());
+  // A closed ref asked for again: nothing (never a second payment).
+  EXPECT_TRUE(cs::decide(s, cs::request{"a", cs::purpose::payout, deposit_address, usdt(10)}, 0)->empty());
+}
+
+TEST(ChainSend, BadRequestsAndAbandonment) {
+  cs::state s = with_request("a");
+  EXPECT_EQ(cs::decide(s, cs::request{"a", cs::purpose::payout, deposit_address, usdt(11)}, 0).code(),
+            errc::invalid_argument);
+  EXPECT_EQ(cs::decide(s, cs::request{"b c", cs::purpose::payout, deposit_address, usdt(1)}, 0).code(),
+            errc::invalid_argument);
+  EXPECT_EQ(cs::decide(s, cs::request{"b", cs::purpose::payout, "0x12", usdt(1)}, 0).code(), errc::invalid_argument);
+  EXPECT_EQ(cs::decide(s, cs::request{"b", cs::purpose::payout, deposit_address, usdt(0)}, 0).code(),
+            errc::amount_must_be_positive);
+  EXPECT_EQ(cs::decide(s, cs::sign{"a", 0, 0, 10, 0, 1, "0x12", "0xf8"}, 0).code(), errc::invalid_argument);
+  EXPECT_EQ(cs::decide(s, cs::sign{"a", 0, 0, 10, 0, 1, tx, "0xF8"}, 0).code(), errc::invalid_argument);
+  fold(s, cs::decide(s, cs::abandon{"a", "held too long"}, 0));
+  EXPECT_EQ(s.open["a"].status, cs::send_status::abandoned);
+  fold(s, cs::decide(s, cs::settle{"a"}, 0));
+  EXPECT_FALSE(s.closed.at("a"));
+}
+
+namespace wd = withdrawal;
+
+TEST(Withdrawal, AboveTheLimitAnotherOperatorApproves) {
+  wd::state s("w1");
+  auto r = wd::decide(s, wd::request{user_id(7), usdt(1500), "0x7F31abEa73053A3e049Eaa0f8E73d351DA173229",
+                                     "token:op1", usdt(1000)},
+                      0);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  for (const auto& e : *r) wd::evolve(s, e);
+  EXPECT_EQ(s.status, wd::status_kind::awaiting_approval);
+  EXPECT_EQ(wd::decide(s, wd::approve{"token:op1"}, 0).code(), errc::approval_same_operator);
+  EXPECT_EQ(wd::decide(s, wd::complete{tx}, 0).code(), errc::withdrawal_state_invalid);
+  for (const auto& e : wd::decide(s, wd::approve{"token:op2"}, 0).value()) wd::evolve(s, e);
+  EXPECT_EQ(s.status, wd::status_kind::approved);
+  EXPECT_TRUE(wd::decide(s, wd::approve{"token:op2"}, 0)->empty());
+  EXPECT_EQ(wd::decide(s, wd::reject{"token:op2", "late"}, 0).code(), errc::withdrawal_state_invalid);
+  for (const auto& e : wd::decide(s, wd::complete{tx}, 0).value()) wd::evolve(s, e);
+  EXPECT_EQ(s.status, wd::status_kind::completed);
+  EXPECT_TRUE(wd::decide(s, wd::fail{"late", ""}, 0)->empty());
+}
+
+TEST(Withdrawal, AtOrBelowTheLimitNeedsNoApprovalAndBadInputIsRefused) {
+  wd::state s("w2");
+  const std::string good = "0x7F31abEa73053A3e049Eaa0f8E73d351DA173229";
+  auto r = wd::decide(s, wd::request{user_id(7), usdt(1000), good, "telegram:7", usdt(1000)}, 0);
+  ASSERT_TRUE(r.has_value());
+  for (const auto& e : *r) wd::evolve(s, e);
+  EXPECT_EQ(s.status, wd::status_kind::approved);
+  EXPECT_FALSE(s.needs_approval);
+  EXPECT_TRUE(wd::decide(s, wd::request{user_id(7), usdt(1000), good, "telegram:7", usdt(1000)}, 0)->empty());
+  EXPECT_EQ(wd::decide(s, wd::request{user_id(7), usdt(999), good, "telegram:7", usdt(1000)}, 0).code(),
+            errc::invalid_argument);
+  wd::state t("w3");
+  EXPECT_EQ(wd::decide(t, wd::request{user_id(7), usdt(1), "0x7f31abEa73053A3e049Eaa0f8E73d351DA173229", "x",
+                                      usdt(1000)},
+                       0)
+                .code(),
+            errc::payout_address_invalid);
+  EXPECT_EQ(wd::decide(t, wd::request{user_id(7), usdt(0), good, "x", usdt(1000)}, 0).code(),
+            errc::amount_must_be_positive);
+  EXPECT_EQ(wd::decide(wd::state("bad id!"), wd::request{user_id(7), usdt(1), good, "x", usdt(1)}, 0).code(),
+            errc::invalid_argument);
+  EXPECT_EQ(wd::decide(t, wd::approve{"op"}, 0).code(), errc::withdrawal_not_found);
+}
+
+TEST(ChannelPayoutAddress, AChangeNeedsASecondOperator) {
+  channel::state s(channel_id(-1001));
+  const std::string first = "0x7F31abEa73053A3e049Eaa0f8E73d351DA173229";
+  const std::string second = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
+  for (const auto& e :
+       channel::decide(s, channel::register_channel{user_id(1), "Paid", {channel::tier{amount(asset::usd, 999), 30}}, false,
+                                                    channel::payout_strategy::instant, amount(asset::usd, 0), first},
+                       0)
+           .value()) {
+    channel::evolve(s, e);
+  }
+  auto asked = channel::decide(s, channel::change_payout_address{second, "token:op1"}, 0);
+  ASSERT_TRUE(asked.has_value()) << asked.error().message;
+  for (const auto& e : *asked) channel::evolve(s, e);
+  EXPECT_EQ(s.payout_address, first) << "nothing changes before approval";
+  EXPECT_EQ(s.pending_payout_address, second);
+  EXPECT_EQ(channel::decide(s, channel::approve_payout_address{second, "token:op1"}, 0).code(),
+            errc::approval_same_operator);
+  EXPECT_EQ(channel::decide(s, channel::approve_payout_address{first, "token:op2"}, 0).code(), errc::invalid_argument);
+  for (const auto& e : channel::decide(s, channel::approve_payout_address{second, "token:op2"}, 0).value()) {
+    channel::evolve(s, e);
+  }
+  EXPECT_EQ(s.payout_address, second);
+  EXPECT_TRUE(s.pending_payout_address.empty());
+  EXPECT_TRUE(channel::decide(s, channel::approve_payout_address{second, "token:op2"}, 0)->empty());
+}
+
+TEST(UserDepositAddress, RecordedOncePerChain) {
+  user::state s(user_id(7));
+  for (const auto& e : user::decide(s, user::register_user{"", std::nullopt, false}, 0).value()) user::evolve(s, e);
+  const std::string a = "0x3707997230b3d9Cd02cf0173068dddab3EB73d20";
+  auto first = user::decide(s, user::assign_deposit_address{56, a, "0/7"}, 0);
+  ASSERT_EQ(first->size(), 1u);
+  for (const auto& e : *first) user::evolve(s, e);
+  EXPECT_TRUE(user::decide(s, user::assign_deposit_address{56, a, "0/7"}, 0)->empty());
+  EXPECT_EQ(user::decide(s, user::assign_deposit_address{56, "0x8A0108042089A3135706b1761926B62C2b702D3f", "0/8"}, 0)
+                .code(),
+            errc::invalid_argument);
+  EXPECT_EQ(user::decide(user::state(user_id(8)), user::assign_deposit_address{56, a, "0/8"}, 0).code(),
+            errc::user_not_registered);
+}
+
+}  // namespace
+}  // namespace telepay::domain
