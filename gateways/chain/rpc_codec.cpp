@@ -96,6 +96,14 @@ result<block_header> read_block(object o) {
     TELEPAY_TRY(fee, quantity128_field(o, "baseFeePerGas"));
     b.base_fee_per_gas = fee;
   }
+  simdjson::dom::array transactions;
+  if (o["transactions"].get_array().get(transactions) == simdjson::SUCCESS) {
+    for (element t : transactions) {
+      if (!t.is_string()) break;  // full bodies: not asked for, not read
+      TELEPAY_TRY(tx_hash, hash_value(t, "a transaction hash"));
+      b.transactions.push_back(tx_hash);
+    }
+  }
   return b;
 }
 

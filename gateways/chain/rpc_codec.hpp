@@ -28,6 +28,7 @@ struct block_header {
   hash256 parent_hash{};
   std::uint64_t timestamp = 0;
   u128 base_fee_per_gas = 0;  // 0 when the block has none (pre-London, or BSC)
+  std::vector<hash256> transactions;  // the hashes, when the block was asked for without bodies
 };
 
 struct log_entry {

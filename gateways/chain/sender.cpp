@@ -1,6 +1,7 @@
 // The hot wallet's sender: signs the sends the ledger queued, records them before broadcasting,
 // tracks receipts, replaces stuck transactions at the same nonce, and reports outcomes.
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "gateways/chain/abi.hpp"
@@ -262,11 +263,17 @@ void sender_tick::track(const cs::send& send, std::uint64_t head, std::uint64_t 
     if (!domain::chain_deposit::deep_enough(receipt.block_number, head, finalized, s_.options.payout_confirmations)) {
       return;  // mined, not final yet
     }
+    // The canonical block at that height must hold the transaction (its hash, or the receipt's
+    // block hash when the node lists no transactions); otherwise the chain is moving: next tick.
     auto b = rpc_.block(receipt.block_number);
-    if (!b || !b->has_value() || (*b)->hash != receipt.block_hash) return;  // moving under us: next tick
+    if (!b || !b->has_value()) return;
+    const auto& listed = (*b)->transactions;
+    const bool canonical = listed.empty() ? (*b)->hash == receipt.block_hash
+                                          : std::find(listed.begin(), listed.end(), *hash) != listed.end();
+    if (!canonical) return;
     auto recorded = s_.client.ask_and_wait<actors::entity_reply>(actors::chain_send_request{
         key_,
-        cs::record_mined{send.ref, a->tx_hash, receipt.block_number, to_data(receipt.block_hash), receipt.success,
+        cs::record_mined{send.ref, a->tx_hash, receipt.block_number, to_data((*b)->hash), receipt.success,
                          receipt.gas_used, receipt.effective_gas_price},
         wall_us()});
     if (!recorded) return s_.note_error("recording the receipt of " + send.ref + ": " + recorded.error().message);
