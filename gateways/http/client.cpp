@@ -3,12 +3,14 @@
 #include "gateways/http/client.hpp"
 
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <charconv>
 #include <optional>
 #include <thread>
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -178,12 +180,22 @@ result<client_response> client::send(const client_request& request) {
   }
 
   beast::ssl_stream<beast::tcp_stream> stream(ioc, *impl_->tls);
-  // SSL_set_tlsext_host_name, without the macro's C cast.
-  if (SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-               const_cast<char*>(where.host.c_str())) != 1) {
-    return make_error(errc::upstream_unavailable, "cannot set TLS SNI for " + where.host);
+  boost::system::error_code not_ip;
+  (void)net::ip::make_address(where.host, not_ip);
+  if (!not_ip) {
+    // An IP literal: no SNI (RFC 6066 forbids it), and the certificate must name the address
+    // in an IP subjectAltName, checked by OpenSSL's own verification.
+    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(stream.native_handle()), where.host.c_str()) != 1) {
+      return make_error(errc::upstream_unavailable, "cannot verify TLS for address " + where.host);
+    }
+  } else {
+    // SSL_set_tlsext_host_name, without the macro's C cast.
+    if (SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                 const_cast<char*>(where.host.c_str())) != 1) {
+      return make_error(errc::upstream_unavailable, "cannot set TLS SNI for " + where.host);
+    }
+    stream.set_verify_callback(ssl::host_name_verification(where.host));
   }
-  stream.set_verify_callback(ssl::host_name_verification(where.host));
   beast::get_lowest_layer(stream).expires_after(options.timeout);
   beast::get_lowest_layer(stream).async_connect(addresses,
                                                 [&](beast::error_code e, const tcp::endpoint&) { ec = e; });

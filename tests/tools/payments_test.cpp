@@ -45,7 +45,7 @@ class PaymentsE2E : public ::testing::Test {
                                       "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
                                       (dir.path() / "key.pem").string(), "-out", (dir.path() / "cert.pem").string(),
                                       "-days", "2", "-subj", "/CN=localhost", "-addext",
-                                      "subjectAltName=DNS:localhost"});
+                                      "subjectAltName=DNS:localhost,IP:127.0.0.1"});
     ASSERT_EQ(cert.exit_code, 0) << cert.err;
     sim = std::make_unique<testing::child_process>(std::vector<std::string>{
         "node", sim_script, "--port", "0", "--port-file", (dir.path() / "sim.port").string(),
@@ -76,7 +76,7 @@ class PaymentsE2E : public ::testing::Test {
     std::vector<std::string> env = {
         "TELEPAY_NOWPAYMENTS_API_KEY=" + api_key,
         "TELEPAY_NOWPAYMENTS_IPN_SECRET=" + ipn_secret,
-        "TELEPAY_NOWPAYMENTS_API_URL=https://localhost:" + std::to_string(sim_port) + "/v1",
+        "TELEPAY_NOWPAYMENTS_API_URL=https://127.0.0.1:" + std::to_string(sim_port) + "/v1",
     };
     if (with_ca) env.push_back("TELEPAY_NOWPAYMENTS_CA_FILE=" + (dir.path() / "cert.pem").string());
     env.insert(env.end(), extra.begin(), extra.end());
