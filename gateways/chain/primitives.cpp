@@ -36,6 +36,18 @@ result<address> parse_address(std::string_view text) {
   return out;
 }
 
+result<address> parse_address_unchecked(std::string_view text) {
+  if (text.size() != 42 || text[0] != '0' || (text[1] != 'x' && text[1] != 'X')) return bad("address", text);
+  address out;
+  for (std::size_t i = 0; i < 20; ++i) {
+    const int high = hex_value(text[2 + 2 * i]);
+    const int low = hex_value(text[3 + 2 * i]);
+    if (high < 0 || low < 0) return bad("address", text);
+    out.bytes[i] = static_cast<std::uint8_t>(high * 16 + low);
+  }
+  return out;
+}
+
 std::string to_lower_hex(const address& a) {
   return "0x" + to_hex(std::span<const std::uint8_t>(a.bytes));
 }
@@ -134,12 +146,16 @@ result<std::string> parse_data(std::string_view text) {
 std::string to_data(std::string_view bytes) { return "0x" + to_hex(bytes); }
 
 result<hash256> parse_hash(std::string_view text) {
-  if (text.size() != 66) {
+  if (text.size() != 66 || text[0] != '0' || (text[1] != 'x' && text[1] != 'X')) {
     return bad("hash", text);
   }
-  TELEPAY_TRY(bytes, parse_data(text));
   hash256 out;
-  std::copy(bytes.begin(), bytes.end(), out.begin());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int high = hex_value(text[2 + 2 * i]);
+    const int low = hex_value(text[3 + 2 * i]);
+    if (high < 0 || low < 0) return bad("hash", text);
+    out[i] = static_cast<std::uint8_t>(high * 16 + low);
+  }
   return out;
 }
 

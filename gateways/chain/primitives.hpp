@@ -23,6 +23,10 @@ struct address {
 /// Accepts "0x" + 40 hex digits: EIP-55 mixed case with a correct checksum, or all lower / all
 /// upper case. Errors: payout_address_invalid naming the problem.
 result<address> parse_address(std::string_view text);
+/// "0x" + 40 hex digits in any case, without checking a checksum: for what a node sends
+/// (lower case, checksum meaningless), where computing one would cost a Keccak per log.
+/// Errors: invalid_argument.
+result<address> parse_address_unchecked(std::string_view text);
 /// The EIP-55 checksummed text ("0x7F31ab...").
 std::string to_checksummed(const address& a);
 /// "0x" + 40 lower-case hex digits (the form topics and RPC filters use).

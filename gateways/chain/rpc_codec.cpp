@@ -112,7 +112,7 @@ result<log_entry> read_log(element e) {
   if (e.get_object().get(o) != simdjson::SUCCESS) return malformed("a log is not an object");
   log_entry l;
   TELEPAY_TRY(contract_text, string_field(o, "address"));
-  auto contract = parse_address(contract_text);
+  auto contract = parse_address_unchecked(contract_text);
   if (!contract) return malformed("log address '" + std::string(contract_text.substr(0, 50)) + "' is malformed");
   l.contract = *contract;
   simdjson::dom::array topics;

@@ -270,8 +270,26 @@ class ChainE2E : public ::testing::Test {
     ASSERT_TRUE(eventually([&] { return deposit_status(tx) == "confirmed"; })) << daemon->log();
   }
 
+  /// The fault-injecting JSON-RPC proxy (tools/evm-testnet/rpc-proxy.js) in front of the node.
+  bool start_proxy() {
+    proxy = std::make_unique<testing::child_process>(std::vector<std::string>{
+        "node", evm_tools + "/rpc-proxy.js", "--upstream", node->url(), "--port-file",
+        (dir.path() / "proxy.port").string(), "--control-port-file", (dir.path() / "proxy.control").string()});
+    proxy_control = testing::wait_port_file(dir.path() / "proxy.control", 10'000);
+    const auto port = testing::wait_port_file(dir.path() / "proxy.port", 10'000);
+    proxy_url = "http://127.0.0.1:" + std::to_string(port);
+    return port != 0 && proxy_control != 0;
+  }
+  void set_mode(const std::string& json) {
+    auto r = testing::http_request(proxy_control, "POST", "/mode", json, {{"Content-Type", "application/json"}});
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+
   testing::temp_dir dir{"telepay-chain"};
   std::unique_ptr<evm_node> node;
+  std::unique_ptr<testing::child_process> proxy;
+  std::uint16_t proxy_control = 0;
+  std::string proxy_url;
   std::unique_ptr<testing::daemon_process> daemon;
   std::string op1, op2, admin;
 };
@@ -478,18 +496,8 @@ TEST_F(ChainE2E, AStuckTransactionIsReplacedAtTheSameNonceAndPaidOnce) {
   // transaction and its replacement were both mined, and receipts named blocks that were then
   // replaced; tools/evm-testnet/README.md), telepayd talks to the node through the
   // fault-injecting proxy, which fails every broadcast until the replacement exists.
-  auto proxy = std::make_unique<testing::child_process>(std::vector<std::string>{
-      "node", evm_tools + "/rpc-proxy.js", "--upstream", node->url(), "--port-file",
-      (dir.path() / "proxy.port").string(), "--control-port-file", (dir.path() / "proxy.control").string()});
-  const auto control = testing::wait_port_file(dir.path() / "proxy.control", 10'000);
-  const auto proxy_port = testing::wait_port_file(dir.path() / "proxy.port", 10'000);
-  ASSERT_NE(proxy_port, 0);
-  const auto set_mode = [&](const std::string& json) {
-    auto r = testing::http_request(control, "POST", "/mode", json, {{"Content-Type", "application/json"}});
-    ASSERT_EQ(r.status, 200) << r.body;
-  };
-  start_daemon({"TELEPAY_CHAIN_REPLACE_AFTER_MS=1500", "TELEPAY_CHAIN_REBROADCAST_MS=500"},
-               "http://127.0.0.1:" + std::to_string(proxy_port));
+  ASSERT_TRUE(start_proxy());
+  start_daemon({"TELEPAY_CHAIN_REPLACE_AFTER_MS=1500", "TELEPAY_CHAIN_REBROADCAST_MS=500"}, proxy_url);
   node->fund_gas(hot_address);
   node->mint(hot_address, usdt(100));
   const std::string address = register_users();
@@ -541,17 +549,7 @@ TEST_F(ChainE2E, InsufficientHotWalletFundsHoldTheSendAndRaiseTheAlert) {
 }
 
 TEST_F(ChainE2E, MalformedRpcRepliesNeverCrashOrCreditAndASecondEndpointTakesOver) {
-  auto proxy = std::make_unique<testing::child_process>(std::vector<std::string>{
-      "node", evm_tools + "/rpc-proxy.js", "--upstream", node->url(), "--port-file",
-      (dir.path() / "proxy.port").string(), "--control-port-file", (dir.path() / "proxy.control").string()});
-  const auto control = testing::wait_port_file(dir.path() / "proxy.control", 10'000);
-  const auto proxy_port = testing::wait_port_file(dir.path() / "proxy.port", 10'000);
-  ASSERT_NE(proxy_port, 0);
-  const auto set_mode = [&](const std::string& json) {
-    auto r = testing::http_request(control, "POST", "/mode", json, {{"Content-Type", "application/json"}});
-    ASSERT_EQ(r.status, 200) << r.body;
-  };
-  const std::string proxy_url = "http://127.0.0.1:" + std::to_string(proxy_port);
+  ASSERT_TRUE(start_proxy());
   // Only the faulty endpoint: every kind of bad reply in turn while a deposit waits.
   start_daemon({}, proxy_url);
   const std::string address = register_users();

@@ -369,6 +369,30 @@ TEST_F(TelegramE2E, PayingFromTheWalletAndWithACoupon) {
   wait_message(301, "balance is too low");
 }
 
+TEST_F(TelegramE2E, TheWalletShowsThePersonalDepositAddress) {
+  // The chain gateway derives the address from the account xpub alone (its node, here
+  // unreachable, is only needed to watch it): the bot and the API give the same address.
+  start_daemon({"TELEPAY_CHAIN_RPC_URL=http://127.0.0.1:9",
+                "TELEPAY_CHAIN_XPUB=xpub6F6pNxoNoTs7PYpRxv3PqWtYUaVyVpjRjvzkbpNKmg8hHAEBCpqWj2Aoy31TpY4Pw7CJA5U3mHEHszHr"
+                "EAi9QG6tgfGVcFeexBacF1D2SVC"});
+  say(311, "/start");
+  wait_message(311, "Welcome");
+  say(311, "/wallet");
+  auto wallet = wait_message(311, "deposit address");
+  const auto at = wallet.text.find("0x");
+  ASSERT_NE(at, std::string::npos) << wallet.text;
+  const std::string shown = wallet.text.substr(at, 42);
+  EXPECT_EQ(json_field(get("/v1/users/311/deposit-address").body, {"address"}), shown);
+  // Recorded once, on the user's stream.
+  auto events = get("/v1/events?from=1&limit=1000").body;
+  std::size_t assigned = 0;
+  for (std::size_t p = events.find("user.deposit_address_assigned"); p != std::string::npos;
+       p = events.find("user.deposit_address_assigned", p + 1)) {
+    ++assigned;
+  }
+  EXPECT_EQ(assigned, 1u);
+}
+
 TEST_F(TelegramE2E, TheDonationKeypadKeepsItsLimitsAndTimesOut) {
   start_daemon({"TELEPAY_TEST_KEYPAD_TIMEOUT_S=10"});
   setup_channel();

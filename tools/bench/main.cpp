@@ -342,10 +342,12 @@ void print_telegram(const telegram_bench_result& r, bool json) {
               r.intake_per_second, r.p50_us, r.p99_us);
   std::printf("  end to end   %8.0f updates/s recorded + handled by the bot + replies recorded (%.2f s)\n",
               r.processed_per_second, r.processed_seconds);
-  std::printf("  outbox       %8.1f messages/s sent (%llu in the window); most in any second %llu; "
-              "smallest gap to one chat %lld ms; 429s %llu\n",
+  const std::string gap = r.min_chat_gap_ms < 0 ? std::string("n/a (no chat got two messages)")
+                                                 : std::to_string(r.min_chat_gap_ms) + " ms";
+  std::printf("  outbox       %8.1f messages/s sent (%llu in the window); most received in any 1000 ms %llu; "
+              "smallest gap to one chat %s; 429s %llu\n",
               r.outbox_per_second, static_cast<unsigned long long>(r.outbox_sent),
-              static_cast<unsigned long long>(r.max_in_one_second), static_cast<long long>(r.min_chat_gap_ms),
+              static_cast<unsigned long long>(r.max_in_one_second), gap.c_str(),
               static_cast<unsigned long long>(r.flood_refusals));
   if (!r.error.empty()) std::printf("  error: %s\n", r.error.c_str());
 }
