@@ -5,6 +5,7 @@
 #include "domain/base/time.hpp"
 #include "domain/invoice.hpp"
 #include "domain/subscription.hpp"
+#include "domain/withdrawal.hpp"
 
 namespace telepay::domain::notice {
 namespace {
@@ -339,9 +340,35 @@ std::string idempotency_key(const state& s, const command& c) {
   return "";
 }
 
+std::optional<plan_result> plan_withdrawal(std::string_view stream, std::string_view type,
+                                           std::uint16_t version, std::string_view payload) {
+  if (type == withdrawal::requested::type_name || type == withdrawal::approved::type_name) return std::nullopt;
+  auto ev = decode_event<withdrawal::event>(type, version, payload);
+  if (!ev) return std::nullopt;
+  const std::string id(after(stream, "withdrawal-"));
+  const auto describe = [&](const withdrawal::outcome_facts& f) {
+    return "Your withdrawal " + id + " of " + format_amount(f.value) + " USDT to " + f.address;
+  };
+  if (const auto* c = std::get_if<withdrawal::completed>(&*ev)) {
+    return plan_result{c->facts.user, {message(describe(c->facts) + " was sent: transaction " + c->tx_hash + ".")}};
+  }
+  if (const auto* f = std::get_if<withdrawal::failed>(&*ev)) {
+    return plan_result{f->facts.user, {message(describe(f->facts) + " was not sent (" + f->reason +
+                                               "). The amount stays in your balance.")}};
+  }
+  if (const auto* r = std::get_if<withdrawal::rejected>(&*ev)) {
+    return plan_result{r->facts.user, {message(describe(r->facts) + " was declined by an operator (" + r->reason +
+                                               "). The amount stays in your balance.")}};
+  }
+  return std::nullopt;
+}
+
 std::optional<plan_result> plan(std::string_view stream, std::string_view type,
                                 std::uint16_t schema_version, std::string_view payload,
                                 std::int64_t recorded_at_us) {
+  if (type.substr(0, 11) == "withdrawal.") {
+    return plan_withdrawal(stream, type, schema_version, payload);
+  }
   if (type.substr(0, 13) == "subscription.") {
     return plan_subscription(stream, type, schema_version, payload, recorded_at_us);
   }

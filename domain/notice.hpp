@@ -124,8 +124,9 @@ std::string idempotency_key(const state& s, const command& c);
 
 /// The notices one stored event calls for (nullopt for most events): subscription activated
 /// (invite link and message; a message only when it extends an active subscription),
-/// reminded, expired (remove and how to renew), and NOWPayments payments that did not simply
-/// grant the purchase (partially paid, credited, under review, expired, failed, refunded).
+/// reminded, expired (remove and how to renew), NOWPayments payments that did not simply
+/// grant the purchase (partially paid, credited, under review, expired, failed, refunded), and
+/// withdrawals that ended (sent with their transaction, failed, declined).
 struct plan_result {
   user_id user;
   std::vector<item> items;

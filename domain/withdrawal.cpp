@@ -36,6 +36,19 @@ result<std::vector<event>> decide_request(const state& s, const request& r) {
   return std::vector<event>{requested{r.user, r.value, address, r.by, needs}};
 }
 
+void write_facts(json_object_writer& w, const outcome_facts& f) {
+  w.str("address", f.address).money("amount", f.value).str("asset", asset_code(f.value.currency()));
+}
+
+result<outcome_facts> read_facts(const json_value& v) {
+  TELEPAY_TRY(address, v.str("address"));
+  TELEPAY_TRY(value, v.money("amount", asset::usdt));
+  TELEPAY_TRY(user, v.i64("user"));
+  return outcome_facts{user_id(user), value, std::move(address)};
+}
+
+outcome_facts facts_of(const state& s) { return outcome_facts{s.user, s.value, s.address}; }
+
 }  // namespace
 
 std::string stream(std::string_view id) { return "withdrawal-" + std::string(id); }
@@ -77,24 +90,36 @@ result<approved> approved::read(const json_value& v) {
   return approved{std::move(by)};
 }
 
-void rejected::write(json_object_writer& w) const { w.str("by", by).str("reason", reason); }
+void rejected::write(json_object_writer& w) const {
+  write_facts(w, facts);
+  w.str("by", by).str("reason", reason).i64("user", facts.user.value());
+}
 result<rejected> rejected::read(const json_value& v) {
+  TELEPAY_TRY(facts, read_facts(v));
   TELEPAY_TRY(by, v.str("by"));
   TELEPAY_TRY(reason, v.str("reason"));
-  return rejected{std::move(by), std::move(reason)};
+  return rejected{std::move(facts), std::move(by), std::move(reason)};
 }
 
-void completed::write(json_object_writer& w) const { w.str("tx_hash", tx_hash); }
+void completed::write(json_object_writer& w) const {
+  write_facts(w, facts);
+  w.str("tx_hash", tx_hash).i64("user", facts.user.value());
+}
 result<completed> completed::read(const json_value& v) {
+  TELEPAY_TRY(facts, read_facts(v));
   TELEPAY_TRY(tx, v.str("tx_hash"));
-  return completed{std::move(tx)};
+  return completed{std::move(facts), std::move(tx)};
 }
 
-void failed::write(json_object_writer& w) const { w.str("reason", reason).str("tx_hash", tx_hash); }
+void failed::write(json_object_writer& w) const {
+  write_facts(w, facts);
+  w.str("reason", reason).str("tx_hash", tx_hash).i64("user", facts.user.value());
+}
 result<failed> failed::read(const json_value& v) {
+  TELEPAY_TRY(facts, read_facts(v));
   TELEPAY_TRY(reason, v.str("reason"));
   TELEPAY_TRY(tx, v.str("tx_hash"));
-  return failed{std::move(reason), std::move(tx)};
+  return failed{std::move(facts), std::move(reason), std::move(tx)};
 }
 
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
@@ -114,18 +139,18 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
     TELEPAY_CHECK(check_text(r->reason, 256, "reason"));
     if (s.status == status_kind::rejected) return std::vector<event>{};
     if (s.status != status_kind::awaiting_approval) return bad_state(s, "be rejected");
-    return std::vector<event>{rejected{r->by, r->reason}};
+    return std::vector<event>{rejected{facts_of(s), r->by, r->reason}};
   }
   if (const auto* d = std::get_if<complete>(&c)) {
     if (s.status == status_kind::completed) return std::vector<event>{};
     if (s.status != status_kind::approved) return bad_state(s, "complete");
     if (d->tx_hash.empty()) return invalid("a completed withdrawal names its transaction");
-    return std::vector<event>{completed{d->tx_hash}};
+    return std::vector<event>{completed{facts_of(s), d->tx_hash}};
   }
   const auto& f = std::get<fail>(c);
   if (is_final(s.status)) return std::vector<event>{};
   TELEPAY_CHECK(check_text(f.reason, 300, "reason"));
-  return std::vector<event>{failed{f.reason, f.tx_hash}};
+  return std::vector<event>{failed{facts_of(s), f.reason, f.tx_hash}};
 }
 
 void evolve(state& s, const event& e) {

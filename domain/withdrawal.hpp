@@ -58,9 +58,18 @@ struct approved {
   friend bool operator==(const approved&, const approved&) = default;
 };
 
+/// The outcome events repeat who and what, so a reader (the Telegram notifier) needs no state.
+struct outcome_facts {
+  user_id user = user_id(1);
+  amount value = amount(asset::usdt, 0);
+  std::string address;
+  friend bool operator==(const outcome_facts&, const outcome_facts&) = default;
+};
+
 struct rejected {
   static constexpr std::string_view type_name = "withdrawal.rejected";
   static constexpr std::uint16_t version = 1;
+  outcome_facts facts;
   std::string by;
   std::string reason;
   void write(json_object_writer& w) const;
@@ -71,6 +80,7 @@ struct rejected {
 struct completed {
   static constexpr std::string_view type_name = "withdrawal.completed";
   static constexpr std::uint16_t version = 1;
+  outcome_facts facts;
   std::string tx_hash;
   void write(json_object_writer& w) const;
   static result<completed> read(const json_value& v);
@@ -80,6 +90,7 @@ struct completed {
 struct failed {
   static constexpr std::string_view type_name = "withdrawal.failed";
   static constexpr std::uint16_t version = 1;
+  outcome_facts facts;
   std::string reason;
   std::string tx_hash;  // "" when nothing reached the chain
   void write(json_object_writer& w) const;

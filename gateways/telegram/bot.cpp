@@ -89,6 +89,11 @@ intent parse_command(std::string_view message, bool is_admin) {
   if (command == "/help") return help{};
   if (command == "/channels") return list_channels{};
   if (command == "/wallet") return wallet{};
+  if (command == "/withdraw") {
+    const auto gap = rest.find(' ');
+    if (gap == std::string_view::npos) return withdraw{};
+    return withdraw{std::string(rest.substr(0, gap)), std::string(trim(rest.substr(gap + 1)))};
+  }
   if (command == "/referral") return referral{};
   if (command == "/subscriptions") return subscriptions{};
   if (command == "/subscribe" || command == "/donate") {
@@ -247,7 +252,8 @@ std::string help_text(bool is_admin) {
   std::string out =
       "/channels - paid channels: subscribe or donate\n"
       "/subscriptions - your subscriptions and their expiry\n"
-      "/wallet - your balance\n"
+      "/wallet - your balance and your USDT (BEP-20) deposit address\n"
+      "/withdraw AMOUNT ADDRESS - send USDT (BEP-20) from your balance to your own wallet\n"
       "/referral - your referral link, earnings and tier\n"
       "/help - this list";
   if (is_admin) out += "\nAdmin: /stats, /ban ID, /unban ID, /broadcast TEXT";

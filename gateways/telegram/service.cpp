@@ -716,6 +716,45 @@ struct service::impl {
   }
 
   void act(const actors::inbound_update& in, const update&, const dialogue&, const domain::user::state*,
+           const bot::withdraw& w, reply_set& out) {
+    counted("withdraw");
+    if (w.amount.empty()) {
+      out.items.push_back(bot::message("Send /withdraw AMOUNT ADDRESS, e.g. /withdraw 25 0x... (USDT on BSC, to a "
+                                       "wallet of yours)."));
+      return;
+    }
+    auto value = domain::parse_amount(w.amount, domain::asset::usdt);
+    if (!value || value->is_zero()) {
+      out.items.push_back(bot::message("That amount is not valid: send a USDT amount like 25 or 12.5."));
+      return;
+    }
+    // One withdrawal per update: a redelivered update finds the same id and asks nothing new.
+    const std::string id = bot::order_id_for(in.update_id, "wd");
+    auto r = client.ask_and_wait<domain::withdrawal::state>(actors::withdrawal_request{
+        id, in.user, *value, w.address, "telegram:" + std::to_string(in.user.value()), now_us()});
+    if (!r) {
+      if (r.code() == errc::insufficient_funds) {
+        out.items.push_back(bot::message("Your balance is too low for this withdrawal. /wallet shows it."));
+      } else if (r.code() == errc::payout_address_invalid) {
+        out.items.push_back(bot::message("That address is not valid: " + r.error().message));
+      } else {
+        out.items.push_back(bot::message("The withdrawal could not be recorded; try again later."));
+      }
+      return;
+    }
+    const std::string what = domain::format_amount(*value) + " USDT to " + r->address;
+    std::string text = "Withdrawal " + id + " of " + what;
+    if (r->status == domain::withdrawal::status_kind::awaiting_approval) {
+      text += " is held and waits for an operator's approval.";
+    } else if (!options.withdrawals_sent) {
+      text += " is held; it is sent once on-chain payouts are enabled on this server.";
+    } else {
+      text += " is on its way.";
+    }
+    out.items.push_back(bot::message(text));
+  }
+
+  void act(const actors::inbound_update& in, const update&, const dialogue&, const domain::user::state*,
            const bot::referral&, reply_set& out) {
     counted("referral");
     const std::string code = domain::referral_code_for(in.user);

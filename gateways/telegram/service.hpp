@@ -44,6 +44,8 @@ struct service_options {
   /// The user's USDT deposit address (the chain gateway; empty: deposits are not configured).
   /// Called on a bot worker thread; it may block.
   std::function<result<std::string>(domain::user_id)> deposit_address;
+  /// Whether a hot wallet sends withdrawals (otherwise they are held until one is configured).
+  bool withdrawals_sent = false;
 };
 
 /// Creates a NOWPayments invoice for a bot purchase; the callback gets the invoice's URL.

@@ -10,6 +10,7 @@
 #include "domain/chain_deposit.hpp"
 #include "domain/chain_send.hpp"
 #include "domain/channel.hpp"
+#include "domain/notice.hpp"
 #include "domain/user.hpp"
 #include "domain/withdrawal.hpp"
 
@@ -252,6 +253,33 @@ TEST(Withdrawal, AtOrBelowTheLimitNeedsNoApprovalAndBadInputIsRefused) {
   EXPECT_EQ(wd::decide(wd::state("bad id!"), wd::request{user_id(7), usdt(1), good, "x", usdt(1)}, 0).code(),
             errc::invalid_argument);
   EXPECT_EQ(wd::decide(t, wd::approve{"op"}, 0).code(), errc::withdrawal_not_found);
+}
+
+TEST(Withdrawal, EndingsTellTheUserAndCarryTheirFacts) {
+  wd::state s("w9");
+  const std::string good = "0x7F31abEa73053A3e049Eaa0f8E73d351DA173229";
+  for (const auto& e : wd::decide(s, wd::request{user_id(7), usdt(5), good, "telegram:7", usdt(1000)}, 0).value()) {
+    wd::evolve(s, e);
+  }
+  auto done = wd::decide(s, wd::complete{tx}, 0);
+  ASSERT_EQ(done->size(), 1u);
+  const auto encoded = encode_event((*done)[0]);
+  auto notice_plan = notice::plan("withdrawal-w9", encoded.type, encoded.version, encoded.payload, 0);
+  ASSERT_TRUE(notice_plan.has_value());
+  EXPECT_EQ(notice_plan->user, user_id(7));
+  ASSERT_EQ(notice_plan->items.size(), 1u);
+  EXPECT_NE(notice_plan->items[0].text.find(tx), std::string::npos);
+  EXPECT_NE(notice_plan->items[0].text.find("5 USDT to " + good), std::string::npos);
+  const auto failed_event = encode_event(wd::decide(s, wd::fail{"reverted", tx}, 0)->empty()
+                                             ? wd::event(wd::failed{{user_id(7), usdt(5), good}, "reverted", tx})
+                                             : wd::event(wd::failed{}));
+  auto failure = notice::plan("withdrawal-w9", failed_event.type, failed_event.version, failed_event.payload, 0);
+  ASSERT_TRUE(failure.has_value());
+  EXPECT_NE(failure->items[0].text.find("stays in your balance"), std::string::npos);
+  wd::state fresh("w10");
+  const auto requested = encode_event(
+      wd::decide(fresh, wd::request{user_id(7), usdt(5), good, "telegram:7", usdt(1000)}, 0).value()[0]);
+  EXPECT_FALSE(notice::plan("withdrawal-w10", requested.type, requested.version, requested.payload, 0));
 }
 
 TEST(ChannelPayoutAddress, AChangeNeedsASecondOperator) {

@@ -193,6 +193,12 @@ TEST(BotIntent, ReadsCommandsAndButtonsAndRefusesTheRest) {
   EXPECT_EQ(std::get<admin_ban>(parse(private_message("/ban 7"), true)).user, 7);
   EXPECT_FALSE(std::get<admin_ban>(parse(private_message("/unban 7"), true)).ban);
   EXPECT_TRUE(std::holds_alternative<admin_stats>(parse(private_message("/stats"), true)));
+  // Withdrawals: amount and address; anything less asks for both.
+  const auto w = std::get<withdraw>(parse(private_message("/withdraw 12.5   0x7F31abEa73053A3e049Eaa0f8E73d351DA173229"), false));
+  EXPECT_EQ(w.amount, "12.5");
+  EXPECT_EQ(w.address, "0x7F31abEa73053A3e049Eaa0f8E73d351DA173229");
+  EXPECT_TRUE(std::get<withdraw>(parse(private_message("/withdraw"), false)).amount.empty());
+  EXPECT_TRUE(std::get<withdraw>(parse(private_message("/withdraw 12"), false)).amount.empty());
   // Groups and bots are ignored.
   auto group = private_message("/help");
   group.chat_type = "supergroup";

@@ -403,6 +403,9 @@ TEST_F(ChainE2E, WithdrawalsArePaidOnChainAndLargeOnesNeedASecondOperator) {
   ASSERT_TRUE(eventually([&] { return withdrawal_status("w-large") == "completed"; })) << daemon->log();
   EXPECT_EQ(node->balance_of(hot_address), usdt(5'000 - 1'540));
   EXPECT_EQ(node->nonce(hot_address), 2u);
+  // The user is told on Telegram, once per withdrawal, with the transaction.
+  ASSERT_TRUE(eventually([&] { return count_events("notice.requested", "was sent: transaction 0x") == 2; }))
+      << daemon->log();
   // Too much: refused, nothing held or sent.
   auto broke = post("/v1/admin/withdrawals",
                     R"({"id":"w-broke","user_id":)" + std::to_string(user) + R"(,"amount":"461","address":")" +

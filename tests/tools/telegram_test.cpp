@@ -391,6 +391,22 @@ TEST_F(TelegramE2E, TheWalletShowsThePersonalDepositAddress) {
     ++assigned;
   }
   EXPECT_EQ(assigned, 1u);
+  // A withdrawal from the bot: held at once; without a hot wallet it waits (and says so).
+  ASSERT_EQ(post("/v1/admin/manual-deposits", R"({"id":"md-311","user_id":311,"amount":"30","reference":"bank"})",
+                 "md-311")
+                .status,
+            200);
+  ASSERT_EQ(post("/v1/admin/manual-deposits/md-311/approve", "{}", "md-311-ok", second_admin).status, 200);
+  say(311, "/withdraw 12.5 0x7F31abEa73053A3e049Eaa0f8E73d351DA173229");
+  wait_message(311, "sent once on-chain payouts are enabled");
+  auto rows = get("/v1/withdrawals?user_id=311").body;
+  EXPECT_EQ(json_field(rows, {"items", "0", "status"}), "approved") << rows;
+  EXPECT_EQ(json_field(rows, {"items", "0", "amount"}), "12.5") << rows;
+  EXPECT_NE(get("/v1/users/311/balances").body.find("\"available\":\"17.5\""), std::string::npos);
+  say(311, "/withdraw 100 0x7F31abEa73053A3e049Eaa0f8E73d351DA173229");
+  wait_message(311, "balance is too low for this withdrawal");
+  say(311, "/withdraw 1 0x7f31abEa73053A3e049Eaa0f8E73d351DA173229");
+  wait_message(311, "address is not valid");
 }
 
 TEST_F(TelegramE2E, TheDonationKeypadKeepsItsLimitsAndTimesOut) {
@@ -473,7 +489,8 @@ TEST_F(TelegramE2E, FloodControlIsHonouredAndAKillNineNeitherLosesNorRepeatsMess
 
 TEST_F(TelegramE2E, TheWebhookRefusesAForgedSecretAndBannedUsersAreIgnored) {
   start_daemon({"TELEPAY_TELEGRAM_MODE=webhook", "TELEPAY_TELEGRAM_WEBHOOK_SECRET=s3cret_Token-1"});
-  EXPECT_NE(json_field(state(), {"webhook"}).find("/v1/webhooks/telegram"), std::string::npos);
+  // The gateway starts in the background after the API listens: setWebhook comes a moment later.
+  EXPECT_TRUE(eventually([&] { return json_field(state(), {"webhook"}).find("/v1/webhooks/telegram") != std::string::npos; }));
   const std::string update =
       R"({"update_id":777,"message":{"message_id":1,"date":1,"from":{"id":601,"is_bot":false,"first_name":"x"},)"
       R"("chat":{"id":601,"type":"private"},"text":"/help"}})";
