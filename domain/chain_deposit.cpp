@@ -113,15 +113,18 @@ result<orphaned> orphaned::read(const json_value& v) {
 }
 
 void confirmed::write(json_object_writer& w) const {
-  w.str("block_hash", block_hash).u64("block_number", block_number).u64("finalized", finalized).u64("head", head);
+  w.money("amount", value).str("asset", asset_code(value.currency())).str("block_hash", block_hash)
+      .u64("block_number", block_number).u64("finalized", finalized).u64("head", head).i64("user", user.value());
 }
 
 result<confirmed> confirmed::read(const json_value& v) {
+  TELEPAY_TRY(value, v.money("amount", asset::usdt));
   TELEPAY_TRY(block_hash, v.str("block_hash"));
   TELEPAY_TRY(block_number, v.u64("block_number"));
   TELEPAY_TRY(finalized, v.u64("finalized"));
   TELEPAY_TRY(head, v.u64("head"));
-  return confirmed{block_number, std::move(block_hash), head, finalized};
+  TELEPAY_TRY(user, v.i64("user"));
+  return confirmed{block_number, std::move(block_hash), user_id(user), value, head, finalized};
 }
 
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
@@ -161,7 +164,8 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
                             std::to_string(cf.required) + " deep and finalized (head " + std::to_string(cf.head) +
                             ", finalized " + std::to_string(cf.finalized) + ")");
   }
-  return std::vector<event>{confirmed{s.seen.block_number, s.seen.block_hash, cf.head, cf.finalized}};
+  return std::vector<event>{
+      confirmed{s.seen.block_number, s.seen.block_hash, s.seen.user, s.seen.value, cf.head, cf.finalized}};
 }
 
 void evolve(state& s, const event& e) {

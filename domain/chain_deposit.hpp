@@ -84,6 +84,8 @@ struct confirmed {
   static constexpr std::uint16_t version = 1;
   std::uint64_t block_number = 0;
   std::string block_hash;
+  user_id user = user_id(1);                // repeated from the sighting, so readers need no state
+  amount value = amount(asset::usdt, 0);
   std::uint64_t head = 0;       // the chain head when confirmed
   std::uint64_t finalized = 0;  // the finalized head when confirmed
   void write(json_object_writer& w) const;

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "domain/base/time.hpp"
+#include "domain/chain_deposit.hpp"
 #include "domain/invoice.hpp"
 #include "domain/subscription.hpp"
 #include "domain/withdrawal.hpp"
@@ -363,9 +364,26 @@ std::optional<plan_result> plan_withdrawal(std::string_view stream, std::string_
   return std::nullopt;
 }
 
+std::optional<plan_result> plan_chain_deposit(std::string_view stream, std::string_view type,
+                                              std::uint16_t version, std::string_view payload) {
+  if (type != chain_deposit::confirmed::type_name) return std::nullopt;
+  auto ev = decode_event<chain_deposit::event>(type, version, payload);
+  if (!ev) return std::nullopt;
+  const auto& c = std::get<chain_deposit::confirmed>(*ev);
+  // stream: "deposit-{chain}-{tx hash}-{log index}"
+  const std::string_view rest = after(stream, "deposit-");
+  const auto dash = rest.find('-');
+  const std::string tx(dash == std::string_view::npos ? rest : rest.substr(dash + 1, 66));
+  return plan_result{c.user, {message("Your deposit of " + format_amount(c.value) + " USDT (transaction " + tx +
+                                      ") is confirmed and credited to your balance.")}};
+}
+
 std::optional<plan_result> plan(std::string_view stream, std::string_view type,
                                 std::uint16_t schema_version, std::string_view payload,
                                 std::int64_t recorded_at_us) {
+  if (type.substr(0, 14) == "chain_deposit.") {
+    return plan_chain_deposit(stream, type, schema_version, payload);
+  }
   if (type.substr(0, 11) == "withdrawal.") {
     return plan_withdrawal(stream, type, schema_version, payload);
   }

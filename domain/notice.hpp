@@ -126,7 +126,8 @@ std::string idempotency_key(const state& s, const command& c);
 /// (invite link and message; a message only when it extends an active subscription),
 /// reminded, expired (remove and how to renew), NOWPayments payments that did not simply
 /// grant the purchase (partially paid, credited, under review, expired, failed, refunded), and
-/// withdrawals that ended (sent with their transaction, failed, declined).
+/// withdrawals that ended (sent with their transaction, failed, declined), and on-chain
+/// deposits once confirmed.
 struct plan_result {
   user_id user;
   std::vector<item> items;

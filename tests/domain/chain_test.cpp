@@ -58,6 +58,12 @@ TEST(ChainDeposit, CreditsOnlyWhenDeepFinalizedAndTheHashStillMatches) {
   EXPECT_TRUE(cd::decide(s, cd::detect{seen_in(block_a)}, 0)->empty());
   EXPECT_TRUE(cd::decide(s, cd::confirm{block_a, 200, 200, 12}, 0)->empty());
   EXPECT_TRUE(cd::decide(s, cd::detect{seen_in(block_b, 101)}, 0)->empty());
+  // The confirmation tells the user (and carries who and how much, for readers without state).
+  const auto encoded = encode_event((*confirmed)[0]);
+  auto told = notice::plan(cd::stream(s.where), encoded.type, encoded.version, encoded.payload, 0);
+  ASSERT_TRUE(told.has_value());
+  EXPECT_EQ(told->user, user_id(7));
+  EXPECT_NE(told->items.at(0).text.find("25 USDT (transaction " + tx + ")"), std::string::npos) << told->items[0].text;
   EXPECT_TRUE(cd::deep_enough(100, 111, 100, 12));
   EXPECT_FALSE(cd::deep_enough(100, 110, 110, 12));
   EXPECT_FALSE(cd::deep_enough(100, 99, 99, 1));

@@ -315,6 +315,7 @@ TEST_F(ChainE2E, DepositsAreCreditedOnlyAfterTwelveBlocksWithTheReferralCommissi
   ASSERT_TRUE(eventually([&] { return available(std::to_string(referrer)) == "3"; }));
   EXPECT_EQ(count_events("user.deposit_address_assigned"), 1u);
   EXPECT_EQ(count_events("chain_deposit.confirmed"), 1u);
+  ASSERT_TRUE(eventually([&] { return count_events("notice.requested", "Your deposit of 100 USDT (transaction " + tx) == 1; }));
 }
 
 TEST_F(ChainE2E, ADepositOnARevertedBranchIsNeverCredited) {
