@@ -64,6 +64,29 @@ struct wallet_entity {
   }
 };
 
+/// The hot wallet's send queue: one long stream (every send ever made), so it is snapshotted.
+struct chain_send_entity {
+  using key_type = domain::chain_send::key;
+  using state_type = domain::chain_send::state;
+  using command_type = domain::chain_send::command;
+  using event_type = domain::chain_send::event;
+  static constexpr std::size_t pipeline_max = 1;
+  static constexpr bool snapshots = true;
+  static std::string stream(const key_type& k) { return domain::chain_send::stream(k); }
+  static state_type initial(const key_type& k) { return state_type(k); }
+  static result<std::vector<event_type>> decide(const state_type& s, const command_type& c, std::int64_t now) {
+    return domain::chain_send::decide(s, c, now);
+  }
+  static void evolve(state_type& s, const event_type& e) { domain::chain_send::evolve(s, e); }
+  static std::string idempotency_key(const state_type& s, const command_type& c) {
+    return domain::chain_send::idempotency_key(s, c);
+  }
+  static std::string encode_snapshot(const state_type& s) { return domain::chain_send::encode_snapshot(s); }
+  static result<state_type> decode_snapshot(const key_type& k, std::string_view bytes) {
+    return domain::chain_send::decode_snapshot(k, bytes);
+  }
+};
+
 /// Entities without snapshots and with one command in flight at a time.
 #define TELEPAY_SIMPLE_ENTITY(NAME, NS, KEY, STREAM_EXPR, INITIAL_EXPR)                        \
   struct NAME {                                                                                \
@@ -125,8 +148,6 @@ TELEPAY_SIMPLE_ENTITY(chain_deposit_entity, chain_deposit, domain::chain_deposit
                       domain::chain_deposit::stream(k), domain::chain_deposit::state(k));
 TELEPAY_SIMPLE_ENTITY(chain_scan_entity, chain_scan, std::uint64_t, domain::chain_scan::stream(k),
                       domain::chain_scan::state(k));
-TELEPAY_SIMPLE_ENTITY(chain_send_entity, chain_send, domain::chain_send::key, domain::chain_send::stream(k),
-                      domain::chain_send::state(k));
 TELEPAY_SIMPLE_ENTITY(withdrawal_entity, withdrawal, std::string, domain::withdrawal::stream(k),
                       domain::withdrawal::state(k));
 

@@ -1,6 +1,7 @@
 #include "domain/chain_send.hpp"
 
 #include <algorithm>
+#include <functional>
 
 #include "domain/chain_deposit.hpp"
 
@@ -328,6 +329,123 @@ void evolve(state& s, const event& e) {
 std::string idempotency_key(const state&, const command&) {
   // Idempotent by state: a repeated request, attempt, receipt or settlement decides nothing.
   return "";
+}
+
+namespace {
+
+std::string object_of(const std::function<void(json_object_writer&)>& fill) {
+  std::string out;
+  {
+    json_object_writer w(out);
+    fill(w);
+  }
+  return out;
+}
+
+error bad_snapshot(const std::string& why) { return make_error(errc::snapshot_invalid, "send queue snapshot: " + why); }
+
+result<u128> read_units(const json_value& v, std::string_view field) {
+  TELEPAY_TRY(text, v.str(field));
+  const auto value = parse_u128(text);
+  if (!value) return bad_snapshot("bad " + std::string(field));
+  return *value;
+}
+
+}  // namespace
+
+std::string encode_snapshot(const state& s) {
+  std::vector<std::string> open;
+  for (const auto& [ref, sd] : s.open) {
+    std::vector<std::string> attempts;
+    for (const auto& a : sd.attempts) {
+      attempts.push_back(object_of([&](json_object_writer& w) {
+        w.str("fee_cap", u128_to_string(a.fee_cap)).u64("gas_limit", a.gas_limit).str("raw", a.raw)
+            .time("signed_at", a.signed_at_us).str("tip", u128_to_string(a.tip)).str("tx_hash", a.tx_hash)
+            .u64("tx_type", a.tx_type);
+      }));
+    }
+    open.push_back(object_of([&](json_object_writer& w) {
+      w.money("amount", sd.value).raw("attempts", json_array(attempts)).str("kind", purpose_name(sd.kind))
+          .str("mined_hash", sd.mined_hash).u64("nonce", sd.nonce).str("reason", sd.reason).str("ref", sd.ref)
+          .u64("sequence", sd.sequence).u64("status", static_cast<std::uint64_t>(sd.status))
+          .boolean("success", sd.success).str("to", sd.to);
+    }));
+  }
+  std::vector<std::string> closed;
+  for (const auto& [ref, paid] : s.closed) closed.push_back((paid ? "p:" : "u:") + ref);
+  return object_of([&](json_object_writer& w) {
+    w.raw("closed", json_string_array(closed)).u64("next_nonce", s.next_nonce).raw("open", json_array(open))
+        .u64("requests", s.requests).str("stream", stream(s.where));
+  });
+}
+
+result<state> decode_snapshot(const key& k, std::string_view json) {
+  TELEPAY_TRY(document, json_document::parse(json));
+  const json_value root = document.root();
+  TELEPAY_TRY(stream_name, root.str("stream"));
+  if (stream_name != stream(k)) return bad_snapshot("of " + stream_name + " read for " + stream(k));
+  state s(k);
+  TELEPAY_TRY(next_nonce, root.u64("next_nonce"));
+  TELEPAY_TRY(requests, root.u64("requests"));
+  s.next_nonce = next_nonce;
+  s.requests = requests;
+  TELEPAY_TRY(closed_value, root.field("closed"));
+  TELEPAY_TRY(closed, closed_value.string_elements());
+  for (const std::string& entry : closed) {
+    if (entry.size() < 3 || (entry[0] != 'p' && entry[0] != 'u') || entry[1] != ':') return bad_snapshot("bad closed entry");
+    s.closed.emplace(entry.substr(2), entry[0] == 'p');
+  }
+  TELEPAY_TRY(open_value, root.field("open"));
+  TELEPAY_TRY(open, open_value.elements());
+  for (const json_value& item : open) {
+    send sd;
+    TELEPAY_TRY(value, item.money("amount", asset::usdt));
+    TELEPAY_TRY(kind_name, item.str("kind"));
+    TELEPAY_TRY(kind, parse_purpose(kind_name));
+    TELEPAY_TRY(mined_hash, item.str("mined_hash"));
+    TELEPAY_TRY(nonce, item.u64("nonce"));
+    TELEPAY_TRY(reason, item.str("reason"));
+    TELEPAY_TRY(ref, item.str("ref"));
+    TELEPAY_TRY(sequence, item.u64("sequence"));
+    TELEPAY_TRY(status_value, item.u64("status"));
+    TELEPAY_TRY(success, item.boolean("success"));
+    TELEPAY_TRY(to, item.str("to"));
+    if (status_value < 1 || status_value > 5) return bad_snapshot("bad status");
+    sd.value = value;
+    sd.kind = kind;
+    sd.mined_hash = std::move(mined_hash);
+    sd.nonce = nonce;
+    sd.reason = std::move(reason);
+    sd.ref = ref;
+    sd.sequence = sequence;
+    sd.status = static_cast<send_status>(status_value);
+    sd.success = success;
+    sd.to = std::move(to);
+    TELEPAY_TRY(attempts_value, item.field("attempts"));
+    TELEPAY_TRY(attempts, attempts_value.elements());
+    for (const json_value& a : attempts) {
+      attempt at;
+      TELEPAY_TRY(fee_cap, read_units(a, "fee_cap"));
+      TELEPAY_TRY(gas_limit, a.u64("gas_limit"));
+      TELEPAY_TRY(raw, a.str("raw"));
+      TELEPAY_TRY(signed_at, a.time("signed_at"));
+      TELEPAY_TRY(tip, read_units(a, "tip"));
+      TELEPAY_TRY(tx_hash, a.str("tx_hash"));
+      TELEPAY_TRY(tx_type, a.u64("tx_type"));
+      if (tx_type != 0 && tx_type != 2) return bad_snapshot("bad tx_type");
+      at.fee_cap = fee_cap;
+      at.gas_limit = gas_limit;
+      at.raw = std::move(raw);
+      at.signed_at_us = signed_at;
+      at.tip = tip;
+      at.tx_hash = std::move(tx_hash);
+      at.tx_type = static_cast<std::uint8_t>(tx_type);
+      sd.attempts.push_back(std::move(at));
+    }
+    if (!sd.attempts.empty()) s.nonce_owner[sd.nonce] = ref;
+    s.open.emplace(std::move(ref), std::move(sd));
+  }
+  return s;
 }
 
 }  // namespace telepay::domain::chain_send

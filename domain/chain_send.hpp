@@ -221,6 +221,11 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
 void evolve(state& s, const event& e);
 std::string idempotency_key(const state& s, const command& c);
 
+/// Snapshots (the queue is one long stream: every payout and withdrawal ever sent): canonical
+/// JSON of the whole state. decode errors: snapshot_invalid (another stream, malformed).
+std::string encode_snapshot(const state& s);
+result<state> decode_snapshot(const key& k, std::string_view json);
+
 /// The smallest fee a replacement of `previous` may offer: previous * 110%, rounded up.
 u128 bumped(u128 previous);
 /// Open sends in request order.

@@ -216,6 +216,26 @@ TEST(ChainSend, BadRequestsAndAbandonment) {
   EXPECT_FALSE(s.closed.at("a"));
 }
 
+TEST(ChainSend, SnapshotsRoundTripEveryField) {
+  cs::state s = with_request("a");
+  fold(s, cs::decide(s, cs::request{"b", cs::purpose::withdrawal, deposit_address, usdt(5)}, 0));
+  fold(s, cs::decide(s, cs::request{"c", cs::purpose::payout, deposit_address, usdt(6)}, 0));
+  fold(s, cs::decide(s, signing("a", 0, 1000, '1'), 11));
+  fold(s, cs::decide(s, signing("a", 0, 1100, '2'), 12));
+  fold(s, cs::decide(s, signing("b", 1, 1000, '3'), 13));
+  fold(s, cs::decide(s, cs::record_mined{"b", "0x" + std::string(64, '3'), 9, block_a, false, 21000, 1000}, 0));
+  fold(s, cs::decide(s, cs::settle{"b"}, 0));
+  fold(s, cs::decide(s, cs::abandon{"c", "never sent"}, 0));
+  fold(s, cs::decide(s, cs::skip_nonces{4, "outside"}, 0));
+  const std::string bytes = cs::encode_snapshot(s);
+  auto back = cs::decode_snapshot(s.where, bytes);
+  ASSERT_TRUE(back.has_value()) << back.error().message;
+  EXPECT_EQ(*back, s);
+  EXPECT_EQ(cs::encode_snapshot(*back), bytes);
+  EXPECT_EQ(cs::decode_snapshot(cs::key{97, sender_address}, bytes).code(), errc::snapshot_invalid);
+  EXPECT_EQ(cs::decode_snapshot(s.where, "{}").code(), errc::event_decode_failed);
+}
+
 namespace wd = withdrawal;
 
 TEST(Withdrawal, AboveTheLimitAnotherOperatorApproves) {
