@@ -11,6 +11,7 @@
 #include "projections/host.hpp"
 #include "projections/point_in_time.hpp"
 #include "tests/support/ledger_fixture.hpp"
+#include "tests/support/process.hpp"
 
 namespace telepay::projections {
 namespace {
@@ -131,6 +132,66 @@ TEST_F(ProjectionsTest, ARestartedHostEqualsAFreshRebuild) {
   EXPECT_GE((*host)->position(), saved_at);
   ASSERT_TRUE((*host)->wait_for(fx.store().head_seq(), std::chrono::seconds(10)));
   EXPECT_EQ((*host)->read([](const model_set& m) { return rows_of(m); }), rebuild(fx.store()));
+}
+
+// The auditor's tools must fail when the data is wrong, not only pass when it is right.
+TEST_F(ProjectionsTest, AuditReplayListsEachDifferenceFromTheServersRows) {
+  drive();
+  std::map<std::string, std::map<std::string, std::string>> saved;
+  {
+    auto host = projection_host::start(fx.store(), host_options{});
+    ASSERT_TRUE(host.has_value());
+    ASSERT_TRUE((*host)->wait_for(fx.store().head_seq(), std::chrono::seconds(10)));
+    saved = (*host)->read([](const model_set& m) { return rows_of(m); });
+  }  // stops and saves every row at the head
+  const std::string db = (fx.dir() / "eventlog").string();
+  auto clean = testing::run_command({TELEPAY_AUDIT_BIN, "replay", "--db", db});
+  EXPECT_EQ(clean.exit_code, 0) << clean.out << clean.err;
+  EXPECT_NE(clean.out.find("OK: every stored projection equals the replay"), std::string::npos) << clean.out;
+
+  // Plant three faults in the server's copy: a changed balance, a lost user, an invented row.
+  ASSERT_FALSE(saved["balances"].empty());
+  ASSERT_FALSE(saved["users"].empty());
+  const auto& [balance_key, balance_json] = *saved["balances"].begin();
+  const auto& [user_key, user_json] = *saved["users"].begin();
+  const std::uint64_t head = fx.store().head_seq();
+  ASSERT_TRUE(fx.store().save_projection("balances", head, {{balance_key, std::string("{\"tampered\":1}")}}).has_value());
+  ASSERT_TRUE(fx.store().save_projection("users", head, {{user_key, std::nullopt},
+                                                          {"99999999999999999999", std::string("{\"ghost\":1}")}})
+                  .has_value());
+  auto caught = testing::run_command({TELEPAY_AUDIT_BIN, "replay", "--db", db});
+  EXPECT_EQ(caught.exit_code, 1) << caught.out << caught.err;
+  EXPECT_NE(caught.out.find("FAILED: 3 differences"), std::string::npos) << caught.out;
+  EXPECT_NE(caught.out.find("balances key " + balance_key + ": server has {\"tampered\":1}; replay has " + balance_json),
+            std::string::npos) << caught.out;
+  EXPECT_NE(caught.out.find("users key " + user_key + ": missing from the server's copy; replay has " + user_json),
+            std::string::npos) << caught.out;
+  EXPECT_NE(caught.out.find("users key 99999999999999999999: the server has {\"ghost\":1}; replay has no such row"),
+            std::string::npos) << caught.out;
+}
+
+TEST_F(ProjectionsTest, AuditCheckNamesAWalletThatWentNegativeAndTheImbalance) {
+  drive();
+  const std::string db = (fx.dir() / "eventlog").string();
+  auto clean = testing::run_command({TELEPAY_AUDIT_BIN, "check", "--db", db});
+  EXPECT_EQ(clean.exit_code, 0) << clean.out << clean.err;
+  EXPECT_NE(clean.out.find("OK: double entry holds"), std::string::npos) << clean.out;
+
+  // A one-sided debit larger than the wallet holds, written past the ledger straight into the log.
+  const std::string stream = wallet_key{wallet_owner::of(user_id(3)), asset::usdt}.stream();
+  const auto version = fx.store().stream_version(stream);
+  ASSERT_TRUE(version.has_value());
+  auto encoded = encode_event(wallet::event{wallet::debited{transfer_id("forged"), *parse_amount("1000", asset::usdt),
+                                                            "withdrawal", "nobody"}});
+  auto appended = fx.store().append(stream, eventstore::expected_version::exactly(*version),
+                                    {eventstore::new_event{encoded.type, encoded.version, encoded.payload}}, "");
+  ASSERT_TRUE(appended.has_value()) << appended.error().message;
+  auto caught = testing::run_command({TELEPAY_AUDIT_BIN, "check", "--db", db});
+  EXPECT_EQ(caught.exit_code, 1) << caught.out << caught.err;
+  EXPECT_NE(caught.out.find("NEGATIVE: seq " + std::to_string(fx.store().head_seq()) + ": " + stream + " went negative"),
+            std::string::npos) << caught.out;
+  EXPECT_NE(caught.out.find("IMBALANCED: USDT: credits"), std::string::npos) << caught.out;
+  EXPECT_NE(caught.out.find("FAILED"), std::string::npos) << caught.out;
 }
 
 TEST_F(ProjectionsTest, BalancesAtAPointInTime) {
