@@ -205,7 +205,7 @@ std::optional<std::string> item_problem(const item& it) {
       if (!has_text) return "a message needs a text";
       break;
     case kind::edit:
-      if (!has_text || it.message_id <= 0) return "an edit needs a text and a message id";
+      if (it.message_id <= 0) return "an edit needs a message id";
       break;
     case kind::answer:
       if (it.ref.empty()) return "an answer needs the callback query id";

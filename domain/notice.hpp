@@ -29,7 +29,7 @@ enum class kind : std::uint8_t {
   message = 1,  // text (+ buttons) to the user's private chat
   invite = 2,   // a join-request invite link for chat_id, sent to the user with text
   remove = 3,   // ban then unban the user in chat_id
-  edit = 4,     // replace message_id's text (+ buttons)
+  edit = 4,     // replace message_id's text (+ buttons); no text: only its buttons (none: removed)
   answer = 5,   // answer callback query `ref` (with an optional short text)
   approve = 6,  // approve the user's join request to chat_id
   decline = 7,  // decline the user's join request to chat_id

@@ -232,6 +232,10 @@ domain::notice::item edit(std::int64_t message_id, std::string text, keyboard bu
   return it;
 }
 
+domain::notice::item edit_buttons(std::int64_t message_id, keyboard buttons) {
+  return edit(message_id, "", std::move(buttons));
+}
+
 domain::notice::item answer(std::string callback_id, std::string text) {
   domain::notice::item it;
   it.type = domain::notice::kind::answer;

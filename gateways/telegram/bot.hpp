@@ -93,6 +93,8 @@ struct channel_view {
 using keyboard = domain::notice::keyboard;
 domain::notice::item message(std::string text, keyboard buttons = {});
 domain::notice::item edit(std::int64_t message_id, std::string text, keyboard buttons = {});
+/// Replaces only a message's buttons (editMessageReplyMarkup); none removes the keyboard.
+domain::notice::item edit_buttons(std::int64_t message_id, keyboard buttons = {});
 domain::notice::item answer(std::string callback_id, std::string text = {});
 
 std::string welcome_text(bool new_user, bool referred);

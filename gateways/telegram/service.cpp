@@ -293,6 +293,13 @@ struct service::impl {
         return finish_refused(o);
       }
       case kind::edit: {
+        if (it.what.text.empty()) {  // only the buttons
+          auto [o, result_json] = run("editMessageReplyMarkup",
+                                      edit_message_reply_markup(user, it.what.message_id, keyboard_of(it.what.buttons)));
+          if (!o.ok && !o.retry && o.detail.find("message is not modified") != std::string::npos) o.ok = true;
+          if (o.ok) o.detail = std::to_string(it.what.message_id);
+          return o;
+        }
         auto body = edit_message_text(user, it.what.message_id, it.what.text, keyboard_of(it.what.buttons));
         if (!body) return send_outcome{false, 0, false, body.error().message};
         auto [o, result_json] = run("editMessageText", *body);
@@ -915,15 +922,23 @@ struct service::impl {
     }
   }
 
-  void act(const actors::inbound_update& in, const update&, const dialogue& d, const domain::user::state*,
+  /// A pay button was pressed: the offer's keyboard goes (editMessageReplyMarkup), so a second
+  /// press of the same button cannot start a second payment for one offer.
+  static void close_offer(const update& u, reply_set& out) {
+    if (u.message_id > 0) out.items.push_back(bot::edit_buttons(u.message_id));
+  }
+
+  void act(const actors::inbound_update& in, const update& u, const dialogue& d, const domain::user::state*,
            const bot::pay_invoice& p, reply_set& out) {
     counted("pay_invoice");
+    close_offer(u, out);
     pay_by_invoice(in, p.channel, p.tier, 0, d.channel == p.channel && d.tier == p.tier ? d.coupon : "", out);
   }
 
-  void act(const actors::inbound_update& in, const update&, const dialogue& d, const domain::user::state*,
+  void act(const actors::inbound_update& in, const update& u, const dialogue& d, const domain::user::state*,
            const bot::pay_balance& p, reply_set& out) {
     counted("pay_balance");
+    close_offer(u, out);
     pay_from_balance(in, p.channel, p.tier, 0, d.channel == p.channel && d.tier == p.tier ? d.coupon : "", out);
   }
 
@@ -983,15 +998,17 @@ struct service::impl {
     }
   }
 
-  void act(const actors::inbound_update& in, const update&, const dialogue&, const domain::user::state*,
+  void act(const actors::inbound_update& in, const update& u, const dialogue&, const domain::user::state*,
            const bot::donate_invoice& p, reply_set& out) {
     counted("donate_invoice");
+    close_offer(u, out);
     pay_by_invoice(in, p.channel, 0, p.cents, "", out);
   }
 
-  void act(const actors::inbound_update& in, const update&, const dialogue&, const domain::user::state*,
+  void act(const actors::inbound_update& in, const update& u, const dialogue&, const domain::user::state*,
            const bot::donate_balance& p, reply_set& out) {
     counted("donate_balance");
+    close_offer(u, out);
     pay_from_balance(in, p.channel, 0, p.cents, "", out);
   }
 

@@ -103,6 +103,9 @@ TEST(NoticeOutbox, RefusesWhatTelegramWouldRefuse) {
   EXPECT_FALSE(notice::decide(s, notice::request{1, {with_button(std::string(65, 'a'))}, "bot"}, 0));
   EXPECT_FALSE(notice::decide(s, notice::request{1, {with_button("")}, "bot"}, 0));
   EXPECT_FALSE(notice::decide(s, notice::request{1, {notice::item{notice::kind::edit, 0, "", 0, "x", {}, 0}}, "bot"}, 0));
+  // An edit without text replaces only the buttons (editMessageReplyMarkup); it still needs the message.
+  EXPECT_TRUE(notice::decide(s, notice::request{1, {notice::item{notice::kind::edit, 0, "", 0, "", {}, 7}}, "bot"}, 0));
+  EXPECT_FALSE(notice::decide(s, notice::request{1, {notice::item{notice::kind::edit, 0, "", 0, "", {}, 0}}, "bot"}, 0));
   EXPECT_FALSE(notice::decide(s, notice::request{1, {notice::item{notice::kind::answer, 0, "", 0, "", {}, 0}}, "bot"}, 0));
   EXPECT_FALSE(notice::decide(s, notice::request{1, {notice::item{notice::kind::approve, 0, "", 0, "", {}, 0}}, "bot"}, 0));
   EXPECT_FALSE(notice::decide(s, notice::request{1, {with_button("x")}, "Bad Origin"}, 0));

@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <functional>
 #include <thread>
@@ -360,6 +362,19 @@ TEST_F(TelegramE2E, PayingFromTheWalletAndWithACoupon) {
   press(301, "pb:" + std::to_string(channel) + ":2");
   wait_message(301, "Paid from your balance");
   wait_message(301, "Your personal invite link");
+  // The paid offer lost its buttons (editMessageReplyMarkup): pressing again cannot pay twice.
+  ASSERT_TRUE(eventually([&] {
+    for (const auto& m : messages(301)) {
+      if (m.id == offer.id) return m.buttons.empty();
+    }
+    return false;
+  })) << dump(301);
+  auto again = sim("/sim/users/301/press", R"({"message_id":)" + std::to_string(offer.id) + R"(,"data":"pb:)" +
+                                               std::to_string(channel) + R"(:2"})");
+  EXPECT_EQ(again.status, 409) << again.body;
+  std::string calls = state();
+  std::transform(calls.begin(), calls.end(), calls.begin(), [](unsigned char c) { return std::tolower(c); });
+  EXPECT_NE(calls.find("\"method\":\"editmessagereplymarkup\",\"status\":200"), std::string::npos);
   EXPECT_FALSE(subscription_expiry(301).empty());
   auto balances = get("/v1/users/301/balances").body;
   EXPECT_NE(balances.find("\"available\":\"7.5\""), std::string::npos) << balances;

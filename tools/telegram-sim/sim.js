@@ -281,7 +281,12 @@ const methods = {
   editmessagereplymarkup: (p) => {
     const chatId = int(p, 'chat_id');
     const m = messageOf(chatId, int(p, 'message_id'));
-    m.reply_markup = checkMarkup(p.reply_markup); m.edits++;
+    const markup = checkMarkup(p.reply_markup);
+    const empty = (k) => !k || k.inline_keyboard.length === 0;
+    if (JSON.stringify(markup) === JSON.stringify(m.reply_markup) || (empty(markup) && empty(m.reply_markup))) {
+      throw bad('message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message');
+    }
+    m.reply_markup = markup; m.edits++;
     return {message_id: m.message_id, from: bot, chat: {id: chatId, type: 'private'}, date: nowS(), text: m.text};
   },
   answercallbackquery: (p) => {
