@@ -166,13 +166,13 @@ result<requested> requested::read(const json_value& v) {
 
 void signed_::write(json_object_writer& w) const {
   w.u64("attempt", attempt)
-      .str("fee_cap", u128_to_string(fee_cap))
+      .units("fee_cap", fee_cap)
       .u64("gas_limit", gas_limit)
       .u64("nonce", nonce)
       .str("raw", raw)
       .str("ref", ref)
       .time("signed_at", signed_at_us)
-      .str("tip", u128_to_string(tip))
+      .units("tip", tip)
       .str("tx_hash", tx_hash)
       .u64("tx_type", tx_type);
 }
@@ -180,26 +180,24 @@ void signed_::write(json_object_writer& w) const {
 result<signed_> signed_::read(const json_value& v) {
   signed_ s;
   TELEPAY_TRY(attempt, v.u64("attempt"));
-  TELEPAY_TRY(fee_cap, v.str("fee_cap"));
+  TELEPAY_TRY(fee_cap, v.units("fee_cap"));
   TELEPAY_TRY(gas_limit, v.u64("gas_limit"));
   TELEPAY_TRY(nonce, v.u64("nonce"));
   TELEPAY_TRY(raw, v.str("raw"));
   TELEPAY_TRY(ref, v.str("ref"));
   TELEPAY_TRY(signed_at, v.time("signed_at"));
-  TELEPAY_TRY(tip, v.str("tip"));
+  TELEPAY_TRY(tip, v.units("tip"));
   TELEPAY_TRY(tx_hash, v.str("tx_hash"));
   TELEPAY_TRY(tx_type, v.u64("tx_type"));
-  const auto cap = parse_u128(fee_cap);
-  const auto tip_value = parse_u128(tip);
-  if (!cap || !tip_value || tx_type > 255 || attempt > 1'000'000) {
-    return make_error(errc::event_decode_failed, "chain_send.signed: malformed fee or type");
+  if (tx_type > 255 || attempt > 1'000'000) {
+    return make_error(errc::event_decode_failed, "chain_send.signed: malformed type or attempt");
   }
   s.ref = std::move(ref);
   s.nonce = nonce;
   s.attempt = static_cast<std::uint32_t>(attempt);
   s.tx_type = static_cast<std::uint8_t>(tx_type);
-  s.fee_cap = *cap;
-  s.tip = *tip_value;
+  s.fee_cap = fee_cap;
+  s.tip = tip;
   s.gas_limit = gas_limit;
   s.tx_hash = std::move(tx_hash);
   s.raw = std::move(raw);
@@ -210,7 +208,7 @@ result<signed_> signed_::read(const json_value& v) {
 void mined::write(json_object_writer& w) const {
   w.str("block_hash", block_hash)
       .u64("block_number", block_number)
-      .str("effective_gas_price", u128_to_string(effective_gas_price))
+      .units("effective_gas_price", effective_gas_price)
       .u64("gas_used", gas_used)
       .str("ref", ref)
       .boolean("success", success)
@@ -220,14 +218,12 @@ void mined::write(json_object_writer& w) const {
 result<mined> mined::read(const json_value& v) {
   TELEPAY_TRY(block_hash, v.str("block_hash"));
   TELEPAY_TRY(block_number, v.u64("block_number"));
-  TELEPAY_TRY(price_text, v.str("effective_gas_price"));
+  TELEPAY_TRY(price, v.units("effective_gas_price"));
   TELEPAY_TRY(gas_used, v.u64("gas_used"));
   TELEPAY_TRY(ref, v.str("ref"));
   TELEPAY_TRY(success, v.boolean("success"));
   TELEPAY_TRY(tx_hash, v.str("tx_hash"));
-  const auto price = parse_u128(price_text);
-  if (!price) return make_error(errc::event_decode_failed, "chain_send.mined: malformed effective_gas_price");
-  return mined{std::move(ref), std::move(tx_hash), block_number, std::move(block_hash), success, gas_used, *price};
+  return mined{std::move(ref), std::move(tx_hash), block_number, std::move(block_hash), success, gas_used, price};
 }
 
 void settled::write(json_object_writer& w) const { w.str("ref", ref); }
@@ -344,13 +340,6 @@ std::string object_of(const std::function<void(json_object_writer&)>& fill) {
 
 error bad_snapshot(const std::string& why) { return make_error(errc::snapshot_invalid, "send queue snapshot: " + why); }
 
-result<u128> read_units(const json_value& v, std::string_view field) {
-  TELEPAY_TRY(text, v.str(field));
-  const auto value = parse_u128(text);
-  if (!value) return bad_snapshot("bad " + std::string(field));
-  return *value;
-}
-
 }  // namespace
 
 std::string encode_snapshot(const state& s) {
@@ -359,8 +348,8 @@ std::string encode_snapshot(const state& s) {
     std::vector<std::string> attempts;
     for (const auto& a : sd.attempts) {
       attempts.push_back(object_of([&](json_object_writer& w) {
-        w.str("fee_cap", u128_to_string(a.fee_cap)).u64("gas_limit", a.gas_limit).str("raw", a.raw)
-            .time("signed_at", a.signed_at_us).str("tip", u128_to_string(a.tip)).str("tx_hash", a.tx_hash)
+        w.units("fee_cap", a.fee_cap).u64("gas_limit", a.gas_limit).str("raw", a.raw)
+            .time("signed_at", a.signed_at_us).units("tip", a.tip).str("tx_hash", a.tx_hash)
             .u64("tx_type", a.tx_type);
       }));
     }
@@ -425,11 +414,11 @@ result<state> decode_snapshot(const key& k, std::string_view json) {
     TELEPAY_TRY(attempts, attempts_value.elements());
     for (const json_value& a : attempts) {
       attempt at;
-      TELEPAY_TRY(fee_cap, read_units(a, "fee_cap"));
+      TELEPAY_TRY(fee_cap, a.units("fee_cap"));
       TELEPAY_TRY(gas_limit, a.u64("gas_limit"));
       TELEPAY_TRY(raw, a.str("raw"));
       TELEPAY_TRY(signed_at, a.time("signed_at"));
-      TELEPAY_TRY(tip, read_units(a, "tip"));
+      TELEPAY_TRY(tip, a.units("tip"));
       TELEPAY_TRY(tx_hash, a.str("tx_hash"));
       TELEPAY_TRY(tx_type, a.u64("tx_type"));
       if (tx_type != 0 && tx_type != 2) return bad_snapshot("bad tx_type");

@@ -327,9 +327,9 @@ std::string encode_snapshot(const state& s) {
   std::string out;
   {
     json_object_writer w(out);
-    w.str("credits_posted", u128_to_string(s.credits_posted))
-        .str("debits_pending", u128_to_string(s.debits_pending))
-        .str("debits_posted", u128_to_string(s.debits_posted))
+    w.units("credits_posted", s.credits_posted)
+        .units("debits_pending", s.debits_pending)
+        .units("debits_posted", s.debits_posted)
         .raw("holds", json_array(holds))
         .raw("settled", json_string_array(settled))
         .str("stream", s.key.stream());
@@ -345,17 +345,9 @@ result<state> decode_snapshot(const wallet_key& key, std::string_view json) {
   if (stream != key.stream()) {
     return make_error(errc::snapshot_invalid, "snapshot of " + stream + " read for " + key.stream());
   }
-  const auto units = [&](std::string_view field) -> result<u128> {
-    TELEPAY_TRY(text, root.str(field));
-    const auto value = parse_u128(text);
-    if (!value) {
-      return make_error(errc::snapshot_invalid, "bad " + std::string(field));
-    }
-    return *value;
-  };
-  TELEPAY_TRY(credits, units("credits_posted"));
-  TELEPAY_TRY(debits, units("debits_posted"));
-  TELEPAY_TRY(pending, units("debits_pending"));
+  TELEPAY_TRY(credits, root.units("credits_posted"));
+  TELEPAY_TRY(debits, root.units("debits_posted"));
+  TELEPAY_TRY(pending, root.units("debits_pending"));
   s.credits_posted = credits;
   s.debits_posted = debits;
   s.debits_pending = pending;

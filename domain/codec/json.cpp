@@ -90,6 +90,10 @@ json_object_writer& json_object_writer::time(std::string_view k, std::int64_t mi
   return str(k, format_utc_micros(micros));
 }
 
+json_object_writer& json_object_writer::units(std::string_view k, u128 value) {
+  return str(k, u128_to_string(value));
+}
+
 json_object_writer& json_object_writer::raw(std::string_view k, std::string_view json) {
   key(k);
   out_.append(json);
@@ -264,6 +268,18 @@ result<std::int64_t> json_value::time(std::string_view key) const {
     return decode_error(key, "not an ISO 8601 UTC timestamp");
   }
   return *micros;
+}
+
+result<u128> json_value::units(std::string_view key) const {
+  auto text = str(key);
+  if (!text) {
+    return text.error();
+  }
+  const auto value = parse_u128(*text);
+  if (!value) {
+    return decode_error(key, "not a decimal u128");
+  }
+  return *value;
 }
 
 result<std::vector<std::string>> json_value::keys() const {

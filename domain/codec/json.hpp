@@ -32,6 +32,8 @@ class json_object_writer {
   json_object_writer& money(std::string_view key, const amount& value);
   /// Timestamp (microseconds since the epoch) as ISO 8601 UTC text.
   json_object_writer& time(std::string_view key, std::int64_t micros);
+  /// A bare u128 (base units, wei, gas prices) as its decimal string.
+  json_object_writer& units(std::string_view key, u128 value);
   /// An already canonical JSON value (object or array) built by another writer.
   json_object_writer& raw(std::string_view key, std::string_view json);
 
@@ -83,6 +85,8 @@ class json_value {
   result<bool> boolean(std::string_view key) const;
   result<amount> money(std::string_view key, asset a) const;
   result<std::int64_t> time(std::string_view key) const;
+  /// A u128 written by json_object_writer::units (a decimal string of digits only).
+  result<u128> units(std::string_view key) const;
   /// A member (object or array) re-serialized compactly in document order: equal to its
   /// original text when that was canonical JSON.
   result<std::string> compact(std::string_view key) const;

@@ -42,13 +42,6 @@ rpc_options rpc_options_of(const service_options& o) {
   return r;
 }
 
-http::response json_response(unsigned status, std::string body) {
-  http::response r;
-  r.status = status;
-  r.body = std::move(body);
-  return r;
-}
-
 unsigned status_for(errc code) {
   switch (code) {
     case errc::user_not_registered: return 404;
@@ -200,7 +193,7 @@ void service::handle_deposit_address(std::int64_t user_id, http::responder reply
     body += ",\"token\":";
     append_json_string(body, to_checksummed(self->token));
     body += ",\"user_id\":" + std::to_string(user.value()) + "}";
-    reply(json_response(200, std::move(body)));
+    reply(http::json_response(200, std::move(body)));
   });
 }
 

@@ -139,12 +139,7 @@ response from_error(const error& e) {
   return error_response(status_for(e.code), errc_name(e.code), e.message);
 }
 
-response json_ok(std::string body, unsigned status = 200) {
-  response r;
-  r.status = status;
-  r.body = std::move(body);
-  return r;
-}
+response json_ok(std::string body, unsigned status = 200) { return json_response(status, std::move(body)); }
 
 response from_result(const result<std::string>& r) {
   return r ? json_ok(*r) : from_error(r.error());

@@ -42,6 +42,13 @@ std::string_view request::param(std::string_view name) const {
   return {};
 }
 
+response json_response(unsigned status, std::string body) {
+  response out;
+  out.status = status;
+  out.body = std::move(body);
+  return out;
+}
+
 response error_response(unsigned status, std::string_view code, std::string_view message) {
   response out;
   out.status = status;

@@ -45,6 +45,8 @@ struct response {
   std::string recorded_body;
 };
 
+/// A JSON body (already serialized) with this status.
+response json_response(unsigned status, std::string body);
 /// A JSON error body: {"error":"<code>","message":"<message>"}.
 response error_response(unsigned status, std::string_view code, std::string_view message);
 

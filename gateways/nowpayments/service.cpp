@@ -27,13 +27,6 @@ std::int64_t now_us() {
       .count();
 }
 
-http::response json(unsigned status, std::string body) {
-  http::response r;
-  r.status = status;
-  r.body = std::move(body);
-  return r;
-}
-
 unsigned status_for(errc code) {
   switch (code) {
     case errc::invoice_not_found:
@@ -347,7 +340,7 @@ void service::handle_ipn(const http::request& req, http::responder reply) {
         std::string out = "{\"action\":\"" + std::string(domain::invoice::action_name(ack->decided)) +
                           "\",\"recorded\":" + (ack->recorded ? "true" : "false") + ",\"status\":\"" +
                           std::string(domain::invoice::status_name(ack->current)) + "\"}";
-        reply(json(200, std::move(out)));
+        reply(http::json_response(200, std::move(out)));
       });
 }
 
@@ -424,7 +417,7 @@ void service::handle_create_invoice(const http::request& req, http::responder re
       reply(from_error(invoice.error()));
       return;
     }
-    reply(json(created ? 201 : 200, invoice_body(*invoice)));  // 200: created before, the same invoice
+    reply(http::json_response(created ? 201 : 200, invoice_body(*invoice)));  // 200: created before, the same invoice
   });
 }
 

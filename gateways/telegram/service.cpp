@@ -50,13 +50,6 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-http::response json_reply(unsigned status, std::string body) {
-  http::response r;
-  r.status = status;
-  r.body = std::move(body);
-  return r;
-}
-
 }  // namespace
 
 struct service::impl {
@@ -293,16 +286,13 @@ struct service::impl {
         return finish_refused(o);
       }
       case kind::edit: {
-        if (it.what.text.empty()) {  // only the buttons
-          auto [o, result_json] = run("editMessageReplyMarkup",
-                                      edit_message_reply_markup(user, it.what.message_id, keyboard_of(it.what.buttons)));
-          if (!o.ok && !o.retry && o.detail.find("message is not modified") != std::string::npos) o.ok = true;
-          if (o.ok) o.detail = std::to_string(it.what.message_id);
-          return o;
-        }
-        auto body = edit_message_text(user, it.what.message_id, it.what.text, keyboard_of(it.what.buttons));
+        // No text: only the buttons change (editMessageReplyMarkup).
+        const bool buttons_only = it.what.text.empty();
+        auto body = buttons_only
+                        ? result<std::string>(edit_message_reply_markup(user, it.what.message_id, keyboard_of(it.what.buttons)))
+                        : edit_message_text(user, it.what.message_id, it.what.text, keyboard_of(it.what.buttons));
         if (!body) return send_outcome{false, 0, false, body.error().message};
-        auto [o, result_json] = run("editMessageText", *body);
+        auto [o, result_json] = run(buttons_only ? "editMessageReplyMarkup" : "editMessageText", *body);
         if (!o.ok && !o.retry && o.detail.find("message is not modified") != std::string::npos) {
           o.ok = true;  // already shows this
         }
@@ -1206,7 +1196,7 @@ void service::handle_webhook(const http::request& req, http::responder reply) {
     } else if (!s) {
       reply(http::error_response(503, "unavailable", "the update was not recorded; deliver it again"));
     } else {
-      reply(json_reply(200, "{}"));
+      reply(http::json_response(200, "{}"));
     }
   });
 }
