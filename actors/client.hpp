@@ -5,6 +5,7 @@
 /// the reply arrives (on an actor thread: the callback must be short and must not block).
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <future>
 #include <memory>
@@ -28,9 +29,15 @@ namespace telepay::actors {
 
 class ledger_client {
  public:
+  /// Every ask is answered within this time, with errc::request_timeout when the ledger is
+  /// slower (the command may still complete: callers retry with the same idempotency key).
+  /// Default: 30 s.
+  static constexpr std::chrono::seconds ask_timeout_default{30};
+
   /// Spawns `bridges` bridge actors on `system`. Call stop() before the system goes away.
-  ledger_client(caf::actor_system& system, ledger_actor facade, std::size_t bridges = 2)
-      : facade_(std::move(facade)) {
+  ledger_client(caf::actor_system& system, ledger_actor facade, std::size_t bridges = 2,
+                std::chrono::milliseconds ask_timeout = ask_timeout_default)
+      : facade_(std::move(facade)), ask_timeout_(ask_timeout) {
     for (std::size_t i = 0; i < bridges; ++i) {
       bridges_.push_back(system.spawn(
           [](caf::event_based_actor* self, int) -> caf::behavior {
@@ -52,17 +59,19 @@ class ledger_client {
     }
     auto facade = facade_;
     const auto& bridge = bridges_[next_.fetch_add(1, std::memory_order_relaxed) % bridges_.size()];
+    const caf::duration timeout(ask_timeout_);
     caf::anon_send(bridge, run_atom::value,
-                   bridge_task([facade, request = std::move(request),
+                   bridge_task([facade, timeout, request = std::move(request),
                                 done = std::move(done)](caf::event_based_actor* self) mutable {
-                     self->request(facade, caf::infinite, std::move(request))
+                     self->request(facade, timeout, std::move(request))
                          .then([done](result<Reply>& r) { done(std::move(r)); },
                                [done](caf::error& e) { done(result<Reply>(from_caf(e))); });
                    }));
   }
 
-  /// Sends `request` and blocks the calling thread until the reply arrives. For gateway and
-  /// tool threads only: never call it from an actor (it would wait on its own scheduler).
+  /// Sends `request` and blocks the calling thread until the reply arrives (at most the ask
+  /// timeout). For gateway and tool threads only: never call it from an actor (it would wait on
+  /// its own scheduler).
   template <class Reply, class Request>
   result<Reply> ask_and_wait(Request request) {
     auto done = std::make_shared<std::promise<result<Reply>>>();
@@ -81,6 +90,7 @@ class ledger_client {
 
  private:
   ledger_actor facade_;
+  std::chrono::milliseconds ask_timeout_;
   std::vector<caf::actor> bridges_;
   std::atomic<std::size_t> next_{0};
 };

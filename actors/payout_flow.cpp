@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "actors/flows_common.hpp"
+#include "domain/base/visit.hpp"
 
 namespace telepay::actors {
 
@@ -191,7 +192,9 @@ std::string causation_of(const domain::payout::command& command) {
         else if constexpr (std::is_same_v<T, domain::payout::mark_failed>) return c.final ? "fail_final" : "fail";
         else if constexpr (std::is_same_v<T, domain::payout::retry>) return "retry";
         else if constexpr (std::is_same_v<T, domain::payout::create_batch>) return "batch";
-        else return "accrue";
+        else if constexpr (std::is_same_v<T, domain::payout::accrue>) return "accrue";
+        // Recovery keys resumed steps on these names: a new command must choose its own.
+        else static_assert(always_false<T>, "causation_of: unhandled payout command");
       },
       command);
 }
@@ -201,7 +204,12 @@ std::string batch_of(const domain::payout::command& command) {
       [](const auto& c) -> std::string {
         using T = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<T, domain::payout::accrue>) return c.accrual_id;
-        else return c.batch_id;
+        else if constexpr (std::is_same_v<T, domain::payout::create_batch> ||
+                           std::is_same_v<T, domain::payout::mark_submitted> ||
+                           std::is_same_v<T, domain::payout::mark_confirmed> ||
+                           std::is_same_v<T, domain::payout::mark_failed> ||
+                           std::is_same_v<T, domain::payout::retry>) return c.batch_id;
+        else static_assert(always_false<T>, "batch_of: unhandled payout command");
       },
       command);
 }

@@ -315,13 +315,14 @@ result<std::string> ledger_reads::audit_log(const page_request& page, const std:
   });
 }
 
-std::optional<recorded_answer> ledger_reads::recorded(const std::string& token, const std::string& key) const {
+std::optional<recorded_answer> ledger_reads::recorded(const std::string& token, const std::string& method,
+                                                      const std::string& path, const std::string& key) const {
   return host_.read([&](const model_set& m) -> std::optional<recorded_answer> {
-    const auto* row = m.audit.find_request(token, key);
+    const auto* row = m.audit.find_request({token, method, path, key});
     if (row == nullptr) {
       return std::nullopt;
     }
-    return recorded_answer{row->status, row->response, row->request_sha256};
+    return recorded_answer{row->status, row->response, row->request_sha256, row->recorded_at_us};
   });
 }
 

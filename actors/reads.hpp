@@ -40,11 +40,12 @@ struct page_request {
   std::size_t limit = 100;
 };
 
-/// An answer the admin API gave before under (token, idempotency key).
+/// An answer the admin API gave before under (token, method, path, idempotency key).
 struct recorded_answer {
   std::uint32_t status = 0;
   std::string body;
   std::string request_sha256;
+  std::int64_t recorded_at_us = 0;  // 0: not yet in the audit log (just answered)
 };
 
 class ledger_reads {
@@ -108,7 +109,9 @@ class ledger_reads {
 
   // Operators.
   result<std::string> audit_log(const page_request& page, const std::string& token) const;
-  std::optional<recorded_answer> recorded(const std::string& token, const std::string& key) const;
+  /// The answer recorded under this idempotency key for this token, method and path.
+  std::optional<recorded_answer> recorded(const std::string& token, const std::string& method,
+                                          const std::string& path, const std::string& key) const;
   std::optional<auth_token> token(const std::string& token_id) const;
   std::size_t token_count() const;
 

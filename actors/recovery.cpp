@@ -116,9 +116,20 @@ void on_payout(scan_state& st, const eventstore::record_view& r, const std::stri
     note_problem(st, r, "undecodable payout batch");
     return;
   }
-  const auto channel = std::stoll(std::string(r.stream.substr(prefix.size())));
-  trace.channel = domain::channel_id(channel);
-  trace.value = std::get<domain::payout::batched>(*event).value;
+  // The stream name comes from the log: std::stoll would throw through ledger::start on a
+  // tampered one, and a zero id would trap in channel_id.
+  const std::string_view digits = r.stream.substr(prefix.size());
+  std::int64_t channel = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), channel);
+  auto id = ec == std::errc() && end == digits.data() + digits.size() && !digits.empty()
+                ? domain::make_channel_id(channel)
+                : result<domain::channel_id>(make_error(errc::invalid_argument, "not a channel id"));
+  if (!id) {
+    note_problem(st, r, "payout batch on a stream that names no channel");
+    return;
+  }
+  trace.channel = *id;
+  trace.value = std::get<domain::payout::batched>(*event).value;  // the type was checked above
 }
 
 }  // namespace

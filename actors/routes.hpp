@@ -61,7 +61,8 @@ inline error from_caf(const caf::error& e) {
                                         std::to_string(static_cast<int>(e.code())) + ")");
 }
 
-/// Errors a process retries (the infrastructure, not the business, said no).
+/// Errors a process retries (the infrastructure, not the business, said no). Every code is
+/// named (no default): -Wswitch makes a new code's author decide whether it is retried.
 inline bool is_transient(errc code) {
   switch (code) {
     case errc::storage_failed:
@@ -71,8 +72,104 @@ inline bool is_transient(errc code) {
     case errc::overloaded:
     case errc::internal:
     case errc::wrong_expected_version: return true;
-    default: return false;
+    case errc::invalid_argument:
+    case errc::stream_name_invalid:
+    case errc::event_type_invalid:
+    case errc::events_must_not_be_empty:
+    case errc::too_many_events:
+    case errc::payload_too_large:
+    case errc::metadata_invalid:
+    case errc::idempotency_key_invalid:
+    case errc::snapshot_invalid:
+    case errc::idempotency_key_reused_with_different_payload:
+    case errc::chain_broken:
+    case errc::record_corrupt:
+    case errc::not_found:
+    case errc::format_mismatch:
+    case errc::amount_invalid:
+    case errc::amount_must_be_positive:
+    case errc::amount_overflow:
+    case errc::asset_unknown:
+    case errc::asset_mismatch:
+    case errc::rate_invalid:
+    case errc::insufficient_funds:
+    case errc::transfer_exists_with_different_amount:
+    case errc::hold_not_found:
+    case errc::hold_expired:
+    case errc::overflows_credits:
+    case errc::overflows_debits:
+    case errc::transfer_id_invalid:
+    case errc::wallet_owner_invalid:
+    case errc::user_not_registered:
+    case errc::user_already_registered:
+    case errc::self_referral:
+    case errc::referral_cycle:
+    case errc::referrer_already_set:
+    case errc::referrer_unknown:
+    case errc::user_banned:
+    case errc::user_not_banned:
+    case errc::blacklisted:
+    case errc::already_blacklisted:
+    case errc::not_blacklisted:
+    case errc::referral_code_invalid:
+    case errc::user_id_invalid:
+    case errc::channel_not_found:
+    case errc::channel_exists:
+    case errc::tiers_invalid:
+    case errc::donation_out_of_range:
+    case errc::donations_disabled:
+    case errc::payout_address_invalid:
+    case errc::channel_disabled:
+    case errc::tier_not_found:
+    case errc::payout_threshold_invalid:
+    case errc::channel_title_invalid:
+    case errc::subscription_not_found:
+    case errc::subscription_not_expired:
+    case errc::coupon_not_found:
+    case errc::coupon_expired:
+    case errc::coupon_exhausted:
+    case errc::coupon_already_used:
+    case errc::coupon_not_applicable:
+    case errc::coupon_invalid:
+    case errc::coupon_exists:
+    case errc::payout_nothing_to_batch:
+    case errc::payout_batch_not_found:
+    case errc::payout_state_invalid:
+    case errc::setting_unknown:
+    case errc::setting_invalid:
+    case errc::event_decode_failed:
+    case errc::event_type_unknown:
+    case errc::event_version_unsupported:
+    case errc::process_failed:
+    case errc::approval_same_operator:
+    case errc::manual_deposit_not_found:
+    case errc::manual_deposit_state_invalid:
+    case errc::token_invalid:
+    case errc::token_exists:
+    case errc::token_not_found:
+    case errc::role_invalid:
+    case errc::unauthenticated:
+    case errc::forbidden:
+    case errc::rate_limited:
+    case errc::idempotency_key_required:
+    case errc::invoice_not_found:
+    case errc::invoice_exists:
+    case errc::signature_missing:
+    case errc::signature_invalid:
+    case errc::payment_invalid:
+    case errc::upstream_failed:
+    case errc::upstream_unavailable:
+    case errc::chain_rpc_failed:
+    case errc::chain_reply_malformed:
+    case errc::chain_mismatch:
+    case errc::deposit_state_invalid:
+    case errc::withdrawal_not_found:
+    case errc::withdrawal_state_invalid:
+    case errc::approval_pending:
+    case errc::send_state_invalid:
+    case errc::chain_not_configured: return false;
   }
+  return false;
 }
 
 /// Sends a command to an entity (directly if its actor is live, else through its registry);

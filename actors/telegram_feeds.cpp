@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "actors/ledger_api.hpp"
+#include "domain/base/visit.hpp"
 #include "domain/conversation.hpp"
 
 namespace telepay::actors {
@@ -29,6 +30,11 @@ std::optional<domain::user_id> user_of(std::string_view stream, std::string_view
   auto user = domain::make_user_id(id);
   if (!user) return std::nullopt;
   return *user;
+}
+
+void note_undecodable(undecodable_records& out, const eventstore::record& r, const error& e) {
+  out.count += 1;
+  out.last = "seq " + std::to_string(r.seq) + " (" + r.type + "): " + e.message;
 }
 
 }  // namespace
@@ -69,6 +75,11 @@ std::optional<error> outbox_feed::failure() const {
   return failure_;
 }
 
+undecodable_records outbox_feed::undecodable() const {
+  std::lock_guard lock(mutex_);
+  return undecodable_;
+}
+
 std::size_t outbox_feed::pending() const {
   std::lock_guard lock(mutex_);
   return items_.size();
@@ -98,14 +109,20 @@ bool outbox_feed::on_records(std::span<const eventstore::record> records) {
     auto user = user_of(r.stream, "notice-");
     if (!user) continue;
     auto ev = domain::decode_event<domain::notice::event>(r.type, r.schema_version, r.payload);
-    if (!ev) continue;
-    if (const auto* q = std::get_if<domain::notice::requested>(&*ev)) {
-      items_[{user->value(), r.version}] = outbox_item{*user, r.version, r.seq, q->origin, q->what};
-    } else {
-      const auto& d = std::get<domain::notice::delivered>(*ev);
-      items_.erase({user->value(), d.notice});
-      taken_.erase({user->value(), d.notice});
+    if (!ev) {
+      note_undecodable(undecodable_, r, ev.error());  // skipped, but counted
+      continue;
     }
+    std::visit(overload{
+                   [&](const domain::notice::requested& q) {
+                     items_[{user->value(), r.version}] = outbox_item{*user, r.version, r.seq, q.origin, q.what};
+                   },
+                   [&](const domain::notice::delivered& d) {
+                     items_.erase({user->value(), d.notice});
+                     taken_.erase({user->value(), d.notice});
+                   },
+               },
+               *ev);
   }
   if (!caught_up_.load() && position_ >= start_head_) caught_up_.store(true, std::memory_order_release);
   save_checkpoint_locked();
@@ -220,6 +237,11 @@ std::optional<error> update_feed::failure() const {
   return failure_;
 }
 
+undecodable_records update_feed::undecodable() const {
+  std::lock_guard lock(failure_mutex_);
+  return undecodable_;
+}
+
 bool update_feed::on_records(std::span<const eventstore::record> records) {
   std::map<std::int64_t, std::shared_ptr<std::vector<inbound_update>>> by_user;
   for (const auto& r : records) {
@@ -227,8 +249,12 @@ bool update_feed::on_records(std::span<const eventstore::record> records) {
     auto user = user_of(r.stream, "conversation-");
     if (!user) continue;
     auto ev = domain::decode_event<domain::conversation::event>(r.type, r.schema_version, r.payload);
-    if (!ev) continue;
-    auto& u = std::get<domain::conversation::update_received>(*ev);
+    if (!ev) {
+      std::lock_guard lock(failure_mutex_);
+      note_undecodable(undecodable_, r, ev.error());  // skipped, but counted
+      continue;
+    }
+    auto& u = std::get<domain::conversation::update_received>(*ev);  // the type was checked above
     auto& queue = by_user[user->value()];
     if (!queue) queue = std::make_shared<std::vector<inbound_update>>();
     queue->push_back(inbound_update{*user, r.seq, u.update_id, std::move(u.kind), std::move(u.raw), u.received_at_us});

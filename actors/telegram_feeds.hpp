@@ -43,6 +43,13 @@ struct outbox_item {
   domain::notice::item what;
 };
 
+/// Records a feed skipped because they did not decode. Skipping keeps one bad payload from
+/// stopping every user's notices; the count and the last one let the caller log and alert.
+struct undecodable_records {
+  std::uint64_t count = 0;
+  std::string last;  // "seq N (type): why", empty when count is 0
+};
+
 class outbox_feed {
  public:
   static result<std::unique_ptr<outbox_feed>> start(eventstore::event_store& store, ledger_client& client);
@@ -65,6 +72,8 @@ class outbox_feed {
   std::uint64_t delivered() const { return delivered_.load(std::memory_order_relaxed); }
   bool caught_up() const { return caught_up_.load(std::memory_order_acquire); }
   std::optional<error> failure() const;
+  /// Notice records skipped because they did not decode (their notices are never sent).
+  undecodable_records undecodable() const;
   void stop();
 
  private:
@@ -88,6 +97,7 @@ class outbox_feed {
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> delivered_{0};
   std::optional<error> failure_;
+  undecodable_records undecodable_;  // under mutex_
 };
 
 struct inbound_update {
@@ -110,6 +120,8 @@ class update_feed {
   std::uint64_t position() const { return position_.load(std::memory_order_acquire); }
   std::uint64_t handled() const { return handled_.load(std::memory_order_relaxed); }
   std::optional<error> failure() const;
+  /// Update records skipped because they did not decode (never handed to the handler).
+  undecodable_records undecodable() const;
   void stop();
 
  private:
@@ -124,6 +136,7 @@ class update_feed {
   std::atomic<bool> stopping_{false};
   mutable std::mutex failure_mutex_;
   std::optional<error> failure_;
+  undecodable_records undecodable_;  // under failure_mutex_
 };
 
 }  // namespace telepay::actors

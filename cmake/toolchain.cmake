@@ -31,6 +31,22 @@ if(TELEPAY_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
+# Fuzz builds (TELEPAY_FUZZ, tests/fuzz): every translation unit gets libFuzzer's coverage
+# instrumentation and ASan+UBSan; UBSan findings abort so that libFuzzer records them as crashes.
+# The fuzz executables add -fsanitize=fuzzer themselves (libFuzzer's main).
+if(TELEPAY_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "TELEPAY_FUZZ needs clang (Debian 12: clang 14 with libclang-rt-14-dev): "
+                        "cmake -S . -B build/fuzz -DCMAKE_CXX_COMPILER=clang++ -DTELEPAY_FUZZ=ON")
+  endif()
+  if(TELEPAY_SANITIZE)
+    message(FATAL_ERROR "TELEPAY_FUZZ brings its own sanitizers: leave TELEPAY_SANITIZE off")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+                      -fno-omit-frame-pointer -gline-tables-only)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
 # Every folder library and executable links this to get the repo-root include path and warnings.
 add_library(telepay_common INTERFACE)
 target_include_directories(telepay_common INTERFACE ${PROJECT_SOURCE_DIR})

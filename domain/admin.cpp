@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "domain/base/json.hpp"
+#include "domain/base/visit.hpp"
 
 namespace telepay::domain {
 namespace {
@@ -50,7 +51,7 @@ status check_cidr(std::string_view cidr) {
   const auto slash = cidr.find('/');
   const auto bad = [&] {
     return make_error(errc::invalid_argument,
-                      "'" + std::string(cidr.substr(0, 64)) + "' is not a CIDR block (a.b.c.d/n)");
+                      "'" + utf8_prefix(cidr, 64) + "' is not a CIDR block (a.b.c.d/n)");
   };
   if (slash == std::string_view::npos || cidr.size() > 64) {
     return bad();
@@ -85,11 +86,11 @@ result<created> created::read(const json_value& v) {
   created out;
   TELEPAY_TRY(cidrs_value, v.field("allowed_cidrs"));
   TELEPAY_TRY(cidrs, cidrs_value.string_elements());
-  TELEPAY_TRY(burst, v.u64("burst"));
+  TELEPAY_TRY(burst, v.u32("burst"));
   TELEPAY_TRY(by, v.str("by"));
   TELEPAY_TRY(id, v.str("id"));
   TELEPAY_TRY(label, v.str("label"));
-  TELEPAY_TRY(rate, v.u64("rate_per_second"));
+  TELEPAY_TRY(rate, v.u32("rate_per_second"));
   TELEPAY_TRY(role_text, v.str("role"));
   TELEPAY_TRY(access, parse_role(role_text));
   TELEPAY_TRY(hash, v.str("secret_sha256"));
@@ -97,8 +98,8 @@ result<created> created::read(const json_value& v) {
   out.access = access;
   out.secret_sha256 = std::move(hash);
   out.allowed_cidrs = std::move(cidrs);
-  out.rate_per_second = static_cast<std::uint32_t>(rate);
-  out.burst = static_cast<std::uint32_t>(burst);
+  out.rate_per_second = rate;
+  out.burst = burst;
   out.label = std::move(label);
   out.by = std::move(by);
   return out;
@@ -111,51 +112,59 @@ result<revoked> revoked::read(const json_value& v) {
 }
 
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
-  if (const auto* cr = std::get_if<create>(&c)) {
-    if (s.exists) {
-      return make_error(errc::token_exists, "token " + s.id + " exists");
-    }
-    if (s.id.size() != id_bytes || !is_token(s.id, id_bytes)) {
-      return make_error(errc::token_invalid, "token ids are 12 token characters");
-    }
-    if (!is_hex64(cr->secret_sha256)) {
-      return make_error(errc::token_invalid, "secret_sha256 must be 64 lower-case hex digits");
-    }
-    if (cr->rate_per_second == 0 || cr->rate_per_second > 1'000'000 || cr->burst == 0 ||
-        cr->burst > 10'000'000) {
-      return make_error(errc::invalid_argument, "rate must be 1-1000000/s and burst 1-10000000");
-    }
-    if (cr->allowed_cidrs.size() > 32) {
-      return make_error(errc::invalid_argument, "at most 32 CIDR blocks");
-    }
-    for (const std::string& cidr : cr->allowed_cidrs) {
-      TELEPAY_CHECK(check_cidr(cidr));
-    }
-    if (cr->label.size() > 128 || !is_valid_utf8(cr->label)) {
-      return make_error(errc::invalid_argument, "label is at most 128 bytes of UTF-8");
-    }
-    TELEPAY_CHECK(check_by(cr->by));
-    return std::vector<event>{created{s.id, cr->access, cr->secret_sha256, cr->allowed_cidrs,
-                                      cr->rate_per_second, cr->burst, cr->label, cr->by}};
-  }
-  const auto& r = std::get<revoke>(c);
-  if (!s.exists) {
-    return make_error(errc::token_not_found, "no token " + s.id);
-  }
-  TELEPAY_CHECK(check_by(r.by));
-  if (s.is_revoked) {
-    return std::vector<event>{};
-  }
-  return std::vector<event>{revoked{r.by}};
+  using decision = result<std::vector<event>>;
+  return std::visit(
+      overload{
+          [&](const create& cr) -> decision {
+            if (s.exists) {
+              return make_error(errc::token_exists, "token " + s.id + " exists");
+            }
+            if (s.id.size() != id_bytes || !is_token(s.id, id_bytes)) {
+              return make_error(errc::token_invalid, "token ids are 12 token characters");
+            }
+            if (!is_hex64(cr.secret_sha256)) {
+              return make_error(errc::token_invalid, "secret_sha256 must be 64 lower-case hex digits");
+            }
+            if (cr.rate_per_second == 0 || cr.rate_per_second > 1'000'000 || cr.burst == 0 ||
+                cr.burst > 10'000'000) {
+              return make_error(errc::invalid_argument, "rate must be 1-1000000/s and burst 1-10000000");
+            }
+            if (cr.allowed_cidrs.size() > 32) {
+              return make_error(errc::invalid_argument, "at most 32 CIDR blocks");
+            }
+            for (const std::string& cidr : cr.allowed_cidrs) {
+              TELEPAY_CHECK(check_cidr(cidr));
+            }
+            if (cr.label.size() > 128 || !is_valid_utf8(cr.label)) {
+              return make_error(errc::invalid_argument, "label is at most 128 bytes of UTF-8");
+            }
+            TELEPAY_CHECK(check_by(cr.by));
+            return std::vector<event>{created{s.id, cr.access, cr.secret_sha256, cr.allowed_cidrs,
+                                              cr.rate_per_second, cr.burst, cr.label, cr.by}};
+          },
+          [&](const revoke& r) -> decision {
+            if (!s.exists) {
+              return make_error(errc::token_not_found, "no token " + s.id);
+            }
+            TELEPAY_CHECK(check_by(r.by));
+            if (s.is_revoked) {
+              return std::vector<event>{};
+            }
+            return std::vector<event>{revoked{r.by}};
+          },
+      },
+      c);
 }
 
 void evolve(state& s, const event& e) {
-  if (const auto* c = std::get_if<created>(&e)) {
-    s.exists = true;
-    s.terms = *c;
-  } else {
-    s.is_revoked = true;
-  }
+  std::visit(overload{
+                 [&](const created& c) {
+                   s.exists = true;
+                   s.terms = c;
+                 },
+                 [&](const revoked&) { s.is_revoked = true; },
+             },
+             e);
 }
 
 std::string idempotency_key(const state&, const command&) { return ""; }
@@ -216,45 +225,57 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
   if (s.status == status_kind::none) {
     return make_error(errc::manual_deposit_not_found, "no manual deposit " + s.id);
   }
-  if (const auto* a = std::get_if<approve>(&c)) {
-    TELEPAY_CHECK(check_by(a->by));
-    if (s.status == status_kind::approved && s.decided_by == a->by) {
-      return std::vector<event>{};
-    }
-    if (s.status != status_kind::requested) {
-      return make_error(errc::manual_deposit_state_invalid, "manual deposit " + s.id + " was already decided");
-    }
-    if (a->by == s.request.requested_by) {
-      return make_error(errc::approval_same_operator,
-                        "the operator who requested a manual deposit cannot approve it");
-    }
-    return std::vector<event>{approved{a->by}};
-  }
-  const auto& r = std::get<reject>(c);
-  TELEPAY_CHECK(check_by(r.by));
-  if (s.status == status_kind::rejected) {
-    return std::vector<event>{};
-  }
-  if (s.status != status_kind::requested) {
-    return make_error(errc::manual_deposit_state_invalid, "manual deposit " + s.id + " was already decided");
-  }
-  if (r.reason.empty() || r.reason.size() > 256) {
-    return make_error(errc::invalid_argument, "a rejection needs a reason");
-  }
-  return std::vector<event>{rejected{r.by, r.reason}};
+  using decision = result<std::vector<event>>;
+  return std::visit(
+      overload{
+          [&](const request&) -> decision { return std::vector<event>{}; },  // handled above
+          [&](const approve& a) -> decision {
+            TELEPAY_CHECK(check_by(a.by));
+            if (s.status == status_kind::approved && s.decided_by == a.by) {
+              return std::vector<event>{};
+            }
+            if (s.status != status_kind::requested) {
+              return make_error(errc::manual_deposit_state_invalid, "manual deposit " + s.id + " was already decided");
+            }
+            if (a.by == s.request.requested_by) {
+              return make_error(errc::approval_same_operator,
+                                "the operator who requested a manual deposit cannot approve it");
+            }
+            return std::vector<event>{approved{a.by}};
+          },
+          [&](const reject& r) -> decision {
+            TELEPAY_CHECK(check_by(r.by));
+            if (s.status == status_kind::rejected) {
+              return std::vector<event>{};
+            }
+            if (s.status != status_kind::requested) {
+              return make_error(errc::manual_deposit_state_invalid, "manual deposit " + s.id + " was already decided");
+            }
+            if (r.reason.empty() || r.reason.size() > 256) {
+              return make_error(errc::invalid_argument, "a rejection needs a reason");
+            }
+            return std::vector<event>{rejected{r.by, r.reason}};
+          },
+      },
+      c);
 }
 
 void evolve(state& s, const event& e) {
-  if (const auto* r = std::get_if<requested>(&e)) {
-    s.status = status_kind::requested;
-    s.request = *r;
-  } else if (const auto* a = std::get_if<approved>(&e)) {
-    s.status = status_kind::approved;
-    s.decided_by = a->approved_by;
-  } else {
-    s.status = status_kind::rejected;
-    s.decided_by = std::get<rejected>(e).rejected_by;
-  }
+  std::visit(overload{
+                 [&](const requested& r) {
+                   s.status = status_kind::requested;
+                   s.request = r;
+                 },
+                 [&](const approved& a) {
+                   s.status = status_kind::approved;
+                   s.decided_by = a.approved_by;
+                 },
+                 [&](const rejected& r) {
+                   s.status = status_kind::rejected;
+                   s.decided_by = r.rejected_by;
+                 },
+             },
+             e);
 }
 
 std::string idempotency_key(const state&, const command&) { return ""; }
@@ -277,19 +298,20 @@ result<recorded> recorded::read(const json_value& v) {
   TELEPAY_TRY(path, v.str("path"));
   TELEPAY_TRY(digest, v.str("request_sha256"));
   TELEPAY_TRY(response, v.str("response"));
-  TELEPAY_TRY(status_code, v.u64("status"));
+  TELEPAY_TRY(status_code, v.u32("status"));
   TELEPAY_TRY(token, v.str("token"));
   out.token = std::move(token);
   out.method = std::move(method);
   out.path = std::move(path);
   out.idempotency_key = std::move(key);
   out.request_sha256 = std::move(digest);
-  out.status = static_cast<std::uint32_t>(status_code);
+  out.status = status_code;
   out.response = std::move(response);
   return out;
 }
 
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
+  static_assert(std::variant_size_v<command> == 1, "admin_log::decide: name each command");
   const auto& r = std::get<record>(c);
   if (r.entry.token != s.token) {
     return make_error(errc::invalid_argument, "admin log entry for another token");
@@ -298,12 +320,26 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
       r.entry.response.size() > 64 * 1024) {
     return make_error(errc::invalid_argument, "admin log entry fields out of bounds");
   }
+  // The request path and the answer echo what a client sent; refused here (not only repaired
+  // by the writer) so the audit log records exactly what was answered.
+  for (const auto& [field, text] : {std::pair<std::string_view, std::string_view>{"method", r.entry.method},
+                                    {"path", r.entry.path},
+                                    {"request_sha256", r.entry.request_sha256},
+                                    {"response", r.entry.response}}) {
+    if (!is_valid_utf8(text)) {
+      return make_error(errc::invalid_argument, "admin log entry " + std::string(field) + " is not valid UTF-8");
+    }
+  }
   return std::vector<event>{r.entry};
 }
 
-void evolve(state& s, const event&) { s.commands += 1; }
+void evolve(state& s, const event&) {
+  static_assert(std::variant_size_v<event> == 1, "admin_log::evolve: name each event");
+  s.commands += 1;
+}
 
 std::string idempotency_key(const state& s, const command& c) {
+  static_assert(std::variant_size_v<command> == 1, "admin_log::idempotency_key: name each command");
   return "admin-" + s.token + "/" + std::get<record>(c).entry.idempotency_key;
 }
 

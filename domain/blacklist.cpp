@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "domain/base/json.hpp"
+#include "domain/base/visit.hpp"
 #include "domain/crypto/eip55.hpp"
 
 namespace telepay::domain::blacklist {
@@ -62,37 +63,42 @@ bool state::contains(kind k, std::string_view normalized_value) const {
 }
 
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
-  if (const auto* a = std::get_if<add>(&c)) {
-    TELEPAY_TRY(value, normalize(a->type, a->value));
-    if (a->reason.empty() || a->reason.size() > 256 || !is_valid_utf8(a->reason) || a->by.empty() ||
-        a->by.size() > 128) {
-      return make_error(errc::invalid_argument, "blacklisting needs a reason and who");
-    }
-    if (s.contains(a->type, value)) {
-      return make_error(errc::already_blacklisted, std::string(kind_name(a->type)) + " " + value +
-                                                       " is already blacklisted");
-    }
-    return std::vector<event>{added{a->type, value, a->reason, a->by}};
-  }
-  const auto& r = std::get<remove>(c);
-  TELEPAY_TRY(value, normalize(r.type, r.value));
-  if (r.by.empty() || r.by.size() > 128) {
-    return make_error(errc::invalid_argument, "removal needs who");
-  }
-  if (!s.contains(r.type, value)) {
-    return make_error(errc::not_blacklisted, std::string(kind_name(r.type)) + " " + value +
-                                                 " is not blacklisted");
-  }
-  return std::vector<event>{removed{r.type, value, r.by}};
+  using decision = result<std::vector<event>>;
+  return std::visit(
+      overload{
+          [&](const add& a) -> decision {
+            TELEPAY_TRY(value, normalize(a.type, a.value));
+            if (a.reason.empty() || a.reason.size() > 256 || !is_valid_utf8(a.reason) || a.by.empty() ||
+                a.by.size() > 128) {
+              return make_error(errc::invalid_argument, "blacklisting needs a reason and who");
+            }
+            if (s.contains(a.type, value)) {
+              return make_error(errc::already_blacklisted, std::string(kind_name(a.type)) + " " + value +
+                                                               " is already blacklisted");
+            }
+            return std::vector<event>{added{a.type, value, a.reason, a.by}};
+          },
+          [&](const remove& r) -> decision {
+            TELEPAY_TRY(value, normalize(r.type, r.value));
+            if (r.by.empty() || r.by.size() > 128) {
+              return make_error(errc::invalid_argument, "removal needs who");
+            }
+            if (!s.contains(r.type, value)) {
+              return make_error(errc::not_blacklisted, std::string(kind_name(r.type)) + " " + value +
+                                                           " is not blacklisted");
+            }
+            return std::vector<event>{removed{r.type, value, r.by}};
+          },
+      },
+      c);
 }
 
 void evolve(state& s, const event& e) {
-  if (const auto* a = std::get_if<added>(&e)) {
-    s.entries[{a->type, a->value}] = entry{a->reason, a->by};
-  } else {
-    const auto& r = std::get<removed>(e);
-    s.entries.erase({r.type, r.value});
-  }
+  std::visit(overload{
+                 [&](const added& a) { s.entries[{a.type, a.value}] = entry{a.reason, a.by}; },
+                 [&](const removed& r) { s.entries.erase({r.type, r.value}); },
+             },
+             e);
 }
 
 std::string idempotency_key(const state&, const command&) { return ""; }

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "domain/base/json.hpp"
+#include "domain/base/visit.hpp"
 
 namespace telepay::domain::broadcast {
 namespace {
@@ -58,29 +59,37 @@ result<finished> finished::read(const json_value& v) {
 }
 
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
-  if (const auto* st = std::get_if<start>(&c)) {
-    if (!is_token(s.id, id_bytes_max)) return invalid("a broadcast id is 1-48 of A-Z a-z 0-9 _ . : -");
-    if (st->text.empty() || st->text.size() > text_bytes_max || !is_valid_utf8(st->text)) {
-      return invalid("a broadcast text is 1-4096 bytes of UTF-8");
-    }
-    if (auto seg = check_segment(st->segment); !seg) return seg.error();
-    if (s.exists) {
-      if (s.text == st->text && s.segment == st->segment) return std::vector<event>{};
-      return invalid("broadcast " + s.id + " exists with another text or segment");
-    }
-    return std::vector<event>{started{s.id, st->text, st->segment, st->by}};
-  }
-  if (!s.exists) return invalid("broadcast " + s.id + " was never started");
-  if (const auto* p = std::get_if<progress>(&c)) {
-    if (s.is_finished) return invalid("broadcast " + s.id + " is finished");
-    if (p->queued < s.queued || p->skipped < s.skipped || p->cursor < s.cursor) {
-      return invalid("broadcast progress only moves forward");
-    }
-    if (p->cursor == s.cursor && p->queued == s.queued && p->skipped == s.skipped) return std::vector<event>{};
-    return std::vector<event>{progressed{p->cursor, p->queued, p->skipped}};
-  }
-  if (s.is_finished) return std::vector<event>{};
-  return std::vector<event>{finished{s.queued, s.skipped}};
+  using decision = result<std::vector<event>>;
+  return std::visit(
+      overload{
+          [&](const start& st) -> decision {
+            if (!is_token(s.id, id_bytes_max)) return invalid("a broadcast id is 1-48 of A-Z a-z 0-9 _ . : -");
+            if (st.text.empty() || st.text.size() > text_bytes_max || !is_valid_utf8(st.text)) {
+              return invalid("a broadcast text is 1-4096 bytes of UTF-8");
+            }
+            if (auto seg = check_segment(st.segment); !seg) return seg.error();
+            if (s.exists) {
+              if (s.text == st.text && s.segment == st.segment) return std::vector<event>{};
+              return invalid("broadcast " + s.id + " exists with another text or segment");
+            }
+            return std::vector<event>{started{s.id, st.text, st.segment, st.by}};
+          },
+          [&](const progress& p) -> decision {
+            if (!s.exists) return invalid("broadcast " + s.id + " was never started");
+            if (s.is_finished) return invalid("broadcast " + s.id + " is finished");
+            if (p.queued < s.queued || p.skipped < s.skipped || p.cursor < s.cursor) {
+              return invalid("broadcast progress only moves forward");
+            }
+            if (p.cursor == s.cursor && p.queued == s.queued && p.skipped == s.skipped) return std::vector<event>{};
+            return std::vector<event>{progressed{p.cursor, p.queued, p.skipped}};
+          },
+          [&](const finish&) -> decision {
+            if (!s.exists) return invalid("broadcast " + s.id + " was never started");
+            if (s.is_finished) return std::vector<event>{};
+            return std::vector<event>{finished{s.queued, s.skipped}};
+          },
+      },
+      c);
 }
 
 void evolve(state& s, const event& e) {
@@ -96,8 +105,10 @@ void evolve(state& s, const event& e) {
           s.cursor = ev.cursor;
           s.queued = ev.queued;
           s.skipped = ev.skipped;
-        } else {
+        } else if constexpr (std::is_same_v<T, finished>) {
           s.is_finished = true;
+        } else {
+          static_assert(always_false<T>, "broadcast::evolve: unhandled broadcast event");
         }
       },
       e);

@@ -1,5 +1,7 @@
 #include "domain/chain_deposit.hpp"
 
+#include "domain/base/visit.hpp"
+
 namespace telepay::domain {
 namespace {
 
@@ -129,55 +131,62 @@ result<confirmed> confirmed::read(const json_value& v) {
 
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
   TELEPAY_CHECK(check_key(s.where));
-  if (const auto* d = std::get_if<detect>(&c)) {
-    TELEPAY_CHECK(check_sighting(d->seen));
-    // In one block a log cannot change. After a reorg the same transaction may land in
-    // another block where its log indexes differ, so an orphaned sighting takes new content.
-    if ((s.status == status_kind::detected || s.status == status_kind::confirmed) &&
-        d->seen.block_hash == s.seen.block_hash &&
-        (d->seen.user != s.seen.user || d->seen.value != s.seen.value || d->seen.to != s.seen.to ||
-         d->seen.token != s.seen.token)) {
-      return invalid("a log cannot change its recipient, token or amount");
-    }
-    switch (s.status) {
-      case status_kind::none:
-      case status_kind::orphaned: return std::vector<event>{detected{s.where, d->seen}};
-      case status_kind::confirmed: return std::vector<event>{};
-      case status_kind::detected:
-        if (d->seen.block_hash == s.seen.block_hash) return std::vector<event>{};
-        return std::vector<event>{orphaned{s.seen.block_number, s.seen.block_hash, ""}, detected{s.where, d->seen}};
-    }
-    return std::vector<event>{};
-  }
-  if (const auto* o = std::get_if<orphan>(&c)) {
-    if (s.status != status_kind::detected || o->block_hash != s.seen.block_hash) return std::vector<event>{};
-    if (o->canonical_hash == s.seen.block_hash) return invalid("the canonical hash is the detected one");
-    return std::vector<event>{orphaned{s.seen.block_number, s.seen.block_hash, o->canonical_hash}};
-  }
-  const auto& cf = std::get<confirm>(c);
-  if (s.status == status_kind::confirmed) return std::vector<event>{};
-  if (s.status != status_kind::detected) return bad_state(s, "is " + std::string(status_name(s.status)));
-  if (cf.block_hash != s.seen.block_hash) return bad_state(s, "was detected in another block");
-  if (cf.required == 0) return invalid("at least one confirmation is required");
-  if (!deep_enough(s.seen.block_number, cf.head, cf.finalized, cf.required)) {
-    return bad_state(s, "in block " + std::to_string(s.seen.block_number) + " is not " +
-                            std::to_string(cf.required) + " deep and finalized (head " + std::to_string(cf.head) +
-                            ", finalized " + std::to_string(cf.finalized) + ")");
-  }
-  return std::vector<event>{
-      confirmed{s.seen.block_number, s.seen.block_hash, s.seen.user, s.seen.value, cf.head, cf.finalized}};
+  using decision = result<std::vector<event>>;
+  return std::visit(
+      overload{
+          [&](const detect& d) -> decision {
+            TELEPAY_CHECK(check_sighting(d.seen));
+            // In one block a log cannot change. After a reorg the same transaction may land in
+            // another block where its log indexes differ, so an orphaned sighting takes new content.
+            if ((s.status == status_kind::detected || s.status == status_kind::confirmed) &&
+                d.seen.block_hash == s.seen.block_hash &&
+                (d.seen.user != s.seen.user || d.seen.value != s.seen.value || d.seen.to != s.seen.to ||
+                 d.seen.token != s.seen.token)) {
+              return invalid("a log cannot change its recipient, token or amount");
+            }
+            switch (s.status) {
+              case status_kind::none:
+              case status_kind::orphaned: return std::vector<event>{detected{s.where, d.seen}};
+              case status_kind::confirmed: return std::vector<event>{};
+              case status_kind::detected:
+                if (d.seen.block_hash == s.seen.block_hash) return std::vector<event>{};
+                return std::vector<event>{orphaned{s.seen.block_number, s.seen.block_hash, ""}, detected{s.where, d.seen}};
+            }
+            return std::vector<event>{};
+          },
+          [&](const orphan& o) -> decision {
+            if (s.status != status_kind::detected || o.block_hash != s.seen.block_hash) return std::vector<event>{};
+            if (o.canonical_hash == s.seen.block_hash) return invalid("the canonical hash is the detected one");
+            return std::vector<event>{orphaned{s.seen.block_number, s.seen.block_hash, o.canonical_hash}};
+          },
+          [&](const confirm& cf) -> decision {
+            if (s.status == status_kind::confirmed) return std::vector<event>{};
+            if (s.status != status_kind::detected) return bad_state(s, "is " + std::string(status_name(s.status)));
+            if (cf.block_hash != s.seen.block_hash) return bad_state(s, "was detected in another block");
+            if (cf.required == 0) return invalid("at least one confirmation is required");
+            if (!deep_enough(s.seen.block_number, cf.head, cf.finalized, cf.required)) {
+              return bad_state(s, "in block " + std::to_string(s.seen.block_number) + " is not " +
+                                      std::to_string(cf.required) + " deep and finalized (head " + std::to_string(cf.head) +
+                                      ", finalized " + std::to_string(cf.finalized) + ")");
+            }
+            return std::vector<event>{
+                confirmed{s.seen.block_number, s.seen.block_hash, s.seen.user, s.seen.value, cf.head, cf.finalized}};
+          },
+      },
+      c);
 }
 
 void evolve(state& s, const event& e) {
-  if (const auto* d = std::get_if<detected>(&e)) {
-    s.status = status_kind::detected;
-    s.seen = d->seen;
-    s.sightings += 1;
-  } else if (std::holds_alternative<orphaned>(e)) {
-    s.status = status_kind::orphaned;
-  } else {
-    s.status = status_kind::confirmed;
-  }
+  std::visit(overload{
+                 [&](const detected& d) {
+                   s.status = status_kind::detected;
+                   s.seen = d.seen;
+                   s.sightings += 1;
+                 },
+                 [&](const orphaned&) { s.status = status_kind::orphaned; },
+                 [&](const confirmed&) { s.status = status_kind::confirmed; },
+             },
+             e);
 }
 
 std::string idempotency_key(const state&, const command&) {
@@ -205,6 +214,7 @@ result<checkpointed> checkpointed::read(const json_value& v) {
 }
 
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
+  static_assert(std::variant_size_v<command> == 1, "chain_scan::decide: name each command");
   const auto& cp = std::get<checkpoint>(c);
   if (s.chain_id == 0) return invalid("chain id must not be zero");
   if (cp.resume_block > cp.scanned_to + 1) return invalid("the resume block is beyond what was scanned");
@@ -218,6 +228,7 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
 }
 
 void evolve(state& s, const event& e) {
+  static_assert(std::variant_size_v<event> == 1, "chain_scan::evolve: name each event");
   const auto& cp = std::get<checkpointed>(e);
   s.exists = true;
   s.resume_block = cp.resume_block;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <functional>
 
+#include "domain/base/json.hpp"
+#include "domain/base/visit.hpp"
 #include "domain/chain_deposit.hpp"
 
 namespace telepay::domain::chain_send {
@@ -116,7 +118,7 @@ std::string_view purpose_name(purpose p) {
 result<purpose> parse_purpose(std::string_view name) {
   if (name == "payout") return purpose::payout;
   if (name == "withdrawal") return purpose::withdrawal;
-  return invalid("unknown send purpose '" + std::string(name.substr(0, 32)) + "'");
+  return invalid("unknown send purpose '" + utf8_prefix(name, 32) + "'");
 }
 
 std::string payout_ref(channel_id channel, std::string_view batch) {
@@ -254,30 +256,36 @@ result<nonces_skipped> nonces_skipped::read(const json_value& v) {
 
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t now_us) {
   if (s.where.chain_id == 0 || !is_address_text(s.where.address)) return invalid("malformed hot wallet key");
-  if (const auto* r = std::get_if<request>(&c)) return decide_request(s, *r);
-  if (const auto* g = std::get_if<sign>(&c)) return decide_sign(s, *g, now_us);
-  if (const auto* m = std::get_if<record_mined>(&c)) return decide_mined(s, *m);
-  if (const auto* st = std::get_if<settle>(&c)) {
-    if (s.closed.contains(st->ref)) return std::vector<event>{};
-    const send* open = find_open(s, st->ref);
-    if (open == nullptr) return bad_state("no send " + st->ref);
-    if (open->status != send_status::mined && open->status != send_status::abandoned) {
-      return bad_state("send " + st->ref + " has no outcome yet");
-    }
-    return std::vector<event>{settled{st->ref}};
-  }
-  if (const auto* a = std::get_if<abandon>(&c)) {
-    const send* open = find_open(s, a->ref);
-    if (open == nullptr) return bad_state("no open send " + a->ref);
-    if (open->status == send_status::abandoned) return std::vector<event>{};
-    if (open->status == send_status::mined) return bad_state("send " + a->ref + " was mined");
-    if (a->reason.empty() || a->reason.size() > 300) return invalid("abandoning needs a reason (1-300 bytes)");
-    return std::vector<event>{abandoned{a->ref, a->reason}};
-  }
-  const auto& k = std::get<skip_nonces>(c);
-  if (k.chain_nonce <= s.next_nonce) return std::vector<event>{};
-  if (k.reason.empty() || k.reason.size() > 300) return invalid("skipping nonces needs a reason (1-300 bytes)");
-  return std::vector<event>{nonces_skipped{s.next_nonce, k.chain_nonce, k.reason}};
+  using decision = result<std::vector<event>>;
+  return std::visit(
+      overload{
+          [&](const request& r) -> decision { return decide_request(s, r); },
+          [&](const sign& g) -> decision { return decide_sign(s, g, now_us); },
+          [&](const record_mined& m) -> decision { return decide_mined(s, m); },
+          [&](const settle& st) -> decision {
+            if (s.closed.contains(st.ref)) return std::vector<event>{};
+            const send* open = find_open(s, st.ref);
+            if (open == nullptr) return bad_state("no send " + st.ref);
+            if (open->status != send_status::mined && open->status != send_status::abandoned) {
+              return bad_state("send " + st.ref + " has no outcome yet");
+            }
+            return std::vector<event>{settled{st.ref}};
+          },
+          [&](const abandon& a) -> decision {
+            const send* open = find_open(s, a.ref);
+            if (open == nullptr) return bad_state("no open send " + a.ref);
+            if (open->status == send_status::abandoned) return std::vector<event>{};
+            if (open->status == send_status::mined) return bad_state("send " + a.ref + " was mined");
+            if (a.reason.empty() || a.reason.size() > 300) return invalid("abandoning needs a reason (1-300 bytes)");
+            return std::vector<event>{abandoned{a.ref, a.reason}};
+          },
+          [&](const skip_nonces& k) -> decision {
+            if (k.chain_nonce <= s.next_nonce) return std::vector<event>{};
+            if (k.reason.empty() || k.reason.size() > 300) return invalid("skipping nonces needs a reason (1-300 bytes)");
+            return std::vector<event>{nonces_skipped{s.next_nonce, k.chain_nonce, k.reason}};
+          },
+      },
+      c);
 }
 
 void evolve(state& s, const event& e) {
@@ -315,8 +323,10 @@ void evolve(state& s, const event& e) {
             if (!it->second.attempts.empty()) s.nonce_owner.erase(it->second.nonce);
             s.open.erase(it);
           }
-        } else {
+        } else if constexpr (std::is_same_v<T, nonces_skipped>) {
           s.next_nonce = std::max(s.next_nonce, ev.to_nonce);
+        } else {
+          static_assert(always_false<T>, "chain_send::evolve: unhandled chain_send event");
         }
       },
       e);

@@ -1,6 +1,7 @@
 #include "domain/channel.hpp"
 
 #include "domain/base/json.hpp"
+#include "domain/base/visit.hpp"
 #include "domain/crypto/eip55.hpp"
 
 namespace telepay::domain::channel {
@@ -24,9 +25,9 @@ result<std::vector<tier>> read_tiers(const json_value& v) {
   TELEPAY_TRY(items, list.elements());
   std::vector<tier> out;
   for (const json_value& item : items) {
-    TELEPAY_TRY(days, item.u64("days"));
+    TELEPAY_TRY(days, item.u32("days"));
     TELEPAY_TRY(price, item.money("price", asset::usd));
-    out.push_back(tier{price, static_cast<std::uint32_t>(days)});
+    out.push_back(tier{price, days});
   }
   return out;
 }
@@ -228,10 +229,12 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
           TELEPAY_CHECK(check_text(cmd.by, 128, "by"));
           if (s.is_disabled) return std::vector<event>{};
           return std::vector<event>{disabled{cmd.reason, cmd.by}};
-        } else {
+        } else if constexpr (std::is_same_v<T, enable>) {
           TELEPAY_CHECK(check_text(cmd.by, 128, "by"));
           if (!s.is_disabled) return std::vector<event>{};
           return std::vector<event>{enabled{cmd.by}};
+        } else {
+          static_assert(always_false<T>, "channel::decide: unhandled channel command");
         }
       },
       c);
@@ -272,8 +275,10 @@ void evolve(state& s, const event& e) {
           }
         } else if constexpr (std::is_same_v<T, disabled>) {
           s.is_disabled = true;
-        } else {
+        } else if constexpr (std::is_same_v<T, enabled>) {
           s.is_disabled = false;
+        } else {
+          static_assert(always_false<T>, "channel::evolve: unhandled channel event");
         }
       },
       e);

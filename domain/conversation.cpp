@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "domain/base/json.hpp"
+#include "domain/base/visit.hpp"
 
 namespace telepay::domain::conversation {
 namespace {
@@ -79,7 +80,7 @@ result<changed> changed::read(const json_value& v) {
   TELEPAY_TRY(m, parse_mode(mode_text));
   TELEPAY_TRY(source, v.u64("source_seq"));
   TELEPAY_TRY(started, v.time("started_at"));
-  TELEPAY_TRY(tier, v.u64("tier"));
+  TELEPAY_TRY(tier, v.u32("tier"));
   out.now.channel = channel;
   out.now.coupon = std::move(coupon);
   out.now.digits = std::move(digits);
@@ -87,7 +88,7 @@ result<changed> changed::read(const json_value& v) {
   out.now.mode = m;
   out.source_seq = source;
   out.now.started_at_us = started;
-  out.now.tier = static_cast<std::uint32_t>(tier);
+  out.now.tier = tier;
   return out;
 }
 
@@ -109,42 +110,49 @@ std::size_t state::received_within_minute(std::int64_t at_us) const {
 }
 
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t now_us) {
-  if (const auto* r = std::get_if<receive>(&c)) {
-    if (r->update_id < 0) return invalid("an update id is not negative");
-    if (!known_kind(r->kind)) return invalid("unknown update kind '" + r->kind.substr(0, 32) + "'");
-    if (r->raw.empty() || r->raw.size() > raw_update_bytes_max || !is_valid_utf8(r->raw)) {
-      return invalid("an update is 1 byte to 16 KiB of UTF-8 JSON");
-    }
-    if (s.seen(r->update_id)) return std::vector<event>{};  // a repeated delivery
-    return std::vector<event>{update_received{r->update_id, r->kind, now_us, r->raw}};
-  }
-  if (const auto* m = std::get_if<mark_blocked>(&c)) {
-    if (s.bot_blocked) return std::vector<event>{};
-    return std::vector<event>{blocked{m->detail.substr(0, 300)}};
-  }
-  const auto& ch = std::get<change>(c);
-  if (ch.source_seq == 0) return invalid("a dialogue change names the update that caused it");
-  if (!digits_ok(ch.now.digits)) return invalid("keypad input is digits with at most one point and two decimals");
-  if (ch.now.coupon.size() > 64) return invalid("a coupon code is at most 64 bytes");
-  if (ch.source_seq <= s.last_source_seq || ch.now == s.dialogue) return std::vector<event>{};
-  return std::vector<event>{changed{ch.source_seq, ch.now}};
+  using decision = result<std::vector<event>>;
+  return std::visit(
+      overload{
+          [&](const receive& r) -> decision {
+            if (r.update_id < 0) return invalid("an update id is not negative");
+            if (!known_kind(r.kind)) return invalid("unknown update kind '" + utf8_prefix(r.kind, 32) + "'");
+            if (r.raw.empty() || r.raw.size() > raw_update_bytes_max || !is_valid_utf8(r.raw)) {
+              return invalid("an update is 1 byte to 16 KiB of UTF-8 JSON");
+            }
+            if (s.seen(r.update_id)) return std::vector<event>{};  // a repeated delivery
+            return std::vector<event>{update_received{r.update_id, r.kind, now_us, r.raw}};
+          },
+          [&](const mark_blocked& m) -> decision {
+            if (s.bot_blocked) return std::vector<event>{};
+            // The detail is the Bot API's text: cut on a character boundary.
+            return std::vector<event>{blocked{utf8_prefix(m.detail, 300)}};
+          },
+          [&](const change& ch) -> decision {
+            if (ch.source_seq == 0) return invalid("a dialogue change names the update that caused it");
+            if (!digits_ok(ch.now.digits)) return invalid("keypad input is digits with at most one point and two decimals");
+            if (ch.now.coupon.size() > 64) return invalid("a coupon code is at most 64 bytes");
+            if (ch.source_seq <= s.last_source_seq || ch.now == s.dialogue) return std::vector<event>{};
+            return std::vector<event>{changed{ch.source_seq, ch.now}};
+          },
+      },
+      c);
 }
 
 void evolve(state& s, const event& e) {
-  if (const auto* u = std::get_if<update_received>(&e)) {
-    s.recent.push_back(recent_update{u->update_id, u->received_at_us});
-    while (s.recent.size() > recent_updates_kept) s.recent.pop_front();
-    s.updates += 1;
-    s.bot_blocked = false;  // writing to the bot again means it is not blocked
-    return;
-  }
-  if (std::holds_alternative<blocked>(e)) {
-    s.bot_blocked = true;
-    return;
-  }
-  const auto& ch = std::get<changed>(e);
-  s.dialogue = ch.now;
-  s.last_source_seq = std::max(s.last_source_seq, ch.source_seq);
+  std::visit(overload{
+                 [&](const update_received& u) {
+                   s.recent.push_back(recent_update{u.update_id, u.received_at_us});
+                   while (s.recent.size() > recent_updates_kept) s.recent.pop_front();
+                   s.updates += 1;
+                   s.bot_blocked = false;  // writing to the bot again means it is not blocked
+                 },
+                 [&](const blocked&) { s.bot_blocked = true; },
+                 [&](const changed& ch) {
+                   s.dialogue = ch.now;
+                   s.last_source_seq = std::max(s.last_source_seq, ch.source_seq);
+                 },
+             },
+             e);
 }
 
 std::string idempotency_key(const state&, const command&) {

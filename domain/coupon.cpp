@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "domain/base/visit.hpp"
+
 namespace telepay::domain::coupon {
 namespace {
 
@@ -75,16 +77,16 @@ result<created> created::read(const json_value& v) {
   TELEPAY_TRY(fixed, v.money("fixed", asset::usd));
   TELEPAY_TRY(kind_text, v.str("kind"));
   TELEPAY_TRY(type, parse_kind(kind_text));
-  TELEPAY_TRY(percent, v.u64("percent_bps"));
-  TELEPAY_TRY(tier, v.u64("tier"));
-  TELEPAY_TRY(limit, v.u64("usage_limit"));
+  TELEPAY_TRY(percent, v.u32("percent_bps"));
+  TELEPAY_TRY(tier, v.u32("tier"));
+  TELEPAY_TRY(limit, v.u32("usage_limit"));
   out.code = std::move(code);
   out.expires_at_us = expires;
   out.fixed = fixed;
   out.type = type;
-  out.percent_bps = static_cast<std::uint32_t>(percent);
-  out.tier = static_cast<std::uint32_t>(tier);
-  out.usage_limit = static_cast<std::uint32_t>(limit);
+  out.percent_bps = percent;
+  out.tier = tier;
+  out.usage_limit = limit;
   return out;
 }
 
@@ -132,36 +134,42 @@ result<amount> quote(const state& s, user_id user, channel_id channel, std::uint
 }
 
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t now_us) {
-  if (const auto* cr = std::get_if<create>(&c)) {
-    if (s.exists) {
-      return make_error(errc::coupon_exists, "coupon " + s.code + " already exists");
-    }
-    TELEPAY_CHECK(check_terms(*cr, now_us));
-    return std::vector<event>{created{s.code, cr->type, cr->percent_bps, cr->fixed, cr->usage_limit,
-                                      cr->expires_at_us, cr->channel, cr->tier, cr->by}};
-  }
-  if (const auto* r = std::get_if<redeem>(&c)) {
-    if (const auto used = s.used_by.find(r->user.value());
-        used != s.used_by.end() && used->second == r->purchase_id) {
-      return std::vector<event>{};  // this purchase already redeemed it
-    }
-    if (!is_token(r->purchase_id, transfer_id_bytes_max)) {
-      return make_error(errc::invalid_argument, "purchase id must be a 1-64 character token");
-    }
-    TELEPAY_TRY(discount, quote(s, r->user, r->channel, r->tier, r->price, now_us));
-    return std::vector<event>{redeemed{r->user, r->purchase_id, discount}};
-  }
-  const auto& d = std::get<disable>(c);
-  if (!s.exists) {
-    return make_error(errc::coupon_not_found, "no coupon " + s.code);
-  }
-  if (d.by.empty() || d.by.size() > 128) {
-    return make_error(errc::invalid_argument, "by must name who disables the coupon");
-  }
-  if (s.is_disabled) {
-    return std::vector<event>{};
-  }
-  return std::vector<event>{disabled{d.by}};
+  using decision = result<std::vector<event>>;
+  return std::visit(
+      overload{
+          [&](const create& cr) -> decision {
+            if (s.exists) {
+              return make_error(errc::coupon_exists, "coupon " + s.code + " already exists");
+            }
+            TELEPAY_CHECK(check_terms(cr, now_us));
+            return std::vector<event>{created{s.code, cr.type, cr.percent_bps, cr.fixed, cr.usage_limit,
+                                              cr.expires_at_us, cr.channel, cr.tier, cr.by}};
+          },
+          [&](const redeem& r) -> decision {
+            if (const auto used = s.used_by.find(r.user.value());
+                used != s.used_by.end() && used->second == r.purchase_id) {
+              return std::vector<event>{};  // this purchase already redeemed it
+            }
+            if (!is_token(r.purchase_id, transfer_id_bytes_max)) {
+              return make_error(errc::invalid_argument, "purchase id must be a 1-64 character token");
+            }
+            TELEPAY_TRY(discount, quote(s, r.user, r.channel, r.tier, r.price, now_us));
+            return std::vector<event>{redeemed{r.user, r.purchase_id, discount}};
+          },
+          [&](const disable& d) -> decision {
+            if (!s.exists) {
+              return make_error(errc::coupon_not_found, "no coupon " + s.code);
+            }
+            if (d.by.empty() || d.by.size() > 128) {
+              return make_error(errc::invalid_argument, "by must name who disables the coupon");
+            }
+            if (s.is_disabled) {
+              return std::vector<event>{};
+            }
+            return std::vector<event>{disabled{d.by}};
+          },
+      },
+      c);
 }
 
 void evolve(state& s, const event& e) {
@@ -174,8 +182,10 @@ void evolve(state& s, const event& e) {
         } else if constexpr (std::is_same_v<T, redeemed>) {
           s.uses += 1;
           s.used_by[ev.user.value()] = ev.purchase_id;
-        } else {
+        } else if constexpr (std::is_same_v<T, disabled>) {
           s.is_disabled = true;
+        } else {
+          static_assert(always_false<T>, "coupon::evolve: unhandled coupon event");
         }
       },
       e);

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "domain/base/json.hpp"
+
 namespace telepay::domain {
 
 result<user_id> make_user_id(std::int64_t value) {
@@ -60,7 +62,7 @@ result<system_account> parse_system_account(std::string_view name) {
     }
   }
   return make_error(errc::wallet_owner_invalid,
-                    "unknown system account '" + std::string(name.substr(0, 32)) + "'");
+                    "unknown system account '" + utf8_prefix(name, 32) + "'");
 }
 
 bool may_go_negative(system_account account) {
@@ -108,7 +110,7 @@ std::optional<std::int64_t> parse_i64(std::string_view text) {
 result<wallet_key> parse_wallet_stream(std::string_view stream) {
   const auto bad = [&] {
     return make_error(errc::wallet_owner_invalid,
-                      "not a wallet stream: '" + std::string(stream.substr(0, 80)) + "'");
+                      "not a wallet stream: '" + utf8_prefix(stream, 80) + "'");
   };
   constexpr std::string_view prefix = "wallet-";
   if (stream.substr(0, prefix.size()) != prefix) {
@@ -171,7 +173,7 @@ std::string referral_code_for(user_id user) {
 result<user_id> parse_referral_code(std::string_view code) {
   const auto bad = [&] {
     return make_error(errc::referral_code_invalid,
-                      "referral code '" + std::string(code.substr(0, 32)) + "' is not valid");
+                      "referral code '" + utf8_prefix(code, 32) + "' is not valid");
   };
   if (code.size() < 2 || code.size() > 14 || code[0] != 'r') {
     return bad();

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "domain/base/json.hpp"
+#include "domain/base/visit.hpp"
 #include "domain/money/decimal.hpp"
 
 namespace telepay::domain::invoice {
@@ -26,7 +28,7 @@ result<status> parse_status(std::string_view text) {
     if (status_names[i] == text) return static_cast<status>(i);
   }
   return make_error(errc::payment_invalid,
-                    "unknown payment status '" + std::string(text.substr(0, 32)) + "'");
+                    "unknown payment status '" + utf8_prefix(text, 32) + "'");
 }
 
 bool is_final(status s) {
@@ -70,15 +72,15 @@ result<created> created::read(const json_value& v) {
   TELEPAY_TRY(channel, make_channel_id(channel_raw));
   TELEPAY_TRY(coupon, v.str("coupon"));
   TELEPAY_TRY(credit, v.money("credit", asset::usdt));
-  TELEPAY_TRY(days, v.u64("days"));
+  TELEPAY_TRY(days, v.u32("days"));
   TELEPAY_TRY(description, v.str("description"));
   TELEPAY_TRY(discount, v.money("discount", asset::usd));
   TELEPAY_TRY(list_price, v.money("list_price", asset::usd));
   TELEPAY_TRY(order_id, v.str("order_id"));
   TELEPAY_TRY(price, v.money("price", asset::usd));
-  TELEPAY_TRY(tier, v.u64("tier"));
+  TELEPAY_TRY(tier, v.u32("tier"));
   out.order_id = std::move(order_id);
-  out.terms = invoice::terms{buyer, channel, static_cast<std::uint32_t>(tier), static_cast<std::uint32_t>(days),
+  out.terms = invoice::terms{buyer, channel, tier, days,
                     list_price, std::move(coupon), discount, price, credit, std::move(description)};
   return out;
 }
@@ -226,36 +228,13 @@ payment_recorded decide_payment(const state& s, const report& r, std::optional<s
   return out;
 }
 
-}  // namespace
-
-result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
-  if (const auto* cr = std::get_if<create>(&c)) {
-    if (s.exists) {
-      if (s.terms == cr->terms) return std::vector<event>{};
-      return make_error(errc::invoice_exists, "order " + s.order_id + " exists with other terms");
-    }
-    if (auto ok = check_terms(s.order_id, cr->terms); !ok) return ok.error();
-    return std::vector<event>{created{s.order_id, cr->terms}};
-  }
-  if (!s.exists) {
-    return make_error(errc::invoice_not_found, "no invoice for order '" + s.order_id + "'");
-  }
-  if (const auto* ln = std::get_if<link>(&c)) {
-    if (!s.provider_invoice_id.empty()) {
-      return std::vector<event>{};  // the first provider invoice stays the invoice's
-    }
-    if (!is_token(ln->provider_invoice_id, 32) || ln->url.empty() || ln->url.size() > 512) {
-      return make_error(errc::invalid_argument, "a provider invoice needs an id and a URL");
-    }
-    return std::vector<event>{linked{ln->provider_invoice_id, ln->url}};
-  }
-  const report& r = std::get<record>(c).reported;
+result<std::vector<event>> decide_record(const state& s, const report& r) {
   if (r.payment_id == 0) {
     return make_error(errc::payment_invalid, "payment_id is missing");
   }
   for (const std::string* text : {&r.price_amount, &r.pay_amount, &r.actually_paid, &r.outcome_amount}) {
     if (!valid_decimal_text(*text)) {
-      return make_error(errc::payment_invalid, "amount '" + text->substr(0, 40) + "' is not a decimal");
+      return make_error(errc::payment_invalid, "amount '" + utf8_prefix(*text, 40) + "' is not a decimal");
     }
   }
   if (r.source.empty() || r.source.size() > 32 || r.price_currency.size() > 16 ||
@@ -272,6 +251,37 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
   return std::vector<event>{decide_payment(s, r, previous)};
 }
 
+}  // namespace
+
+result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
+  using decision = result<std::vector<event>>;
+  if (const auto* cr = std::get_if<create>(&c)) {
+    if (s.exists) {
+      if (s.terms == cr->terms) return std::vector<event>{};
+      return make_error(errc::invoice_exists, "order " + s.order_id + " exists with other terms");
+    }
+    if (auto ok = check_terms(s.order_id, cr->terms); !ok) return ok.error();
+    return std::vector<event>{created{s.order_id, cr->terms}};
+  }
+  if (!s.exists) {
+    return make_error(errc::invoice_not_found, "no invoice for order '" + s.order_id + "'");
+  }
+  return std::visit(overload{
+                        [&](const create&) -> decision { return std::vector<event>{}; },  // handled above
+                        [&](const link& ln) -> decision {
+                          if (!s.provider_invoice_id.empty()) {
+                            return std::vector<event>{};  // the first provider invoice stays the invoice's
+                          }
+                          if (!is_token(ln.provider_invoice_id, 32) || ln.url.empty() || ln.url.size() > 512) {
+                            return make_error(errc::invalid_argument, "a provider invoice needs an id and a URL");
+                          }
+                          return std::vector<event>{linked{ln.provider_invoice_id, ln.url}};
+                        },
+                        [&](const record& rec) -> decision { return decide_record(s, rec.reported); },
+                    },
+                    c);
+}
+
 void evolve(state& s, const event& e) {
   std::visit(
       [&](const auto& ev) {
@@ -282,7 +292,7 @@ void evolve(state& s, const event& e) {
         } else if constexpr (std::is_same_v<T, linked>) {
           s.provider_invoice_id = ev.provider_invoice_id;
           s.url = ev.url;
-        } else {
+        } else if constexpr (std::is_same_v<T, payment_recorded>) {
           payment& p = s.payments[ev.reported.payment_id];
           p.state = ev.reported.state;
           p.parent_payment_id = ev.reported.parent_payment_id;
@@ -290,17 +300,23 @@ void evolve(state& s, const event& e) {
             p.decided = ev.decided;
             p.credit = ev.credit;
           }
+        } else {
+          static_assert(always_false<T>, "invoice::evolve: unhandled invoice event");
         }
       },
       e);
 }
 
 std::string idempotency_key(const state&, const command& c) {
-  if (const auto* r = std::get_if<record>(&c)) {
-    return "pay:" + std::to_string(r->reported.payment_id) + ":" +
-           std::string(status_name(r->reported.state));
-  }
-  return "";
+  return std::visit(overload{
+                        [](const create&) { return std::string(); },
+                        [](const link&) { return std::string(); },
+                        [](const record& r) {
+                          return "pay:" + std::to_string(r.reported.payment_id) + ":" +
+                                 std::string(status_name(r.reported.state));
+                        },
+                    },
+                    c);
 }
 
 // ---- settlement ----
@@ -331,7 +347,7 @@ result<settlement> settlement::from_json(std::string_view json) {
   TELEPAY_TRY(list_price, v.money("list_price", asset::usd));
   TELEPAY_TRY(order_id, v.str("order_id"));
   TELEPAY_TRY(payment_id, v.u64("payment_id"));
-  TELEPAY_TRY(tier, v.u64("tier"));
+  TELEPAY_TRY(tier, v.u32("tier"));
   out.decided = decided;
   out.buyer = buyer;
   out.channel = channel;
@@ -340,7 +356,7 @@ result<settlement> settlement::from_json(std::string_view json) {
   out.list_price = list_price;
   out.order_id = std::move(order_id);
   out.payment_id = payment_id;
-  out.tier = static_cast<std::uint32_t>(tier);
+  out.tier = tier;
   return out;
 }
 

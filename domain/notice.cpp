@@ -2,7 +2,9 @@
 
 #include <charconv>
 
+#include "domain/base/json.hpp"
 #include "domain/base/time.hpp"
+#include "domain/base/visit.hpp"
 #include "domain/chain_deposit.hpp"
 #include "domain/invoice.hpp"
 #include "domain/subscription.hpp"
@@ -48,31 +50,35 @@ std::optional<plan_result> plan_subscription(std::string_view stream, std::strin
   auto ev = decode_event<subscription::event>(type, version, payload);
   if (!ev) return std::nullopt;
   plan_result out{*user, {}};
-  if (const auto* a = std::get_if<subscription::activated>(&*ev)) {
-    if (a->previous_expires_at_us > at_us) {
-      out.items.push_back(message("Your subscription to channel " + channel + " is extended until " +
-                                  day(a->expires_at_us) + "."));
-      return out;
-    }
-    out.items.push_back(item{kind::invite, chat, a->purchase_id, at_us + invite_lifetime_us, "", {}, 0});
-    out.items.push_back(message("Payment received: your subscription to channel " + channel +
-                                " (tier " + std::to_string(a->tier) + ") is active until " +
-                                day(a->expires_at_us) +
-                                ". Join with the invite link sent with this message: it works for "
-                                "you only and expires in 24 hours."));
-    return out;
-  }
-  if (const auto* r = std::get_if<subscription::reminded>(&*ev)) {
-    out.items.push_back(message("Your subscription to channel " + channel + " expires in " +
-                                (r->days_before == 1 ? std::string("1 day") : std::to_string(r->days_before) + " days") +
-                                " (" + day(r->expires_at_us) + "). Renew with /subscribe " + channel +
-                                " to keep your access."));
-    return out;
-  }
-  out.items.push_back(item{kind::remove, chat, "", 0, "", {}, 0});
-  out.items.push_back(message("Your subscription to channel " + channel +
-                              " has expired and you were removed from the channel. Renew any time "
-                              "with /subscribe " + channel + " and you will get a new invite link."));
+  // Each event names what it tells the user: a new one must not default to "removed".
+  std::visit(overload{
+                 [&](const subscription::activated& a) {
+                   if (a.previous_expires_at_us > at_us) {
+                     out.items.push_back(message("Your subscription to channel " + channel + " is extended until " +
+                                                 day(a.expires_at_us) + "."));
+                     return;
+                   }
+                   out.items.push_back(item{kind::invite, chat, a.purchase_id, at_us + invite_lifetime_us, "", {}, 0});
+                   out.items.push_back(message("Payment received: your subscription to channel " + channel +
+                                               " (tier " + std::to_string(a.tier) + ") is active until " +
+                                               day(a.expires_at_us) +
+                                               ". Join with the invite link sent with this message: it works for "
+                                               "you only and expires in 24 hours."));
+                 },
+                 [&](const subscription::reminded& r) {
+                   out.items.push_back(message(
+                       "Your subscription to channel " + channel + " expires in " +
+                       (r.days_before == 1 ? std::string("1 day") : std::to_string(r.days_before) + " days") +
+                       " (" + day(r.expires_at_us) + "). Renew with /subscribe " + channel + " to keep your access."));
+                 },
+                 [&](const subscription::expired&) {
+                   out.items.push_back(item{kind::remove, chat, "", 0, "", {}, 0});
+                   out.items.push_back(message("Your subscription to channel " + channel +
+                                               " has expired and you were removed from the channel. Renew any time "
+                                               "with /subscribe " + channel + " and you will get a new invite link."));
+                 },
+             },
+             *ev);
   return out;
 }
 
@@ -122,9 +128,15 @@ std::optional<plan_result> plan_invoice(std::string_view stream, std::string_vie
     case invoice::status::refunded:
       out.items.push_back(message("Payment " + payment + " for order " + order + " was refunded to you."));
       return out;
-    default:
-      return std::nullopt;
+    case invoice::status::waiting:
+    case invoice::status::confirming:
+    case invoice::status::confirmed:
+    case invoice::status::sending:
+    case invoice::status::finished:
+    case invoice::status::partially_paid:
+      return std::nullopt;  // nothing to tell beyond what the decided action said
   }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -199,6 +211,10 @@ bool valid_origin(std::string_view origin) {
 
 std::optional<std::string> item_problem(const item& it) {
   if (it.text.size() > 4096 || it.ref.size() > 64) return "a notice text is at most 4096 bytes, a ref 64";
+  // Texts reach the notice stream from titles, commands and upstream answers: refuse bytes that
+  // are not UTF-8 here, naming the field, instead of storing them.
+  if (!is_valid_utf8(it.text)) return "a notice text is not valid UTF-8";
+  if (!is_valid_utf8(it.ref)) return "a notice ref is not valid UTF-8";
   const bool has_text = !it.text.empty();
   switch (it.type) {
     case kind::message:
@@ -223,6 +239,9 @@ std::optional<std::string> item_problem(const item& it) {
     for (const auto& b : row) {
       ++count;
       if (b.text.empty() || b.text.size() > 128) return "a button needs a text of at most 128 bytes";
+      if (!is_valid_utf8(b.text) || !is_valid_utf8(b.data) || !is_valid_utf8(b.url)) {
+        return "a button's text, callback data or URL is not valid UTF-8";
+      }
       if (b.url.empty() && (b.data.empty() || b.data.size() > 64)) return "a button's callback data is 1-64 bytes";
       if (!b.url.empty() && !b.data.empty()) return "a button has callback data or a URL, not both";
     }
@@ -253,7 +272,7 @@ result<requested> requested::read(const json_value& v) {
   }
   TELEPAY_TRY(chat, v.i64("chat_id"));
   TELEPAY_TRY(expires, v.time("expires_at"));
-  TELEPAY_TRY(index, v.u64("index"));
+  TELEPAY_TRY(index, v.u32("index"));
   TELEPAY_TRY(kind_text, v.str("kind"));
   TELEPAY_TRY(k, parse_kind(kind_text));
   if (v.has("message_id")) {
@@ -270,7 +289,7 @@ result<requested> requested::read(const json_value& v) {
   out.what.type = k;
   out.what.chat_id = chat;
   out.what.expires_at_us = expires;
-  out.index = static_cast<std::uint32_t>(index);
+  out.index = index;
   out.what.ref = std::move(ref);
   out.source_seq = source;
   out.what.text = std::move(text);
@@ -292,16 +311,19 @@ result<delivered> delivered::read(const json_value& v) {
   return out;
 }
 
-result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
-  if (const auto* d = std::get_if<deliver>(&c)) {
-    if (d->notice == 0 || d->notice > s.version) {
-      return make_error(errc::invalid_argument, "notice " + std::to_string(d->notice) + " was never requested");
-    }
-    if (d->detail.size() > 512) return make_error(errc::invalid_argument, "a delivery detail is at most 512 bytes");
-    if (!s.pending.contains(d->notice)) return std::vector<event>{};  // recorded before
-    return std::vector<event>{delivered{d->notice, d->ok, d->detail}};
+namespace {
+
+result<std::vector<event>> decide_deliver(const state& s, const deliver& d) {
+  if (d.notice == 0 || d.notice > s.version) {
+    return make_error(errc::invalid_argument, "notice " + std::to_string(d.notice) + " was never requested");
   }
-  const auto& r = std::get<request>(c);
+  if (d.detail.size() > 512) return make_error(errc::invalid_argument, "a delivery detail is at most 512 bytes");
+  if (!is_valid_utf8(d.detail)) return make_error(errc::invalid_argument, "a delivery detail is not valid UTF-8");
+  if (!s.pending.contains(d.notice)) return std::vector<event>{};  // recorded before
+  return std::vector<event>{delivered{d.notice, d.ok, d.detail}};
+}
+
+result<std::vector<event>> decide_request(const state& s, const request& r) {
   if (r.source_seq == 0 || r.items.empty() || r.items.size() > 8) {
     return make_error(errc::invalid_argument, "a notice request names its source and 1-8 notices");
   }
@@ -320,29 +342,46 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
   return out;
 }
 
+}  // namespace
+
+result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
+  using decision = result<std::vector<event>>;
+  return std::visit(overload{
+                        [&](const deliver& d) -> decision { return decide_deliver(s, d); },
+                        [&](const request& r) -> decision { return decide_request(s, r); },
+                    },
+                    c);
+}
+
 void evolve(state& s, const event& e) {
   s.version += 1;
-  if (const auto* d = std::get_if<delivered>(&e)) {
-    s.pending.erase(d->notice);
-    return;
-  }
-  const auto& r = std::get<requested>(e);
-  auto& last = s.last_source[r.origin];
-  last = std::max(last, r.source_seq);
-  s.count += 1;
-  s.pending.insert(s.version);
+  std::visit(overload{
+                 [&](const delivered& d) { s.pending.erase(d.notice); },
+                 [&](const requested& r) {
+                   auto& last = s.last_source[r.origin];
+                   last = std::max(last, r.source_seq);
+                   s.count += 1;
+                   s.pending.insert(s.version);
+                 },
+             },
+             e);
 }
 
 std::string idempotency_key(const state& s, const command& c) {
   // Store keys are global: qualified by the user (a broadcast's source is shared by many).
-  if (const auto* r = std::get_if<request>(&c)) {
-    return "notice:" + std::to_string(s.user.value()) + ":" + r->origin + ":" + std::to_string(r->source_seq);
-  }
-  return "";
+  return std::visit(overload{
+                        [&](const request& r) {
+                          return "notice:" + std::to_string(s.user.value()) + ":" + r.origin + ":" +
+                                 std::to_string(r.source_seq);
+                        },
+                        [&](const deliver&) { return std::string(); },  // idempotent by the pending set
+                    },
+                    c);
 }
 
 std::optional<plan_result> plan_withdrawal(std::string_view stream, std::string_view type,
                                            std::uint16_t version, std::string_view payload) {
+  // Not decoded at all: the steps before an outcome tell the user nothing.
   if (type == withdrawal::requested::type_name || type == withdrawal::approved::type_name) return std::nullopt;
   auto ev = decode_event<withdrawal::event>(type, version, payload);
   if (!ev) return std::nullopt;
@@ -350,18 +389,24 @@ std::optional<plan_result> plan_withdrawal(std::string_view stream, std::string_
   const auto describe = [&](const withdrawal::outcome_facts& f) {
     return "Your withdrawal " + id + " of " + format_amount(f.value) + " USDT to " + f.address;
   };
-  if (const auto* c = std::get_if<withdrawal::completed>(&*ev)) {
-    return plan_result{c->facts.user, {message(describe(c->facts) + " was sent: transaction " + c->tx_hash + ".")}};
-  }
-  if (const auto* f = std::get_if<withdrawal::failed>(&*ev)) {
-    return plan_result{f->facts.user, {message(describe(f->facts) + " was not sent (" + f->reason +
-                                               "). The amount stays in your balance.")}};
-  }
-  if (const auto* r = std::get_if<withdrawal::rejected>(&*ev)) {
-    return plan_result{r->facts.user, {message(describe(r->facts) + " was declined by an operator (" + r->reason +
-                                               "). The amount stays in your balance.")}};
-  }
-  return std::nullopt;
+  using plan_t = std::optional<plan_result>;
+  return std::visit(
+      overload{
+          [&](const withdrawal::requested&) -> plan_t { return std::nullopt; },
+          [&](const withdrawal::approved&) -> plan_t { return std::nullopt; },
+          [&](const withdrawal::completed& c) -> plan_t {
+            return plan_result{c.facts.user, {message(describe(c.facts) + " was sent: transaction " + c.tx_hash + ".")}};
+          },
+          [&](const withdrawal::failed& f) -> plan_t {
+            return plan_result{f.facts.user, {message(describe(f.facts) + " was not sent (" + f.reason +
+                                                      "). The amount stays in your balance.")}};
+          },
+          [&](const withdrawal::rejected& r) -> plan_t {
+            return plan_result{r.facts.user, {message(describe(r.facts) + " was declined by an operator (" +
+                                                      r.reason + "). The amount stays in your balance.")}};
+          },
+      },
+      *ev);
 }
 
 std::optional<plan_result> plan_chain_deposit(std::string_view stream, std::string_view type,

@@ -1,5 +1,7 @@
 #include "domain/payout.hpp"
 
+#include "domain/base/visit.hpp"
+
 namespace telepay::domain::payout {
 namespace {
 
@@ -81,9 +83,9 @@ void retried::write(json_object_writer& w) const {
   w.u64("attempt", attempt).str("batch_id", batch_id);
 }
 result<retried> retried::read(const json_value& v) {
-  TELEPAY_TRY(attempt, v.u64("attempt"));
+  TELEPAY_TRY(attempt, v.u32("attempt"));
   TELEPAY_TRY(id, v.str("batch_id"));
-  return retried{std::move(id), static_cast<std::uint32_t>(attempt)};
+  return retried{std::move(id), attempt};
 }
 
 bool should_batch(const state& s, const strategy_facts& strategy) {
@@ -92,6 +94,19 @@ bool should_batch(const state& s, const strategy_facts& strategy) {
   }
   return strategy.instant || s.unbatched >= strategy.threshold_usdt.units();
 }
+
+namespace {
+
+// The commands and events about one existing batch: they share the batch lookup.
+template <class T>
+inline constexpr bool is_batch_command = std::is_same_v<T, mark_submitted> ||
+                                         std::is_same_v<T, mark_confirmed> ||
+                                         std::is_same_v<T, mark_failed> || std::is_same_v<T, retry>;
+template <class T>
+inline constexpr bool is_batch_event = std::is_same_v<T, submitted> || std::is_same_v<T, confirmed> ||
+                                       std::is_same_v<T, failed> || std::is_same_v<T, retried>;
+
+}  // namespace
 
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
   return std::visit(
@@ -117,7 +132,7 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
           }
           return std::vector<event>{
               batched{cmd.batch_id, amount(asset::usdt, s.unbatched), cmd.strategy.address}};
-        } else {
+        } else if constexpr (is_batch_command<T>) {
           const auto found = s.batches.find(cmd.batch_id);
           if (found == s.batches.end()) {
             return no_batch(cmd.batch_id);
@@ -154,12 +169,16 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
               return make_error(errc::invalid_argument, "failure reason must be a token");
             }
             return std::vector<event>{failed{cmd.batch_id, cmd.reason, cmd.final}};
-          } else {
+          } else if constexpr (std::is_same_v<T, retry>) {
             if (b.status != batch_status::failed || b.final_failure) {
               return bad_state(cmd.batch_id, b.status, "retry");
             }
             return std::vector<event>{retried{cmd.batch_id, b.attempts + 1}};
+          } else {
+            static_assert(always_false<T>, "payout::decide: unhandled batch command");
           }
+        } else {
+          static_assert(always_false<T>, "payout::decide: unhandled payout command");
         }
       },
       c);
@@ -176,7 +195,7 @@ void evolve(state& s, const event& e) {
           LEDGER_ASSERT(ev.value.units() <= s.unbatched, "batch exceeds unbatched accruals");
           s.unbatched -= ev.value.units();
           s.batches[ev.batch_id] = batch{ev.value, ev.address, batch_status::created, 1, "", false};
-        } else {
+        } else if constexpr (is_batch_event<T>) {
           auto found = s.batches.find(ev.batch_id);
           LEDGER_ASSERT(found != s.batches.end(), "event for unknown batch ", ev.batch_id);
           batch& b = found->second;
@@ -192,21 +211,34 @@ void evolve(state& s, const event& e) {
             if (ev.final) {
               s.unbatched += b.value.units();  // the money is back to be paid again later
             }
-          } else {
+          } else if constexpr (std::is_same_v<T, retried>) {
             b.status = batch_status::created;
             b.attempts = ev.attempt;
             b.tx_hash.clear();
+          } else {
+            static_assert(always_false<T>, "payout::evolve: unhandled batch event");
           }
+        } else {
+          static_assert(always_false<T>, "payout::evolve: unhandled payout event");
         }
       },
       e);
 }
 
 std::string idempotency_key(const state& s, const command& c) {
-  if (const auto* a = std::get_if<accrue>(&c)) {
-    return "payout-" + std::to_string(s.channel.value()) + "/accrue/" + a->accrual_id;
-  }
-  return "";
+  // Only accruals are keyed: the batch commands are idempotent by the batch's status.
+  return std::visit(
+      [&](const auto& cmd) -> std::string {
+        using T = std::decay_t<decltype(cmd)>;
+        if constexpr (std::is_same_v<T, accrue>) {
+          return "payout-" + std::to_string(s.channel.value()) + "/accrue/" + cmd.accrual_id;
+        } else if constexpr (std::is_same_v<T, create_batch> || is_batch_command<T>) {
+          return "";
+        } else {
+          static_assert(always_false<T>, "payout::idempotency_key: unhandled payout command");
+        }
+      },
+      c);
 }
 
 }  // namespace telepay::domain::payout

@@ -1,5 +1,7 @@
 #include "domain/process.hpp"
 
+#include "domain/base/visit.hpp"
+
 namespace telepay::domain::process {
 namespace {
 
@@ -64,11 +66,16 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
   if (s.finished()) {
     return std::vector<event>{};
   }
-  if (const auto* done = std::get_if<complete>(&c)) {
-    return std::vector<event>{completed{done->outcome.empty() ? "completed" : done->outcome}};
-  }
-  const auto& f = std::get<fail>(c);
-  return std::vector<event>{failed{f.code, f.reason}};
+  using decision = result<std::vector<event>>;
+  return std::visit(
+      overload{
+          [&](const start&) -> decision { return std::vector<event>{}; },  // handled above
+          [&](const complete& done) -> decision {
+            return std::vector<event>{completed{done.outcome.empty() ? "completed" : done.outcome}};
+          },
+          [&](const fail& f) -> decision { return std::vector<event>{failed{f.code, f.reason}}; },
+      },
+      c);
 }
 
 void evolve(state& s, const event& e) {
@@ -81,10 +88,12 @@ void evolve(state& s, const event& e) {
           s.intent = ev.intent;
         } else if constexpr (std::is_same_v<T, completed>) {
           s.is_completed = true;
-        } else {
+        } else if constexpr (std::is_same_v<T, failed>) {
           s.is_failed = true;
           s.failure_code = ev.code;
           s.failure_reason = ev.reason;
+        } else {
+          static_assert(always_false<T>, "process::evolve: unhandled process event");
         }
       },
       e);
@@ -119,7 +128,7 @@ result<purchase_intent> purchase_intent::from_json(std::string_view json) {
   TELEPAY_TRY(share, v.money("channel_share", asset::usdt));
   TELEPAY_TRY(commission, v.money("commission", asset::usdt));
   TELEPAY_TRY(coupon, v.str("coupon"));
-  TELEPAY_TRY(days, v.u64("days"));
+  TELEPAY_TRY(days, v.u32("days"));
   TELEPAY_TRY(discount, v.money("discount", asset::usd));
   TELEPAY_TRY(donation, v.boolean("donation"));
   TELEPAY_TRY(fee, v.money("fee", asset::usdt));
@@ -133,13 +142,13 @@ result<purchase_intent> purchase_intent::from_json(std::string_view json) {
     TELEPAY_TRY(referrer, read_user(v, "referrer_id"));
     out.referrer = referrer;
   }
-  TELEPAY_TRY(tier, v.u64("tier"));
+  TELEPAY_TRY(tier, v.u32("tier"));
   out.purchase_id = std::move(id);
   out.donation = donation;
   out.buyer = buyer;
   out.channel = channel;
-  out.tier = static_cast<std::uint32_t>(tier);
-  out.days = static_cast<std::uint32_t>(days);
+  out.tier = tier;
+  out.days = days;
   out.list_price = list_price;
   out.coupon = std::move(coupon);
   out.discount = discount;

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "domain/base/json.hpp"
+
 namespace telepay::domain::settings {
 namespace {
 
@@ -53,7 +55,7 @@ status apply(state& s, std::string_view key, std::string_view value) {
     s.withdrawal_approval_usdt = *limit;
     return {};
   }
-  return make_error(errc::setting_unknown, "unknown setting '" + std::string(key.substr(0, 64)) + "'");
+  return make_error(errc::setting_unknown, "unknown setting '" + utf8_prefix(key, 64) + "'");
 }
 
 }  // namespace
@@ -74,10 +76,11 @@ result<std::string> get(const state& s, std::string_view key) {
   if (key == "usd_usdt_rate") return format_rate_e8(s.usd_usdt_rate_e8);
   if (key == "hold_timeout_seconds") return std::to_string(s.hold_timeout_seconds);
   if (key == "withdrawal_approval_usdt") return format_amount(s.withdrawal_approval_usdt);
-  return make_error(errc::setting_unknown, "unknown setting '" + std::string(key.substr(0, 64)) + "'");
+  return make_error(errc::setting_unknown, "unknown setting '" + utf8_prefix(key, 64) + "'");
 }
 
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
+  static_assert(std::variant_size_v<command> == 1, "settings::decide: name each command");
   const auto& cmd = std::get<set>(c);
   if (cmd.by.empty() || cmd.by.size() > 128) {
     return make_error(errc::invalid_argument, "by must name who changes the setting");
@@ -96,6 +99,7 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
 }
 
 void evolve(state& s, const event& e) {
+  static_assert(std::variant_size_v<event> == 1, "settings::evolve: name each event");
   const auto& ev = std::get<changed>(e);
   const auto applied = apply(s, ev.key, ev.value);
   LEDGER_ASSERT(applied.has_value(), "stored setting does not apply: ", ev.key, "=", ev.value);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "domain/base/visit.hpp"
+
 namespace telepay::domain::subscription {
 namespace {
 
@@ -22,22 +24,22 @@ void activated::write(json_object_writer& w) const {
   w.str("purchase_id", purchase_id).u64("tier", tier);
 }
 result<activated> activated::read(const json_value& v) {
-  TELEPAY_TRY(days, v.u64("days"));
+  TELEPAY_TRY(days, v.u32("days"));
   TELEPAY_TRY(expires, v.time("expires_at"));
   TELEPAY_TRY(previous, read_optional_time(v, "previous_expires_at"));
   TELEPAY_TRY(purchase, v.str("purchase_id"));
-  TELEPAY_TRY(tier, v.u64("tier"));
-  return activated{std::move(purchase), static_cast<std::uint32_t>(tier),
-                   static_cast<std::uint32_t>(days), previous, expires};
+  TELEPAY_TRY(tier, v.u32("tier"));
+  return activated{std::move(purchase), tier,
+                   days, previous, expires};
 }
 
 void reminded::write(json_object_writer& w) const {
   w.u64("days_before", days_before).time("expires_at", expires_at_us);
 }
 result<reminded> reminded::read(const json_value& v) {
-  TELEPAY_TRY(days, v.u64("days_before"));
+  TELEPAY_TRY(days, v.u32("days_before"));
   TELEPAY_TRY(expires, v.time("expires_at"));
-  return reminded{static_cast<std::uint32_t>(days), expires};
+  return reminded{days, expires};
 }
 
 void expired::write(json_object_writer& w) const { w.time("expires_at", expires_at_us); }
@@ -46,20 +48,35 @@ result<expired> expired::read(const json_value& v) {
   return expired{expires};
 }
 
+namespace {
+
+result<std::vector<event>> decide_activate(const state& s, const activate& a, std::int64_t now_us) {
+  if (!is_token(a.purchase_id, transfer_id_bytes_max)) {
+    return make_error(errc::invalid_argument, "purchase id must be a 1-64 character token");
+  }
+  if (a.days == 0 || a.days > 3650 || a.tier == 0) {
+    return make_error(errc::tiers_invalid, "activation needs a tier and 1-3650 days");
+  }
+  if (s.purchases.contains(a.purchase_id)) {
+    return std::vector<event>{};  // this purchase already extended the subscription
+  }
+  const std::int64_t from = std::max(now_us, s.expires_at_us);
+  // Paid activations stack without bound; evolve asserts that each one extends the expiry, so
+  // the overflow is refused here, where it is still a client's request.
+  std::int64_t until = 0;
+  if (__builtin_add_overflow(from, static_cast<std::int64_t>(a.days) * day_us, &until) ||
+      until > expires_at_us_max) {
+    return make_error(errc::invalid_argument, "subscription would expire beyond year 9999");
+  }
+  return std::vector<event>{activated{a.purchase_id, a.tier, a.days, s.expires_at_us, until}};
+}
+
+}  // namespace
+
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t now_us) {
+  using decision = result<std::vector<event>>;
   if (const auto* a = std::get_if<activate>(&c)) {
-    if (!is_token(a->purchase_id, transfer_id_bytes_max)) {
-      return make_error(errc::invalid_argument, "purchase id must be a 1-64 character token");
-    }
-    if (a->days == 0 || a->days > 3650 || a->tier == 0) {
-      return make_error(errc::tiers_invalid, "activation needs a tier and 1-3650 days");
-    }
-    if (s.purchases.contains(a->purchase_id)) {
-      return std::vector<event>{};  // this purchase already extended the subscription
-    }
-    const std::int64_t from = std::max(now_us, s.expires_at_us);
-    return std::vector<event>{activated{a->purchase_id, a->tier, a->days, s.expires_at_us,
-                                        from + static_cast<std::int64_t>(a->days) * day_us}};
+    return decide_activate(s, *a, now_us);
   }
   if (s.expires_at_us == 0) {
     return make_error(errc::subscription_not_found, "no subscription of user " +
@@ -67,27 +84,34 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
                                                         " to channel " +
                                                         std::to_string(s.channel.value()));
   }
-  if (std::holds_alternative<remind>(c)) {
-    const std::int64_t left = s.expires_at_us - now_us;
-    if (s.expiry_recorded || left <= 0) {
-      return std::vector<event>{};
-    }
-    if (left <= day_us && !s.reminded_1_day) {
-      return std::vector<event>{reminded{1, s.expires_at_us}};
-    }
-    if (left <= 3 * day_us && !s.reminded_3_days && !s.reminded_1_day) {
-      return std::vector<event>{reminded{3, s.expires_at_us}};
-    }
-    return std::vector<event>{};
-  }
-  if (s.expiry_recorded) {
-    return std::vector<event>{};
-  }
-  if (s.expires_at_us > now_us) {
-    return make_error(errc::subscription_not_expired,
-                      "subscription runs until " + std::to_string(s.expires_at_us));
-  }
-  return std::vector<event>{expired{s.expires_at_us}};
+  return std::visit(
+      overload{
+          [&](const activate&) -> decision { return std::vector<event>{}; },  // handled above
+          [&](const remind&) -> decision {
+            const std::int64_t left = s.expires_at_us - now_us;
+            if (s.expiry_recorded || left <= 0) {
+              return std::vector<event>{};
+            }
+            if (left <= day_us && !s.reminded_1_day) {
+              return std::vector<event>{reminded{1, s.expires_at_us}};
+            }
+            if (left <= 3 * day_us && !s.reminded_3_days && !s.reminded_1_day) {
+              return std::vector<event>{reminded{3, s.expires_at_us}};
+            }
+            return std::vector<event>{};
+          },
+          [&](const expire&) -> decision {
+            if (s.expiry_recorded) {
+              return std::vector<event>{};
+            }
+            if (s.expires_at_us > now_us) {
+              return make_error(errc::subscription_not_expired,
+                                "subscription runs until " + std::to_string(s.expires_at_us));
+            }
+            return std::vector<event>{expired{s.expires_at_us}};
+          },
+      },
+      c);
 }
 
 due_kind due(std::int64_t expires_at_us, std::uint32_t reminded_days_before, bool expiry_recorded,
@@ -125,8 +149,10 @@ void evolve(state& s, const event& e) {
             s.reminded_1_day = true;
           }
           s.reminded_3_days = true;
-        } else {
+        } else if constexpr (std::is_same_v<T, expired>) {
           s.expiry_recorded = true;
+        } else {
+          static_assert(always_false<T>, "subscription::evolve: unhandled subscription event");
         }
       },
       e);

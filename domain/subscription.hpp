@@ -16,6 +16,10 @@
 namespace telepay::domain::subscription {
 
 inline constexpr std::int64_t day_us = 86'400'000'000;
+/// The latest expiry an activation may set (9999-12-31T23:59:59.999999Z): repeated long
+/// activations stop there with invalid_argument instead of overflowing the timestamp.
+inline constexpr std::int64_t expires_at_us_max = 253'402'300'799'999'999;
+static_assert(expires_at_us_max < INT64_MAX - 3650 * day_us);
 
 struct activated {
   static constexpr std::string_view type_name = "subscription.activated";

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "domain/base/json.hpp"
+#include "domain/base/visit.hpp"
 #include "domain/crypto/eip55.hpp"
 
 namespace telepay::domain::user {
@@ -120,36 +121,41 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
     return make_error(errc::user_not_registered,
                       "user " + std::to_string(s.id.value()) + " is not registered");
   }
-  if (const auto* link = std::get_if<link_referrer>(&c)) {
-    return decide_link(s, link->referrer);
-  }
-  if (const auto* b = std::get_if<ban>(&c)) {
-    TELEPAY_CHECK(check_text(b->reason, reason_bytes_max, "reason", true));
-    TELEPAY_CHECK(check_text(b->by, reason_bytes_max, "by", true));
-    if (s.is_banned) {
-      return std::vector<event>{};
-    }
-    return std::vector<event>{banned{s.id, b->reason, b->by}};
-  }
-  if (const auto* a = std::get_if<assign_deposit_address>(&c)) {
-    TELEPAY_TRY(address, parse_evm_address(a->address));
-    if (a->chain_id == 0 || a->path.empty() || a->path.size() > 64) {
-      return make_error(errc::invalid_argument, "a deposit address needs a chain id and a derivation path");
-    }
-    const auto known = s.deposit_addresses.find(a->chain_id);
-    if (known != s.deposit_addresses.end()) {
-      if (known->second == address) return std::vector<event>{};
-      return make_error(errc::invalid_argument, "user " + std::to_string(s.id.value()) +
-                                                    " already has deposit address " + known->second);
-    }
-    return std::vector<event>{deposit_address_assigned{s.id, a->chain_id, address, a->path}};
-  }
-  const auto& u = std::get<unban>(c);
-  TELEPAY_CHECK(check_text(u.by, reason_bytes_max, "by", true));
-  if (!s.is_banned) {
-    return make_error(errc::user_not_banned, "user " + std::to_string(s.id.value()) + " is not banned");
-  }
-  return std::vector<event>{unbanned{s.id, u.by}};
+  using decision = result<std::vector<event>>;
+  return std::visit(
+      overload{
+          [&](const register_user&) -> decision { return std::vector<event>{}; },  // handled above
+          [&](const link_referrer& link) -> decision { return decide_link(s, link.referrer); },
+          [&](const ban& b) -> decision {
+            TELEPAY_CHECK(check_text(b.reason, reason_bytes_max, "reason", true));
+            TELEPAY_CHECK(check_text(b.by, reason_bytes_max, "by", true));
+            if (s.is_banned) {
+              return std::vector<event>{};
+            }
+            return std::vector<event>{banned{s.id, b.reason, b.by}};
+          },
+          [&](const assign_deposit_address& a) -> decision {
+            TELEPAY_TRY(address, parse_evm_address(a.address));
+            if (a.chain_id == 0 || a.path.empty() || a.path.size() > 64) {
+              return make_error(errc::invalid_argument, "a deposit address needs a chain id and a derivation path");
+            }
+            const auto known = s.deposit_addresses.find(a.chain_id);
+            if (known != s.deposit_addresses.end()) {
+              if (known->second == address) return std::vector<event>{};
+              return make_error(errc::invalid_argument, "user " + std::to_string(s.id.value()) +
+                                                            " already has deposit address " + known->second);
+            }
+            return std::vector<event>{deposit_address_assigned{s.id, a.chain_id, address, a.path}};
+          },
+          [&](const unban& u) -> decision {
+            TELEPAY_CHECK(check_text(u.by, reason_bytes_max, "by", true));
+            if (!s.is_banned) {
+              return make_error(errc::user_not_banned, "user " + std::to_string(s.id.value()) + " is not banned");
+            }
+            return std::vector<event>{unbanned{s.id, u.by}};
+          },
+      },
+      c);
 }
 
 void evolve(state& s, const event& e) {
@@ -168,9 +174,11 @@ void evolve(state& s, const event& e) {
           s.ban_reason = ev.reason;
         } else if constexpr (std::is_same_v<T, deposit_address_assigned>) {
           s.deposit_addresses[ev.chain_id] = ev.address;
-        } else {
+        } else if constexpr (std::is_same_v<T, unbanned>) {
           s.is_banned = false;
           s.ban_reason.clear();
+        } else {
+          static_assert(always_false<T>, "user::evolve: unhandled user event");
         }
       },
       e);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "domain/base/visit.hpp"
+
 namespace telepay::domain::wallet {
 namespace {
 
@@ -245,8 +247,10 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
           return decide_post(s, cmd);
         } else if constexpr (std::is_same_v<T, void_hold>) {
           return decide_void(s, cmd);
-        } else {
+        } else if constexpr (std::is_same_v<T, expire_holds>) {
           return decide_expire(s, now_us);
+        } else {
+          static_assert(always_false<T>, "wallet::decide: unhandled wallet command");
         }
       },
       c);
@@ -277,34 +281,84 @@ void evolve(state& s, const event& e) {
           s.debits_posted += units;
           s.holds.erase(found);
           remember_settled(s, ev.id.value(), true);
-        } else {
+        } else if constexpr (std::is_same_v<T, hold_voided>) {
           const auto found = s.holds.find(ev.id.value());
           LEDGER_ASSERT(found != s.holds.end(), "voiding unknown hold ", ev.id.value());
           s.debits_pending -= units;
           s.holds.erase(found);
           remember_settled(s, ev.id.value(), false);
+        } else {
+          static_assert(always_false<T>, "wallet::evolve: unhandled wallet event");
         }
       },
       e);
 }
 
-std::string idempotency_key(const state& s, const command& c) {
-  return std::visit(
-      [&](const auto& cmd) -> std::string {
-        using T = std::decay_t<decltype(cmd)>;
-        if constexpr (std::is_same_v<T, expire_holds>) {
-          return "";
-        } else {
-          std::string_view op;
-          if constexpr (std::is_same_v<T, credit>) op = "credit";
-          else if constexpr (std::is_same_v<T, debit>) op = "debit";
-          else if constexpr (std::is_same_v<T, hold>) op = "hold";
-          else if constexpr (std::is_same_v<T, post>) op = "post";
-          else op = "void";
-          return s.key.stream() + "/" + std::string(op) + "/" + cmd.id.value();
+status evolve_checked(state& s, const event& e) {
+  const auto corrupt = [&](std::string why) {
+    return make_error(errc::record_corrupt, s.key.stream() + ": " + why);
+  };
+  const auto hold_of = [&](const transfer_id& id, const amount& value, std::string_view verb) -> status {
+    const auto found = s.holds.find(id.value());
+    if (found == s.holds.end()) {
+      return corrupt(std::string(verb) + " hold " + id.value() + ", which is not pending");
+    }
+    if (found->second.value != value) {
+      return corrupt(std::string(verb) + " hold " + id.value() + " with another amount");
+    }
+    return {};
+  };
+  const status valid = std::visit(
+      [&](const auto& ev) -> status {
+        if (ev.value.currency() != s.key.currency) {
+          return corrupt("an event in " + std::string(asset_code(ev.value.currency())));
         }
+        return std::visit(
+            overload{
+                [&](const credited& x) -> status {
+                  if (!checked_add(s.credits_posted, x.value.units())) return corrupt("credits overflow");
+                  return {};
+                },
+                [&](const debited& x) -> status {
+                  if (!checked_add(s.debits_posted, x.value.units())) return corrupt("debits overflow");
+                  return {};
+                },
+                [&](const held& x) -> status {
+                  if (s.holds.contains(x.id.value())) return corrupt("hold " + x.id.value() + " recorded twice");
+                  if (!checked_add(s.debits_pending, x.value.units())) return corrupt("pending debits overflow");
+                  return {};
+                },
+                [&](const hold_posted& x) -> status {
+                  TELEPAY_CHECK(hold_of(x.id, x.value, "posting"));
+                  if (!checked_add(s.debits_posted, x.value.units())) return corrupt("debits overflow");
+                  return {};
+                },
+                [&](const hold_voided& x) -> status { return hold_of(x.id, x.value, "voiding"); },
+            },
+            e);
       },
-      c);
+      e);
+  if (!valid) {
+    return valid;
+  }
+  evolve(s, e);
+  return {};
+}
+
+std::string idempotency_key(const state& s, const command& c) {
+  // Each command names its own operation, so a new one cannot inherit another's key.
+  const auto keyed = [&](std::string_view op, const transfer_id& id) {
+    return s.key.stream() + "/" + std::string(op) + "/" + id.value();
+  };
+  return std::visit(overload{
+                        [&](const credit& cmd) { return keyed("credit", cmd.id); },
+                        [&](const debit& cmd) { return keyed("debit", cmd.id); },
+                        [&](const hold& cmd) { return keyed("hold", cmd.id); },
+                        [&](const post& cmd) { return keyed("post", cmd.id); },
+                        [&](const void_hold& cmd) { return keyed("void", cmd.id); },
+                        [&](const expire_holds&) { return std::string(); },
+                    },
+                    c);
 }
 
 // ---- snapshots ----

@@ -149,6 +149,12 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
 /// Applies one event. REQUIRES: the event was decided against this state (asserted).
 void evolve(state& s, const event& e);
 
+/// Applies one event read from a log that may be corrupt or tampered with (the auditor's fold):
+/// the violation evolve() would trap on (another asset than the wallet's, a hold recorded
+/// twice, posting or voiding an unknown hold or another amount, a counter that would overflow)
+/// is returned as record_corrupt instead, and `s` is left unchanged.
+status evolve_checked(state& s, const event& e);
+
 /// The idempotency key of the append a command makes ("" if none): stream, operation and
 /// transfer id, so a retried command is deduplicated by the event store.
 std::string idempotency_key(const state& s, const command& c);

@@ -1,5 +1,6 @@
 #include "domain/withdrawal.hpp"
 
+#include "domain/base/visit.hpp"
 #include "domain/crypto/eip55.hpp"
 
 namespace telepay::domain::withdrawal {
@@ -125,32 +126,39 @@ result<failed> failed::read(const json_value& v) {
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
   if (const auto* r = std::get_if<request>(&c)) return decide_request(s, *r);
   if (s.status == status_kind::none) return make_error(errc::withdrawal_not_found, "no withdrawal " + s.id);
-  if (const auto* a = std::get_if<approve>(&c)) {
-    TELEPAY_CHECK(check_text(a->by, 128, "by"));
-    if (s.status == status_kind::approved && s.approved_by == a->by) return std::vector<event>{};
-    if (s.status != status_kind::awaiting_approval) return bad_state(s, "be approved");
-    if (a->by == s.requested_by) {
-      return make_error(errc::approval_same_operator, "withdrawal " + s.id + " needs another operator's approval");
-    }
-    return std::vector<event>{approved{a->by}};
-  }
-  if (const auto* r = std::get_if<reject>(&c)) {
-    TELEPAY_CHECK(check_text(r->by, 128, "by"));
-    TELEPAY_CHECK(check_text(r->reason, 256, "reason"));
-    if (s.status == status_kind::rejected) return std::vector<event>{};
-    if (s.status != status_kind::awaiting_approval) return bad_state(s, "be rejected");
-    return std::vector<event>{rejected{facts_of(s), r->by, r->reason}};
-  }
-  if (const auto* d = std::get_if<complete>(&c)) {
-    if (s.status == status_kind::completed) return std::vector<event>{};
-    if (s.status != status_kind::approved) return bad_state(s, "complete");
-    if (d->tx_hash.empty()) return invalid("a completed withdrawal names its transaction");
-    return std::vector<event>{completed{facts_of(s), d->tx_hash}};
-  }
-  const auto& f = std::get<fail>(c);
-  if (is_final(s.status)) return std::vector<event>{};
-  TELEPAY_CHECK(check_text(f.reason, 300, "reason"));
-  return std::vector<event>{failed{facts_of(s), f.reason, f.tx_hash}};
+  using decision = result<std::vector<event>>;
+  return std::visit(
+      overload{
+          [&](const request&) -> decision { return std::vector<event>{}; },  // handled above
+          [&](const approve& a) -> decision {
+            TELEPAY_CHECK(check_text(a.by, 128, "by"));
+            if (s.status == status_kind::approved && s.approved_by == a.by) return std::vector<event>{};
+            if (s.status != status_kind::awaiting_approval) return bad_state(s, "be approved");
+            if (a.by == s.requested_by) {
+              return make_error(errc::approval_same_operator, "withdrawal " + s.id + " needs another operator's approval");
+            }
+            return std::vector<event>{approved{a.by}};
+          },
+          [&](const reject& r) -> decision {
+            TELEPAY_CHECK(check_text(r.by, 128, "by"));
+            TELEPAY_CHECK(check_text(r.reason, 256, "reason"));
+            if (s.status == status_kind::rejected) return std::vector<event>{};
+            if (s.status != status_kind::awaiting_approval) return bad_state(s, "be rejected");
+            return std::vector<event>{rejected{facts_of(s), r.by, r.reason}};
+          },
+          [&](const complete& d) -> decision {
+            if (s.status == status_kind::completed) return std::vector<event>{};
+            if (s.status != status_kind::approved) return bad_state(s, "complete");
+            if (d.tx_hash.empty()) return invalid("a completed withdrawal names its transaction");
+            return std::vector<event>{completed{facts_of(s), d.tx_hash}};
+          },
+          [&](const fail& f) -> decision {
+            if (is_final(s.status)) return std::vector<event>{};
+            TELEPAY_CHECK(check_text(f.reason, 300, "reason"));
+            return std::vector<event>{failed{facts_of(s), f.reason, f.tx_hash}};
+          },
+      },
+      c);
 }
 
 void evolve(state& s, const event& e) {
@@ -173,10 +181,12 @@ void evolve(state& s, const event& e) {
         } else if constexpr (std::is_same_v<T, completed>) {
           s.status = status_kind::completed;
           s.tx_hash = ev.tx_hash;
-        } else {
+        } else if constexpr (std::is_same_v<T, failed>) {
           s.status = status_kind::failed;
           s.reason = ev.reason;
           s.tx_hash = ev.tx_hash;
+        } else {
+          static_assert(always_false<T>, "withdrawal::evolve: unhandled withdrawal event");
         }
       },
       e);

@@ -186,7 +186,15 @@ result<std::unique_ptr<event_store>> event_store::open(const open_options& optio
     s = rocksdb::DB::Open(detail::db_options(options.mode), options.directory.string(), descriptors,
                           &handles, &db);
   } else {
-    if (!std::filesystem::exists(options.directory / "CURRENT")) {
+    // The error_code overload: a directory without search permission must be an answer, not
+    // a filesystem_error thrown through the caller (telepay-audit opens whatever --db names).
+    std::error_code ec;
+    const bool found = std::filesystem::exists(options.directory / "CURRENT", ec);
+    if (ec) {
+      return make_error(errc::storage_failed,
+                        "cannot read " + options.directory.string() + ": " + ec.message());
+    }
+    if (!found) {
       return make_error(errc::not_found,
                         "no event log at " + options.directory.string() + " (no CURRENT file)");
     }

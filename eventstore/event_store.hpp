@@ -148,6 +148,10 @@ struct store_stats {
   std::uint64_t index_flushes = 0;
   std::uint64_t indexed_through = 0;
   std::string index_error;
+  /// Set once a synced write failed: every append is refused until the store is reopened.
+  /// write_failure holds RocksDB's status (may name files: for the operator's log only).
+  bool write_failed = false;
+  std::string write_failure;
 };
 
 /// A live subscription: a thread that delivers records in seq order, first the history from the
@@ -223,6 +227,14 @@ class event_store {
   virtual result<std::uint64_t> load_projection(
       std::string_view name,
       const std::function<bool(std::string_view key, std::string_view value)>& visit) = 0;
+  /// The format version of a projection's stored rows, kept in its own meta key (the checkpoint
+  /// value stays 8 bytes, which older binaries read): 1 when none was recorded, which is what
+  /// rows saved before format versions existed are.
+  virtual result<std::uint32_t> projection_format(std::string_view name) = 0;
+  /// Deletes every stored row and the checkpoint of one projection (a delete-range, so rows a
+  /// rebuild never writes again do not survive) and records `format` as the version of the rows
+  /// saved next, in one atomic write. Other names (the followers' checkpoints) are untouched.
+  virtual status drop_projection(std::string_view name, std::uint32_t format) = 0;
 
   /// Walks [from_seq, head]: decodes every record, checks seq continuity, each record's hash, the
   /// link to its predecessor, per-stream version continuity (when from_seq is 1) and recorded_at

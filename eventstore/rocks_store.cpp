@@ -18,6 +18,16 @@ error storage_error(std::string_view what, const rocksdb::Status& s) {
 
 std::string seq_context(std::uint64_t seq) { return "seq " + std::to_string(seq); }
 
+/// meta key of a projection's row format: "projection_format:" + name -> be32 version. Apart
+/// from the checkpoint ("projection:" + name), whose 8-byte value older binaries read.
+std::string projection_format_key(std::string_view name) {
+  return "projection_format:" + std::string(name);
+}
+
+bool valid_projection_name(std::string_view name) {
+  return !name.empty() && name.size() <= 64 && name.find('\0') == std::string_view::npos;
+}
+
 }  // namespace
 
 rocks_store::rocks_store(const open_options& options, rocksdb::DB* db,
@@ -223,6 +233,11 @@ store_stats rocks_store::stats() const {
     out.append_latency_buckets[i] = latency_buckets_[i].load(std::memory_order_relaxed);
   }
   out.append_latency_sum_us = latency_sum_us_.load(std::memory_order_relaxed);
+  {
+    std::lock_guard lock(mutex_);
+    out.write_failed = failed_;
+    out.write_failure = failed_ ? failure_message_ + ": " + failure_detail_ : std::string();
+  }
   return out;
 }
 
@@ -301,7 +316,11 @@ result<stream_head> rocks_store::read_stream_head(std::string_view stream) {
   const std::uint64_t first_version = get_be64(it->key().data() + prefix.size());
   const std::uint64_t first_seq = get_be64(it->value().data());
   const std::uint32_t count = get_be32(it->value().data() + 8);
-  LEDGER_ASSERT(count > 0, "stream index entry with zero events for ", stream);
+  if (count == 0) {
+    // An on-disk value, not an invariant of this process: refuse it, do not trap.
+    return make_error(errc::record_corrupt,
+                      "stream index entry for " + std::string(stream) + " has zero events");
+  }
   return stream_head{first_version + count - 1, first_seq + count - 1};
 }
 
@@ -632,7 +651,7 @@ status rocks_store::save_projection(std::string_view name, std::uint64_t checkpo
   if (options_.mode != open_mode::read_write) {
     return make_error(errc::store_closed, "the log is open read-only");
   }
-  if (name.empty() || name.size() > 64 || name.find('\0') != std::string_view::npos) {
+  if (!valid_projection_name(name)) {
     return make_error(errc::invalid_argument, "projection names are 1-64 bytes without NUL");
   }
   if (checkpoint > head_seq()) {
@@ -680,6 +699,45 @@ result<std::uint64_t> rocks_store::load_projection(
     return storage_error("cannot read projection " + std::string(name), it->status());
   }
   return checkpoint.size() == 8 ? get_be64(checkpoint.data()) : std::uint64_t{0};
+}
+
+result<std::uint32_t> rocks_store::projection_format(std::string_view name) {
+  std::string value;
+  const rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), cf_meta_, projection_format_key(name), &value);
+  if (got.IsNotFound()) {
+    return std::uint32_t{1};  // saved before format versions existed
+  }
+  if (!got.ok()) {
+    return storage_error("cannot read the format of projection " + std::string(name), got);
+  }
+  if (value.size() != 4) {
+    return make_error(errc::record_corrupt, "malformed format version of projection " + std::string(name));
+  }
+  return get_be32(value.data());
+}
+
+status rocks_store::drop_projection(std::string_view name, std::uint32_t format) {
+  if (options_.mode != open_mode::read_write) {
+    return make_error(errc::store_closed, "the log is open read-only");
+  }
+  if (!valid_projection_name(name)) {
+    return make_error(errc::invalid_argument, "projection names are 1-64 bytes without NUL");
+  }
+  // Rows are "name \0 key": [name \0, name \1) holds exactly this projection's rows.
+  const std::string begin = keys::projection_row_key(name, "");
+  std::string end(name);
+  end.push_back('\1');
+  std::string version;
+  put_be32(version, format);
+  rocksdb::WriteBatch batch;
+  batch.DeleteRange(cf_projections_, begin, end);
+  batch.Delete(cf_meta_, keys::projection_checkpoint_key(name));
+  batch.Put(cf_meta_, projection_format_key(name), version);
+  const rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &batch);
+  if (!s.ok()) {
+    return storage_error("cannot drop projection " + std::string(name), s);
+  }
+  return {};
 }
 
 }  // namespace telepay::eventstore::detail

@@ -105,6 +105,8 @@ class rocks_store final : public event_store {
   result<std::uint64_t> load_projection(
       std::string_view name,
       const std::function<bool(std::string_view key, std::string_view value)>& visit) override;
+  result<std::uint32_t> projection_format(std::string_view name) override;
+  status drop_projection(std::string_view name, std::uint32_t format) override;
   verify_report verify(std::uint64_t from_seq,
                        const std::function<void(std::uint64_t done)>& progress) override;
   status refresh() override;
@@ -168,7 +170,8 @@ class rocks_store final : public event_store {
   bool closing_ = false;
   bool writer_done_ = false;
   bool failed_ = false;
-  std::string failure_message_;
+  std::string failure_message_;  // what appenders are told (no library text or paths)
+  std::string failure_detail_;   // RocksDB's status, for the operator's log (store_stats)
   std::uint64_t completed_batch_id_ = 0;
   hash256 durable_hash_{};
   std::atomic<std::uint64_t> durable_seq_{0};

@@ -388,7 +388,8 @@ void rocks_store::commit_loop() {
       // The writer's optimistic state (seqs, hashes, heads) is now ahead of the disk: refuse
       // every further append until the store is reopened and recovers from what is durable.
       failed_ = true;
-      failure_message_ = "event log write failed, reopen required: " + s.ToString();
+      failure_message_ = "event log write failed, reopen required";
+      failure_detail_ = s.ToString();
     }
     completed_batch_id_ = batch->id;
     commit_busy_ = false;

@@ -12,6 +12,7 @@ result<std::unique_ptr<projection_host>> projection_host::start(eventstore::even
                                                                 const host_options& options) {
   std::unique_ptr<projection_host> host(new projection_host(store, options));
   if (auto loaded = host->load(); !loaded) {
+    host->stopped_ = true;  // nothing to save: the checkpoints are incomplete
     return loaded.error();
   }
   projection_host* raw = host.get();
@@ -32,9 +33,28 @@ status projection_host::load() {
   std::unique_lock lock(mutex_);
   std::uint64_t lowest = UINT64_MAX;
   for (projection* p : models_.all()) {
+    TELEPAY_TRY(checkpoint, load_one(*p));
+    checkpoints_.push_back(checkpoint);
+    lowest = std::min(lowest, checkpoint);
+  }
+  models_.settle();
+  position_.store(lowest == UINT64_MAX ? 0 : lowest, std::memory_order_release);
+  return {};
+}
+
+// A read model is derived data: rows folded by another version of the code, or rows that no
+// longer decode, are dropped and rebuilt from the log (checkpoint 0: the live path replays it
+// from seq 1 while the other models skip what they have) rather than served or refusing the
+// start. Only this model's own name is dropped, never the followers sharing the namespace.
+result<std::uint64_t> projection_host::load_one(projection& p) {
+  const std::string name(p.name());
+  TELEPAY_TRY(stored_format, store_.projection_format(name));
+  std::string reason;
+  bool anything_stored = false;
+  if (stored_format == p.format_version()) {
     std::optional<error> bad;
-    auto checkpoint = store_.load_projection(p->name(), [&](std::string_view key, std::string_view value) {
-      if (auto row = p->load_row(key, value); !row) {
+    auto checkpoint = store_.load_projection(name, [&](std::string_view key, std::string_view value) {
+      if (auto row = p.load_row(key, value); !row) {
         bad = row.error();
         return false;
       }
@@ -43,15 +63,29 @@ status projection_host::load() {
     if (!checkpoint) {
       return checkpoint.error();
     }
-    if (bad) {
-      return make_error(bad->code, "stored projection does not load: " + bad->message);
+    if (!bad) {
+      return *checkpoint;
     }
-    checkpoints_.push_back(*checkpoint);
-    lowest = std::min(lowest, *checkpoint);
+    models_.reset(p);
+    reason = "stored row does not decode: " + bad->message;
+    anything_stored = true;
+  } else {
+    auto checkpoint = store_.load_projection(name, [&](std::string_view, std::string_view) {
+      anything_stored = true;
+      return false;  // only whether there is a row
+    });
+    if (!checkpoint) {
+      return checkpoint.error();
+    }
+    anything_stored = anything_stored || *checkpoint != 0;
+    reason = "stored format " + std::to_string(stored_format) + ", this build folds format " +
+             std::to_string(p.format_version());
   }
-  models_.settle();
-  position_.store(lowest == UINT64_MAX ? 0 : lowest, std::memory_order_release);
-  return {};
+  TELEPAY_CHECK(store_.drop_projection(name, p.format_version()));
+  if (anything_stored) {  // a fresh store only records the version: nothing was rebuilt
+    rebuilt_.push_back(rebuilt_projection{name, std::move(reason)});
+  }
+  return std::uint64_t{0};
 }
 
 bool projection_host::on_records(std::span<const eventstore::record> records) {

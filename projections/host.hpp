@@ -21,6 +21,12 @@
 
 namespace telepay::projections {
 
+/// A read model whose stored rows were dropped at start and are rebuilt from seq 1.
+struct rebuilt_projection {
+  std::string name;
+  std::string reason;  // "stored format 1, this build folds format 2", or the row that did not decode
+};
+
 struct host_options {
   /// Changed rows are saved at most this often. Default: 1 s.
   std::chrono::milliseconds save_every{1000};
@@ -50,12 +56,18 @@ class projection_host {
   /// Waits until position() >= seq; returns whether it got there in time.
   bool wait_for(std::uint64_t seq, std::chrono::milliseconds timeout) const;
 
+  /// The models whose stored rows were dropped at start (another format version, or a row that
+  /// did not decode) and are being rebuilt from seq 1; until position() reaches the head they
+  /// hold partial rows. Fixed after start().
+  const std::vector<rebuilt_projection>& rebuilt() const { return rebuilt_; }
+
   /// Stops following and saves changed rows. Idempotent.
   void stop();
 
  private:
   projection_host(eventstore::event_store& store, const host_options& options);
   status load();
+  result<std::uint64_t> load_one(projection& p);
   bool on_records(std::span<const eventstore::record> records);
   void save_locked();
 
@@ -64,6 +76,7 @@ class projection_host {
   mutable std::shared_mutex mutex_;
   model_set models_;
   std::vector<std::uint64_t> checkpoints_;  // per projection, as loaded
+  std::vector<rebuilt_projection> rebuilt_;
   std::atomic<std::uint64_t> position_{0};
   std::chrono::steady_clock::time_point last_save_;
   std::unique_ptr<eventstore::subscription> subscription_;

@@ -9,6 +9,7 @@
 
 #include <charconv>
 
+#include "domain/base/visit.hpp"
 #include "domain/referral.hpp"
 
 namespace telepay::projections {
@@ -70,8 +71,10 @@ void balances::apply(const eventstore::record_view& r, const any_event& e) {
         } else if constexpr (std::is_same_v<T, domain::wallet::hold_posted>) {
           b.held -= units;
           b.debits += units;
-        } else {
+        } else if constexpr (std::is_same_v<T, domain::wallet::hold_voided>) {
           b.held -= units;
+        } else {
+          static_assert(always_false<T>, "balances: unhandled wallet event");
         }
       },
       *ev);
@@ -86,27 +89,39 @@ void users::apply(const eventstore::record_view& r, const any_event& e) {
   if (ev == nullptr) {
     return;
   }
-  std::visit(
-      [&](const auto& x) {
-        using T = std::decay_t<decltype(x)>;
-        user_row& u = row(padded_key(static_cast<std::uint64_t>(x.id.value())).view());
-        if constexpr (std::is_same_v<T, domain::user::registered>) {
-          u.username = x.username;
-          u.registered_at_us = r.recorded_at_us;
-        } else if constexpr (std::is_same_v<T, domain::user::referrer_linked>) {
-          u.referrer = x.referrer.value();
-        } else if constexpr (std::is_same_v<T, domain::user::banned>) {
-          u.banned = true;
-          u.ban_reason = x.reason;
-        } else {
-          u.banned = false;
-          u.ban_reason.clear();
-        }
-      },
-      *ev);
+  // Reading the common id decides nothing; what each event means is named below.
+  const auto id = std::visit([](const auto& x) { return x.id; }, *ev);
+  user_row& u = row(padded_key(static_cast<std::uint64_t>(id.value())).view());
+  std::visit(overload{
+                 [&](const domain::user::registered& x) {
+                   u.username = x.username;
+                   u.registered_at_us = r.recorded_at_us;
+                 },
+                 [&](const domain::user::referrer_linked& x) { u.referrer = x.referrer.value(); },
+                 [&](const domain::user::banned& x) {
+                   u.banned = true;
+                   u.ban_reason = x.reason;
+                 },
+                 [&](const domain::user::unbanned&) {
+                   u.banned = false;
+                   u.ban_reason.clear();
+                 },
+                 // No users column: the address is in deposit_addresses. The row is still
+                 // touched (as before), which only a registered user's row can be.
+                 [&](const domain::user::deposit_address_assigned&) {},
+             },
+             *ev);
 }
 
 // ---- referrals ----
+
+status referrals::check_loaded(const std::string& key, const referral_row& r) const {
+  if (key != padded(static_cast<std::uint64_t>(r.referrer))) {
+    return make_error(errc::event_decode_failed,
+                      "referrer_id " + std::to_string(r.referrer) + " does not match the row's key");
+  }
+  return {};
+}
 
 void referrals::after_load(const std::string&, const referral_row& r) {
   board_.insert({r.earnings, r.referrer});
@@ -158,7 +173,11 @@ std::vector<const referral_row*> referrals::leaderboard(std::size_t limit, std::
     if (out.size() >= limit) {
       break;
     }
-    out.push_back(find(padded(static_cast<std::uint64_t>(referrer))));
+    // check_loaded keeps rows and board in step; a missing row is still skipped, not returned
+    // for a reader to dereference.
+    if (const referral_row* row_found = find(padded(static_cast<std::uint64_t>(referrer)))) {
+      out.push_back(row_found);
+    }
   }
   return out;
 }
@@ -197,17 +216,18 @@ void subscriptions::apply(const eventstore::record_view& r, const any_event& e) 
   const std::int64_t old_expiry = s.expires_at_us;
   s.user = *user;
   s.channel = *channel;
-  if (const auto* a = std::get_if<domain::subscription::activated>(ev)) {
-    s.tier = a->tier;
-    s.expires_at_us = a->expires_at_us;
-    s.purchases += 1;
-    s.expiry_recorded = false;
-    s.reminded_days_before = 0;
-  } else if (const auto* rem = std::get_if<domain::subscription::reminded>(ev)) {
-    s.reminded_days_before = rem->days_before;
-  } else if (std::holds_alternative<domain::subscription::expired>(*ev)) {
-    s.expiry_recorded = true;
-  }
+  std::visit(overload{
+                 [&](const domain::subscription::activated& a) {
+                   s.tier = a.tier;
+                   s.expires_at_us = a.expires_at_us;
+                   s.purchases += 1;
+                   s.expiry_recorded = false;
+                   s.reminded_days_before = 0;
+                 },
+                 [&](const domain::subscription::reminded& rem) { s.reminded_days_before = rem.days_before; },
+                 [&](const domain::subscription::expired&) { s.expiry_recorded = true; },
+             },
+             *ev);
   index(key, old_expiry, s);
 }
 
@@ -250,14 +270,21 @@ void channels::apply(const eventstore::record_view& r, const any_event& e) {
     }
     channel_row& c = row(std::to_string(*id));
     c.channel = *id;
-    if (const auto* reg = std::get_if<domain::channel::registered>(ev)) {
-      c.owner = reg->owner.value();
-      c.title = reg->title;
-    } else if (std::holds_alternative<domain::channel::disabled>(*ev)) {
-      c.disabled = true;
-    } else if (std::holds_alternative<domain::channel::enabled>(*ev)) {
-      c.disabled = false;
-    }
+    // The row has no tier, donation, strategy or address columns: those events only touch it.
+    std::visit(overload{
+                   [&](const domain::channel::registered& reg) {
+                     c.owner = reg.owner.value();
+                     c.title = reg.title;
+                   },
+                   [&](const domain::channel::tiers_set&) {},
+                   [&](const domain::channel::donations_set&) {},
+                   [&](const domain::channel::payout_strategy_set&) {},
+                   [&](const domain::channel::payout_address_changed&) {},
+                   [&](const domain::channel::payout_address_change_requested&) {},
+                   [&](const domain::channel::disabled&) { c.disabled = true; },
+                   [&](const domain::channel::enabled&) { c.disabled = false; },
+               },
+               *ev);
     return;
   }
   if (const auto* ev = std::get_if<domain::payout::event>(&e)) {
@@ -265,11 +292,16 @@ void channels::apply(const eventstore::record_view& r, const any_event& e) {
     if (!id) {
       return;
     }
-    if (const auto* a = std::get_if<domain::payout::accrued>(ev)) {
-      row(std::to_string(*id)).accrued += a->value.units();
-    } else if (const auto* b = std::get_if<domain::payout::batched>(ev)) {
-      row(std::to_string(*id)).batched += b->value.units();
-    }
+    // batched is lifetime: a batch that fails for good and is batched again counts twice.
+    std::visit(overload{
+                   [&](const domain::payout::accrued& a) { row(std::to_string(*id)).accrued += a.value.units(); },
+                   [&](const domain::payout::batched& b) { row(std::to_string(*id)).batched += b.value.units(); },
+                   [&](const domain::payout::submitted&) {},
+                   [&](const domain::payout::confirmed&) {},
+                   [&](const domain::payout::failed&) {},
+                   [&](const domain::payout::retried&) {},
+               },
+               *ev);
     return;
   }
   const auto* w = std::get_if<domain::wallet::event>(&e);
@@ -282,20 +314,28 @@ void channels::apply(const eventstore::record_view& r, const any_event& e) {
     return;
   }
   const std::string id = std::to_string(key->owner.id);
-  if (const auto* credit = std::get_if<domain::wallet::credited>(w)) {
-    channel_row& c = row(id);
-    c.channel = key->owner.id;
-    c.revenue += credit->value.units();
-    if (credit->kind == "donation") {
-      c.donations += credit->value.units();
-    } else {
-      c.sales += 1;
-    }
-  } else if (const auto* posted = std::get_if<domain::wallet::hold_posted>(w)) {
-    channel_row& c = row(id);
-    c.channel = key->owner.id;
-    c.paid += posted->value.units();
-  }
+  std::visit(overload{
+                 [&](const domain::wallet::credited& credit) {
+                   channel_row& c = row(id);
+                   c.channel = key->owner.id;
+                   c.revenue += credit.value.units();
+                   // Only the purchase flow credits channel wallets: "sale" or "donation".
+                   if (credit.kind == "donation") {
+                     c.donations += credit.value.units();
+                   } else {
+                     c.sales += 1;
+                   }
+                 },
+                 [&](const domain::wallet::hold_posted& posted) {
+                   channel_row& c = row(id);
+                   c.channel = key->owner.id;
+                   c.paid += posted.value.units();
+                 },
+                 [&](const domain::wallet::debited&) {},
+                 [&](const domain::wallet::held&) {},
+                 [&](const domain::wallet::hold_voided&) {},
+             },
+             *w);
 }
 
 // ---- payouts ----
@@ -314,7 +354,11 @@ void payouts::apply(const eventstore::record_view& r, const any_event& e) {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, domain::payout::accrued>) {
           return;
-        } else {
+        } else if constexpr (std::is_same_v<T, domain::payout::batched> ||
+                             std::is_same_v<T, domain::payout::submitted> ||
+                             std::is_same_v<T, domain::payout::confirmed> ||
+                             std::is_same_v<T, domain::payout::failed> ||
+                             std::is_same_v<T, domain::payout::retried>) {
           payout_row& p = row(x.batch_id);
           p.channel = *channel;
           p.batch = x.batch_id;
@@ -329,11 +373,15 @@ void payouts::apply(const eventstore::record_view& r, const any_event& e) {
             p.status = "confirmed";
           } else if constexpr (std::is_same_v<T, domain::payout::failed>) {
             p.status = x.final ? "failed_final" : "failed";
-          } else {
+          } else if constexpr (std::is_same_v<T, domain::payout::retried>) {
             p.status = "created";
             p.attempts = x.attempt;
             p.tx_hash.clear();
+          } else {
+            static_assert(always_false<T>, "payouts: unhandled batch event");
           }
+        } else {
+          static_assert(always_false<T>, "payouts: unhandled payout event");
         }
       },
       *ev);
@@ -356,28 +404,30 @@ void processes::apply(const eventstore::record_view& r, const any_event& e) {
   process_row& p = row(kind + ":" + id);
   p.kind = kind;
   p.id = id;
-  if (const auto* s = std::get_if<domain::process::started>(ev)) {
-    p.status = "started";
-    p.started_at_us = r.recorded_at_us;
-    if (kind == "purchase") {
-      if (auto intent = domain::process::purchase_intent::from_json(s->intent)) {
-        p.user = intent->buyer.value();
-        p.value = intent->paid.units();
-      }
-    } else if (kind == "deposit") {
-      if (auto intent = domain::process::deposit_intent::from_json(s->intent)) {
-        p.user = intent->user.value();
-        p.value = intent->value.units();
-      }
-    }
-  } else if (std::holds_alternative<domain::process::completed>(*ev)) {
-    p.status = "completed";
-  } else {
-    const auto& f = std::get<domain::process::failed>(*ev);
-    p.status = "failed";
-    p.failure_code = f.code;
-    p.failure_reason = f.reason;
-  }
+  std::visit(overload{
+                 [&](const domain::process::started& s) {
+                   p.status = "started";
+                   p.started_at_us = r.recorded_at_us;
+                   if (kind == "purchase") {
+                     if (auto intent = domain::process::purchase_intent::from_json(s.intent)) {
+                       p.user = intent->buyer.value();
+                       p.value = intent->paid.units();
+                     }
+                   } else if (kind == "deposit") {
+                     if (auto intent = domain::process::deposit_intent::from_json(s.intent)) {
+                       p.user = intent->user.value();
+                       p.value = intent->value.units();
+                     }
+                   }
+                 },
+                 [&](const domain::process::completed&) { p.status = "completed"; },
+                 [&](const domain::process::failed& f) {
+                   p.status = "failed";
+                   p.failure_code = f.code;
+                   p.failure_reason = f.reason;
+                 },
+             },
+             *ev);
 }
 
 // ---- manual deposits ----
@@ -388,19 +438,24 @@ void manual_deposits::apply(const eventstore::record_view& r, const any_event& e
     return;
   }
   manual_deposit_row& m = row(after(r.stream, "manual-deposit-"));
-  if (const auto* req = std::get_if<domain::manual_deposit::requested>(ev)) {
-    m.user = req->user.value();
-    m.value = req->value.units();
-    m.reference = req->reference;
-    m.requested_by = req->requested_by;
-    m.status = "requested";
-  } else if (const auto* a = std::get_if<domain::manual_deposit::approved>(ev)) {
-    m.status = "approved";
-    m.decided_by = a->approved_by;
-  } else {
-    m.status = "rejected";
-    m.decided_by = std::get<domain::manual_deposit::rejected>(*ev).rejected_by;
-  }
+  std::visit(overload{
+                 [&](const domain::manual_deposit::requested& req) {
+                   m.user = req.user.value();
+                   m.value = req.value.units();
+                   m.reference = req.reference;
+                   m.requested_by = req.requested_by;
+                   m.status = "requested";
+                 },
+                 [&](const domain::manual_deposit::approved& a) {
+                   m.status = "approved";
+                   m.decided_by = a.approved_by;
+                 },
+                 [&](const domain::manual_deposit::rejected& rej) {
+                   m.status = "rejected";
+                   m.decided_by = rej.rejected_by;
+                 },
+             },
+             *ev);
 }
 
 // ---- tokens ----
@@ -411,16 +466,18 @@ void tokens::apply(const eventstore::record_view& r, const any_event& e) {
     return;
   }
   token_row& t = row(after(r.stream, "token-"));
-  if (const auto* c = std::get_if<domain::token::created>(ev)) {
-    t.role = std::string(domain::role_name(c->access));
-    t.secret_sha256 = c->secret_sha256;
-    t.allowed_cidrs = c->allowed_cidrs;
-    t.rate_per_second = c->rate_per_second;
-    t.burst = c->burst;
-    t.label = c->label;
-  } else {
-    t.revoked = true;
-  }
+  std::visit(overload{
+                 [&](const domain::token::created& c) {
+                   t.role = std::string(domain::role_name(c.access));
+                   t.secret_sha256 = c.secret_sha256;
+                   t.allowed_cidrs = c.allowed_cidrs;
+                   t.rate_per_second = c.rate_per_second;
+                   t.burst = c.burst;
+                   t.label = c.label;
+                 },
+                 [&](const domain::token::revoked&) { t.revoked = true; },
+             },
+             *ev);
 }
 
 // ---- blacklist ----
@@ -430,13 +487,16 @@ void blacklist::apply(const eventstore::record_view&, const any_event& e) {
   if (ev == nullptr) {
     return;
   }
-  if (const auto* a = std::get_if<domain::blacklist::added>(ev)) {
-    const std::string kind(domain::blacklist::kind_name(a->type));
-    row(kind + ":" + a->value) = blacklist_row{kind, a->value, a->reason, a->by};
-  } else {
-    const auto& rm = std::get<domain::blacklist::removed>(*ev);
-    erase(std::string(domain::blacklist::kind_name(rm.type)) + ":" + rm.value);
-  }
+  std::visit(overload{
+                 [&](const domain::blacklist::added& a) {
+                   const std::string kind(domain::blacklist::kind_name(a.type));
+                   row(kind + ":" + a.value) = blacklist_row{kind, a.value, a.reason, a.by};
+                 },
+                 [&](const domain::blacklist::removed& rm) {
+                   erase(std::string(domain::blacklist::kind_name(rm.type)) + ":" + rm.value);
+                 },
+             },
+             *ev);
 }
 
 // ---- chain: deposit addresses, deposits, withdrawals ----
@@ -456,36 +516,45 @@ void chain_deposits::apply(const eventstore::record_view& r, const any_event& e)
   if (ev == nullptr) {
     return;
   }
-  if (const auto* d = std::get_if<domain::chain_deposit::detected>(ev)) {
-    chain_deposit_row& out = row(std::to_string(d->where.chain_id) + ":" + d->where.tx_hash + ":" +
-                                 std::to_string(d->where.log_index));
-    out.chain_id = d->where.chain_id;
-    out.tx_hash = d->where.tx_hash;
-    out.log_index = d->where.log_index;
-    out.user = d->seen.user.value();
-    out.value = d->seen.value.units();
-    out.status = "detected";
-    out.block_number = d->seen.block_number;
-    out.block_hash = d->seen.block_hash;
-    out.from = d->seen.from;
-    out.to = d->seen.to;
-    return;
-  }
   // orphaned / confirmed name their deposit only by stream: "deposit-{chain}-{tx}-{index}".
-  const std::string_view stream = r.stream;
-  if (stream.substr(0, 8) != "deposit-") {
-    return;
-  }
-  const auto first = stream.find('-', 8);
-  const auto last = stream.rfind('-');
-  if (first == std::string_view::npos || last <= first) {
-    return;
-  }
-  const std::string key = std::string(stream.substr(8, first - 8)) + ":" +
-                          std::string(stream.substr(first + 1, last - first - 1)) + ":" +
-                          std::string(stream.substr(last + 1));
-  chain_deposit_row& out = row(key);
-  out.status = std::holds_alternative<domain::chain_deposit::orphaned>(*ev) ? "orphaned" : "confirmed";
+  const auto row_of_stream = [&]() -> chain_deposit_row* {
+    const std::string_view stream = r.stream;
+    if (stream.substr(0, 8) != "deposit-") {
+      return nullptr;
+    }
+    const auto first = stream.find('-', 8);
+    const auto last = stream.rfind('-');
+    if (first == std::string_view::npos || last <= first) {
+      return nullptr;
+    }
+    const std::string key = std::string(stream.substr(8, first - 8)) + ":" +
+                            std::string(stream.substr(first + 1, last - first - 1)) + ":" +
+                            std::string(stream.substr(last + 1));
+    return &row(key);
+  };
+  std::visit(overload{
+                 [&](const domain::chain_deposit::detected& d) {
+                   chain_deposit_row& out = row(std::to_string(d.where.chain_id) + ":" + d.where.tx_hash + ":" +
+                                                std::to_string(d.where.log_index));
+                   out.chain_id = d.where.chain_id;
+                   out.tx_hash = d.where.tx_hash;
+                   out.log_index = d.where.log_index;
+                   out.user = d.seen.user.value();
+                   out.value = d.seen.value.units();
+                   out.status = "detected";
+                   out.block_number = d.seen.block_number;
+                   out.block_hash = d.seen.block_hash;
+                   out.from = d.seen.from;
+                   out.to = d.seen.to;
+                 },
+                 [&](const domain::chain_deposit::orphaned&) {
+                   if (chain_deposit_row* out = row_of_stream()) out->status = "orphaned";
+                 },
+                 [&](const domain::chain_deposit::confirmed&) {
+                   if (chain_deposit_row* out = row_of_stream()) out->status = "confirmed";
+                 },
+             },
+             *ev);
 }
 
 void withdrawals::apply(const eventstore::record_view& r, const any_event& e) {
@@ -515,10 +584,12 @@ void withdrawals::apply(const eventstore::record_view& r, const any_event& e) {
         } else if constexpr (std::is_same_v<T, domain::withdrawal::completed>) {
           out.status = "completed";
           out.tx_hash = w.tx_hash;
-        } else {
+        } else if constexpr (std::is_same_v<T, domain::withdrawal::failed>) {
           out.status = "failed";
           out.reason = w.reason;
           out.tx_hash = w.tx_hash;
+        } else {
+          static_assert(always_false<T>, "withdrawals: unhandled withdrawal event");
         }
       },
       *ev);
@@ -534,15 +605,15 @@ void audit_log::apply(const eventstore::record_view& r, const any_event& e) {
   const std::string key = padded(r.seq);
   row(key) = audit_row{rec->token,  rec->method, rec->path,    rec->idempotency_key,
                        rec->request_sha256, rec->status, rec->response, r.recorded_at_us};
-  by_request_[{rec->token, rec->idempotency_key}] = key;
+  by_request_[{rec->token, rec->method, rec->path, rec->idempotency_key}] = key;
 }
 
 void audit_log::after_load(const std::string& key, const audit_row& row_value) {
-  by_request_[{row_value.token, row_value.idempotency_key}] = key;
+  by_request_[{row_value.token, row_value.method, row_value.path, row_value.idempotency_key}] = key;
 }
 
-const audit_row* audit_log::find_request(const std::string& token, const std::string& key) const {
-  const auto found = by_request_.find({token, key});
+const audit_row* audit_log::find_request(const request_scope& scope) const {
+  const auto found = by_request_.find(scope);
   return found == by_request_.end() ? nullptr : find(found->second);
 }
 
@@ -554,40 +625,46 @@ void invoices::apply(const eventstore::record_view& r, const any_event& e) {
     invoice_row& row_ = row(order);
     row_.order_id = order;
     row_.updated_at_us = r.recorded_at_us;
-    if (const auto* c = std::get_if<domain::invoice::created>(ev)) {
-      row_.user = c->terms.buyer.value();
-      row_.channel = c->terms.channel.value();
-      row_.tier = c->terms.tier;
-      row_.price_cents = c->terms.price.units();
-      row_.credit = c->terms.credit.units();
-      row_.coupon = c->terms.coupon;
-      row_.created_at_us = r.recorded_at_us;
-    } else if (const auto* l = std::get_if<domain::invoice::linked>(ev)) {
-      row_.provider_invoice_id = l->provider_invoice_id;
-      row_.url = l->url;
-    } else {
-      const auto& p = std::get<domain::invoice::payment_recorded>(*ev);
-      const auto& rep = p.reported;
-      auto found = std::find_if(row_.payments.begin(), row_.payments.end(),
-                                [&](const invoice_payment_row& x) { return x.payment_id == rep.payment_id; });
-      if (found == row_.payments.end()) {
-        row_.payments.push_back(invoice_payment_row{});
-        found = row_.payments.end() - 1;
-      }
-      found->payment_id = rep.payment_id;
-      found->parent_payment_id = rep.parent_payment_id;
-      found->status = std::string(domain::invoice::status_name(rep.state));
-      if (p.decided != domain::invoice::action::none || found->action.empty()) {
-        found->action = std::string(domain::invoice::action_name(p.decided));
-        found->credit = p.credit.units();
-        found->note = p.note;
-      }
-      found->actually_paid = rep.actually_paid;
-      found->pay_currency = rep.pay_currency;
-      found->source = rep.source;
-      found->updated_at_us = r.recorded_at_us;
-      track(order, *found);
-    }
+    std::visit(overload{
+                   [&](const domain::invoice::created& c) {
+                     row_.user = c.terms.buyer.value();
+                     row_.channel = c.terms.channel.value();
+                     row_.tier = c.terms.tier;
+                     row_.price_cents = c.terms.price.units();
+                     row_.credit = c.terms.credit.units();
+                     row_.coupon = c.terms.coupon;
+                     row_.created_at_us = r.recorded_at_us;
+                   },
+                   [&](const domain::invoice::linked& l) {
+                     row_.provider_invoice_id = l.provider_invoice_id;
+                     row_.url = l.url;
+                   },
+                   [&](const domain::invoice::payment_recorded& p) {
+                     const auto& rep = p.reported;
+                     auto found = std::find_if(row_.payments.begin(), row_.payments.end(),
+                                               [&](const invoice_payment_row& x) {
+                                                 return x.payment_id == rep.payment_id;
+                                               });
+                     if (found == row_.payments.end()) {
+                       row_.payments.push_back(invoice_payment_row{});
+                       found = row_.payments.end() - 1;
+                     }
+                     found->payment_id = rep.payment_id;
+                     found->parent_payment_id = rep.parent_payment_id;
+                     found->status = std::string(domain::invoice::status_name(rep.state));
+                     if (p.decided != domain::invoice::action::none || found->action.empty()) {
+                       found->action = std::string(domain::invoice::action_name(p.decided));
+                       found->credit = p.credit.units();
+                       found->note = p.note;
+                     }
+                     found->actually_paid = rep.actually_paid;
+                     found->pay_currency = rep.pay_currency;
+                     found->source = rep.source;
+                     found->updated_at_us = r.recorded_at_us;
+                     track(order, *found);
+                   },
+               },
+               *ev);
     return;
   }
   // Settlements: process "payment-{id}" events.
@@ -604,13 +681,12 @@ void invoices::apply(const eventstore::record_view& r, const any_event& e) {
   }
   invoice_row& row_ = row(order->second);
   row_.updated_at_us = r.recorded_at_us;
-  if (std::holds_alternative<domain::process::started>(*pe)) {
-    row_.settlement = "started";
-  } else if (const auto* c = std::get_if<domain::process::completed>(pe)) {
-    row_.settlement = "completed: " + c->outcome;
-  } else {
-    row_.settlement = "failed: " + std::get<domain::process::failed>(*pe).code;
-  }
+  std::visit(overload{
+                 [&](const domain::process::started&) { row_.settlement = "started"; },
+                 [&](const domain::process::completed& c) { row_.settlement = "completed: " + c.outcome; },
+                 [&](const domain::process::failed& f) { row_.settlement = "failed: " + f.code; },
+             },
+             *pe);
 }
 
 void invoices::track(const std::string& order, const invoice_payment_row& p) {
@@ -680,6 +756,31 @@ void model_set::track_changes(bool on) {
   deposit_address.track_changes(on);
   chain_deposit.track_changes(on);
   withdrawal.track_changes(on);
+}
+
+namespace {
+
+template <class Model>
+bool reset_if(Model& model, const projection& p) {
+  if (static_cast<const projection*>(&model) != &p) {
+    return false;
+  }
+  const bool tracking = model.tracks_changes();
+  model = Model{};
+  model.track_changes(tracking);
+  return true;
+}
+
+}  // namespace
+
+void model_set::reset(const projection& p) {
+  const bool found = reset_if(balance, p) || reset_if(user, p) || reset_if(referral, p) ||
+                     reset_if(subscription, p) || reset_if(channel, p) || reset_if(payout, p) ||
+                     reset_if(process, p) || reset_if(manual_deposit, p) || reset_if(token, p) ||
+                     reset_if(blocked, p) || reset_if(audit, p) || reset_if(invoice, p) ||
+                     reset_if(deposit_address, p) || reset_if(chain_deposit, p) ||
+                     reset_if(withdrawal, p);
+  LEDGER_ASSERT(found, "model_set::reset: ", std::string(p.name()), " is not a member of this set");
 }
 
 void model_set::settle() {

@@ -19,6 +19,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "projections/projection.hpp"
@@ -245,6 +246,8 @@ class balances : public table<balance_row> {
 class users : public table<user_row> {
  public:
   std::string_view name() const override { return "users"; }
+  /// 2: a deposit address no longer un-bans the row (version 1 folded it as an unban).
+  std::uint32_t format_version() const override { return 2; }
   void apply(const eventstore::record_view& r, const any_event& e) override;
 };
 
@@ -258,6 +261,9 @@ class referrals : public table<referral_row> {
   std::size_t rank(std::int64_t referrer) const;
 
  protected:
+  /// The board is keyed by referrer id and looks rows up by padded(id): a row whose key is not
+  /// padded(referrer) would be on the board without a row.
+  status check_loaded(const std::string& key, const referral_row& row) const override;
   void after_load(const std::string& key, const referral_row& row) override;
 
  private:
@@ -327,14 +333,16 @@ class audit_log : public table<audit_row> {
  public:
   std::string_view name() const override { return "audit_log"; }
   void apply(const eventstore::record_view& r, const any_event& e) override;
-  /// The entry a token recorded under an idempotency key, if any.
-  const audit_row* find_request(const std::string& token, const std::string& key) const;
+  /// What an idempotency key is scoped to: (token, method, path, key).
+  using request_scope = std::tuple<std::string, std::string, std::string, std::string>;
+  /// The entry a token recorded under an idempotency key for this method and path, if any.
+  const audit_row* find_request(const request_scope& scope) const;
 
  protected:
   void after_load(const std::string& key, const audit_row& row) override;
 
  private:
-  std::map<std::pair<std::string, std::string>, std::string> by_request_;  // -> row key
+  std::map<request_scope, std::string> by_request_;  // -> row key
 };
 
 class invoices : public table<invoice_row> {
@@ -401,6 +409,9 @@ struct model_set {
   void track_changes(bool on);
   /// Settles every projection's ordered index (see table::settle).
   void settle();
+  /// Empties one of this set's projections (rows and derived indexes), keeping its change
+  /// tracking: what a rebuild from seq 1 starts from. REQUIRES: `p` is a member of this set.
+  void reset(const projection& p);
 };
 
 /// A key that sorts numerically for non-negative ids ("00000000000000000042").

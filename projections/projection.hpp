@@ -5,6 +5,7 @@
 ///
 /// Thread safety: none inside; the host serializes apply() against readers.
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -23,6 +24,10 @@ class projection {
  public:
   virtual ~projection() = default;
   virtual std::string_view name() const = 0;
+  /// The version of what apply() folds into rows. Bump it whenever the fold or the row shape
+  /// changes: the host drops stored rows of another version and rebuilds them from seq 1
+  /// (rows that merely decode may still be folded by the old logic). Default: 1.
+  virtual std::uint32_t format_version() const { return 1; }
   /// Folds one record (of any stream: a projection ignores what it does not read). Only the
   /// record's seq, stream and recorded_at may be read (a replay fills no other field).
   virtual void apply(const eventstore::record_view& record, const any_event& event) = 0;
@@ -88,6 +93,9 @@ class table : public projection {
                                               row_value.error().message);
     }
     const std::string k(key);
+    if (auto valid = check_loaded(k, *row_value); !valid) {
+      return make_error(valid.code(), std::string(name()) + " row " + k + ": " + valid.error().message);
+    }
     const bool fresh = !rows_.contains(k);
     rows_[k] = std::move(*row_value);
     if (fresh) {
@@ -130,6 +138,7 @@ class table : public projection {
 
   /// Off: changed rows are not remembered (nothing will save them). Default: on.
   void track_changes(bool on) { tracking_ = on; }
+  bool tracks_changes() const { return tracking_; }
 
  protected:
   /// The row at `key`, created (default) if missing, marked changed.
@@ -160,6 +169,9 @@ class table : public projection {
       order_.erase(found);
     }
   }
+  /// Lets a subclass refuse a stored row that decodes but contradicts its key (derived indexes
+  /// trust the key). Default: every row that decodes.
+  virtual status check_loaded(const std::string& /*key*/, const Row& /*row*/) const { return {}; }
   /// Lets a subclass rebuild derived in-memory indexes when rows are loaded from storage.
   virtual void after_load(const std::string& /*key*/, const Row& /*row*/) {}
 

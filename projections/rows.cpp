@@ -156,16 +156,16 @@ result<subscription_row> subscription_row::from_json(std::string_view json) {
   TELEPAY_TRY(expires, v.time("expires_at"));
   TELEPAY_TRY(purchases, v.u64("purchases"));
   if (v.has("reminded_days_before")) {  // rows saved before reminders were tracked lack it
-    TELEPAY_TRY(reminded, v.u64("reminded_days_before"));
-    out.reminded_days_before = static_cast<std::uint32_t>(reminded);
+    TELEPAY_TRY(reminded, v.u32("reminded_days_before"));
+    out.reminded_days_before = reminded;
   }
-  TELEPAY_TRY(tier, v.u64("tier"));
+  TELEPAY_TRY(tier, v.u32("tier"));
   TELEPAY_TRY(user, v.i64("user_id"));
   out.channel = channel;
   out.expiry_recorded = recorded;
   out.expires_at_us = expires;
   out.purchases = purchases;
-  out.tier = static_cast<std::uint32_t>(tier);
+  out.tier = tier;
   out.user = user;
   return out;
 }
@@ -223,14 +223,14 @@ result<payout_row> payout_row::from_json(std::string_view json) {
   payout_row out;
   TELEPAY_TRY(address, v.str("address"));
   TELEPAY_TRY(value, read_usdt(v, "amount"));
-  TELEPAY_TRY(attempts, v.u64("attempts"));
+  TELEPAY_TRY(attempts, v.u32("attempts"));
   TELEPAY_TRY(batch, v.str("batch_id"));
   TELEPAY_TRY(channel, v.i64("channel_id"));
   TELEPAY_TRY(status_text, v.str("status"));
   TELEPAY_TRY(tx, v.str("tx_hash"));
   out.address = std::move(address);
   out.value = value;
-  out.attempts = static_cast<std::uint32_t>(attempts);
+  out.attempts = attempts;
   out.batch = std::move(batch);
   out.channel = channel;
   out.status = std::move(status_text);
@@ -315,16 +315,23 @@ result<token_row> token_row::from_json(std::string_view json) {
   token_row out;
   TELEPAY_TRY(cidrs_value, v.field("allowed_cidrs"));
   TELEPAY_TRY(cidrs, cidrs_value.string_elements());
-  TELEPAY_TRY(burst, v.u64("burst"));
+  // The allowlist check walks prefix-length bytes of the peer's address: a stored block is
+  // validated like a new one (a "/255" would read past the address).
+  for (const std::string& cidr : cidrs) {
+    if (auto valid = domain::check_cidr(cidr); !valid) {
+      return make_error(errc::event_decode_failed, "field 'allowed_cidrs': " + valid.error().message);
+    }
+  }
+  TELEPAY_TRY(burst, v.u32("burst"));
   TELEPAY_TRY(label, v.str("label"));
-  TELEPAY_TRY(rate, v.u64("rate_per_second"));
+  TELEPAY_TRY(rate, v.u32("rate_per_second"));
   TELEPAY_TRY(revoked, v.boolean("revoked"));
   TELEPAY_TRY(role, v.str("role"));
   TELEPAY_TRY(hash, v.str("secret_sha256"));
   out.allowed_cidrs = std::move(cidrs);
-  out.burst = static_cast<std::uint32_t>(burst);
+  out.burst = burst;
   out.label = std::move(label);
-  out.rate_per_second = static_cast<std::uint32_t>(rate);
+  out.rate_per_second = rate;
   out.revoked = revoked;
   out.role = std::move(role);
   out.secret_sha256 = std::move(hash);
@@ -455,7 +462,7 @@ result<audit_row> audit_row::from_json(std::string_view json) {
   TELEPAY_TRY(recorded, v.time("recorded_at"));
   TELEPAY_TRY(digest, v.str("request_sha256"));
   TELEPAY_TRY(response, v.str("response"));
-  TELEPAY_TRY(status_code, v.u64("status"));
+  TELEPAY_TRY(status_code, v.u32("status"));
   TELEPAY_TRY(token, v.str("token"));
   out.idempotency_key = std::move(key);
   out.method = std::move(method);
@@ -463,7 +470,7 @@ result<audit_row> audit_row::from_json(std::string_view json) {
   out.recorded_at_us = recorded;
   out.request_sha256 = std::move(digest);
   out.response = std::move(response);
-  out.status = static_cast<std::uint32_t>(status_code);
+  out.status = status_code;
   out.token = std::move(token);
   return out;
 }
@@ -533,7 +540,7 @@ result<invoice_row> invoice_row::from_json(std::string_view json) {
   TELEPAY_TRY(price, v.money("price_usd", asset::usd));
   TELEPAY_TRY(provider, v.str("provider_invoice_id"));
   TELEPAY_TRY(settlement, v.str("settlement"));
-  TELEPAY_TRY(tier, v.u64("tier"));
+  TELEPAY_TRY(tier, v.u32("tier"));
   TELEPAY_TRY(updated, v.time("updated_at"));
   TELEPAY_TRY(url, v.str("url"));
   TELEPAY_TRY(user, v.i64("user_id"));
@@ -545,7 +552,7 @@ result<invoice_row> invoice_row::from_json(std::string_view json) {
   out.price_cents = price.units();
   out.provider_invoice_id = std::move(provider);
   out.settlement = std::move(settlement);
-  out.tier = static_cast<std::uint32_t>(tier);
+  out.tier = tier;
   out.updated_at_us = updated;
   out.url = std::move(url);
   out.user = user;

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <variant>
 
+#include "domain/base/json.hpp"
 #include "domain/base/result.hpp"
 #include "domain/codec/json.hpp"
 
@@ -43,7 +44,7 @@ template <class Variant, std::size_t... I>
 result<Variant> decode_alternative(std::string_view type, std::uint16_t version,
                                    std::string_view payload, std::index_sequence<I...>) {
   result<Variant> out = make_error(errc::event_type_unknown,
-                                   "unknown event type '" + std::string(type.substr(0, 100)) + "'");
+                                   "unknown event type '" + utf8_prefix(type, 100) + "'");
   const auto try_one = [&]<std::size_t N>() {
     using event_t = std::variant_alternative_t<N, Variant>;
     if (event_t::type_name != type) {

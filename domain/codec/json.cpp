@@ -222,6 +222,17 @@ result<std::uint64_t> json_value::u64(std::string_view key) const {
   return value;
 }
 
+result<std::uint32_t> json_value::u32(std::string_view key) const {
+  auto value = u64(key);
+  if (!value) {
+    return value.error();
+  }
+  if (*value > UINT32_MAX) {
+    return decode_error(key, "out of range (at most 4294967295)");
+  }
+  return static_cast<std::uint32_t>(*value);
+}
+
 result<std::int64_t> json_value::i64(std::string_view key) const {
   auto child = field(key);
   if (!child) {

@@ -81,6 +81,9 @@ class json_value {
   bool has(std::string_view key) const;
   result<std::string> str(std::string_view key) const;
   result<std::uint64_t> u64(std::string_view key) const;
+  /// An unsigned integer that must fit 32 bits: larger values are refused ("out of range"),
+  /// never narrowed (a stored burst of 2^32 must not read back as 0).
+  result<std::uint32_t> u32(std::string_view key) const;
   result<std::int64_t> i64(std::string_view key) const;
   result<bool> boolean(std::string_view key) const;
   result<amount> money(std::string_view key, asset a) const;

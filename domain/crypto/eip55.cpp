@@ -1,5 +1,6 @@
 #include "domain/crypto/eip55.hpp"
 
+#include "domain/base/json.hpp"
 #include "domain/crypto/keccak.hpp"
 
 namespace telepay::domain {
@@ -13,7 +14,7 @@ char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + '
 
 error bad_address(std::string_view address, std::string_view why) {
   return make_error(errc::payout_address_invalid,
-                    "address '" + std::string(address.substr(0, 64)) + "' " + std::string(why));
+                    "address '" + utf8_prefix(address, 64) + "' " + std::string(why));
 }
 
 }  // namespace

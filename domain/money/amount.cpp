@@ -1,5 +1,7 @@
 #include "domain/money/amount.hpp"
 
+#include "domain/base/json.hpp"
+
 namespace telepay::domain {
 namespace {
 
@@ -13,7 +15,7 @@ bool all_digits(std::string_view text) {
 }
 
 error bad_amount(std::string_view text, asset a, std::string_view why) {
-  return make_error(errc::amount_invalid, "amount '" + std::string(text.substr(0, 64)) + "' (" +
+  return make_error(errc::amount_invalid, "amount '" + utf8_prefix(text, 64) + "' (" +
                                               std::string(asset_code(a)) + "): " +
                                               std::string(why));
 }
@@ -26,7 +28,7 @@ result<asset> parse_asset(std::string_view code) {
       return a;
     }
   }
-  return make_error(errc::asset_unknown, "unknown asset '" + std::string(code.substr(0, 16)) +
+  return make_error(errc::asset_unknown, "unknown asset '" + utf8_prefix(code, 16) +
                                              "' (known: USDT, USD)");
 }
 
@@ -141,7 +143,7 @@ result<std::uint64_t> parse_rate_e8(std::string_view text) {
                         (dot == std::string_view::npos || (!fraction.empty() && all_digits(fraction))) &&
                         fraction.size() <= 8;
   if (!shape_ok) {
-    return make_error(errc::rate_invalid, "rate '" + std::string(text.substr(0, 32)) +
+    return make_error(errc::rate_invalid, "rate '" + utf8_prefix(text, 32) +
                                               "' must be a positive decimal with at most 8 places");
   }
   std::string padded(fraction);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "domain/base/json.hpp"
+
 namespace telepay::domain {
 namespace {
 
@@ -9,7 +11,7 @@ constexpr std::int32_t exponent_limit = 60;
 
 error bad(std::string_view text, std::string_view why) {
   return make_error(errc::amount_invalid,
-                    "number '" + std::string(text.substr(0, 64)) + "': " + std::string(why));
+                    "number '" + utf8_prefix(text, 64) + "': " + std::string(why));
 }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }

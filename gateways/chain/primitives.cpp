@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "domain/base/json.hpp"
 #include "domain/crypto/eip55.hpp"
 
 namespace telepay::gateways::chain {
@@ -19,7 +20,7 @@ constexpr char hex_digits[] = "0123456789abcdef";
 
 error bad(std::string_view what, std::string_view text) {
   return make_error(errc::invalid_argument,
-                    std::string(what) + " '" + std::string(text.substr(0, 80)) + "' is malformed");
+                    std::string(what) + " '" + utf8_prefix(text, 80) + "' is malformed");
 }
 
 }  // namespace
@@ -111,7 +112,7 @@ result<u256> parse_quantity(std::string_view text) {
 result<std::uint64_t> parse_quantity_u64(std::string_view text) {
   TELEPAY_TRY(v, parse_quantity(text));
   if (v.high != 0 || v.low > std::numeric_limits<std::uint64_t>::max()) {
-    return make_error(errc::invalid_argument, "quantity '" + std::string(text.substr(0, 80)) + "' exceeds 64 bits");
+    return make_error(errc::invalid_argument, "quantity '" + utf8_prefix(text, 80) + "' exceeds 64 bits");
   }
   return static_cast<std::uint64_t>(v.low);
 }

@@ -87,11 +87,15 @@ result<std::uint64_t> rpc_client::chain_id() {
 }
 
 result<std::uint64_t> rpc_client::block_number() {
-  return exchange("eth_blockNumber", "[]", rpc::decode_quantity_u64);
+  return exchange("eth_blockNumber", "[]", rpc::decode_block_number);
 }
 
 result<std::optional<rpc::block_header>> rpc_client::block(std::uint64_t number) {
-  return exchange("eth_getBlockByNumber", "[" + rpc::block_ref(number) + ",false]", rpc::decode_block);
+  // A node answering for another height would pass the reorg checks with the wrong hash.
+  const auto decode = [number](std::string_view body, std::uint64_t id) {
+    return rpc::decode_block_at(body, id, number);
+  };
+  return exchange("eth_getBlockByNumber", "[" + rpc::block_ref(number) + ",false]", decode);
 }
 
 result<std::optional<rpc::block_header>> rpc_client::block(std::string_view tag) {

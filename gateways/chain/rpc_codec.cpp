@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <limits>
 
+#include "domain/base/json.hpp"
 #include "gateways/chain/abi.hpp"
+#include "gateways/chain/bounds.hpp"
 
 namespace telepay::gateways::chain::rpc {
 namespace {
@@ -37,7 +39,7 @@ auto with_result(std::string_view body, std::uint64_t id, Decode&& decode)
     if (failure["code"].get_int64().get(code) != simdjson::SUCCESS) code = 0;
     if (failure["message"].get_string().get(message) != simdjson::SUCCESS) message = "(no message)";
     return make_error(errc::chain_rpc_failed,
-                      "rpc error " + std::to_string(code) + ": " + std::string(message.substr(0, 300)));
+                      "rpc error " + std::to_string(code) + ": " + utf8_prefix(message, 300));
   }
   element value;
   if (envelope["result"].get(value) != simdjson::SUCCESS) return malformed("no result");
@@ -57,6 +59,15 @@ result<std::uint64_t> quantity_field(object o, std::string_view key) {
   auto v = parse_quantity_u64(text);
   if (!v) return malformed("field '" + std::string(key) + "': " + v.error().message);
   return *v;
+}
+
+/// A block number: beyond block_number_max it is malformed (bounds.hpp: the watcher adds to it).
+result<std::uint64_t> block_number_field(object o, std::string_view key) {
+  TELEPAY_TRY(number, quantity_field(o, key));
+  if (number > block_number_max) {
+    return malformed("field '" + std::string(key) + "' is block " + std::to_string(number) + ", beyond 2^62");
+  }
+  return number;
 }
 
 result<u128> quantity128_field(object o, std::string_view key) {
@@ -83,7 +94,7 @@ result<hash256> hash_value(element e, std::string_view what) {
 
 result<block_header> read_block(object o) {
   block_header b;
-  TELEPAY_TRY(number, quantity_field(o, "number"));
+  TELEPAY_TRY(number, block_number_field(o, "number"));
   TELEPAY_TRY(hash, hash_field(o, "hash"));
   TELEPAY_TRY(parent, hash_field(o, "parentHash"));
   TELEPAY_TRY(timestamp, quantity_field(o, "timestamp"));
@@ -113,7 +124,7 @@ result<log_entry> read_log(element e) {
   log_entry l;
   TELEPAY_TRY(contract_text, string_field(o, "address"));
   auto contract = parse_address_unchecked(contract_text);
-  if (!contract) return malformed("log address '" + std::string(contract_text.substr(0, 50)) + "' is malformed");
+  if (!contract) return malformed("log address '" + utf8_prefix(contract_text, 50) + "' is malformed");
   l.contract = *contract;
   simdjson::dom::array topics;
   if (o["topics"].get_array().get(topics) != simdjson::SUCCESS) return malformed("log topics is not an array");
@@ -126,7 +137,7 @@ result<log_entry> read_log(element e) {
   auto data = parse_data(data_text);
   if (!data) return malformed("log data is not hex bytes");
   l.data = *std::move(data);
-  TELEPAY_TRY(number, quantity_field(o, "blockNumber"));
+  TELEPAY_TRY(number, block_number_field(o, "blockNumber"));
   TELEPAY_TRY(block_hash, hash_field(o, "blockHash"));
   TELEPAY_TRY(tx_hash, hash_field(o, "transactionHash"));
   TELEPAY_TRY(index, quantity_field(o, "logIndex"));
@@ -174,6 +185,21 @@ result<std::uint64_t> decode_quantity_u64(std::string_view body, std::uint64_t i
   return static_cast<std::uint64_t>(v.low);
 }
 
+result<std::uint64_t> decode_block_number(std::string_view body, std::uint64_t id) {
+  TELEPAY_TRY(number, decode_quantity_u64(body, id));
+  if (number > block_number_max) return malformed("block number " + std::to_string(number) + " is beyond 2^62");
+  return number;
+}
+
+result<std::optional<block_header>> decode_block_at(std::string_view body, std::uint64_t id, std::uint64_t number) {
+  TELEPAY_TRY(block, decode_block(body, id));
+  if (block && block->number != number) {
+    return malformed("asked for block " + std::to_string(number) + ", the node answered block " +
+                     std::to_string(block->number));
+  }
+  return block;
+}
+
 result<std::optional<block_header>> decode_block(std::string_view body, std::uint64_t id) {
   return with_result(body, id, [](element e) -> result<std::optional<block_header>> {
     if (e.is_null()) return std::optional<block_header>();
@@ -205,7 +231,7 @@ result<std::optional<receipt>> decode_receipt(std::string_view body, std::uint64
     if (e.get_object().get(o) != simdjson::SUCCESS) return malformed("receipt is not an object");
     receipt r;
     TELEPAY_TRY(tx, hash_field(o, "transactionHash"));
-    TELEPAY_TRY(number, quantity_field(o, "blockNumber"));
+    TELEPAY_TRY(number, block_number_field(o, "blockNumber"));
     TELEPAY_TRY(block_hash, hash_field(o, "blockHash"));
     TELEPAY_TRY(status, quantity_field(o, "status"));
     TELEPAY_TRY(gas_used, quantity_field(o, "gasUsed"));

@@ -66,8 +66,15 @@ struct node_error {
 /// Decoders: `body` is the whole HTTP body; `id` the request id it must answer.
 result<u256> decode_quantity(std::string_view body, std::uint64_t id);
 result<std::uint64_t> decode_quantity_u64(std::string_view body, std::uint64_t id);
-/// null (an unknown block) is nullopt.
+/// eth_blockNumber. Errors as decode_quantity_u64, and chain_reply_malformed above
+/// block_number_max (bounds.hpp): the watcher adds windows to it.
+result<std::uint64_t> decode_block_number(std::string_view body, std::uint64_t id);
+/// null (an unknown block) is nullopt. Block numbers above block_number_max are malformed (as
+/// in logs and receipts).
 result<std::optional<block_header>> decode_block(std::string_view body, std::uint64_t id);
+/// eth_getBlockByNumber(number): as decode_block, and a block whose number is not `number` is
+/// malformed (a node answering for another height would defeat the reorg checks).
+result<std::optional<block_header>> decode_block_at(std::string_view body, std::uint64_t id, std::uint64_t number);
 result<std::vector<log_entry>> decode_logs(std::string_view body, std::uint64_t id);
 /// null (not mined yet) is nullopt.
 result<std::optional<receipt>> decode_receipt(std::string_view body, std::uint64_t id);

@@ -2,9 +2,11 @@
 // tracks receipts, replaces stuck transactions at the same nonce, and reports outcomes.
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 
 #include "gateways/chain/abi.hpp"
+#include "gateways/chain/bounds.hpp"
 #include "gateways/chain/service_impl.hpp"
 #include "gateways/chain/transaction.hpp"
 
@@ -34,11 +36,12 @@ std::optional<parsed_ref> parse_ref(const std::string& ref) {
   if (ref.rfind("payout:", 0) != 0) return std::nullopt;
   const auto colon = ref.find(':', 7);
   if (colon == std::string::npos) return std::nullopt;
-  try {
-    return parsed_ref{cs::purpose::payout, std::stoll(ref.substr(7, colon - 7)), ref.substr(colon + 1)};
-  } catch (...) {
-    return std::nullopt;
-  }
+  std::int64_t channel = 0;
+  const char* first = ref.data() + 7;
+  const char* last = ref.data() + colon;
+  const auto [end, ec] = std::from_chars(first, last, channel);
+  if (first == last || ec != std::errc() || end != last) return std::nullopt;
+  return parsed_ref{cs::purpose::payout, channel, ref.substr(colon + 1)};
 }
 
 /// The sender's per-thread memory between ticks (nothing here is needed for correctness
@@ -48,6 +51,7 @@ struct sender_memory {
   std::map<std::string, int> foreign_nonce_strikes;
   std::set<std::string> held_logged;
   std::set<std::string> cap_logged;
+  std::set<std::uint64_t> nonce_jumps_logged;  // chain nonces refused as jumps, reported once each
 };
 
 class sender_tick {
@@ -69,6 +73,9 @@ class sender_tick {
   bool record_and_broadcast(const cs::send& send, const unsigned_tx& tx, bool replacement);
   void broadcast(const std::string& ref, const std::string& raw_hex);
   void hold(const cs::send& send, const std::string& why, std::size_t& held);
+  /// A chain nonce more than nonce_jump_max ahead of `ledger_next`: reported (once per value),
+  /// never skipped to. True when the jump is acceptable.
+  bool nonce_jump_ok(std::uint64_t ledger_next, std::uint64_t chain_next, const std::string& where);
 
   service::impl& s_;
   rpc_client& rpc_;
@@ -82,6 +89,9 @@ bool sender_tick::reconcile(const cs::state& st) {
     s_.note_error("reading the hot wallet's nonce: " + latest.error().message);
     return false;
   }
+  // A node that reports an absurd nonce would make the ledger skip (and wrap) nonces for good;
+  // nothing is signed until the chain and the ledger agree within the bound.
+  if (!nonce_jump_ok(st.next_nonce, *latest, "at start")) return false;
   if (*latest > st.next_nonce) {
     auto r = s_.client.ask_and_wait<actors::entity_reply>(actors::chain_send_request{
         key_,
@@ -131,6 +141,16 @@ void sender_tick::run(const cs::state& st) {
   s_.hot_wallet_short = held > 0 ? 1u : 0u;
 }
 
+bool sender_tick::nonce_jump_ok(std::uint64_t ledger_next, std::uint64_t chain_next, const std::string& where) {
+  if (nonce_jump_acceptable(ledger_next, chain_next)) return true;
+  const std::string text = "hot wallet nonce from the node " + std::to_string(chain_next) + " is more than " +
+                           std::to_string(nonce_jump_max) + " ahead of the ledger's " + std::to_string(ledger_next) +
+                           " " + where + "; not skipping to it (check the node and the hot key)";
+  s_.note_error(text);
+  if (memory_.nonce_jumps_logged.insert(chain_next).second) s_.say(log_level::error, "chain: " + text);
+  return false;
+}
+
 void sender_tick::hold(const cs::send& send, const std::string& why, std::size_t& held) {
   held += 1;
   if (memory_.held_logged.insert(send.ref).second) {
@@ -175,7 +195,7 @@ void sender_tick::sign_new(const cs::send& send, std::uint64_t& nonce, u128& out
     auto latest = rpc_.block("latest");
     if (!latest || !latest->has_value()) return s_.note_error("reading the latest block for its base fee");
     tip = s_.options.priority_fee_per_gas;
-    fee_cap = std::min(std::max((*latest)->base_fee_per_gas * 2 + tip, quoted), s_.options.max_fee_per_gas);
+    fee_cap = type2_fee_cap((*latest)->base_fee_per_gas, tip, quoted, s_.options.max_fee_per_gas);
     tip = std::min(tip, fee_cap);
   } else {
     fee_cap = std::min(std::max<u128>(quoted, 1), s_.options.max_fee_per_gas);
@@ -185,15 +205,19 @@ void sender_tick::sign_new(const cs::send& send, std::uint64_t& nonce, u128& out
     if (estimate.code() == errc::chain_rpc_failed) return hold(send, "eth_estimateGas: " + estimate.error().message, held);
     return s_.note_error("eth_estimateGas: " + estimate.error().message);
   }
-  const std::uint64_t gas_limit = *estimate + *estimate / 5 + 1'000;
+  // The signed gas limit is reused by every replacement: a wrapped one would wedge the send.
+  auto gas_limit = gas_limit_for(*estimate);
+  if (!gas_limit) return hold(send, gas_limit.error().message, held);
+  const auto gas_needed = gas_cost(*gas_limit, fee_cap);
+  if (!gas_needed) return hold(send, "gas cost of " + std::to_string(*gas_limit) + " gas overflows 128 bits", held);
   auto native = rpc_.balance(*s_.hot);
   if (!native) return s_.note_error("eth_getBalance(hot wallet): " + native.error().message);
-  if (*native < u256::of(u128{gas_limit} * fee_cap)) {
+  if (*native < u256::of(*gas_needed)) {
     return hold(send, "the hot wallet has " + to_decimal(*native) + " wei for gas, needs " +
-                          u128_to_string(u128{gas_limit} * fee_cap),
+                          u128_to_string(*gas_needed),
                 held);
   }
-  auto tx = build(send, nonce, fee_cap, tip, gas_limit);
+  auto tx = build(send, nonce, fee_cap, tip, *gas_limit);
   if (!tx) return;
   memory_.held_logged.erase(send.ref);
   if (record_and_broadcast(send, *tx, false)) {
@@ -289,6 +313,9 @@ void sender_tick::track(const cs::send& send, std::uint64_t head, std::uint64_t 
   auto latest = rpc_.transaction_count(*s_.hot, "latest");
   if (!latest) return s_.note_error("reading the hot wallet's nonce: " + latest.error().message);
   if (*latest > send.nonce) {
+    // An absurd nonce is the node's fault, not proof that another transaction took ours:
+    // abandoning on it would void a payout whose transaction may still be mined.
+    if (!nonce_jump_ok(send.nonce, *latest, "while tracking " + send.ref)) return;
     auto final_nonce = rpc_.transaction_count(*s_.hot, "finalized");
     if (final_nonce && *final_nonce > send.nonce && ++memory_.foreign_nonce_strikes[send.ref] >= 3) {
       auto r = s_.client.ask_and_wait<actors::entity_reply>(actors::chain_send_request{

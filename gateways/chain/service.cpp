@@ -7,6 +7,7 @@
 
 #include "domain/base/json.hpp"
 #include "gateways/chain/abi.hpp"
+#include "gateways/chain/bounds.hpp"
 #include "gateways/chain/service_impl.hpp"
 
 namespace telepay::gateways::chain {
@@ -42,14 +43,115 @@ rpc_options rpc_options_of(const service_options& o) {
   return r;
 }
 
+/// The HTTP status of each error code for the deposit-address endpoint. No default: a new
+/// code does not compile until it is placed. What is not the caller's fault is 503 (retry).
 unsigned status_for(errc code) {
   switch (code) {
     case errc::user_not_registered: return 404;
     case errc::user_id_invalid:
     case errc::invalid_argument: return 400;
     case errc::chain_not_configured: return 409;
-    default: return 503;
+    case errc::stream_name_invalid:
+    case errc::event_type_invalid:
+    case errc::events_must_not_be_empty:
+    case errc::too_many_events:
+    case errc::payload_too_large:
+    case errc::metadata_invalid:
+    case errc::idempotency_key_invalid:
+    case errc::snapshot_invalid:
+    case errc::wrong_expected_version:
+    case errc::idempotency_key_reused_with_different_payload:
+    case errc::store_closed:
+    case errc::storage_failed:
+    case errc::chain_broken:
+    case errc::record_corrupt:
+    case errc::not_found:
+    case errc::format_mismatch:
+    case errc::append_queue_full:
+    case errc::amount_invalid:
+    case errc::amount_must_be_positive:
+    case errc::amount_overflow:
+    case errc::asset_unknown:
+    case errc::asset_mismatch:
+    case errc::rate_invalid:
+    case errc::insufficient_funds:
+    case errc::transfer_exists_with_different_amount:
+    case errc::hold_not_found:
+    case errc::hold_expired:
+    case errc::overflows_credits:
+    case errc::overflows_debits:
+    case errc::transfer_id_invalid:
+    case errc::wallet_owner_invalid:
+    case errc::user_already_registered:
+    case errc::self_referral:
+    case errc::referral_cycle:
+    case errc::referrer_already_set:
+    case errc::referrer_unknown:
+    case errc::user_banned:
+    case errc::user_not_banned:
+    case errc::blacklisted:
+    case errc::already_blacklisted:
+    case errc::not_blacklisted:
+    case errc::referral_code_invalid:
+    case errc::channel_not_found:
+    case errc::channel_exists:
+    case errc::tiers_invalid:
+    case errc::donation_out_of_range:
+    case errc::donations_disabled:
+    case errc::payout_address_invalid:
+    case errc::channel_disabled:
+    case errc::tier_not_found:
+    case errc::payout_threshold_invalid:
+    case errc::channel_title_invalid:
+    case errc::subscription_not_found:
+    case errc::subscription_not_expired:
+    case errc::coupon_not_found:
+    case errc::coupon_expired:
+    case errc::coupon_exhausted:
+    case errc::coupon_already_used:
+    case errc::coupon_not_applicable:
+    case errc::coupon_invalid:
+    case errc::coupon_exists:
+    case errc::payout_nothing_to_batch:
+    case errc::payout_batch_not_found:
+    case errc::payout_state_invalid:
+    case errc::setting_unknown:
+    case errc::setting_invalid:
+    case errc::event_decode_failed:
+    case errc::event_type_unknown:
+    case errc::event_version_unsupported:
+    case errc::request_timeout:
+    case errc::overloaded:
+    case errc::internal:
+    case errc::process_failed:
+    case errc::approval_same_operator:
+    case errc::manual_deposit_not_found:
+    case errc::manual_deposit_state_invalid:
+    case errc::token_invalid:
+    case errc::token_exists:
+    case errc::token_not_found:
+    case errc::role_invalid:
+    case errc::unauthenticated:
+    case errc::forbidden:
+    case errc::rate_limited:
+    case errc::idempotency_key_required:
+    case errc::invoice_not_found:
+    case errc::invoice_exists:
+    case errc::signature_missing:
+    case errc::signature_invalid:
+    case errc::payment_invalid:
+    case errc::upstream_failed:
+    case errc::upstream_unavailable:
+    case errc::chain_rpc_failed:
+    case errc::chain_reply_malformed:
+    case errc::chain_mismatch:
+    case errc::deposit_state_invalid:
+    case errc::withdrawal_not_found:
+    case errc::withdrawal_state_invalid:
+    case errc::approval_pending:
+    case errc::send_state_invalid: return 503;
   }
+  return 503;  // not reached: every code is listed above
 }
 
 std::string lower_hex(const hash256& h) { return to_data(h); }
@@ -260,7 +362,7 @@ void service::impl::tick(rpc_client& rpc) {
   if (!follow_reorgs(rpc)) return;
   if (window == 0) window = std::max<std::uint64_t>(options.scan_window, 1);
   for (int windows = 0; windows < 20 && next_block <= *head_now && !stopping.load(); ++windows) {
-    const std::uint64_t to = std::min(*head_now, next_block + window - 1);
+    const std::uint64_t to = scan_range_end(next_block, window, *head_now);
     const std::uint64_t before = next_block;
     scan_range(rpc, next_block, to);
     if (next_block == before) break;  // the range failed; try again next tick
@@ -359,7 +461,7 @@ void service::impl::scan_range(rpc_client& rpc, std::uint64_t from, std::uint64_
     if (!got) {
       note_error("eth_getLogs " + std::to_string(from) + ".." + std::to_string(to) + ": " + got.error().message);
       // Providers cap replies by size or count: ask for fewer blocks next time.
-      window = std::max<std::uint64_t>(1, (to - from + 1) / 2);
+      window = halved_window(from, to);
       window_successes = 0;
       return;
     }
@@ -405,10 +507,18 @@ void service::impl::scan_range(rpc_client& rpc, std::uint64_t from, std::uint64_
       continue;
     }
     if (r->status == cd::status_kind::detected || r->status == cd::status_kind::confirmed) {
+      // The ledger wrote the hash as hex; only a tampered log holds anything else, and such a
+      // deposit is left alone (never confirmed or credited from here) rather than trapping.
+      const auto recorded_hash = parse_hash(r->seen.block_hash);
+      if (!recorded_hash) {
+        deposits_refused += 1;
+        say(log_level::error, "chain: deposit has an unreadable block hash in the ledger tx=" + key.tx_hash +
+                                  " log_index=" + std::to_string(key.log_index));
+        continue;
+      }
       const bool fresh = !pending.contains(cd::stream(key));
       pending[cd::stream(key)] =
-          pending_deposit{key, r->seen.block_number, *parse_hash(r->seen.block_hash),
-                          r->status == cd::status_kind::confirmed};
+          pending_deposit{key, r->seen.block_number, *recorded_hash, r->status == cd::status_kind::confirmed};
       if (fresh) deposits_detected += 1;
     }
   }
@@ -516,6 +626,13 @@ result<std::unique_ptr<service>> service::start(actors::ledger_client& client, c
   }
   if (options.tx_type != 0 && options.tx_type != 2) {
     return make_error(errc::invalid_argument, "tx_type must be 0 (legacy) or 2 (EIP-1559)");
+  }
+  // Fees are multiplied by gas limits and bumped by 10% per replacement; the bound keeps
+  // every such product far inside 128 bits and refuses a cap no operator means.
+  if (options.max_fee_per_gas == 0 || options.max_fee_per_gas > fee_per_gas_max ||
+      options.priority_fee_per_gas > fee_per_gas_max) {
+    return make_error(errc::invalid_argument, "max_fee_per_gas must be 1.." + u128_to_string(fee_per_gas_max) +
+                                                  " wei and priority_fee_per_gas at most that");
   }
   auto state = std::make_shared<impl>(std::move(options), client, reads);
   TELEPAY_TRY(token, parse_address(state->options.token));

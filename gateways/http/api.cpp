@@ -4,10 +4,14 @@
 // a retry with the same key gets that answer again (a different body under the same key: 422).
 
 #include "gateways/http/api.hpp"
+#include "gateways/http/body.hpp"
+#include "gateways/http/write_routes.hpp"
+#include "domain/base/visit.hpp"
 
 #include <charconv>
 #include <deque>
 #include <set>
+#include <tuple>
 
 #include "actors/client.hpp"
 #include "actors/reads.hpp"
@@ -73,70 +77,136 @@ std::int64_t now_us() {
       .count();
 }
 
+/// The HTTP status of each error code (no default: a new code does not compile until it has one).
 unsigned status_for(errc code) {
   switch (code) {
+    case errc::invalid_argument:
+    case errc::stream_name_invalid:
+    case errc::event_type_invalid:
+    case errc::events_must_not_be_empty:
+    case errc::too_many_events:
+    case errc::payload_too_large:
+    case errc::metadata_invalid:
+    case errc::idempotency_key_invalid:
+    case errc::snapshot_invalid:
+    case errc::amount_invalid:
+    case errc::amount_must_be_positive:
+    case errc::amount_overflow:
+    case errc::asset_unknown:
+    case errc::asset_mismatch:
+    case errc::rate_invalid:
+    case errc::transfer_exists_with_different_amount:
+    case errc::hold_expired:
+    case errc::overflows_credits:
+    case errc::overflows_debits:
+    case errc::transfer_id_invalid:
+    case errc::wallet_owner_invalid:
+    case errc::self_referral:
+    case errc::referral_cycle:
+    case errc::user_banned:
+    case errc::blacklisted:
+    case errc::referral_code_invalid:
+    case errc::user_id_invalid:
+    case errc::tiers_invalid:
+    case errc::donation_out_of_range:
+    case errc::payout_address_invalid:
+    case errc::payout_threshold_invalid:
+    case errc::channel_title_invalid:
+    case errc::subscription_not_expired:
+    case errc::coupon_not_applicable:
+    case errc::coupon_invalid:
+    case errc::payout_nothing_to_batch:
+    case errc::setting_unknown:
+    case errc::setting_invalid:
+    case errc::event_decode_failed:
+    case errc::event_type_unknown:
+    case errc::event_version_unsupported:
+    case errc::token_invalid:
+    case errc::role_invalid:
+    case errc::idempotency_key_required:
+    case errc::signature_missing:
+    case errc::signature_invalid:
+    case errc::payment_invalid: return 400;
+    case errc::unauthenticated: return 401;
+    case errc::forbidden: return 403;
     case errc::not_found:
+    case errc::hold_not_found:
     case errc::user_not_registered:
+    case errc::referrer_unknown:
     case errc::channel_not_found:
     case errc::tier_not_found:
     case errc::subscription_not_found:
     case errc::coupon_not_found:
     case errc::payout_batch_not_found:
     case errc::manual_deposit_not_found:
-    case errc::invoice_not_found:
-    case errc::withdrawal_not_found:
     case errc::token_not_found:
-    case errc::hold_not_found:
-    case errc::referrer_unknown: return 404;
-    case errc::channel_exists:
-    case errc::token_exists:
-    case errc::coupon_exists:
+    case errc::invoice_not_found:
+    case errc::withdrawal_not_found: return 404;
+    case errc::wrong_expected_version:
+    case errc::insufficient_funds:
+    case errc::user_already_registered:
+    case errc::referrer_already_set:
+    case errc::user_not_banned:
     case errc::already_blacklisted:
     case errc::not_blacklisted:
-    case errc::referrer_already_set:
-    case errc::user_already_registered:
-    case errc::user_not_banned:
-    case errc::wrong_expected_version:
-    case errc::approval_same_operator:
-    case errc::manual_deposit_state_invalid:
-    case errc::payout_state_invalid:
-    case errc::insufficient_funds:
-    case errc::channel_disabled:
-    case errc::process_failed:
-    case errc::invoice_exists:
+    case errc::channel_exists:
     case errc::donations_disabled:
+    case errc::channel_disabled:
     case errc::coupon_expired:
     case errc::coupon_exhausted:
     case errc::coupon_already_used:
-    case errc::withdrawal_state_invalid:
+    case errc::coupon_exists:
+    case errc::payout_state_invalid:
+    case errc::process_failed:
+    case errc::approval_same_operator:
+    case errc::manual_deposit_state_invalid:
+    case errc::token_exists:
+    case errc::invoice_exists:
     case errc::deposit_state_invalid:
-    case errc::send_state_invalid:
+    case errc::withdrawal_state_invalid:
     case errc::approval_pending:
+    case errc::send_state_invalid:
     case errc::chain_not_configured: return 409;
+    case errc::idempotency_key_reused_with_different_payload: return 422;
+    case errc::rate_limited: return 429;
+    case errc::chain_broken:
+    case errc::record_corrupt:
+    case errc::format_mismatch:
+    case errc::internal: return 500;
     case errc::upstream_failed:
     case errc::chain_rpc_failed:
     case errc::chain_reply_malformed: return 502;
-    case errc::chain_mismatch: return 503;
-    case errc::upstream_unavailable: return 503;
-    case errc::idempotency_key_reused_with_different_payload: return 422;
-    case errc::unauthenticated: return 401;
-    case errc::forbidden: return 403;
-    case errc::rate_limited: return 429;
-    case errc::storage_failed:
     case errc::store_closed:
+    case errc::storage_failed:
     case errc::append_queue_full:
+    case errc::request_timeout:
     case errc::overloaded:
-    case errc::request_timeout: return 503;
-    case errc::internal:
-    case errc::chain_broken:
-    case errc::record_corrupt:
-    case errc::format_mismatch: return 500;
-    default: return 400;
+    case errc::upstream_unavailable:
+    case errc::chain_mismatch: return 503;
+  }
+  return 500;  // not reached: every code is listed above
+}
+
+/// What a client is told of a server-side failure: a fixed phrase (the code is in "error"),
+/// never the detail, which can carry file paths or library text; the detail goes to the log.
+std::string_view public_message(unsigned status) {
+  switch (status) {
+    case 502: return "an upstream service (payment provider or chain node) did not give a usable answer";
+    case 503:
+      return "the server cannot do this now (overloaded, shutting down, a dependency or the event log "
+             "unavailable); retry later with the same Idempotency-Key";
+    default: return "internal error";
   }
 }
 
 response from_error(const error& e) {
-  return error_response(status_for(e.code), errc_name(e.code), e.message);
+  const unsigned status = status_for(e.code);
+  if (status < 500) {
+    return error_response(status, errc_name(e.code), e.message);
+  }
+  response out = error_response(status, errc_name(e.code), public_message(status));
+  out.log_detail = e.message;
+  return out;
 }
 
 response json_ok(std::string body, unsigned status = 200) { return json_response(status, std::move(body)); }
@@ -187,61 +257,6 @@ std::string process_body(const actors::process_reply& reply) {
 
 // ---- request bodies ----
 
-/// A parsed JSON object body with its allowed member names checked.
-struct body {
-  json_document document;
-  json_value root;
-
-  static result<body> parse(std::string_view text, std::initializer_list<std::string_view> allowed) {
-    if (text.empty()) {
-      text = "{}";
-    }
-    TELEPAY_TRY(document, json_document::parse(text));
-    json_value root = document.root();
-    if (!root.is_object()) {
-      return make_error(errc::invalid_argument, "the body must be a JSON object");
-    }
-    TELEPAY_TRY(names, root.keys());
-    std::set<std::string> seen;
-    for (const std::string& name : names) {
-      if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-        return make_error(errc::invalid_argument, "unknown field '" + name.substr(0, 64) + "'");
-      }
-      if (!seen.insert(name).second) {
-        return make_error(errc::invalid_argument, "field '" + name + "' appears twice");
-      }
-    }
-    return body{std::move(document), root};
-  }
-
-  result<std::string> text(std::string_view key) const { return with_field(root.str(key), key); }
-  std::string text_or(std::string_view key, std::string fallback) const {
-    return root.has(key) ? root.str(key).value() : std::move(fallback);
-  }
-  result<std::int64_t> integer(std::string_view key) const { return with_field(root.i64(key), key); }
-  result<bool> flag(std::string_view key) const { return with_field(root.boolean(key), key); }
-  result<domain::amount> money(std::string_view key, domain::asset a) const {
-    TELEPAY_TRY(raw, text(key));
-    auto parsed = domain::parse_amount(raw, a);
-    if (!parsed) {
-      return make_error(parsed.code(), std::string(key) + ": " + parsed.error().message);
-    }
-    return parsed;
-  }
-  bool has(std::string_view key) const { return root.has(key); }
-
- private:
-  template <class T>
-  static result<T> with_field(result<T> r, std::string_view key) {
-    if (!r) {
-      return make_error(errc::invalid_argument, r.error().message.empty()
-                                                    ? std::string(key) + " is invalid"
-                                                    : r.error().message);
-    }
-    return r;
-  }
-};
-
 }  // namespace
 
 // ---- the implementation ----
@@ -250,28 +265,31 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
   actors::ledger_client& client;
   const actors::ledger_reads& reads;
   api_hooks hooks;
-  rate_limiter limiter;
+  rate_limiter limiter;    // per token
+  rate_limiter anonymous;  // per client address, for requests without a valid token
 
   mutable std::mutex counters_mutex;
   std::map<std::pair<std::string, unsigned>, std::uint64_t> requests;  // (route, status)
   std::map<std::string, std::uint64_t> refusals;                       // by reason
 
+  // An Idempotency-Key is scoped to (token, method, path): the same key on another route is
+  // another request.
+  using scope = std::tuple<std::string, std::string, std::string, std::string>;
+  struct running {
+    std::string digest;               // of the body that started it
+    std::vector<responder> waiting;   // the first request and its exact duplicates
+  };
   std::mutex inflight_mutex;
-  std::map<std::pair<std::string, std::string>, std::vector<responder>> inflight;
+  std::map<scope, running> inflight;
   // Answers recorded recently, until the audit-log projection surely has them (a retry right
   // after the answer must not run the command again).
-  std::map<std::pair<std::string, std::string>, actors::recorded_answer> recent;
-  std::deque<std::pair<std::string, std::string>> recent_order;
+  std::map<scope, actors::recorded_answer> recent;
+  std::deque<scope> recent_order;
   static constexpr std::size_t recent_max = 65536;
 
-  std::optional<actors::recorded_answer> answered(const std::string& token, const std::string& key) {
-    {
-      std::lock_guard lock(inflight_mutex);
-      if (auto found = recent.find({token, key}); found != recent.end()) {
-        return found->second;
-      }
-    }
-    return reads.recorded(token, key);
+  std::optional<actors::recorded_answer> recent_answer_locked(const scope& s) const {
+    const auto found = recent.find(s);
+    return found == recent.end() ? std::nullopt : std::optional(found->second);
   }
 
   impl(actors::ledger_client& c, const actors::ledger_reads& r, api_hooks h)
@@ -291,20 +309,40 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
     refusals[reason] += 1;
   }
 
+  /// The anonymous per-address limit: a 429 to send when this address is over it.
+  std::optional<response> over_anonymous_limit(const request& req) {
+    const auto wait = anonymous.take(req.remote_address, hooks.anonymous_rate_per_second, hooks.anonymous_burst);
+    if (!wait) {
+      return std::nullopt;
+    }
+    refuse("anonymous_rate_limited");
+    response r = error_response(429, "rate_limited", "too many requests without a valid token from this address");
+    r.headers.emplace_back("Retry-After", std::to_string(std::max<std::uint32_t>(1, *wait)));
+    return r;
+  }
+
+  /// A 401, counted against the address's anonymous limit (429 once that is spent, so guessing
+  /// tokens is as limited as any other anonymous traffic).
+  response unauthenticated(const request& req, const std::string& reason, std::string_view message) {
+    if (auto limited = over_anonymous_limit(req)) {
+      return *limited;
+    }
+    refuse(reason);
+    return error_response(401, "unauthenticated", message);
+  }
+
   /// Authenticates and authorizes; on failure returns the response to send.
   std::variant<caller, response> authenticate(const request& req, domain::role need) {
     const std::string_view header = req.header("authorization");
     if (header.substr(0, 7) != "Bearer ") {
-      refuse("missing_token");
-      return error_response(401, "unauthenticated", "send Authorization: Bearer <token>");
+      return unauthenticated(req, "missing_token", "send Authorization: Bearer <token>");
     }
     const auto parts = parse_token(header.substr(7));
     const auto token = parts ? reads.token(parts->id) : std::nullopt;
     // Hash even when the id is unknown, so timing does not reveal which ids exist.
     const std::string presented = sha256_hex(parts ? parts->secret : std::string(header));
     if (!token || !digests_equal(presented, token->secret_sha256) || token->revoked) {
-      refuse("bad_token");
-      return error_response(401, "unauthenticated", "unknown, revoked or malformed token");
+      return unauthenticated(req, "bad_token", "unknown, revoked or malformed token");
     }
     if (!address_allowed(req.remote_address, token->allowed_cidrs)) {
       refuse("address_not_allowed");
@@ -337,7 +375,32 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
     };
   }
 
-  /// A write: authenticated, idempotent by key, recorded in the admin log with its answer.
+  /// Whether an answer is kept as the key's answer. Requests refused before they ran (bad
+  /// input, auth, limits: nothing was written) and transient failures (5xx, 429) are not: a
+  /// retry with the same key runs again. Answers the ledger decided are.
+  static bool remembered(unsigned status) {
+    return (status >= 200 && status < 300) || status == 404 || status == 409 || status == 422;
+  }
+
+  static response replay(const actors::recorded_answer& before, const std::string& digest,
+                         const scope& s) {
+    if (before.request_sha256 != digest) {
+      return error_response(422, "idempotency_key_reused_with_different_payload",
+                            "this Idempotency-Key was used for " + std::get<1>(s) + " " + std::get<2>(s) +
+                                " with a different body");
+    }
+    response r = json_ok(before.body, before.status);
+    r.headers.emplace_back("Idempotent-Replay", "true");
+    // Names what this answer is for: the request that first used the key.
+    r.headers.emplace_back("Idempotent-Replay-Of", std::get<1>(s) + " " + std::get<2>(s));
+    if (before.recorded_at_us != 0) {
+      r.headers.emplace_back("Idempotent-Replay-Recorded-At", format_utc_micros(before.recorded_at_us));
+    }
+    return r;
+  }
+
+  /// A write: authenticated, idempotent by (token, method, path, key), recorded in the admin
+  /// log with its answer.
   handler guarded_write(std::string route, domain::role need, write_fn fn) {
     auto self = shared_from_this();
     return [self, route, need, fn](const request& req, responder reply) {
@@ -357,70 +420,140 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
         return;
       }
       const std::string digest = sha256_hex(req.body);
-      if (auto before = self->answered(c.token_id, key)) {
-        response r;
-        if (before->request_sha256 != digest) {
-          r = error_response(422, "idempotency_key_reused_with_different_payload",
-                             "this Idempotency-Key was used for a different request");
-        } else {
-          r = json_ok(before->body, before->status);
-          r.headers.emplace_back("Idempotent-Replay", "true");
-        }
+      const scope s{c.token_id, req.method, req.path, key};
+      const auto answer_now = [&](response r) {
         self->count(route, r.status);
         reply(std::move(r));
+      };
+      {
+        std::lock_guard lock(self->inflight_mutex);
+        if (auto before = self->recent_answer_locked(s)) {
+          answer_now(replay(*before, digest, s));
+          return;
+        }
+      }
+      if (auto before = self->reads.recorded(c.token_id, req.method, req.path, key)) {
+        answer_now(replay(*before, digest, s));
         return;
       }
       {
         std::lock_guard lock(self->inflight_mutex);
-        if (auto found = self->recent.find({c.token_id, key}); found != self->recent.end()) {
-          // Answered between the check above and now.
-          response r = found->second.request_sha256 == digest
-                           ? json_ok(found->second.body, found->second.status)
-                           : error_response(422, "idempotency_key_reused_with_different_payload",
-                                            "this Idempotency-Key was used for a different request");
-          self->count(route, r.status);
-          reply(std::move(r));
+        if (auto before = self->recent_answer_locked(s)) {  // answered since the check above
+          answer_now(replay(*before, digest, s));
           return;
         }
-        auto [it, first] = self->inflight.try_emplace({c.token_id, key});
-        it->second.push_back(std::move(reply));
+        auto [it, first] = self->inflight.try_emplace(s);
         if (!first) {
+          if (it->second.digest != digest) {
+            answer_now(error_response(422, "idempotency_key_reused_with_different_payload",
+                                      "this Idempotency-Key is in use by a request with a different body"));
+            return;
+          }
+          it->second.waiting.push_back(std::move(reply));
           return;  // the same request is being executed: answer both when it finishes
         }
+        it->second.digest = digest;
+        it->second.waiting.push_back(std::move(reply));
       }
-      const std::string method = req.method;
-      const std::string path = req.path;
-      fn(req, c, [self, route, c, key, digest, method, path](response out) {
+      fn(req, c, [self, route, s, digest](response out) {
+        const auto release = [self, route, s](const response& answer, const actors::recorded_answer* keep) {
+          std::vector<responder> waiting;
+          {
+            std::lock_guard lock(self->inflight_mutex);
+            if (keep != nullptr) {
+              self->recent[s] = *keep;
+              self->recent_order.push_back(s);
+              if (self->recent_order.size() > recent_max) {
+                self->recent.erase(self->recent_order.front());
+                self->recent_order.pop_front();
+              }
+            }
+            if (auto found = self->inflight.find(s); found != self->inflight.end()) {
+              waiting = std::move(found->second.waiting);
+              self->inflight.erase(found);
+            }
+          }
+          for (auto& r : waiting) {
+            self->count(route, answer.status);
+            r(answer);
+          }
+        };
+        if (!remembered(out.status)) {
+          out.recorded_body.clear();
+          release(out, nullptr);
+          return;
+        }
         // Record the answer (never a token secret), then release everyone waiting on the key.
-        domain::admin_log::recorded entry{c.token_id, method, path, key, digest, out.status,
+        const auto& [token, method, path, used_key] = s;
+        domain::admin_log::recorded entry{token, method, path, used_key, digest, out.status,
                                           out.recorded_body.empty() ? out.body : out.recorded_body};
         out.recorded_body.clear();
-        const actors::recorded_answer answer{entry.status, entry.response, digest};
+        const actors::recorded_answer answer{entry.status, entry.response, digest, 0};
         self->client.ask<actors::entity_reply>(
             actors::admin_log_request{std::move(entry), now_us()},
-            [self, route, c, key, out, answer](result<actors::entity_reply>) mutable {
-              std::vector<responder> waiting;
-              {
-                std::lock_guard lock(self->inflight_mutex);
-                self->recent[{c.token_id, key}] = answer;
-                self->recent_order.emplace_back(c.token_id, key);
-                if (self->recent_order.size() > recent_max) {
-                  self->recent.erase(self->recent_order.front());
-                  self->recent_order.pop_front();
-                }
-                auto found = self->inflight.find({c.token_id, key});
-                if (found != self->inflight.end()) {
-                  waiting = std::move(found->second);
-                  self->inflight.erase(found);
-                }
-              }
-              for (auto& r : waiting) {
-                self->count(route, out.status);
-                r(out);
-              }
-            });
+            [release, out, answer](result<actors::entity_reply>) { release(out, &answer); });
       });
     };
+  }
+
+  /// Sends a decoded write to where it goes; one branch per command (a new one does not compile
+  /// until it has its own).
+  void dispatch(write_command command, responder done) {
+    std::visit(overload{
+                   [&](actors::register_user_request& x) { send_entity(std::move(x), std::move(done)); },
+                   [&](actors::user_admin_request& x) { send_entity(std::move(x), std::move(done)); },
+                   [&](actors::blacklist_request& x) { send_entity(std::move(x), std::move(done)); },
+                   [&](actors::channel_request& x) { send_entity(std::move(x), std::move(done)); },
+                   [&](actors::coupon_request& x) { send_entity(std::move(x), std::move(done)); },
+                   [&](actors::manual_deposit_request& x) { send_entity(std::move(x), std::move(done)); },
+                   [&](actors::manual_deposit_approval& x) { send_process(std::move(x), std::move(done)); },
+                   [&](actors::purchase_request& x) { send_process(std::move(x), std::move(done)); },
+                   [&](actors::settings_request& x) { send_entity(std::move(x), std::move(done)); },
+                   [&](token_mint& x) { mint(std::move(x), std::move(done)); },
+                   [&](actors::token_request& x) { send_entity(std::move(x), std::move(done)); },
+                   [&](actors::withdrawal_request& x) { send_withdrawal(std::move(x), std::move(done)); },
+                   [&](actors::withdrawal_decision& x) { send_withdrawal(std::move(x), std::move(done)); },
+                   [&](actors::broadcast_request& x) { send_broadcast(std::move(x), std::move(done)); },
+                   [&](chain_rescan& x) {
+                     done(hooks.chain_rescan ? hooks.chain_rescan(x)
+                                             : error_response(409, "chain_not_configured",
+                                                              "the chain gateway is not configured on this server"));
+                   },
+               },
+               command);
+  }
+
+  /// A new token: its secret is shown once and never stored (a retry gets the summary only).
+  void mint(token_mint m, responder done) {
+    const new_token token = generate_token();
+    m.create.secret_sha256 = token.secret_sha256;
+    const std::string id = token.id;
+    const std::string text = token.text;
+    const std::string role_name(domain::role_name(m.create.access));
+    client.ask<actors::entity_reply>(
+        actors::token_request{id, std::move(m.create), now_us()},
+        [done, id, text, role_name](result<actors::entity_reply> reply) {
+          if (!reply) {
+            done(from_error(reply.error()));
+            return;
+          }
+          const std::string summary = "{\"role\":\"" + role_name + "\",\"token_id\":\"" + id + "\"";
+          response out = json_ok(summary + ",\"token\":\"" + text + "\"}", 201);
+          out.recorded_body = summary + ",\"note\":\"the secret was shown once\"}";
+          done(std::move(out));
+        });
+  }
+
+  void send_broadcast(actors::broadcast_request request, responder done) {
+    client.ask<actors::entity_reply>(std::move(request), [done](result<actors::entity_reply> r) {
+      if (!r) {
+        done(from_error(r.error()));
+        return;
+      }
+      done(json_ok("{\"first_seq\":" + std::to_string(r->first_seq) + ",\"last_seq\":" +
+                       std::to_string(r->last_seq) + "}",
+                   202));
+    });
   }
 
   template <class Request>
@@ -444,6 +577,8 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
     });
   }
 };
+
+response error_answer(const error& e) { return from_error(e); }
 
 api::api(actors::ledger_client& client, const actors::ledger_reads& reads, api_hooks hooks)
     : impl_(std::make_shared<impl>(client, reads, std::move(hooks))) {}
@@ -505,16 +640,14 @@ void api::install(router& r) {
   const auto& reads = self->reads;
 
   // Unauthenticated: liveness/readiness and the API description.
-  r.add("GET", "/health", [self](const request&, responder reply) {
+  add_public(r, "GET", "/health", [self](const request&, responder reply) {
     response out = json_ok(self->hooks.health ? self->hooks.health() : "{\"status\":\"ok\"}");
     if (out.body.find("\"ready\":false") != std::string::npos) {
       out.status = 503;
     }
-    self->count("/health", out.status);
     reply(std::move(out));
   });
-  r.add("GET", "/openapi.json", [self](const request&, responder reply) {
-    self->count("/openapi.json", 200);
+  add_public(r, "GET", "/openapi.json", [self](const request&, responder reply) {
     reply(json_ok(self->hooks.openapi));
   });
   read("/metrics", role::auditor, [self, this](const request&) {
@@ -659,107 +792,22 @@ void api::install(router& r) {
 namespace telepay::gateways::http {
 namespace {
 
-/// Reads tiers: [{"price":"9.99","days":30}, ...].
-result<std::vector<domain::channel::tier>> read_tiers(const json_value& root) {
-  TELEPAY_TRY(list, root.field("tiers"));
-  if (!list.is_array()) {
-    return make_error(errc::tiers_invalid, "tiers must be an array of {price, days}");
-  }
-  TELEPAY_TRY(items, list.elements());
-  std::vector<domain::channel::tier> out;
-  for (const json_value& item : items) {
-    if (!item.is_object()) {
-      return make_error(errc::tiers_invalid, "each tier is an object {price, days}");
-    }
-    TELEPAY_TRY(price_text, item.str("price"));
-    auto price = domain::parse_amount(price_text, domain::asset::usd);
-    if (!price) {
-      return make_error(errc::tiers_invalid, "tier price: " + price.error().message);
-    }
-    TELEPAY_TRY(days, item.u64("days"));
-    if (days > 100000) {
-      return make_error(errc::tiers_invalid, "tier days out of range");
-    }
-    out.push_back(domain::channel::tier{*price, static_cast<std::uint32_t>(days)});
-  }
-  return out;
-}
-
-result<domain::amount> threshold_of(const body& b) {
-  if (!b.has("payout_threshold")) {
-    return domain::amount(domain::asset::usd, 0);
-  }
-  return b.money("payout_threshold", domain::asset::usd);
-}
-
-result<domain::channel::register_channel> parse_register_channel(const body& b) {
-  domain::channel::register_channel c;
-  TELEPAY_TRY(owner, b.integer("owner_id"));
-  TELEPAY_TRY(owner_id, domain::make_user_id(owner));
-  c.owner = owner_id;
-  TELEPAY_TRY(title, b.text("title"));
-  c.title = std::move(title);
-  TELEPAY_TRY(tiers, read_tiers(b.root));
-  c.tiers = std::move(tiers);
-  if (b.has("donations_enabled")) {
-    TELEPAY_TRY(donations, b.flag("donations_enabled"));
-    c.donations_enabled = donations;
-  }
-  TELEPAY_TRY(strategy_text, b.text("payout_strategy"));
-  TELEPAY_TRY(strategy, domain::channel::parse_strategy(strategy_text));
-  c.strategy = strategy;
-  TELEPAY_TRY(threshold, threshold_of(b));
-  c.threshold = threshold;
-  TELEPAY_TRY(address, b.text("payout_address"));
-  c.payout_address = std::move(address);
-  return c;
-}
-
-result<domain::coupon::create> parse_coupon(const body& b, const std::string& by) {
-  domain::coupon::create c;
-  TELEPAY_TRY(kind, b.text("kind"));
-  if (kind == "percent") {
-    c.type = domain::coupon::kind::percent;
-    TELEPAY_TRY(bps, b.integer("percent_bps"));
-    if (bps < 0 || bps > 10000) {
-      return make_error(errc::coupon_invalid, "percent_bps is 1-10000");
-    }
-    c.percent_bps = static_cast<std::uint32_t>(bps);
-  } else if (kind == "fixed") {
-    c.type = domain::coupon::kind::fixed;
-    TELEPAY_TRY(fixed, b.money("fixed", domain::asset::usd));
-    c.fixed = fixed;
-  } else {
-    return make_error(errc::coupon_invalid, "kind is percent or fixed");
-  }
-  TELEPAY_TRY(limit, b.integer("usage_limit"));
-  if (limit < 0 || limit > 100'000'000) {
-    return make_error(errc::coupon_invalid, "usage_limit is 0 (unlimited) to 100000000");
-  }
-  c.usage_limit = static_cast<std::uint32_t>(limit);
-  TELEPAY_TRY(expires_text, b.text("expires_at"));
-  const auto expires = parse_utc_micros(expires_text);
-  if (!expires) {
-    return make_error(errc::coupon_invalid, "expires_at is a UTC time like 2027-01-01T00:00:00Z");
-  }
-  c.expires_at_us = *expires;
-  if (b.has("channel_id")) {
-    TELEPAY_TRY(channel, b.integer("channel_id"));
-    TELEPAY_TRY(channel_id, domain::make_channel_id(channel));
-    c.channel = channel_id;
-  }
-  if (b.has("tier")) {
-    TELEPAY_TRY(tier, b.integer("tier"));
-    if (tier < 0 || tier > 3) {
-      return make_error(errc::coupon_invalid, "tier is 0 (any) to 3");
-    }
-    c.tier = static_cast<std::uint32_t>(tier);
-  }
-  c.by = by;
-  return c;
-}
-
 }  // namespace
+
+void api::add_public(router& r, std::string method, std::string pattern, handler fn) {
+  auto self = impl_;
+  r.add(method, pattern, [self, pattern, fn = std::move(fn)](const request& req, responder reply) {
+    if (auto limited = self->over_anonymous_limit(req)) {
+      self->count(pattern, limited->status);
+      reply(std::move(*limited));
+      return;
+    }
+    fn(req, [self, pattern, reply = std::move(reply)](response out) {
+      self->count(pattern, out.status);
+      reply(std::move(out));
+    });
+  });
+}
 
 void api::add_read(router& r, std::string pattern, domain::role need, read_handler fn) {
   auto self = impl_;
@@ -784,272 +832,22 @@ void api::add_write(router& r, std::string pattern, domain::role need, write_han
 }
 
 void api::install_writes(router& r) {
+  // Each write: decode the request (400 naming the problem, nothing written), then send the
+  // command to the ledger (or the gateway it is for) and answer with what it wrote.
   auto self = impl_;
-  const auto write = [&](std::string pattern, domain::role need, impl::write_fn fn) {
-    r.add("POST", pattern, self->guarded_write(pattern, need, std::move(fn)));
-  };
-  using role = domain::role;
-  // Each write: parse and validate the body (400 naming the problem, nothing written), then
-  // send one command to the ledger and answer with what it wrote.
-#define TELEPAY_BODY(name, ...)                                 \
-  auto name##_parsed = body::parse(req.body, {__VA_ARGS__});    \
-  if (!name##_parsed) {                                         \
-    done(from_error(name##_parsed.error()));                    \
-    return;                                                     \
-  }                                                             \
-  [[maybe_unused]] const body& name = *name##_parsed
-#define TELEPAY_FIELD(var, expr) \
-  auto var##_field = (expr);     \
-  if (!var##_field) {            \
-    done(from_error(var##_field.error())); \
-    return;                      \
-  }                              \
-  auto var = std::move(var##_field).value()
-
-  write("/v1/admin/users", role::operator_, [self](const request& req, const impl::caller&, responder done) {
-    TELEPAY_BODY(b, "user_id", "username", "referral_code");
-    TELEPAY_FIELD(id, b.integer("user_id"));
-    TELEPAY_FIELD(user, domain::make_user_id(id));
-    self->send_entity(actors::register_user_request{user, b.text_or("username", ""),
-                                                    b.text_or("referral_code", ""), now_us()},
-                      done);
-  });
-  write("/v1/admin/users/{id}/ban", role::operator_, [self](const request& req, const impl::caller& c, responder done) {
-    TELEPAY_BODY(b, "reason");
-    TELEPAY_FIELD(id, path_id(req, "id"));
-    TELEPAY_FIELD(user, domain::make_user_id(id));
-    TELEPAY_FIELD(reason, b.text("reason"));
-    self->send_entity(actors::user_admin_request{user, domain::user::ban{reason, c.token_id}, now_us()}, done);
-  });
-  write("/v1/admin/users/{id}/unban", role::operator_, [self](const request& req, const impl::caller& c, responder done) {
-    TELEPAY_BODY(b);
-    TELEPAY_FIELD(id, path_id(req, "id"));
-    TELEPAY_FIELD(user, domain::make_user_id(id));
-    self->send_entity(actors::user_admin_request{user, domain::user::unban{c.token_id}, now_us()}, done);
-  });
-  write("/v1/admin/blacklist", role::operator_, [self](const request& req, const impl::caller& c, responder done) {
-    TELEPAY_BODY(b, "kind", "value", "reason");
-    TELEPAY_FIELD(kind_text, b.text("kind"));
-    TELEPAY_FIELD(kind, domain::blacklist::parse_kind(kind_text));
-    TELEPAY_FIELD(value, b.text("value"));
-    TELEPAY_FIELD(reason, b.text("reason"));
-    self->send_entity(actors::blacklist_request{domain::blacklist::add{kind, value, reason, c.token_id}, now_us()}, done);
-  });
-  write("/v1/admin/blacklist/remove", role::operator_, [self](const request& req, const impl::caller& c, responder done) {
-    TELEPAY_BODY(b, "kind", "value");
-    TELEPAY_FIELD(kind_text, b.text("kind"));
-    TELEPAY_FIELD(kind, domain::blacklist::parse_kind(kind_text));
-    TELEPAY_FIELD(value, b.text("value"));
-    self->send_entity(actors::blacklist_request{domain::blacklist::remove{kind, value, c.token_id}, now_us()}, done);
-  });
-  write("/v1/admin/channels", role::operator_, [self](const request& req, const impl::caller&, responder done) {
-    TELEPAY_BODY(b, "channel_id", "owner_id", "title", "tiers", "donations_enabled", "payout_strategy",
-                 "payout_threshold", "payout_address");
-    TELEPAY_FIELD(id, b.integer("channel_id"));
-    TELEPAY_FIELD(channel, domain::make_channel_id(id));
-    TELEPAY_FIELD(command, parse_register_channel(b));
-    self->send_entity(actors::channel_request{channel, std::move(command), now_us()}, done);
-  });
-  write("/v1/admin/channels/{id}", role::operator_, [self](const request& req, const impl::caller&, responder done) {
-    TELEPAY_BODY(b, "tiers", "donations_enabled", "payout_strategy", "payout_threshold");
-    TELEPAY_FIELD(id, path_id(req, "id"));
-    TELEPAY_FIELD(channel, domain::make_channel_id(id));
-    const int fields = (b.has("tiers") ? 1 : 0) + (b.has("donations_enabled") ? 1 : 0) +
-                       (b.has("payout_strategy") ? 1 : 0);
-    if (fields != 1) {
-      done(error_response(400, "invalid_argument",
-                          "send exactly one of tiers, donations_enabled, payout_strategy "
-                          "(the payout address changes with a second operator's approval)"));
-      return;
-    }
-    domain::channel::command command;
-    if (b.has("tiers")) {
-      TELEPAY_FIELD(tiers, read_tiers(b.root));
-      command = domain::channel::set_tiers{std::move(tiers)};
-    } else if (b.has("donations_enabled")) {
-      TELEPAY_FIELD(on, b.flag("donations_enabled"));
-      command = domain::channel::set_donations{on};
-    } else {
-      TELEPAY_FIELD(strategy_text, b.text("payout_strategy"));
-      TELEPAY_FIELD(strategy, domain::channel::parse_strategy(strategy_text));
-      TELEPAY_FIELD(threshold, threshold_of(b));
-      command = domain::channel::set_payout_strategy{strategy, threshold};
-    }
-    self->send_entity(actors::channel_request{channel, std::move(command), now_us()}, done);
-  });
-  write("/v1/admin/channels/{id}/disable", role::operator_, [self](const request& req, const impl::caller& c, responder done) {
-    TELEPAY_BODY(b, "reason");
-    TELEPAY_FIELD(id, path_id(req, "id"));
-    TELEPAY_FIELD(channel, domain::make_channel_id(id));
-    TELEPAY_FIELD(reason, b.text("reason"));
-    self->send_entity(actors::channel_request{channel, domain::channel::disable{reason, c.token_id}, now_us()}, done);
-  });
-  write("/v1/admin/channels/{id}/enable", role::operator_, [self](const request& req, const impl::caller& c, responder done) {
-    TELEPAY_BODY(b);
-    TELEPAY_FIELD(id, path_id(req, "id"));
-    TELEPAY_FIELD(channel, domain::make_channel_id(id));
-    self->send_entity(actors::channel_request{channel, domain::channel::enable{c.token_id}, now_us()}, done);
-  });
-  write("/v1/admin/channels/{id}/payout-address", role::operator_,
-        [self](const request& req, const impl::caller& c, responder done) {
-    // A new payout address waits for another operator's approval (PRODUCT: money out).
-    TELEPAY_BODY(b, "address");
-    TELEPAY_FIELD(id, path_id(req, "id"));
-    TELEPAY_FIELD(channel, domain::make_channel_id(id));
-    TELEPAY_FIELD(address, b.text("address"));
-    self->send_entity(actors::channel_request{channel, domain::channel::change_payout_address{address, c.token_id},
-                                              now_us()},
-                      done);
-  });
-  write("/v1/admin/channels/{id}/payout-address/approve", role::operator_,
-        [self](const request& req, const impl::caller& c, responder done) {
-    TELEPAY_BODY(b, "address");
-    TELEPAY_FIELD(id, path_id(req, "id"));
-    TELEPAY_FIELD(channel, domain::make_channel_id(id));
-    TELEPAY_FIELD(address, b.text("address"));
-    self->send_entity(actors::channel_request{channel, domain::channel::approve_payout_address{address, c.token_id},
-                                              now_us()},
-                      done);
-  });
-  write("/v1/admin/withdrawals", role::operator_, [self](const request& req, const impl::caller& c, responder done) {
-    // A user's withdrawal: held now; above the setting withdrawal_approval_usdt it waits for
-    // another operator; then the hot wallet sends it.
-    TELEPAY_BODY(b, "id", "user_id", "amount", "address");
-    TELEPAY_FIELD(id, b.text("id"));
-    TELEPAY_FIELD(user_raw, b.integer("user_id"));
-    TELEPAY_FIELD(user, domain::make_user_id(user_raw));
-    TELEPAY_FIELD(value, b.money("amount", domain::asset::usdt));
-    TELEPAY_FIELD(address, b.text("address"));
-    self->send_withdrawal(actors::withdrawal_request{id, user, value, address, "token:" + c.token_id, now_us()}, done);
-  });
-  write("/v1/admin/withdrawals/{id}/approve", role::operator_,
-        [self](const request& req, const impl::caller& c, responder done) {
-    TELEPAY_BODY(b);
-    self->send_withdrawal(actors::withdrawal_decision{std::string(req.param("id")), true, "token:" + c.token_id, "",
-                                                      now_us()},
-                          done);
-  });
-  write("/v1/admin/withdrawals/{id}/reject", role::operator_,
-        [self](const request& req, const impl::caller& c, responder done) {
-    TELEPAY_BODY(b, "reason");
-    TELEPAY_FIELD(reason, b.text("reason"));
-    self->send_withdrawal(actors::withdrawal_decision{std::string(req.param("id")), false, "token:" + c.token_id,
-                                                      reason, now_us()},
-                          done);
-  });
-  write("/v1/admin/coupons", role::operator_, [self](const request& req, const impl::caller& c, responder done) {
-    TELEPAY_BODY(b, "code", "kind", "percent_bps", "fixed", "usage_limit", "expires_at", "channel_id", "tier");
-    TELEPAY_FIELD(code, b.text("code"));
-    TELEPAY_FIELD(command, parse_coupon(b, c.token_id));
-    self->send_entity(actors::coupon_request{code, std::move(command), now_us()}, done);
-  });
-  write("/v1/admin/manual-deposits", role::operator_, [self](const request& req, const impl::caller& c, responder done) {
-    TELEPAY_BODY(b, "id", "user_id", "amount", "reference");
-    TELEPAY_FIELD(id, b.text("id"));
-    if (!domain::is_token(id, 56)) {
-      done(error_response(400, "invalid_argument", "id is 1-56 characters of A-Z a-z 0-9 _ . : -"));
-      return;
-    }
-    TELEPAY_FIELD(user_raw, b.integer("user_id"));
-    TELEPAY_FIELD(user, domain::make_user_id(user_raw));
-    TELEPAY_FIELD(value, b.money("amount", domain::asset::usdt));
-    TELEPAY_FIELD(reference, b.text("reference"));
-    self->send_entity(actors::manual_deposit_request{
-                          id, domain::manual_deposit::request{user, value, reference, c.token_id}, now_us()},
-                      done);
-  });
-  write("/v1/admin/manual-deposits/{id}/approve", role::operator_, [self](const request& req, const impl::caller& c, responder done) {
-    TELEPAY_BODY(b);
-    const std::string id(req.param("id"));
-    self->send_process(actors::manual_deposit_approval{id, c.token_id, now_us()}, done);
-  });
-  write("/v1/admin/manual-deposits/{id}/reject", role::operator_, [self](const request& req, const impl::caller& c, responder done) {
-    TELEPAY_BODY(b, "reason");
-    TELEPAY_FIELD(reason, b.text("reason"));
-    self->send_entity(actors::manual_deposit_request{std::string(req.param("id")),
-                                                     domain::manual_deposit::reject{c.token_id, reason}, now_us()},
-                      done);
-  });
-  write("/v1/admin/purchases", role::operator_, [self](const request& req, const impl::caller&, responder done) {
-    // A subscription (tier) or a donation (donation_usd) paid from the buyer's balance.
-    TELEPAY_BODY(b, "purchase_id", "user_id", "channel_id", "tier", "donation_usd", "coupon");
-    TELEPAY_FIELD(id, b.text("purchase_id"));
-    TELEPAY_FIELD(user_raw, b.integer("user_id"));
-    TELEPAY_FIELD(user, domain::make_user_id(user_raw));
-    TELEPAY_FIELD(channel_raw, b.integer("channel_id"));
-    TELEPAY_FIELD(channel, domain::make_channel_id(channel_raw));
-    if (b.has("tier") == b.has("donation_usd")) {
-      done(error_response(400, "invalid_argument", "send exactly one of tier and donation_usd"));
-      return;
-    }
-    actors::purchase_request purchase{id, user, channel, 0, domain::amount(domain::asset::usd, 0),
-                                      b.text_or("coupon", ""), now_us()};
-    if (b.has("tier")) {
-      TELEPAY_FIELD(tier, b.integer("tier"));
-      if (tier < 1 || tier > 3) {
-        done(error_response(400, "invalid_argument", "tier is 1, 2 or 3"));
-        return;
-      }
-      purchase.tier = static_cast<std::uint32_t>(tier);
-    } else {
-      TELEPAY_FIELD(value, b.money("donation_usd", domain::asset::usd));
-      purchase.donation_usd = value;
-    }
-    self->send_process(std::move(purchase), done);
-  });
-  write("/v1/admin/settings", role::admin, [self](const request& req, const impl::caller& c, responder done) {
-    TELEPAY_BODY(b, "key", "value");
-    TELEPAY_FIELD(key, b.text("key"));
-    TELEPAY_FIELD(value, b.text("value"));
-    self->send_entity(actors::settings_request{domain::settings::set{key, value, c.token_id}, now_us()}, done);
-  });
-  write("/v1/admin/tokens", role::admin, [self](const request& req, const impl::caller& c, responder done) {
-    TELEPAY_BODY(b, "role", "label", "allowed_cidrs", "rate_per_second", "burst");
-    TELEPAY_FIELD(role_text, b.text("role"));
-    TELEPAY_FIELD(access, domain::parse_role(role_text));
-    domain::token::create create;
-    create.access = access;
-    create.label = b.text_or("label", "");
-    create.by = c.token_id;
-    if (b.has("allowed_cidrs")) {
-      TELEPAY_FIELD(list, b.root.field("allowed_cidrs"));
-      TELEPAY_FIELD(cidrs, list.string_elements());
-      create.allowed_cidrs = std::move(cidrs);
-    }
-    if (b.has("rate_per_second")) {
-      TELEPAY_FIELD(rate, b.integer("rate_per_second"));
-      create.rate_per_second = static_cast<std::uint32_t>(std::clamp<std::int64_t>(rate, 0, 2'000'000));
-    }
-    if (b.has("burst")) {
-      TELEPAY_FIELD(burst, b.integer("burst"));
-      create.burst = static_cast<std::uint32_t>(std::clamp<std::int64_t>(burst, 0, 20'000'000));
-    }
-    const new_token token = generate_token();
-    create.secret_sha256 = token.secret_sha256;
-    const std::string id = token.id;
-    const std::string text = token.text;
-    const std::string role_name(domain::role_name(access));
-    self->client.ask<actors::entity_reply>(
-        actors::token_request{id, std::move(create), now_us()},
-        [done, id, text, role_name](result<actors::entity_reply> reply) {
-          if (!reply) {
-            done(from_error(reply.error()));
-            return;
-          }
-          const std::string summary = "{\"role\":\"" + role_name + "\",\"token_id\":\"" + id + "\"";
-          response out = json_ok(summary + ",\"token\":\"" + text + "\"}", 201);
-          // The secret is shown once and never stored: a retry gets the summary only.
-          out.recorded_body = summary + ",\"note\":\"the secret was shown once\"}";
-          done(std::move(out));
-        });
-  });
-  write("/v1/admin/tokens/{id}/revoke", role::admin, [self](const request& req, const impl::caller& c, responder done) {
-    TELEPAY_BODY(b);
-    self->send_entity(actors::token_request{std::string(req.param("id")), domain::token::revoke{c.token_id}, now_us()},
-                      done);
-  });
-#undef TELEPAY_BODY
-#undef TELEPAY_FIELD
+  for (const write_route& route : write_routes()) {
+    const auto decode = route.decode;
+    r.add("POST", std::string(route.pattern),
+          self->guarded_write(std::string(route.pattern), route.need,
+                              [self, decode](const request& req, const impl::caller& c, responder done) {
+                                auto command = decode(req, writer{c.token_id}, now_us());
+                                if (!command) {
+                                  done(from_error(command.error()));
+                                  return;
+                                }
+                                self->dispatch(std::move(command).value(), std::move(done));
+                              }));
+  }
 }
 
 }  // namespace telepay::gateways::http

@@ -24,6 +24,12 @@ class ledger_reads;
 
 namespace telepay::gateways::http {
 
+/// The answer for a failed command: its HTTP status (one table for every errc), the code, and
+/// the message; for 5xx a fixed message, the detail in response::log_detail.
+response error_answer(const error& e);
+
+struct chain_rescan;  // gateways/http/write_routes.hpp
+
 struct api_hooks {
   /// The /health body (JSON), from the server's wiring.
   std::function<std::string()> health;
@@ -31,6 +37,13 @@ struct api_hooks {
   std::function<std::string()> metrics;
   /// The OpenAPI document served at /openapi.json.
   std::string openapi;
+  /// Requests that present no valid token (401s, /health, /openapi.json, webhooks) share a
+  /// token bucket per client address: refilled at this rate up to the burst, 429 when empty.
+  /// Default: 100/s, burst 200.
+  std::uint32_t anonymous_rate_per_second = 100;
+  std::uint32_t anonymous_burst = 200;
+  /// POST /v1/admin/chain/rescan, when the chain gateway runs (unset: 409 chain_not_configured).
+  std::function<response(const chain_rescan&)> chain_rescan;
 };
 
 class api {
@@ -47,6 +60,10 @@ class api {
   /// Idempotency-Key (a retry gets the first answer), the answer recorded in the audit log.
   using write_handler = std::function<void(const request&, const std::string& token_id, responder)>;
   void add_write(router& r, std::string pattern, domain::role need, write_handler fn);
+
+  /// Adds an unauthenticated route (a webhook) behind the per-address limit for anonymous
+  /// requests; the handler checks its own signature or secret.
+  void add_public(router& r, std::string method, std::string pattern, handler fn);
 
   /// Adds a GET route behind the same authentication (token, allowlist, rate limit, role) whose
   /// handler answers asynchronously.

@@ -135,6 +135,15 @@ std::optional<std::uint32_t> rate_limiter::take(const std::string& id, std::uint
                                                 std::uint32_t burst) {
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(mutex_);
+  if (buckets_.size() >= buckets_max && !buckets_.contains(id)) {
+    // Keyed by client address, the map would grow with every address seen: forget the buckets
+    // that have been idle long enough to be full again (forgetting one equals a full bucket).
+    const auto idle = std::chrono::duration<double>(static_cast<double>(burst) / std::max<double>(rate, 1e-9));
+    std::erase_if(buckets_, [&](const auto& entry) { return now - entry.second.refilled >= idle; });
+    if (buckets_.size() >= buckets_max) {
+      return 1;  // every tracked client is active: refuse newcomers until some go quiet
+    }
+  }
   auto [it, fresh] = buckets_.try_emplace(id, bucket{static_cast<double>(burst), now});
   bucket& b = it->second;
   if (!fresh) {

@@ -50,6 +50,9 @@ class rate_limiter {
   /// bucket is empty, returns the seconds until one is available (for Retry-After).
   std::optional<std::uint32_t> take(const std::string& id, std::uint32_t rate, std::uint32_t burst);
 
+  /// Buckets kept at most; idle ones are forgotten first.
+  static constexpr std::size_t buckets_max = 100'000;
+
  private:
   struct bucket {
     double tokens = 0;

@@ -25,6 +25,9 @@ struct request {
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   std::string remote_address;
+  /// Set by the server for every request ("r" + hex); sent back as X-Request-Id and in the body
+  /// of 5xx errors, and logged with server-side failures.
+  std::string id;
   /// Filled by the router from `{name}` segments of the matched route (mutable so that routing
   /// needs no copy of the request).
   mutable std::vector<std::pair<std::string, std::string>> path_params;
@@ -43,6 +46,9 @@ struct response {
   /// For admin writes: what the audit log keeps of the answer when the body must not be
   /// stored (a new token's secret). Empty: the body. Never sent.
   std::string recorded_body;
+  /// For server-side failures: the detail kept out of the body (it can name files or carry
+  /// library text), handed to server_options::on_server_error. Never sent.
+  std::string log_detail;
 };
 
 /// A JSON body (already serialized) with this status.
@@ -60,6 +66,15 @@ struct server_options {
   std::size_t io_threads = 1;
   /// Idle and per-request read/write timeout. Default: 30 s.
   std::chrono::seconds timeout{30};
+  /// A handler that has not answered by then gets a 504 `deadline_exceeded` (with the request
+  /// id; a write's outcome is then unknown: retry it with the same Idempotency-Key); its late
+  /// answer is dropped. Default: 30 s.
+  std::chrono::milliseconds request_deadline{30'000};
+  /// Open connections from one address; more are closed at accept. Default: 128 (raise it
+  /// behind a reverse proxy, where every client shares the proxy's address).
+  std::size_t connections_per_address_max = 128;
+  /// Called (on an io thread) for every 5xx answer with its request, e.g. to log the detail.
+  std::function<void(const request&, const response&)> on_server_error;
 };
 
 class server {
@@ -72,6 +87,9 @@ class server {
   /// Stops accepting, closes connections and joins the io threads. Idempotent.
   virtual void stop() = 0;
   virtual std::uint64_t requests_served() const = 0;
+  /// Connections closed at accept (over a cap) and handlers that missed their deadline.
+  virtual std::uint64_t connections_refused() const = 0;
+  virtual std::uint64_t deadlines_missed() const = 0;
 };
 
 }  // namespace telepay::gateways::http

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 
@@ -208,6 +209,21 @@ std::string invoice_request_body(const invoice_request& r) {
     append_json_string(out, r.cancel_url);
   }
   out += "}";
+  return out;
+}
+
+bool valid_api_key(std::string_view key) {
+  if (key.empty() || key.size() > api_key_bytes_max) return false;
+  return std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+}
+
+std::string answer_excerpt(std::string_view body, std::size_t max_bytes) {
+  std::string out(utf8_prefix(body, max_bytes));
+  if (is_valid_utf8(out)) return out;
+  // Not UTF-8 (a Latin-1 error page, binary): keep the ASCII, mark the rest.
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) >= 0x80) c = '?';
+  }
   return out;
 }
 

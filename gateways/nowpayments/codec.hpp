@@ -71,4 +71,14 @@ struct invoice_created {
 /// Errors: upstream_failed when the answer lacks an id or URL.
 result<invoice_created> read_invoice_created(std::string_view body);
 
+/// Whether `key` may be sent as the x-api-key header value: 1-256 bytes of printable ASCII
+/// (no CR/LF, which would split the header, and no other control bytes).
+inline constexpr std::size_t api_key_bytes_max = 256;
+bool valid_api_key(std::string_view key);
+
+/// At most `max_bytes` of a provider's answer, for an error message that may be recorded (the
+/// admin log of POST /v1/admin/invoices, a bot reply): cut on a character boundary, and each
+/// byte of an answer that is not UTF-8 shown as '?', so the message stays valid UTF-8.
+std::string answer_excerpt(std::string_view body, std::size_t max_bytes);
+
 }  // namespace telepay::gateways::nowpayments

@@ -90,7 +90,7 @@ class parser {
       if (at_ >= text_.size() || text_[at_] != '"') return fail("expected a member name");
       std::string key;
       if (auto ok = string(key); !ok) return ok;
-      if (!seen.insert(key).second) return fail("duplicate member '" + key.substr(0, 64) + "'");
+      if (!seen.insert(key).second) return fail("duplicate member '" + utf8_prefix(key, 64) + "'");
       skip_ws();
       if (at_ >= text_.size() || text_[at_] != ':') return fail("expected ':'");
       ++at_;

@@ -8,13 +8,16 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "actors/client.hpp"
 #include "actors/reads.hpp"
 #include "domain/base/json.hpp"
 #include "domain/codec/json.hpp"
+#include "domain/coupon.hpp"
 #include "domain/invoice.hpp"
 #include "gateways/nowpayments/codec.hpp"
 
@@ -27,6 +30,8 @@ std::int64_t now_us() {
       .count();
 }
 
+/// The HTTP status of each error code. No default: a new code does not compile until it is
+/// placed. Everything the invoice endpoint refuses as bad input is 400.
 unsigned status_for(errc code) {
   switch (code) {
     case errc::invoice_not_found:
@@ -51,8 +56,89 @@ unsigned status_for(errc code) {
     case errc::overloaded:
     case errc::request_timeout:
     case errc::internal: return 503;
-    default: return 400;
+    case errc::invalid_argument:
+    case errc::stream_name_invalid:
+    case errc::event_type_invalid:
+    case errc::events_must_not_be_empty:
+    case errc::too_many_events:
+    case errc::payload_too_large:
+    case errc::metadata_invalid:
+    case errc::idempotency_key_invalid:
+    case errc::snapshot_invalid:
+    case errc::wrong_expected_version:
+    case errc::idempotency_key_reused_with_different_payload:
+    case errc::chain_broken:
+    case errc::record_corrupt:
+    case errc::not_found:
+    case errc::format_mismatch:
+    case errc::amount_invalid:
+    case errc::amount_must_be_positive:
+    case errc::amount_overflow:
+    case errc::asset_unknown:
+    case errc::asset_mismatch:
+    case errc::rate_invalid:
+    case errc::insufficient_funds:
+    case errc::transfer_exists_with_different_amount:
+    case errc::hold_not_found:
+    case errc::hold_expired:
+    case errc::overflows_credits:
+    case errc::overflows_debits:
+    case errc::transfer_id_invalid:
+    case errc::wallet_owner_invalid:
+    case errc::user_already_registered:
+    case errc::self_referral:
+    case errc::referral_cycle:
+    case errc::referrer_already_set:
+    case errc::referrer_unknown:
+    case errc::user_not_banned:
+    case errc::already_blacklisted:
+    case errc::not_blacklisted:
+    case errc::referral_code_invalid:
+    case errc::user_id_invalid:
+    case errc::channel_exists:
+    case errc::tiers_invalid:
+    case errc::donation_out_of_range:
+    case errc::payout_address_invalid:
+    case errc::payout_threshold_invalid:
+    case errc::channel_title_invalid:
+    case errc::subscription_not_found:
+    case errc::subscription_not_expired:
+    case errc::coupon_invalid:
+    case errc::coupon_exists:
+    case errc::payout_nothing_to_batch:
+    case errc::payout_batch_not_found:
+    case errc::payout_state_invalid:
+    case errc::setting_unknown:
+    case errc::setting_invalid:
+    case errc::event_decode_failed:
+    case errc::event_type_unknown:
+    case errc::event_version_unsupported:
+    case errc::process_failed:
+    case errc::approval_same_operator:
+    case errc::manual_deposit_not_found:
+    case errc::manual_deposit_state_invalid:
+    case errc::token_invalid:
+    case errc::token_exists:
+    case errc::token_not_found:
+    case errc::role_invalid:
+    case errc::unauthenticated:
+    case errc::forbidden:
+    case errc::rate_limited:
+    case errc::idempotency_key_required:
+    case errc::signature_missing:
+    case errc::signature_invalid:
+    case errc::payment_invalid:
+    case errc::chain_rpc_failed:
+    case errc::chain_reply_malformed:
+    case errc::chain_mismatch:
+    case errc::deposit_state_invalid:
+    case errc::withdrawal_not_found:
+    case errc::withdrawal_state_invalid:
+    case errc::approval_pending:
+    case errc::send_state_invalid:
+    case errc::chain_not_configured: return 400;
   }
+  return 500;  // not reached: every code is listed above
 }
 
 http::response from_error(const error& e) {
@@ -192,7 +278,7 @@ struct service::impl {
     if (answer->status != 200 && answer->status != 201) {
       const errc code = http::is_retryable(answer) ? errc::upstream_unavailable : errc::upstream_failed;
       return make_error(code, "NOWPayments answered POST /v1/invoice with " + std::to_string(answer->status) +
-                                  ": " + answer->body.substr(0, 200));
+                                  ": " + answer_excerpt(answer->body, 200));
     }
     TELEPAY_TRY(created, read_invoice_created(answer->body));
     auto linked = client.ask_and_wait<actors::entity_reply>(
@@ -219,23 +305,23 @@ struct service::impl {
       } else {
         report = answer.error();
       }
+      const bool matches = report && (report->order_id.empty() || report->order_id == order_id) &&
+                           report->payment_id == payment_id;
+      auto r = matches ? to_report(*report, "poll")
+                       : result<domain::invoice::report>(make_error(errc::payment_invalid, "not this payment"));
+      // The counters' lock is never held across a ledger wait: /metrics and the IPN path take
+      // it too, and a slow ledger would stall them.
+      std::optional<bool> recorded;  // nullopt: the poll gave nothing usable
+      if (r) {
+        auto ack = client.ask_and_wait<actors::payment_ack>(
+            actors::payment_report_request{order_id, std::move(*r), now_us()});
+        if (ack) recorded = ack->recorded;
+      }
       std::lock_guard lock(counters_mutex);
       polls += 1;
-      if (!report || (!report->order_id.empty() && report->order_id != order_id) ||
-          report->payment_id != payment_id) {
+      if (!recorded) {
         poll_failures += 1;
-        continue;
-      }
-      auto r = to_report(*report, "poll");
-      if (!r) {
-        poll_failures += 1;
-        continue;
-      }
-      auto ack = client.ask_and_wait<actors::payment_ack>(
-          actors::payment_report_request{order_id, std::move(*r), now_us()});
-      if (!ack) {
-        poll_failures += 1;
-      } else if (ack->recorded) {
+      } else if (*recorded) {
         recovered += 1;
       }
     }
@@ -250,6 +336,9 @@ service::~service() { stop(); }
 result<std::unique_ptr<service>> service::start(actors::ledger_client& client,
                                                 const actors::ledger_reads& reads,
                                                 service_options options) {
+  if (!valid_api_key(options.api_key)) {
+    return make_error(errc::invalid_argument, "the NOWPayments API key must be 1-256 printable ASCII characters");
+  }
   auto state = std::make_shared<impl>(client, reads, std::move(options));
   TELEPAY_TRY(np, http::client::create(state->options.api_base, state->options.http));
   state->np = std::move(np);
@@ -354,9 +443,16 @@ void service::handle_create_invoice(const http::request& req, http::responder re
   static constexpr std::string_view allowed[] = {"user_id", "channel_id", "tier", "donation_usd",
                                                  "coupon", "order_id", "description"};
   const auto keys = root.keys();  // kept alive: the loop must not bind into a temporary result
+  std::set<std::string_view> seen;
   for (const std::string& key : keys.value()) {
     if (std::find(std::begin(allowed), std::end(allowed), key) == std::end(allowed)) {
-      reply(http::error_response(400, "invalid_argument", "unknown field '" + key.substr(0, 64) + "'"));
+      reply(http::error_response(400, "invalid_argument",
+                                 "unknown field '" + utf8_prefix(key, 64) + "'"));
+      return;
+    }
+    // A field sent twice has no single meaning (the parser would keep one of them silently).
+    if (!seen.insert(key).second) {
+      reply(http::error_response(400, "invalid_argument", "field '" + key + "' appears twice"));
       return;
     }
   }
@@ -410,6 +506,14 @@ void service::handle_create_invoice(const http::request& req, http::responder re
   if (request.description.size() > 200) {
     reply(http::error_response(400, "invalid_argument", "description is at most 200 bytes"));
     return;
+  }
+  // Refused here, before the ledger: a malformed code is the caller's mistake (400), not a
+  // lookup that could answer 404 and be recorded.
+  if (!request.coupon.empty()) {
+    if (auto code = domain::coupon::normalize_code(request.coupon); !code) {
+      reply(http::error_response(400, "invalid_argument", "field 'coupon': " + code.error().message));
+      return;
+    }
   }
   request.now_us = now_us();
   create_invoice(std::move(request), [reply](result<domain::invoice::state> invoice, bool created) {

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "domain/base/json.hpp"
 #include "domain/conversation.hpp"
 
 namespace telepay::gateways::telegram::bot {
@@ -114,7 +115,7 @@ intent parse_command(std::string_view message, bool is_admin) {
       return admin_broadcast{std::string(rest)};
     }
   }
-  return unknown_command{std::string(command.substr(0, 32))};
+  return unknown_command{utf8_prefix(command, 32)};  // echoed in the reply: whole characters
 }
 
 }  // namespace
@@ -267,7 +268,8 @@ std::string help_text(bool is_admin) {
 keyboard channel_list(const std::vector<channel_view>& channels) {
   keyboard out;
   for (const auto& c : channels) {
-    out.push_back({domain::notice::button{c.title.substr(0, 64), "c:" + std::to_string(c.id), ""}});
+    // Titles are up to 128 bytes of UTF-8; the button keeps whole characters.
+    out.push_back({domain::notice::button{utf8_prefix(c.title, 64), "c:" + std::to_string(c.id), ""}});
   }
   return out;
 }
@@ -329,6 +331,30 @@ keyboard donation_pay_keyboard(std::int64_t channel, std::int64_t cents) {
   const std::string suffix = ":" + std::to_string(channel) + ":" + std::to_string(cents);
   return {{domain::notice::button{"Pay with crypto", "di" + suffix, ""}},
           {domain::notice::button{"Pay from balance", "db" + suffix, ""}}};
+}
+
+std::string repair_utf8(std::string_view text) {
+  if (is_valid_utf8(text)) return std::string(text);
+  std::string out;
+  out.reserve(text.size() + 8);
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    const std::size_t length = lead < 0x80         ? 1
+                               : lead >> 5 == 0x6  ? 2
+                               : lead >> 4 == 0xE  ? 3
+                               : lead >> 3 == 0x1E ? 4
+                                                   : 0;  // a stray continuation or an invalid lead
+    // One character at a time: is_valid_utf8 also refuses overlongs and surrogates.
+    if (length > 0 && i + length <= text.size() && is_valid_utf8(text.substr(i, length))) {
+      out.append(text.substr(i, length));
+      i += length;
+    } else {
+      out += "\xEF\xBF\xBD";
+      i += 1;
+    }
+  }
+  return out;
 }
 
 std::string order_id_for(std::int64_t update_id, std::string_view what) {

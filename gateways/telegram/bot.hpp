@@ -108,6 +108,11 @@ keyboard keypad_keyboard();
 std::string keypad_text(std::string_view title, std::string_view digits, std::string_view note = {});
 keyboard donation_pay_keyboard(std::int64_t channel, std::int64_t cents);
 
+/// `text` with each byte that does not belong to a well-formed UTF-8 character replaced by
+/// U+FFFD. Replies echo values from other layers (error messages, titles); a reply that is not
+/// UTF-8 could not be recorded as a notice, so the user would get no answer at all.
+std::string repair_utf8(std::string_view text);
+
 /// A deterministic order/purchase id for what an update started ("tg-{update_id}"), so a
 /// replayed update creates nothing new.
 std::string order_id_for(std::int64_t update_id, std::string_view what);

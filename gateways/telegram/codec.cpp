@@ -2,7 +2,12 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+#include <charconv>
+#include <limits>
+
 #include "domain/base/json.hpp"
+#include "gateways/telegram/flood.hpp"
 
 namespace telepay::gateways::telegram {
 namespace {
@@ -82,7 +87,7 @@ result<std::string> keyboard_json(const keyboard& rows) {
         out += '}';
       } else {
         if (!valid_callback_data(k.callback_data)) {
-          return bad("callback data must be 1-64 bytes: '" + k.callback_data.substr(0, 80) + "'");
+          return bad("callback data must be 1-64 bytes: '" + utf8_prefix(k.callback_data, 80) + "'");
         }
         out += "{\"callback_data\":";
         append_json_string(out, k.callback_data);
@@ -140,8 +145,10 @@ result<update> read_update(std::string_view json) {
   object o;
   if (root.get_object().get(o) != simdjson::SUCCESS) return bad("an update must be a JSON object");
   update u;
-  if (o["update_id"].get_int64().get(u.update_id) != simdjson::SUCCESS || u.update_id < 0) {
-    return bad("an update needs a non-negative integer update_id");
+  // The poller confirms an update with offset update_id + 1, which must fit in int64.
+  if (o["update_id"].get_int64().get(u.update_id) != simdjson::SUCCESS || u.update_id < 0 ||
+      u.update_id == std::numeric_limits<std::int64_t>::max()) {
+    return bad("an update needs an integer update_id in 0..2^63-2");
   }
   std::string problem;
   object part;
@@ -213,14 +220,55 @@ result<answer> read_answer(std::string_view body) {
   }
   std::int64_t code = 0;
   if (o["error_code"].get_int64().get(code) != simdjson::SUCCESS) code = 0;
+  // Codes are HTTP-like; narrowing a larger one to int could turn it into 429 or 5xx.
+  if (code < 0 || code > 999) return bad("the Bot API answered an error_code outside 0..999");
   a.error_code = static_cast<int>(code);
   std::string_view description;
   if (o["description"].get_string().get(description) == simdjson::SUCCESS) a.description = std::string(description);
   object parameters;
   if (o["parameters"].get_object().get(parameters) == simdjson::SUCCESS) {
-    if (parameters["retry_after"].get_int64().get(a.retry_after_s) != simdjson::SUCCESS) a.retry_after_s = 0;
+    std::int64_t retry_after = 0;
+    if (parameters["retry_after"].get_int64().get(retry_after) == simdjson::SUCCESS) {
+      a.retry_after_s = bounded_retry_after_s(retry_after);
+    }
   }
   return a;
+}
+
+std::string delivery_detail(std::string_view text) { return utf8_prefix(text, delivery_detail_bytes_max); }
+
+std::string refusal_detail(std::string_view description) {
+  if (description.find("blocked") == std::string_view::npos) return delivery_detail(description);
+  return delivery_detail("blocked: " + std::string(description));
+}
+
+result<std::int64_t> parse_offset(std::string_view text) {
+  if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  std::int64_t offset = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), offset);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+    return bad("the offset file must hold one integer");
+  }
+  if (offset < 0) return bad("the offset file holds a negative offset");
+  return offset;
+}
+
+bool record_failures::failed(std::int64_t update_id) {
+  if (attempts_ == 0 || update_id != update_id_) {
+    update_id_ = update_id;
+    attempts_ = 0;
+  }
+  if (++attempts_ < attempts_max_) return false;
+  attempts_ = 0;
+  return true;
+}
+
+bool valid_bot_token(std::string_view token) {
+  if (token.empty() || token.size() > bot_token_bytes_max) return false;
+  return std::all_of(token.begin(), token.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == ':' || c == '_' ||
+           c == '-';
+  });
 }
 
 bool valid_callback_data(std::string_view data) { return !data.empty() && data.size() <= max_callback_data_bytes; }
@@ -246,7 +294,7 @@ std::string answer_callback_query(std::string_view callback_id, std::string_view
   append_json_string(out, callback_id);
   if (!text.empty()) {
     out += ",\"text\":";
-    append_json_string(out, text.substr(0, 200));
+    append_json_string(out, utf8_prefix(text, 200));
   }
   out += '}';
   return out;
@@ -255,7 +303,7 @@ std::string answer_callback_query(std::string_view callback_id, std::string_view
 std::string create_chat_invite_link(std::int64_t chat_id, std::string_view name, std::int64_t expire_date_s) {
   std::string out = "{\"chat_id\":" + std::to_string(chat_id) +
                     ",\"creates_join_request\":true,\"expire_date\":" + std::to_string(expire_date_s) + ",\"name\":";
-  append_json_string(out, name.substr(0, 32));
+  append_json_string(out, utf8_prefix(name, 32));
   out += '}';
   return out;
 }

@@ -49,16 +49,59 @@ result<update> read_update(std::string_view json);
 /// can be recorded as it came. Errors: invalid_argument.
 result<std::vector<std::string>> split_updates(std::string_view result_json);
 
+/// Whether `token` may go into the request path "/bot{token}/{method}": 1-256 bytes of
+/// A-Z a-z 0-9 : _ - (Telegram's "123456:ABC-DEF..."). Anything else could change the request
+/// (CR/LF, '/', '?', '#', '%', spaces).
+inline constexpr std::size_t bot_token_bytes_max = 256;
+bool valid_bot_token(std::string_view token);
+
 /// A Bot API answer. `result` is the raw JSON of the result when ok.
 struct answer {
   bool ok = false;
   std::string result;
-  int error_code = 0;
+  int error_code = 0;              // 0 when absent, else 1..999 (an HTTP-like status)
   std::string description;
-  std::int64_t retry_after_s = 0;  // parameters.retry_after (429)
+  std::int64_t retry_after_s = 0;  // parameters.retry_after (429): 0 when absent, else 1..3600
 };
-/// Errors: invalid_argument when the body is not a Bot API envelope.
+/// Errors: invalid_argument when the body is not a Bot API envelope, or its error_code is
+/// outside 0..999 (a status we would misread: 4294967725 must not become 429). A retry_after
+/// is clamped to [retry_after_s_min, retry_after_s_max] (flood.hpp).
 result<answer> read_answer(std::string_view body);
+
+/// Delivery details are recorded (notice.delivered, conversation.blocked): at most this many
+/// bytes, cut on a character boundary so the recorded text stays UTF-8.
+inline constexpr std::size_t delivery_detail_bytes_max = 300;
+/// `text` cut to delivery_detail_bytes_max on a character boundary.
+std::string delivery_detail(std::string_view text);
+/// The detail recorded for a Bot API refusal of a message: the description, with "blocked: "
+/// in front when the user blocked the bot (the sender keys on that prefix), within
+/// delivery_detail_bytes_max.
+std::string refusal_detail(std::string_view description);
+
+/// The content of the getUpdates offset file: one non-negative integer, optionally followed by
+/// a newline. Errors: invalid_argument (empty, negative, not a number, trailing junk): a
+/// negative offset would make Telegram skip unconfirmed updates.
+result<std::int64_t> parse_offset(std::string_view text);
+
+/// The poller's count of failed attempts at recording one update whose failure is not
+/// transient (the ledger refused it; asking again the same way will not help). After
+/// `attempts_max` failures in a row the update is skipped, so one bad update cannot stop the
+/// bot for everyone. Pure; not thread-safe.
+inline constexpr int record_attempts_max = 5;
+class record_failures {
+ public:
+  explicit record_failures(int attempts_max = record_attempts_max) : attempts_max_(attempts_max) {}
+  /// One more failed attempt at `update_id`. True once it has failed attempts_max times in a
+  /// row: give up on it (the count then starts again).
+  bool failed(std::int64_t update_id);
+  /// The update being tried was recorded: nothing is failing any more.
+  void recorded() { attempts_ = 0; }
+
+ private:
+  int attempts_max_;
+  std::int64_t update_id_ = 0;
+  int attempts_ = 0;
+};
 
 /// An inline keyboard: rows of buttons, each with callback data or a URL.
 struct button {

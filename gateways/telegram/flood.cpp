@@ -1,12 +1,23 @@
 #include "gateways/telegram/flood.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace telepay::gateways::telegram {
 namespace {
 constexpr std::int64_t second_us = 1'000'000;
 constexpr std::int64_t minute_us = 60 * second_us;
 }  // namespace
+
+std::int64_t bounded_retry_after_s(std::int64_t retry_after_s) {
+  return std::clamp(retry_after_s, retry_after_s_min, retry_after_s_max);
+}
+
+std::int64_t retry_at_us(std::int64_t now_us, std::int64_t retry_after_s) {
+  static_assert(retry_after_s_max <= std::numeric_limits<std::int64_t>::max() / second_us / 2,
+                "now plus the longest retry_after must fit in int64 microseconds");
+  return now_us + bounded_retry_after_s(retry_after_s) * second_us;
+}
 
 std::int64_t flood_control::ready_at(std::int64_t chat, std::int64_t now_us) const {
   std::int64_t t = std::max(now_us, paused_until_us_);
@@ -36,7 +47,7 @@ void flood_control::sent(std::int64_t chat, std::int64_t now_us) {
 }
 
 void flood_control::retry_after(std::int64_t chat, std::int64_t seconds, std::int64_t now_us) {
-  const std::int64_t until = now_us + std::max<std::int64_t>(seconds, 1) * second_us;
+  const std::int64_t until = retry_at_us(now_us, seconds);
   paused_until_us_ = std::max(paused_until_us_, until);
   chat_state& c = chats_[chat];
   c.next_us = std::max(c.next_us, until);

@@ -3,7 +3,9 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <charconv>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <fstream>
 #include <future>
@@ -50,6 +52,17 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+/// A decimal int64 with nothing before or after it, as ids in read-model keys and segments are.
+std::optional<std::int64_t> whole_i64(std::string_view text) {
+  std::int64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+/// The offset file holds one number; anything longer is not ours.
+constexpr std::size_t offset_file_bytes_max = 64;
+
 }  // namespace
 
 struct service::impl {
@@ -61,6 +74,7 @@ struct service::impl {
   std::string username;
 
   std::atomic<bool> stopping{false};
+  std::atomic<bool> working{false};  // the bot workers run: posted work will be done
   std::thread poller;
   std::thread sender;
   std::thread broadcaster;
@@ -82,6 +96,15 @@ struct service::impl {
   void count(std::map<std::string, std::uint64_t>& where, const std::string& what, std::uint64_t n = 1) {
     std::lock_guard lock(counters_mutex);
     where[what] += n;
+  }
+
+  void say(log_level level, const std::string& text) const {
+    if (options.log) {
+      options.log(level, text);
+      return;
+    }
+    const char* name = level == log_level::error ? "error" : level == log_level::warn ? "warn" : "info";
+    std::fprintf(stderr, "%s telegram %s\n", name, text.c_str());
   }
 
   // ---- Bot API ----
@@ -141,11 +164,25 @@ struct service::impl {
     }
   }
 
+  /// The saved offset; 0 (every update Telegram still holds) on a first start or when the file
+  /// is refused. 0 is safe: what was recorded before is deduplicated by update_id, whereas a
+  /// negative offset would make Telegram skip updates nobody confirmed.
   std::int64_t load_offset() const {
-    std::ifstream in(options.state_dir / "telegram-offset");
-    std::int64_t offset = 0;
-    if (in >> offset) return offset;
-    return 0;
+    const auto file = options.state_dir / "telegram-offset";
+    std::ifstream in(file);
+    if (!in) return 0;
+    std::string text(offset_file_bytes_max + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    auto offset = text.size() > offset_file_bytes_max
+                      ? result<std::int64_t>(make_error(errc::invalid_argument, "the file is too long"))
+                      : parse_offset(text);
+    if (!offset) {
+      say(log_level::error, "telegram offset file refused, polling from the oldest update Telegram holds path=" +
+                                file.string() + " detail=" + offset.error().message);
+      return 0;
+    }
+    return *offset;
   }
 
   void save_offset(std::int64_t offset) const {
@@ -160,20 +197,70 @@ struct service::impl {
     std::filesystem::rename(tmp, file, ec);
   }
 
+  /// What the poller remembers between getUpdates calls.
+  struct poll_state {
+    std::int64_t offset = 0;
+    record_failures stuck;       // the update the ledger keeps refusing, if any
+    std::string last_malformed;  // logged once, not on every poll
+  };
+
+  /// Records a getUpdates batch in order and moves `p.offset` past what is durable or given up
+  /// on. False when an update is not recorded yet: the batch is asked for again from there.
+  bool record_batch(const std::vector<std::string>& items, poll_state& p) {
+    std::int64_t next = p.offset;
+    bool all_recorded = true;
+    for (const std::string& raw : items) {
+      auto u = read_update(raw);
+      const auto s = record(raw);
+      if (!u) {
+        if (u.error().message != p.last_malformed) {
+          p.last_malformed = u.error().message;
+          say(log_level::warn, "telegram update malformed, not recorded detail=" + u.error().message);
+        }
+        continue;  // no usable update_id: a later update's offset confirms it
+      }
+      if (!s && s.code() != errc::invalid_argument) {
+        // A transient failure heals by itself; a refusal does not, and waiting on it would stop
+        // the bot for everyone, so after a few tries the update is given up on.
+        if (actors::is_transient(s.code()) || !p.stuck.failed(u->update_id)) {
+          all_recorded = false;  // not durable: ask again from here, nothing confirmed
+          break;
+        }
+        count(updates, "skipped");
+        say(log_level::error, "telegram update skipped after " + std::to_string(record_attempts_max) +
+                                  " refused attempts update_id=" + std::to_string(u->update_id) + " user_id=" +
+                                  std::to_string(u->from_id) + " detail=" + s.error().message);
+      } else {
+        p.stuck.recorded();
+      }
+      // update_id < INT64_MAX (read_update), so the successor fits.
+      next = std::max(next, u->update_id + 1);
+    }
+    if (next != p.offset) {
+      p.offset = next;
+      save_offset(p.offset);  // getUpdates with it confirms them at Telegram
+    }
+    return all_recorded;
+  }
+
   void poll_loop() {
     auto c = new_client(std::chrono::milliseconds((options.poll_timeout_s + 15) * 1000));
-    if (!c) return;
-    std::int64_t offset = load_offset();
+    if (!c) {
+      say(log_level::error, "telegram poller not started detail=" + c.error().message);
+      return;
+    }
+    poll_state p;
+    p.offset = load_offset();
     int failures = 0;
     while (!stopping.load()) {
-      auto outcome = call(**c, "getUpdates", get_updates(offset, options.poll_timeout_s));
+      auto outcome = call(**c, "getUpdates", get_updates(p.offset, options.poll_timeout_s));
       if (stopping.load()) return;
       std::chrono::milliseconds pause{0};
       if (!outcome) {
         pause = std::chrono::milliseconds(std::min(30'000, 500 << std::min(failures++, 6)));
       } else if (!outcome->reply.ok) {
         if (outcome->reply.error_code == 429)
-          pause = std::chrono::seconds(std::max<std::int64_t>(outcome->reply.retry_after_s, 1));
+          pause = std::chrono::seconds(bounded_retry_after_s(outcome->reply.retry_after_s));
         else pause = std::chrono::milliseconds(std::min(30'000, 1000 << std::min(failures++, 5)));
       } else {
         failures = 0;
@@ -181,22 +268,10 @@ struct service::impl {
         if (!items) {
           pause = std::chrono::seconds(1);
         } else {
-          std::int64_t next = offset;
-          bool all_recorded = true;
-          for (const std::string& raw : *items) {
-            auto u = read_update(raw);
-            const auto s = record(raw);
-            if (!s && s.code() != errc::invalid_argument) {
-              all_recorded = false;  // not durable: ask again from here, nothing confirmed
-              break;
-            }
-            if (u) next = std::max(next, u->update_id + 1);
-          }
-          if (next != offset) {
-            offset = next;
-            save_offset(offset);  // getUpdates with it confirms them at Telegram
-          }
-          if (!all_recorded) pause = std::chrono::seconds(1);
+          const std::int64_t before = p.offset;
+          const bool all_recorded = record_batch(*items, p);
+          // A batch that confirms nothing would come back at once: do not spin on it.
+          if (!all_recorded || (p.offset == before && !items->empty())) pause = std::chrono::seconds(1);
         }
       }
       for (auto waited = std::chrono::milliseconds(0); waited < pause && !stopping.load();
@@ -252,11 +327,11 @@ struct service::impl {
       }
       if (r->reply.error_code == 429 || r->status == 429) {
         o.retry = true;
-        o.retry_after_s = std::max<std::int64_t>(r->reply.retry_after_s, 1);
+        o.retry_after_s = bounded_retry_after_s(r->reply.retry_after_s);
       } else if (r->status >= 500 || r->reply.error_code >= 500) {
         o.retry = true;
       }
-      o.detail = r->reply.description.substr(0, 300);
+      o.detail = delivery_detail(r->reply.description);
       return {o, ""};
     };
     auto keyboard_of = [](const domain::notice::keyboard& k) {
@@ -269,9 +344,7 @@ struct service::impl {
       return out;
     };
     auto finish_refused = [](send_outcome o) {
-      if (!o.retry && !o.ok) {
-        if (o.detail.find("blocked") != std::string::npos) o.detail = "blocked: " + o.detail;
-      }
+      if (!o.retry && !o.ok) o.detail = refusal_detail(o.detail);
       return o;
     };
     switch (it.what.type) {
@@ -403,7 +476,7 @@ struct service::impl {
         if (o.retry_after_s > 0) {
           flood.retry_after(chat ? chat : q.item.user.value(), o.retry_after_s, now_us());
           count(deliveries, "flood_429");
-          q.not_before_us = now_us() + o.retry_after_s * 1'000'000;
+          q.not_before_us = retry_at_us(now_us(), o.retry_after_s);
         } else {
           count(deliveries, "retry");
           q.not_before_us = now_us() + std::min<std::int64_t>(60'000'000, 250'000LL << std::min(q.attempts, 8));
@@ -411,6 +484,7 @@ struct service::impl {
         queue.push_front(std::move(q));  // keeps its place in the chat's order
         continue;
       }
+      o.detail = delivery_detail(o.detail);  // recorded: bounded, on a character boundary
       count(deliveries, o.ok ? "sent" : "refused");
       if (!o.ok && o.detail.rfind("blocked", 0) == 0) {
         // The user blocked the bot: inactive (left out of broadcasts) until they write again.
@@ -421,6 +495,15 @@ struct service::impl {
       for (int attempt = 0; !stopping.load(); ++attempt) {
         auto s = outbox.record(q.item, o.ok, o.detail);
         if (s) break;
+        if (!actors::is_transient(s.code())) {
+          // Asking again would be refused again and stop every later send; the notice stays
+          // taken (not sent twice by this process) and is looked at again after a restart.
+          count(deliveries, "unrecorded");
+          say(log_level::error, "telegram delivery not recorded user_id=" + std::to_string(q.item.user.value()) +
+                                    " notice=" + std::to_string(q.item.notice) + " ok=" + (o.ok ? "true" : "false") +
+                                    " detail=" + s.error().message);
+          break;
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 20 * (attempt + 1))));
       }
     }
@@ -447,10 +530,21 @@ struct service::impl {
     bool banned = false;
   };
   bool recipients(const std::string& segment, const std::string& cursor, std::vector<recipient>& out) {
+    std::optional<std::int64_t> channel;
+    if (segment != "all") {
+      // check_segment refused anything else when the broadcast started; only a tampered log
+      // gets here, and it has nobody to send to.
+      channel = segment.rfind("channel:", 0) == 0 ? whole_i64(std::string_view(segment).substr(8)) : std::nullopt;
+      if (!channel) {
+        say(log_level::error, "telegram broadcast segment unreadable, nobody to send to segment_bytes=" +
+                                  std::to_string(segment.size()));
+        return false;
+      }
+    }
     result<std::string> page = segment == "all"
                                    ? reads.users(actors::page_request{cursor, 200})
-                                   : reads.subscriptions(actors::page_request{cursor, 200}, 0,
-                                                         std::stoll(segment.substr(8)), "active", 0, now_us());
+                                   : reads.subscriptions(actors::page_request{cursor, 200}, 0, *channel, "active", 0,
+                                                         now_us());
     if (!page) return false;
     auto doc = domain::json_document::parse(*page);
     if (!doc) return false;
@@ -463,7 +557,7 @@ struct service::impl {
       recipient r;
       r.key = *key;
       if (segment == "all") {
-        r.user = std::stoll(*key);
+        r.user = whole_i64(*key).value_or(0);  // an unreadable key is no user: skipped
         auto banned = row.boolean("banned");
         r.banned = banned && *banned;
       } else {
@@ -504,7 +598,16 @@ struct service::impl {
         }
         auto sent = client.ask_and_wait<actors::entity_reply>(actors::notice_request{
             *user, domain::notice::request{1, {bot::message(b->text)}, origin}, now_us()});
-        if (!sent) return;  // tried again on the next pass
+        if (!sent && actors::is_transient(sent.code())) return;  // tried again on the next pass
+        if (!sent) {
+          // Refused for good (e.g. that user's notice stream cannot be loaded): waiting on it
+          // would stop the broadcast for everyone after this user.
+          ++skipped;
+          count(intents, "broadcast_recipient_refused");
+          say(log_level::warn, "telegram broadcast recipient skipped broadcast_id=" + id + " user_id=" +
+                                   std::to_string(r.user) + " detail=" + sent.error().message);
+          continue;
+        }
         ++queued_total;
       }
       if (!page.empty()) {
@@ -632,11 +735,33 @@ struct service::impl {
     // At most 8 notices per request; a second request would need another source, so trim.
     if (out.items.size() > 8) out.items.resize(8);
     if (out.items.empty()) return;
+    repair_texts(out.items);
     for (int attempt = 0; attempt < 20 && !stopping.load(); ++attempt) {
       auto r = client.ask_and_wait<actors::entity_reply>(actors::notice_request{
           in.user, domain::notice::request{in.seq, out.items, "bot"}, now_us()});
       if (r || !actors::is_transient(r.code())) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(20 * (attempt + 1)));
+    }
+  }
+
+  /// Replies echo error messages and titles from other layers; one that is not UTF-8 would be
+  /// refused as a notice (no answer at all) or, worse, recorded undecodable. Repaired, counted.
+  void repair_texts(std::vector<domain::notice::item>& items) {
+    bool repaired = false;
+    auto repair = [&](std::string& text) {
+      if (is_valid_utf8(text)) return;
+      text = bot::repair_utf8(text);
+      repaired = true;
+    };
+    for (auto& item : items) {
+      repair(item.text);
+      for (auto& row : item.buttons) {
+        for (auto& b : row) repair(b.text);
+      }
+    }
+    if (repaired) {
+      count(intents, "text_repaired");
+      say(log_level::warn, "telegram reply text was not UTF-8, repaired before recording");
     }
   }
 
@@ -1102,8 +1227,7 @@ service::service(std::shared_ptr<impl> state) : impl_(std::move(state)) {}
 result<std::unique_ptr<service>> service::create(service_options options, actors::ledger_client& client,
                                                  const actors::ledger_reads& reads, actors::outbox_feed& outbox,
                                                  invoice_maker make_invoice) {
-  if (options.token.empty() || options.token.find('/') != std::string::npos ||
-      options.token.find(' ') != std::string::npos) {
+  if (!valid_bot_token(options.token)) {
     return make_error(errc::invalid_argument, "the Telegram bot token is empty or malformed");
   }
   if (options.mode != "polling" && options.mode != "webhook") {
@@ -1132,10 +1256,19 @@ status service::start() {
   auto me = impl_->call(**c, "getMe", "{}");
   if (!me) return me.error();
   if (!me->reply.ok) {
-    return make_error(errc::upstream_failed, "getMe refused: " + me->reply.description.substr(0, 200));
+    return make_error(errc::upstream_failed, "getMe refused: " + utf8_prefix(me->reply.description, 200));
   }
-  if (auto doc = domain::json_document::parse(me->reply.result)) {
-    if (auto name = doc->root().str("username")) impl_->username = *name;
+  auto* raw = impl_.get();
+  // The workers start before setWebhook: Telegram may deliver as soon as the hook is set. Once
+  // only, since a failed start is tried again; the username they read is set before them.
+  if (impl_->workers.empty()) {
+    if (auto doc = domain::json_document::parse(me->reply.result)) {
+      if (auto name = doc->root().str("username")) impl_->username = *name;
+    }
+    for (std::size_t i = 0; i < std::max<std::size_t>(1, impl_->options.bot_threads); ++i) {
+      impl_->workers.emplace_back([raw] { raw->work_loop(); });
+    }
+    impl_->working = true;
   }
   if (impl_->options.mode == "webhook") {
     std::string body = "{\"allowed_updates\":[\"message\",\"callback_query\",\"chat_join_request\",\"chat_member\"],"
@@ -1147,20 +1280,16 @@ status service::start() {
     auto set = impl_->call(**c, "setWebhook", body);
     if (!set) return set.error();
     if (!set->reply.ok) {
-      return make_error(errc::upstream_failed, "setWebhook refused: " + set->reply.description.substr(0, 200));
+      return make_error(errc::upstream_failed,
+                        "setWebhook refused: " + utf8_prefix(set->reply.description, 200));
     }
   } else {
     auto del = impl_->call(**c, "deleteWebhook", "{}");
     if (!del) return del.error();
-    auto* raw = impl_.get();
     impl_->poller = std::thread([raw] { raw->poll_loop(); });
   }
-  auto* raw = impl_.get();
   impl_->sender = std::thread([raw] { raw->send_loop(); });
   impl_->broadcaster = std::thread([raw] { raw->broadcast_loop(); });
-  for (std::size_t i = 0; i < std::max<std::size_t>(1, impl_->options.bot_threads); ++i) {
-    impl_->workers.emplace_back([raw] { raw->work_loop(); });
-  }
   return {};
 }
 
@@ -1185,6 +1314,19 @@ void service::handle_webhook(const http::request& req, http::responder reply) {
   if (!constant_time_equal(given, impl_->options.webhook_secret) || impl_->options.mode != "webhook") {
     impl_->count(impl_->updates, "webhook_rejected");
     reply(http::error_response(401, "unauthorized", "missing or wrong X-Telegram-Bot-Api-Secret-Token"));
+    return;
+  }
+  // Refused on the io thread: a body that is not an update needs no worker and no ledger.
+  if (auto u = read_update(req.body); !u) {
+    impl_->count(impl_->updates, "invalid");
+    reply(http::error_response(400, "invalid_argument", u.error().message));
+    return;
+  }
+  // Until start() has the workers running, posted work would wait unanswered (a refused token
+  // never starts them): tell Telegram to deliver again instead of holding the connection.
+  if (!impl_->working.load()) {
+    impl_->count(impl_->updates, "not_started");
+    reply(http::error_response(503, "unavailable", "the Telegram gateway is not started yet; deliver it again"));
     return;
   }
   auto self = impl_;

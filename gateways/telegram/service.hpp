@@ -28,6 +28,8 @@ class ledger_reads;
 
 namespace telepay::gateways::telegram {
 
+enum class log_level { info, warn, error };
+
 struct service_options {
   std::string api_base = "https://api.telegram.org";  // requests go to {api_base}/bot{token}/{method}
   std::string token;                                  // secret
@@ -46,6 +48,10 @@ struct service_options {
   std::function<result<std::string>(domain::user_id)> deposit_address;
   /// Whether a hot wallet sends withdrawals (otherwise they are held until one is configured).
   bool withdrawals_sent = false;
+  /// Where the gateway reports what an operator should know (a refused offset file, an update
+  /// given up on, a delivery that could not be recorded). Called from the service's threads.
+  /// Default (empty): one line on stderr.
+  std::function<void(log_level, const std::string&)> log;
 };
 
 /// Creates a NOWPayments invoice for a bot purchase; the callback gets the invoice's URL.
@@ -68,7 +74,8 @@ class service {
   void stop();
 
   /// POST /v1/webhooks/telegram: 401 without the right secret header (constant-time compare),
-  /// 400 for a body that is not an update, 200 once the update is durable, 503 if it is not.
+  /// 400 for a body that is not an update (answered at once), 200 once the update is durable,
+  /// 503 if it is not or the gateway has not started yet (Telegram delivers it again).
   void handle_webhook(const http::request& req, http::responder reply);
   /// The bot, for actors::update_feed: handles one recorded update, then calls done().
   void handle_update(const actors::inbound_update& update, std::function<void()> done);

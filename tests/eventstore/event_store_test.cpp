@@ -581,6 +581,63 @@ TEST_F(EventStoreTest, ReadOnlyOpenOfAMissingDirectoryIsAnError) {
   EXPECT_EQ(reader.code(), errc::not_found);
 }
 
+// The error_code overload of filesystem::exists: a path the OS refuses to look up (here a name
+// longer than NAME_MAX, ENAMETOOLONG; as root a permission test would pass anyway) is an error
+// answer, not a filesystem_error thrown through telepay-audit.
+TEST_F(EventStoreTest, ReadOnlyOpenOfAnUnreadablePathIsAnErrorNotAThrow) {
+  open_options options;
+  options.directory = dir_.path() / std::string(300, 'x');
+  options.mode = open_mode::read_only;
+  auto reader = event_store::open(options);
+  ASSERT_FALSE(reader.has_value());
+  EXPECT_EQ(reader.code(), errc::storage_failed);
+  EXPECT_NE(reader.error().message.find("cannot read"), std::string::npos) << reader.error().message;
+}
+
+TEST_F(EventStoreTest, DroppingAProjectionDeletesOnlyItsRowsAndCheckpoint) {
+  must_append("s", expected_version::any(), {event("a.b", "{}")});
+  ASSERT_TRUE(store_->save_projection("users", 1, {{"a", std::string("1")}, {"b", std::string("2")}}).has_value());
+  // A name that extends "users" and a follower's bare checkpoint must both survive.
+  ASSERT_TRUE(store_->save_projection("usersx", 1, {{"a", std::string("3")}}).has_value());
+  ASSERT_TRUE(store_->save_projection("notifier", 1, {}).has_value());
+  auto before = store_->projection_format("users");
+  ASSERT_TRUE(before.has_value());
+  EXPECT_EQ(*before, 1u);  // never recorded: what rows saved before format versions are
+
+  ASSERT_TRUE(store_->drop_projection("users", 2).has_value());
+  reopen();
+  const auto rows_of = [&](std::string_view name, std::uint64_t& checkpoint) {
+    std::map<std::string, std::string> rows;
+    auto loaded = store_->load_projection(name, [&](std::string_view k, std::string_view v) {
+      rows.emplace(std::string(k), std::string(v));
+      return true;
+    });
+    EXPECT_TRUE(loaded.has_value());
+    checkpoint = loaded.has_value() ? *loaded : 99;
+    return rows;
+  };
+  std::uint64_t checkpoint = 0;
+  EXPECT_TRUE(rows_of("users", checkpoint).empty());
+  EXPECT_EQ(checkpoint, 0u);
+  EXPECT_EQ(rows_of("usersx", checkpoint).size(), 1u);
+  EXPECT_EQ(checkpoint, 1u);
+  EXPECT_TRUE(rows_of("notifier", checkpoint).empty());
+  EXPECT_EQ(checkpoint, 1u);
+  auto after = store_->projection_format("users");
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(*after, 2u);
+  EXPECT_EQ(*store_->projection_format("usersx"), 1u);
+
+  EXPECT_EQ(store_->drop_projection("", 1).code(), errc::invalid_argument);
+  open_options options;
+  options.directory = dir_.path() / "db";
+  options.mode = open_mode::read_only;
+  auto reader = event_store::open(options);
+  ASSERT_TRUE(reader.has_value()) << reader.error().message;
+  EXPECT_EQ((*reader)->drop_projection("users", 3).code(), errc::store_closed);
+  EXPECT_EQ(*(*reader)->projection_format("users"), 2u);
+}
+
 TEST_F(EventStoreTest, OpenRefusesABrokenTailAndNamesTheSeq) {
   for (int i = 0; i < 20; ++i) {
     must_append("stream-" + std::to_string(i % 3), expected_version::any(),

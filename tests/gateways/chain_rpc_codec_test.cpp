@@ -1,13 +1,20 @@
 // Goal: JSON-RPC replies are decoded exactly or refused: quantities beyond 64/128 bits, wrong
 // ids, error objects (kept with the node's code and message), missing fields, wrong types,
 // truncated JSON and junk all become errors, never crashes or partial values. Requests are
-// well-formed JSON with the filter shapes execution-apis defines.
+// well-formed JSON with the filter shapes execution-apis defines. What the node controls is
+// bounded: block numbers (at most 2^62, and a block asked for by number must be that block),
+// gas estimates, fees and nonce jumps saturate or are refused instead of wrapping, and echoed
+// node texts stay UTF-8.
 // Method: pure functions over hand-written replies shaped like ganache's and geth's.
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <limits>
+
+#include "domain/base/json.hpp"
 #include "gateways/chain/abi.hpp"
+#include "gateways/chain/bounds.hpp"
 #include "gateways/chain/rpc_codec.hpp"
 
 namespace telepay::gateways::chain::rpc {
@@ -125,6 +132,104 @@ TEST(ChainRpcCodec, MalformedRepliesAreErrorsNeverCrashes) {
   bad_removed.replace(bad_removed.find("false"), 5, "\"no\"");
   EXPECT_EQ(decode_logs(reply("[" + bad_removed + "]"), 7).code(), errc::chain_reply_malformed);
   EXPECT_EQ(decode_quantity_u64(reply("\"0x10000000000000000\""), 7).code(), errc::chain_reply_malformed);
+}
+
+
+/// The code of a refused result; nullopt when it holds a value (so a wrong answer fails the
+/// expectation instead of trapping in code()).
+template <class T>
+std::optional<errc> refusal(const result<T>& r) {
+  return r ? std::nullopt : std::optional<errc>(r.code());
+}
+
+std::string block_json(const std::string& number) {
+  return R"({"number":")" + number + R"(","hash":")" + hash_a + R"(","parentHash":")" + hash_b +
+         R"(","timestamp":"0x6553f100","transactions":[]})";
+}
+
+TEST(ChainRpcCodec, RefusesBlockNumbersAboveTwoToThe62) {
+  EXPECT_EQ(decode_block_number(reply("\"0x4000000000000000\""), 7).value(), block_number_max);
+  EXPECT_EQ(refusal(decode_block_number(reply("\"0x4000000000000001\""), 7)), errc::chain_reply_malformed);
+  EXPECT_EQ(refusal(decode_block_number(reply("\"0xffffffffffffffff\""), 7)), errc::chain_reply_malformed);
+  EXPECT_EQ(decode_block(reply(block_json("0x4000000000000000")), 7).value()->number, block_number_max);
+  EXPECT_EQ(refusal(decode_block(reply(block_json("0xffffffffffffffff")), 7)), errc::chain_reply_malformed);
+  std::string far_log = log_json();
+  far_log.replace(far_log.find("\"0x10\""), 6, "\"0xfffffffffffffff0\"");
+  EXPECT_EQ(refusal(decode_logs(reply("[" + far_log + "]"), 7)), errc::chain_reply_malformed);
+  const std::string far_receipt = R"({"transactionHash":")" + hash_b + R"(","blockNumber":"0xffffffffffffffff",)"
+                                  R"("blockHash":")" + hash_a + R"(","status":"0x1","gasUsed":"0x1"})";
+  EXPECT_EQ(refusal(decode_receipt(reply(far_receipt), 7)), errc::chain_reply_malformed);
+}
+
+TEST(ChainRpcCodec, ABlockAskedForByNumberMustCarryThatNumber) {
+  auto same = decode_block_at(reply(block_json("0x10")), 7, 16);
+  ASSERT_TRUE(same.has_value()) << same.error().message;
+  EXPECT_EQ((*same)->number, 16u);
+  auto other = decode_block_at(reply(block_json("0x11")), 7, 16);
+  ASSERT_FALSE(other.has_value());
+  EXPECT_EQ(other.code(), errc::chain_reply_malformed);
+  EXPECT_NE(other.error().message.find("17"), std::string::npos) << other.error().message;
+  EXPECT_FALSE(decode_block_at(reply("null"), 7, 16).value().has_value());  // not produced yet
+}
+
+TEST(ChainRpcCodec, EchoedNodeTextsStayUtf8) {
+  // The node's message is cut at 300 bytes and a log address at 50; each cut lands in a letter.
+  const std::string message = std::string(299, 'm') + "\xc3\xa9";
+  auto failed = decode_hash(R"({"jsonrpc":"2.0","id":7,"error":{"code":-32000,"message":")" + message + R"("}})", 7);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_TRUE(is_valid_utf8(failed.error().message));
+  std::string odd_address = log_json();
+  odd_address.replace(odd_address.find("0x55d3"), 42, std::string(49, 'q') + "\xc3\xa9");
+  auto logs = decode_logs(reply("[" + odd_address + "]"), 7);
+  ASSERT_FALSE(logs.has_value());
+  EXPECT_TRUE(is_valid_utf8(logs.error().message)) << logs.error().message;
+  auto quantity = parse_quantity(std::string(79, 'z') + "\xc3\xa9");
+  ASSERT_FALSE(quantity.has_value());
+  EXPECT_TRUE(is_valid_utf8(quantity.error().message));
+}
+
+TEST(ChainBounds, ScanWindowsSaturateInsteadOfWrapping) {
+  constexpr std::uint64_t top = std::numeric_limits<std::uint64_t>::max();
+  EXPECT_EQ(scan_range_end(100, 500, 1'000), 599u);
+  EXPECT_EQ(scan_range_end(900, 500, 1'000), 1'000u);
+  EXPECT_EQ(scan_range_end(top - 10, 500, top), top);  // would wrap to 488
+  EXPECT_EQ(scan_range_end(5, top, 1'000), 1'000u);
+  EXPECT_EQ(halved_window(100, 599), 250u);
+  EXPECT_EQ(halved_window(7, 7), 1u);
+  EXPECT_EQ(halved_window(8, 7), 1u);  // would wrap to 2^63
+  EXPECT_EQ(halved_window(0, top), std::uint64_t{1} << 63);
+}
+
+TEST(ChainBounds, GasEstimatesAboveTheCapHoldTheSend) {
+  EXPECT_EQ(gas_limit_for(50'000).value(), 61'000u);
+  EXPECT_EQ(gas_limit_for(gas_estimate_max).value(), gas_estimate_max + gas_estimate_max / 5 + 1'000);
+  for (std::uint64_t bad : {gas_estimate_max + 1, std::uint64_t{0xd555555555555555}, ~std::uint64_t{0}}) {
+    auto limit = gas_limit_for(bad);  // 0xd555... + 20% wraps to a tiny limit
+    ASSERT_FALSE(limit.has_value()) << bad;
+    EXPECT_EQ(limit.code(), errc::chain_reply_malformed);
+    EXPECT_NE(limit.error().message.find("eth_estimateGas"), std::string::npos) << limit.error().message;
+  }
+}
+
+TEST(ChainBounds, FeesSaturateAtTheCap) {
+  const u128 gwei = 1'000'000'000;
+  EXPECT_EQ(type2_fee_cap(3 * gwei, gwei, 2 * gwei, 20 * gwei), 7 * gwei);
+  EXPECT_EQ(type2_fee_cap(3 * gwei, gwei, 9 * gwei, 20 * gwei), 9 * gwei);
+  EXPECT_EQ(type2_fee_cap(30 * gwei, gwei, 2 * gwei, 20 * gwei), 20 * gwei);
+  EXPECT_EQ(type2_fee_cap(u128_max / 2 + 1, gwei, 2 * gwei, 20 * gwei), 20 * gwei);  // 2x wraps to 0
+  EXPECT_EQ(type2_fee_cap(u128_max / 2, u128_max, 2 * gwei, 20 * gwei), 20 * gwei);   // + tip wraps
+  EXPECT_EQ(gas_cost(61'000, 20 * gwei).value(), u128{61'000} * 20 * gwei);
+  EXPECT_FALSE(gas_cost(~std::uint64_t{0}, u128_max / 2).has_value());
+  EXPECT_TRUE(gas_cost(gas_estimate_max * 2, fee_per_gas_max).has_value());
+}
+
+TEST(ChainBounds, NonceJumpsAreBounded) {
+  EXPECT_TRUE(nonce_jump_acceptable(5, 6));
+  EXPECT_TRUE(nonce_jump_acceptable(5, 5 + nonce_jump_max));
+  EXPECT_FALSE(nonce_jump_acceptable(5, 6 + nonce_jump_max));
+  EXPECT_FALSE(nonce_jump_acceptable(0, ~std::uint64_t{0}));  // would wrap the next nonce
+  EXPECT_TRUE(nonce_jump_acceptable(7, 7));
+  EXPECT_TRUE(nonce_jump_acceptable(7, 3));  // behind: not a jump (the ledger keeps its own)
 }
 
 }  // namespace

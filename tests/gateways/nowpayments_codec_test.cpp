@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "domain/base/json.hpp"
 #include "domain/money/decimal.hpp"
 #include "gateways/nowpayments/codec.hpp"
 
@@ -138,6 +139,16 @@ TEST(JsJson, RefusesWhatCannotBeReprintedExactly) {
   EXPECT_EQ(pair.find("s")->text, "\xF0\x9F\x98\x80 \xC3\xA9/");
 }
 
+TEST(JsJson, NamesADuplicateMemberOnACharacterBoundary) {
+  // The name is cut at 64 bytes; 63 ASCII bytes and a two-byte letter put the cut inside it.
+  const std::string key = std::string(63, 'a') + "\xc3\xa9";
+  auto parsed = parse_js_json("{\"" + key + "\":1,\"" + key + "\":2}");
+  ASSERT_FALSE(parsed.has_value());
+  EXPECT_TRUE(is_valid_utf8(parsed.error().message)) << parsed.error().message;
+  EXPECT_NE(parsed.error().message.find("duplicate member '" + std::string(63, 'a') + "'"), std::string::npos)
+      << parsed.error().message;
+}
+
 TEST(PaymentReport, ReadsIdsAndAmountsInEitherTypeExactly) {
   const js_value vectors = load_vectors();
   const auto& cases = vectors.find("cases")->items;
@@ -199,6 +210,26 @@ TEST(InvoiceCodec, WritesTheRequestAndReadsTheAnswerWithIdsOfEitherType) {
   EXPECT_EQ(read_invoice_created(R"({"id":4522625843,"invoice_url":"u"})")->id, "4522625843");
   EXPECT_EQ(read_invoice_created(R"({"id":4522625843})").code(), errc::upstream_failed);
   EXPECT_EQ(read_invoice_created("<html>").code(), errc::upstream_failed);
+}
+
+TEST(InvoiceCodec, EchoesProviderAnswersAsUtf8) {
+  EXPECT_EQ(answer_excerpt("{\"message\":\"bad key\"}", 200), "{\"message\":\"bad key\"}");
+  // Cut inside a two-byte letter: backs up to the character boundary.
+  EXPECT_EQ(answer_excerpt(std::string(199, 'x') + "\xc3\xa9", 200), std::string(199, 'x'));
+  // Not UTF-8 at all (an HTML error page in Latin-1, binary junk): every stray byte is '?'.
+  const std::string junk = answer_excerpt("caf\xe9 \xff\xfe ok", 200);
+  EXPECT_TRUE(is_valid_utf8(junk)) << junk;
+  EXPECT_EQ(junk, "caf? ?? ok");
+  EXPECT_TRUE(answer_excerpt("", 200).empty());
+}
+
+TEST(InvoiceCodec, RefusesAnApiKeyThatWouldSplitTheHeader) {
+  EXPECT_TRUE(valid_api_key("np-secret-key-4711"));
+  EXPECT_TRUE(valid_api_key("ABCD1234-EFGH 5678"));
+  for (const std::string& bad : {std::string(""), std::string("k\r\nX-Other: 1"), std::string("k\n"),
+                                std::string("k\x7f"), std::string("k\xc3\xa9"), std::string(257, 'k')}) {
+    EXPECT_FALSE(valid_api_key(bad)) << bad;
+  }
 }
 
 TEST(Decimal, ParsesJsonNumbersExactlyAndComparesAmounts) {

@@ -2,10 +2,16 @@
 // kind read from the published JSON shapes (ids beyond 32 bits, unknown fields ignored, wrong
 // types refused), getUpdates answers split into raw updates, the error envelope with
 // retry_after, request bodies (callback data limited to 64 bytes, counted in bytes), and the
-// flood schedule (30/s overall, 1/s per chat, 20/min per group, retry_after).
+// flood schedule (30/s overall, 1/s per chat, 20/min per group, retry_after). What the Bot API
+// or a user sends is bounded before it reaches arithmetic or a recorded event: retry_after,
+// update_id and error_code ranges, texts cut on UTF-8 character boundaries, the offset file,
+// and the poller's give-up count for an update the ledger keeps refusing.
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
+#include "domain/base/json.hpp"
 #include "gateways/telegram/bot.hpp"
 #include "gateways/telegram/codec.hpp"
 #include "gateways/telegram/flood.hpp"
@@ -261,6 +267,150 @@ TEST(DonationKeypad, TypesConfirmsWithinLimitsAndTimesOut) {
   EXPECT_EQ(press("12", "1", t0, t0 + 300'000'001).outcome, key_outcome::timed_out);
   EXPECT_EQ(format_cents(999'999), "9999.99");
   EXPECT_EQ(format_cents(505), "5.05");
+}
+
+
+std::string repeated(std::string_view piece, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += piece;
+  return out;
+}
+
+TEST(TelegramCodec, ClampsRetryAfterToAnHour) {
+  auto retry = [](const std::string& value) {
+    return read_answer(R"({"ok":false,"error_code":429,"description":"Too Many Requests","parameters":{"retry_after":)" +
+                       value + "}}");
+  };
+  EXPECT_EQ(retry("34").value().retry_after_s, 34);
+  EXPECT_EQ(retry("1000000000").value().retry_after_s, retry_after_s_max);
+  EXPECT_EQ(retry("9223372036854775807").value().retry_after_s, retry_after_s_max);
+  EXPECT_EQ(retry("0").value().retry_after_s, retry_after_s_min);
+  EXPECT_EQ(retry("-5").value().retry_after_s, retry_after_s_min);
+  EXPECT_EQ(read_answer(R"({"ok":false,"error_code":400,"description":"x"})").value().retry_after_s, 0);
+}
+
+TEST(TelegramCodec, RefusesErrorCodesOutsideZeroTo999) {
+  // 4294967725 narrowed to int would read as 429; a code that does not fit is a broken envelope.
+  for (const char* code : {"4294967725", "1000", "-1", "9223372036854775807"}) {
+    EXPECT_FALSE(read_answer(std::string(R"({"ok":false,"error_code":)") + code + R"(,"description":"x"})")) << code;
+  }
+  EXPECT_EQ(read_answer(R"({"ok":false,"error_code":999,"description":"x"})").value().error_code, 999);
+  EXPECT_EQ(read_answer(R"({"ok":false,"description":"x"})").value().error_code, 0);
+}
+
+TEST(TelegramCodec, RefusesAnUpdateIdWhoseSuccessorOverflows) {
+  // The poller confirms with offset = update_id + 1, which must fit in int64.
+  EXPECT_FALSE(read_update(R"({"update_id":9223372036854775807,"message":{"text":"a"}})"));
+  auto last = read_update(R"({"update_id":9223372036854775806,"message":{"text":"a"}})");
+  ASSERT_TRUE(last) << last.error().message;
+  EXPECT_EQ(last->update_id, std::numeric_limits<std::int64_t>::max() - 1);
+}
+
+TEST(TelegramCodec, CutsEchoedTextsOnCharacterBoundaries) {
+  // Each cut lands inside a two-byte letter unless it backs up to the character boundary.
+  const std::string refused = std::string(299, 'a') + "\xc3\xa9";  // 301 bytes
+  const std::string detail = delivery_detail(refused);
+  EXPECT_TRUE(is_valid_utf8(detail)) << detail.size();
+  EXPECT_EQ(detail, std::string(299, 'a'));
+  const std::string blocked = refusal_detail("Forbidden: bot was blocked by the user " + repeated("\xd0\xb1", 200));
+  EXPECT_TRUE(is_valid_utf8(blocked));
+  EXPECT_LE(blocked.size(), delivery_detail_bytes_max);
+  EXPECT_EQ(blocked.rfind("blocked: ", 0), 0u);
+  EXPECT_EQ(refusal_detail("Bad Request: chat not found"), "Bad Request: chat not found");
+
+  const std::string answer = answer_callback_query("q", std::string(199, 'a') + "\xc3\xa9");
+  EXPECT_TRUE(is_valid_utf8(answer));
+  EXPECT_NE(answer.find(std::string(199, 'a') + "\"}"), std::string::npos) << answer;
+  EXPECT_TRUE(is_valid_utf8(create_chat_invite_link(-100, std::string(31, 'p') + "\xc3\xa9", 1)));
+  auto too_long = send_message(1, "x", {{{"b", "z" + repeated("\xd0\xb6", 40), ""}}});
+  ASSERT_FALSE(too_long);
+  EXPECT_TRUE(is_valid_utf8(too_long.error().message)) << too_long.error().message;
+}
+
+TEST(TelegramCodec, RefusesBotTokensThatWouldChangeTheRequest) {
+  EXPECT_TRUE(valid_bot_token("123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"));
+  EXPECT_TRUE(valid_bot_token("123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11_"));
+  for (const std::string& bad : {std::string(""), std::string("1:a\r\nHost: evil"), std::string("1:a/b"),
+                                std::string("1:a b"), std::string("1:a?x=1"), std::string("1:a#f"),
+                                std::string("1:a%2F"), std::string("1:a\x01"), std::string(257, 'a')}) {
+    EXPECT_FALSE(valid_bot_token(bad)) << bad;
+  }
+}
+
+TEST(TelegramOffset, RefusesNegativeAndNonNumericContent) {
+  EXPECT_EQ(parse_offset("900000123\n").value(), 900000123);
+  EXPECT_EQ(parse_offset("0").value(), 0);
+  for (const char* bad : {"-5\n", "", "\n", "abc", "12abc", "1 2", "99999999999999999999", "+7"}) {
+    EXPECT_FALSE(parse_offset(bad)) << bad;
+  }
+}
+
+TEST(TelegramPoller, SkipsAnUpdateAfterRepeatedNonTransientFailures) {
+  record_failures f(3);
+  EXPECT_FALSE(f.failed(10));
+  EXPECT_FALSE(f.failed(10));
+  EXPECT_TRUE(f.failed(10));   // the third failure in a row: skip it
+  EXPECT_FALSE(f.failed(10));  // counting starts again
+  // Another update, or a success in between, starts the count again.
+  EXPECT_FALSE(f.failed(11));
+  EXPECT_FALSE(f.failed(12));
+  EXPECT_FALSE(f.failed(12));
+  f.recorded();
+  EXPECT_FALSE(f.failed(12));
+  EXPECT_FALSE(f.failed(12));
+  EXPECT_TRUE(f.failed(12));
+  record_failures defaults;
+  for (int i = 1; i < record_attempts_max; ++i) EXPECT_FALSE(defaults.failed(1));
+  EXPECT_TRUE(defaults.failed(1));
+}
+
+TEST(FloodControl, BoundsAHugeRetryAfter) {
+  constexpr std::int64_t s = 1'000'000;
+  flood_control f;
+  f.retry_after(42, 1'000'000'000, 5 * s);  // about 31 years if honoured
+  EXPECT_EQ(f.ready_at(42, 5 * s), 5 * s + retry_after_s_max * s);
+  EXPECT_EQ(f.ready_at(7, 5 * s), 5 * s + retry_after_s_max * s);
+  flood_control g;
+  g.retry_after(42, std::numeric_limits<std::int64_t>::max(), 5 * s);  // would overflow x 1e6
+  EXPECT_EQ(g.ready_at(42, 5 * s), 5 * s + retry_after_s_max * s);
+  EXPECT_EQ(retry_at_us(5 * s, std::numeric_limits<std::int64_t>::max()), 5 * s + retry_after_s_max * s);
+  EXPECT_EQ(retry_at_us(5 * s, -1), 6 * s);
+  EXPECT_EQ(retry_at_us(5 * s, 34), 39 * s);
+}
+
+TEST(BotIntent, CutsUnknownCommandsOnCharacterBoundaries) {
+  using namespace bot;
+  // "/" and 16 two-byte letters: 33 bytes, so a cut at byte 32 splits the last letter.
+  const auto i = parse(private_message("/" + repeated("\xd0\xb1", 16)), false);
+  ASSERT_TRUE(std::holds_alternative<unknown_command>(i));
+  const std::string& command = std::get<unknown_command>(i).command;
+  EXPECT_TRUE(is_valid_utf8(command)) << command.size();
+  EXPECT_EQ(command, "/" + repeated("\xd0\xb1", 15));
+  EXPECT_EQ(std::get<unknown_command>(parse(private_message("/nope"), false)).command, "/nope");
+}
+
+TEST(BotText, RepairsTextsThatAreNotUtf8) {
+  using bot::repair_utf8;
+  const std::string replacement = "\xEF\xBF\xBD";
+  EXPECT_EQ(repair_utf8("plain \xd0\xb1 text"), "plain \xd0\xb1 text");
+  EXPECT_EQ(repair_utf8("cut \xd0"), "cut " + replacement);                       // a split letter
+  EXPECT_EQ(repair_utf8("\xff\xfe!"), replacement + replacement + "!");            // never UTF-8
+  EXPECT_EQ(repair_utf8("\xc0\xaf"), replacement + replacement);                  // an overlong '/'
+  EXPECT_EQ(repair_utf8("\xed\xa0\x80x"), replacement + replacement + replacement + "x");  // a surrogate
+  EXPECT_EQ(repair_utf8("\xf0\x9f\x98\x80"), "\xf0\x9f\x98\x80");
+  EXPECT_TRUE(is_valid_utf8(repair_utf8(std::string(63, 'a') + "\xc3")));
+}
+
+TEST(BotText, CutsChannelTitlesOnCharacterBoundaries) {
+  using namespace bot;
+  // An odd ASCII prefix puts byte 64 inside a letter; titles may be up to 128 bytes.
+  const channel_view c{-1001, "A" + repeated("\xd1\x8f", 40), {}, false};
+  const auto rows = channel_list({c});
+  ASSERT_EQ(rows.size(), 1u);
+  const std::string& text = rows[0][0].text;
+  EXPECT_TRUE(is_valid_utf8(text)) << text.size();
+  EXPECT_LE(text.size(), 64u);
+  EXPECT_EQ(text, "A" + repeated("\xd1\x8f", 31));
 }
 
 }  // namespace

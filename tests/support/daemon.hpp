@@ -23,6 +23,7 @@ class daemon_process {
   daemon_process& operator=(const daemon_process&) = delete;
 
   bool started() const { return port_ != 0; }
+  pid_t pid() const { return pid_; }
   std::uint16_t port() const { return port_; }
   /// SIGTERM and wait; the exit code (-1 if killed by a signal).
   int stop();

@@ -1,5 +1,6 @@
 // Goal: `telepay-audit` verifies, exports and summarises a real log, names the exact seq and
-// stream of a tampered record, works beside a running writer, and refuses bad arguments.
+// stream of a tampered record, works beside a running writer, refuses bad arguments, and
+// reports (never traps on) a log whose events break the domain's invariants.
 // Method: build a log with the event store, run the real binary as a child process, parse its
 // output (JSON lines with simdjson), then tamper with one byte through RocksDB and run it again.
 
@@ -173,6 +174,40 @@ TEST_F(AuditTest, BadArgumentsGetAClearErrorAndExitTwo) {
   auto no_log = audit({"verify", "--db", (dir_.path() / "nope").string()});
   EXPECT_EQ(no_log.exit_code, 2);
   EXPECT_NE(no_log.err.find("no event log"), std::string::npos) << no_log.err;
+}
+
+// A wallet log written past the ledger: a credit, then a post of a hold that was never held
+// (what the domain's evolve asserts on). The auditor exists for such copies.
+TEST(AuditCheck, ReportsAnEventThatBreaksTheWalletsInvariantsInsteadOfTrapping) {
+  testing::temp_dir dir;
+  const auto db = dir.path() / "db";
+  {
+    eventstore::open_options options;
+    options.directory = db;
+    auto store = eventstore::event_store::open(options);
+    ASSERT_TRUE(store.has_value());
+    const std::vector<new_event> events{
+        new_event{"wallet.credited", 1,
+                  R"({"amount":"5","asset":"USDT","counterparty":"x","kind":"deposit","transfer_id":"t1"})"},
+        new_event{"wallet.hold_posted", 1, R"({"amount":"3","asset":"USDT","transfer_id":"never-held"})"}};
+    ASSERT_TRUE((*store)->append("wallet-7-USDT", expected_version::no_stream(), events, "").has_value());
+  }
+  auto checked = testing::run_command({audit_binary, "check", "--db", db.string()});
+  EXPECT_EQ(checked.exit_code, 1) << checked.out << checked.err;
+  EXPECT_NE(checked.out.find("INVALID: seq 2: wallet-7-USDT: posting hold never-held, which is not pending"),
+            std::string::npos) << checked.out << checked.err;
+  EXPECT_NE(checked.out.find("FAILED"), std::string::npos) << checked.out;
+}
+
+TEST_F(AuditTest, BalanceAtASeqOutOfRangeOrBeyondTheHeadIsExitTwo) {
+  auto huge = audit({"balance", "--db", db_path().string(), "--user", "1", "--at", "99999999999999999999999"});
+  EXPECT_EQ(huge.exit_code, 2) << huge.out << huge.err;
+  EXPECT_NE(huge.err.find("--at: seq 99999999999999999999999 is out of range"), std::string::npos) << huge.err;
+  auto beyond = audit({"balance", "--db", db_path().string(), "--user", "1", "--at", "31"});
+  EXPECT_EQ(beyond.exit_code, 2) << beyond.out << beyond.err;
+  EXPECT_NE(beyond.err.find("--at: seq 31 is beyond the head of the log (30)"), std::string::npos) << beyond.err;
+  auto head = audit({"balance", "--db", db_path().string(), "--user", "1", "--at", "30"});
+  EXPECT_EQ(head.err.find("--at:"), std::string::npos) << head.err;  // the head itself is a valid seq
 }
 
 TEST(AuditEmptyLog, VerifiesAnEmptyLog) {

@@ -1,5 +1,6 @@
 #include "tools/audit/checks.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -26,6 +27,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 struct stored_projection {
   std::uint64_t checkpoint = 0;
+  std::uint32_t format = 1;
   std::map<std::string, std::string> rows;
   bool compared = false;
 };
@@ -65,7 +67,22 @@ int run_replay(eventstore::event_store& store, bool json, std::size_t max_differ
   const auto all = models.all();
   std::vector<stored_projection> stored(all.size());
   std::uint64_t last_checkpoint = 0;
+  std::size_t not_compared = 0;
   for (std::size_t i = 0; i < all.size(); ++i) {
+    auto format = store.projection_format(all[i]->name());
+    if (!format) {
+      std::fprintf(stderr, "telepay-audit: %s\n", format.error().message.c_str());
+      return exit_error;
+    }
+    stored[i].format = *format;
+    if (*format != all[i]->format_version()) {
+      // Rows folded by another version of the code: comparing them with this build's fold
+      // would list every row the fold changed, not what the server got wrong. The server drops
+      // and rebuilds such a model at its next start.
+      stored[i].compared = true;
+      ++not_compared;
+      continue;
+    }
     auto checkpoint = store.load_projection(all[i]->name(), [&](std::string_view key, std::string_view value) {
       stored[i].rows.emplace(std::string(key), std::string(value));
       return true;
@@ -111,17 +128,27 @@ int run_replay(eventstore::event_store& store, bool json, std::size_t max_differ
   compare_due(head);
   const double rate = seconds > 0 ? static_cast<double>(events) / seconds : 0;
   if (json) {
-    std::printf("{\"events\":%llu,\"seconds\":%.3f,\"events_per_second\":%.0f,\"differences\":%zu}\n",
-                static_cast<unsigned long long>(events), seconds, rate, differences);
+    std::printf("{\"events\":%llu,\"seconds\":%.3f,\"events_per_second\":%.0f,\"differences\":%zu,"
+                "\"not_compared\":%zu}\n",
+                static_cast<unsigned long long>(events), seconds, rate, differences, not_compared);
   } else {
     std::printf("replayed %llu events into %zu projections in %.2f s (%.0f events/s)\n",
                 static_cast<unsigned long long>(events), all.size(), seconds, rate);
     for (std::size_t i = 0; i < all.size(); ++i) {
+      if (stored[i].format != all[i]->format_version()) {
+        std::printf("  %-16s %8zu rows, server copy is format %u, this build folds format %u: not compared\n",
+                    std::string(all[i]->name()).c_str(), all[i]->size(), stored[i].format,
+                    all[i]->format_version());
+        continue;
+      }
       std::printf("  %-16s %8zu rows, server copy at seq %llu\n", std::string(all[i]->name()).c_str(),
                   all[i]->size(), static_cast<unsigned long long>(stored[i].checkpoint));
     }
-    if (differences == 0) {
+    if (differences == 0 && not_compared == 0) {
       std::printf("OK: every stored projection equals the replay\n");
+    } else if (differences == 0) {
+      std::printf("OK: every compared projection equals the replay (%zu of another format not compared)\n",
+                  not_compared);
     } else {
       std::printf("FAILED: %zu differences%s\n%s", differences,
                   differences > max_differences ? " (first ones listed)" : "", report.c_str());
@@ -135,7 +162,19 @@ int run_balance(eventstore::event_store& store, std::int64_t user, const std::st
   if (!at.empty()) {
     const bool digits = at.find_first_not_of("0123456789") == std::string::npos;
     if (digits) {
-      seq = std::stoull(at);
+      // from_chars, not std::stoull: an over-long number is an answer (exit 2), not a throw.
+      std::uint64_t parsed = 0;
+      const auto [end, ec] = std::from_chars(at.data(), at.data() + at.size(), parsed);
+      if (ec != std::errc() || end != at.data() + at.size()) {
+        std::fprintf(stderr, "telepay-audit: --at: seq %s is out of range\n", at.c_str());
+        return exit_error;
+      }
+      if (parsed > store.head_seq()) {
+        std::fprintf(stderr, "telepay-audit: --at: seq %llu is beyond the head of the log (%llu)\n",
+                     static_cast<unsigned long long>(parsed), static_cast<unsigned long long>(store.head_seq()));
+        return exit_error;
+      }
+      seq = parsed;
     } else if (auto when = parse_utc_micros(at)) {
       auto found = projections::seq_at_time(store, *when);
       if (!found) {
@@ -178,6 +217,7 @@ int run_check(eventstore::event_store& store, bool json) {
   std::unordered_map<std::string, domain::wallet::state> wallets;
   std::map<domain::asset, std::pair<u128, u128>> sums;  // credits, debits posted
   std::vector<std::string> violations;
+  std::vector<std::string> invalid;  // events the checking fold refused (a corrupt or tampered log)
   const std::uint64_t head = store.head_seq();
   progress_meter meter("check", head);
   std::uint64_t events = 0;
@@ -199,12 +239,28 @@ int run_check(eventstore::event_store& store, bool json) {
     domain::wallet::state& w = it->second;
     const u128 credits_before = w.credits_posted;
     const u128 debits_before = w.debits_posted;
-    domain::wallet::evolve(w, *event);
+    // The log may be a tampered copy: a checking fold reports what the domain's evolve would
+    // trap on (and skips that event) instead of killing the auditor.
+    if (auto applied = domain::wallet::evolve_checked(w, *event); !applied) {
+      if (invalid.size() < 100) {
+        invalid.push_back("seq " + std::to_string(r.seq) + ": " + applied.error().message);
+      }
+      return true;
+    }
     auto& [credits, debits] = sums[key->currency];
-    credits += w.credits_posted - credits_before;
-    debits += w.debits_posted - debits_before;
-    if (key->must_not_go_negative() && w.debits_posted + w.debits_pending > w.credits_posted &&
-        violations.size() < 100) {
+    const auto credits_sum = checked_add(credits, w.credits_posted - credits_before);
+    const auto debits_sum = checked_add(debits, w.debits_posted - debits_before);
+    if (!credits_sum || !debits_sum) {
+      failure = "seq " + std::to_string(r.seq) + ": the " + std::string(domain::asset_code(key->currency)) +
+                " totals overflow";
+      return false;
+    }
+    credits = *credits_sum;
+    debits = *debits_sum;
+    // debits_posted + debits_pending may not fit: compare without adding.
+    const bool negative = w.debits_pending > w.credits_posted ||
+                          w.debits_posted > w.credits_posted - w.debits_pending;
+    if (key->must_not_go_negative() && negative && violations.size() < 100) {
       violations.push_back("seq " + std::to_string(r.seq) + ": " + std::string(r.stream) +
                            " went negative (" + w.balance_text() + ")");
     }
@@ -230,11 +286,11 @@ int run_check(eventstore::event_store& store, bool json) {
                            domain::format_amount(domain::amount(currency, s.second)));
     }
   }
-  const bool ok = violations.empty() && imbalances.empty();
+  const bool ok = violations.empty() && invalid.empty() && imbalances.empty();
   if (json) {
-    std::printf("{\"events\":%llu,\"wallets\":%zu,\"negative\":%zu,\"imbalanced_assets\":%zu,"
-                "\"pending_holds\":%zu,\"ok\":%s}\n",
-                static_cast<unsigned long long>(events), wallets.size(), violations.size(),
+    std::printf("{\"events\":%llu,\"wallets\":%zu,\"negative\":%zu,\"invalid_events\":%zu,"
+                "\"imbalanced_assets\":%zu,\"pending_holds\":%zu,\"ok\":%s}\n",
+                static_cast<unsigned long long>(events), wallets.size(), violations.size(), invalid.size(),
                 imbalances.size(), pending.size(), ok ? "true" : "false");
   } else {
     std::printf("checked %llu events, %zu wallets\n", static_cast<unsigned long long>(events), wallets.size());
@@ -245,6 +301,9 @@ int run_check(eventstore::event_store& store, bool json) {
     }
     for (const auto& v : violations) {
       std::printf("NEGATIVE: %s\n", v.c_str());
+    }
+    for (const auto& v : invalid) {
+      std::printf("INVALID: %s\n", v.c_str());
     }
     for (const auto& i : imbalances) {
       std::printf("IMBALANCED: %s\n", i.c_str());

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include <sys/stat.h>
+
 namespace telepay::tools {
 namespace {
 
@@ -22,9 +24,12 @@ result<std::uint64_t> number(const daemon_config& config, const std::string& key
 result<u128> wei(const daemon_config& config, const std::string& key, u128 fallback) {
   const auto it = config.chain.find(key);
   if (it == config.chain.end()) return fallback;
+  // 10^15 wei (a million gwei) per gas is far above any fee a chain charges: a larger value
+  // is a typo that would let one payout spend the hot wallet's gas.
+  constexpr u128 wei_per_gas_max = 1'000'000'000'000'000;
   const auto v = parse_u128(it->second);
-  if (!v || *v == 0) {
-    return make_error(errc::invalid_argument, "chain." + key + " must be a positive integer (wei per gas)");
+  if (!v || *v == 0 || *v > wei_per_gas_max) {
+    return make_error(errc::invalid_argument, "chain." + key + " must be an integer 1..10^15 (wei per gas)");
   }
   return *v;
 }
@@ -85,6 +90,15 @@ result<gateways::chain::service_options> chain_options(const daemon_config& conf
     return make_error(errc::invalid_argument, "give the hot-wallet key by file or by TELEPAY_CHAIN_HOT_KEY, not both");
   }
   if (!key_file.empty()) {
+    // The key moves money: a file others can read is refused, not merely warned about.
+    struct stat info {};
+    if (::stat(key_file.c_str(), &info) != 0) {
+      return make_error(errc::invalid_argument, "chain.hot_key_file " + key_file + " cannot be read");
+    }
+    if ((info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+      return make_error(errc::invalid_argument, "chain.hot_key_file " + key_file +
+                                                    " is accessible by group or others: chmod 600 it");
+    }
     TELEPAY_TRY(key, gateways::chain::secret_key::from_file(key_file));
     o.hot_key = key;
   } else if (!key_inline.empty()) {

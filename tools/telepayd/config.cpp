@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 
 #include <toml++/toml.h>
 
@@ -12,6 +13,23 @@ namespace {
 const char* env(const char* name) {
   const char* value = std::getenv(name);
   return value != nullptr && *value != '\0' ? value : nullptr;
+}
+
+/// Reads a secret from the environment and removes it, so it is neither inherited by a child
+/// nor left readable in /proc/<pid>/environ (the bytes are overwritten in place first).
+bool take_secret(const char* name, std::string& into) {
+  char* value = std::getenv(name);
+  if (value == nullptr) {
+    return false;
+  }
+  into = value;
+  // The entry is "NAME=value" in one block (the initial environment or a putenv/setenv copy):
+  // drop it from environ (which only unlinks it), then wipe the bytes themselves.
+  char* entry = value - std::strlen(name) - 1;
+  const std::size_t entry_bytes = std::strlen(entry);
+  ::unsetenv(name);
+  std::memset(entry, 0, entry_bytes);
+  return !into.empty();
 }
 
 }  // namespace
@@ -75,7 +93,8 @@ status load_config_file(const std::filesystem::path& file, daemon_config& config
   };
   static const std::vector<std::pair<std::string, std::vector<std::string>>> known = {
       {"store", {"dir"}},
-      {"http", {"listen", "io_threads"}},
+      {"http", {"listen", "io_threads", "request_deadline_ms", "connections_per_address_max",
+                "anonymous_rate_per_second", "anonymous_burst", "webhook_listen"}},
       {"actors", {"scheduler_threads"}},
       {"log", {"level"}},
       {"telegram", {"bot_token", "api_url", "ca_file", "mode", "webhook_url", "webhook_secret", "admins",
@@ -131,6 +150,36 @@ status load_config_file(const std::filesystem::path& file, daemon_config& config
       return make_error(errc::invalid_argument, "config http.io_threads must be 1..64");
     }
     config.http_io_threads = static_cast<std::size_t>(*threads);
+  }
+  const auto integer = [&](std::string_view sec, std::string_view key, std::int64_t low, std::int64_t high,
+                           const auto& apply) {
+    if (const auto* node = section(sec).get(key)) {
+      auto v = node->value<std::int64_t>();
+      if (!v || *v < low || *v > high) {
+        if (problem.empty()) {
+          problem = std::string(sec) + "." + std::string(key) + " must be an integer in " + std::to_string(low) +
+                    ".." + std::to_string(high);
+        }
+      } else {
+        apply(*v);
+      }
+    }
+  };
+  integer("http", "request_deadline_ms", 100, 600'000, [&](std::int64_t v) { config.http_request_deadline_ms = v; });
+  integer("http", "connections_per_address_max", 1, 1024,
+          [&](std::int64_t v) { config.http_connections_per_address_max = static_cast<std::size_t>(v); });
+  integer("http", "anonymous_rate_per_second", 1, 1'000'000,
+          [&](std::int64_t v) { config.http_anonymous_rate_per_second = static_cast<std::uint32_t>(v); });
+  integer("http", "anonymous_burst", 1, 10'000'000,
+          [&](std::int64_t v) { config.http_anonymous_burst = static_cast<std::uint32_t>(v); });
+  std::string webhook_listen;
+  string_key(section("http"), "http", "webhook_listen", webhook_listen);
+  if (!webhook_listen.empty()) {
+    auto parsed = parse_listen(webhook_listen);
+    if (!parsed) {
+      return make_error(errc::invalid_argument, "config http.webhook_listen: " + parsed.error().message);
+    }
+    config.webhook_listen = *parsed;
   }
   if (auto threads = section("actors")["scheduler_threads"].value<std::int64_t>()) {
     if (*threads < 1 || *threads > 256) {
@@ -201,9 +250,18 @@ status load_config_file(const std::filesystem::path& file, daemon_config& config
   return {};
 }
 
-void load_config_env(daemon_config& config) {
-  if (const char* v = env("TELEPAY_TELEGRAM_BOT_TOKEN")) {
-    config.telegram_bot_token = v;
+status load_config_env(daemon_config& config) {
+  std::string problem;  // the first problem found
+  const auto refuse = [&](std::string text) {
+    if (problem.empty()) problem = std::move(text);
+  };
+  take_secret("TELEPAY_TELEGRAM_BOT_TOKEN", config.telegram_bot_token);
+  take_secret("TELEPAY_TELEGRAM_WEBHOOK_SECRET", config.telegram_webhook_secret);
+  take_secret("TELEPAY_NOWPAYMENTS_API_KEY", config.nowpayments_api_key);
+  take_secret("TELEPAY_NOWPAYMENTS_IPN_SECRET", config.nowpayments_ipn_secret);
+  std::string hot_key;
+  if (take_secret("TELEPAY_CHAIN_HOT_KEY", hot_key)) {
+    config.chain["hot_key"] = std::move(hot_key);
   }
   if (const char* v = env("TELEPAY_TELEGRAM_API_URL")) {
     config.telegram_api_url = v;
@@ -213,12 +271,12 @@ void load_config_env(daemon_config& config) {
   }
   if (const char* v = env("TELEPAY_TELEGRAM_MODE")) {
     config.telegram_mode = v;
+    if (config.telegram_mode != "polling" && config.telegram_mode != "webhook") {
+      refuse("TELEPAY_TELEGRAM_MODE must be polling or webhook");
+    }
   }
   if (const char* v = env("TELEPAY_TELEGRAM_WEBHOOK_URL")) {
     config.telegram_webhook_url = v;
-  }
-  if (const char* v = env("TELEPAY_TELEGRAM_WEBHOOK_SECRET")) {
-    config.telegram_webhook_secret = v;
   }
   if (const char* v = env("TELEPAY_TELEGRAM_ADMINS")) {  // comma-separated Telegram ids
     config.telegram_admins.clear();
@@ -228,15 +286,13 @@ void load_config_env(daemon_config& config) {
       const std::string_view one = rest.substr(0, comma);
       std::int64_t id = 0;
       const auto [end, ec] = std::from_chars(one.data(), one.data() + one.size(), id);
-      if (ec == std::errc() && end == one.data() + one.size() && id > 0) config.telegram_admins.push_back(id);
+      if (ec == std::errc() && end == one.data() + one.size() && id > 0) {
+        config.telegram_admins.push_back(id);
+      } else {
+        refuse("TELEPAY_TELEGRAM_ADMINS must be comma-separated positive Telegram user ids");
+      }
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     }
-  }
-  if (const char* v = env("TELEPAY_NOWPAYMENTS_API_KEY")) {
-    config.nowpayments_api_key = v;
-  }
-  if (const char* v = env("TELEPAY_NOWPAYMENTS_IPN_SECRET")) {
-    config.nowpayments_ipn_secret = v;
   }
   if (const char* v = env("TELEPAY_NOWPAYMENTS_API_URL")) {
     config.nowpayments_api_url = v;
@@ -247,13 +303,15 @@ void load_config_env(daemon_config& config) {
   if (const char* v = env("TELEPAY_NOWPAYMENTS_IPN_CALLBACK_URL")) {
     config.nowpayments_ipn_callback_url = v;
   }
-  const auto number = [](const char* name, std::int64_t& into, std::int64_t low, std::int64_t high) {
+  const auto number = [&](const char* name, std::int64_t& into, std::int64_t low, std::int64_t high) {
     if (const char* v = env(name)) {
       std::int64_t parsed = 0;
       const std::string_view text(v);
       const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
       if (ec == std::errc() && end == text.data() + text.size() && parsed >= low && parsed <= high) {
         into = parsed;
+      } else {
+        refuse(std::string(name) + " must be an integer in " + std::to_string(low) + ".." + std::to_string(high));
       }
     }
   };
@@ -261,11 +319,26 @@ void load_config_env(daemon_config& config) {
   number("TELEPAY_NOWPAYMENTS_RECONCILE_AFTER_MS", config.nowpayments_reconcile_after_ms, 10, 86'400'000);
   number("TELEPAY_EXPIRY_SCAN_MS", config.expiry_scan_ms, 10, 86'400'000);
   number("TELEPAY_TELEGRAM_POLL_TIMEOUT_S", config.telegram_poll_timeout_s, 1, 50);
+  number("TELEPAY_HTTP_REQUEST_DEADLINE_MS", config.http_request_deadline_ms, 100, 600'000);
+  // Test hooks exist only in builds configured with TELEPAY_TEST_HOOKS (tools/test): elsewhere
+  // setting one is refused, so nobody believes it took effect.
+#ifdef TELEPAY_TEST_HOOKS
   number("TELEPAY_TEST_KEYPAD_TIMEOUT_S", config.test_keypad_timeout_s, 1, 3600);
   number("TELEPAY_TEST_EXPIRY_CLOCK_OFFSET_S", config.test_expiry_clock_offset_s, 0, 3650LL * 86'400);
   if (const char* v = env("TELEPAY_TEST_CRASH_AFTER_PAYMENT_START")) {
     config.test_crash_after_payment_start = std::string_view(v) == "1";
   }
+  if (const char* v = env("TELEPAY_TEST_CRASH_AFTER_SIGN")) {
+    config.test_crash_after_sign = std::string_view(v) == "1";
+  }
+#else
+  for (const char* hook : {"TELEPAY_TEST_KEYPAD_TIMEOUT_S", "TELEPAY_TEST_EXPIRY_CLOCK_OFFSET_S",
+                           "TELEPAY_TEST_CRASH_AFTER_PAYMENT_START", "TELEPAY_TEST_CRASH_AFTER_SIGN"}) {
+    if (env(hook) != nullptr) {
+      refuse(std::string(hook) + " is a test hook; this build has none (configure with -DTELEPAY_TEST_HOOKS=ON)");
+    }
+  }
+#endif
   if (const char* v = env("TELEPAY_CHAIN_RPC_URL")) {
     config.chain_rpc_url = v;
   }
@@ -275,7 +348,6 @@ void load_config_env(daemon_config& config) {
       {"TELEPAY_CHAIN_TOKEN_DECIMALS", "token_decimals"},
       {"TELEPAY_CHAIN_XPUB", "xpub"},
       {"TELEPAY_CHAIN_HOT_KEY_FILE", "hot_key_file"},
-      {"TELEPAY_CHAIN_HOT_KEY", "hot_key"},
       {"TELEPAY_CHAIN_CONFIRMATIONS", "confirmations"},
       {"TELEPAY_CHAIN_PAYOUT_CONFIRMATIONS", "payout_confirmations"},
       {"TELEPAY_CHAIN_START_BLOCK", "start_block"},
@@ -291,9 +363,10 @@ void load_config_env(daemon_config& config) {
   for (const auto& [name, key] : chain_env) {
     if (const char* v = env(name)) config.chain[key] = v;
   }
-  if (const char* v = env("TELEPAY_TEST_CRASH_AFTER_SIGN")) {
-    config.test_crash_after_sign = std::string_view(v) == "1";
+  if (!problem.empty()) {
+    return make_error(errc::invalid_argument, problem);
   }
+  return {};
 }
 
 }  // namespace telepay::tools

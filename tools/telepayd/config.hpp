@@ -25,6 +25,15 @@ struct daemon_config {
   std::uint16_t listen_port = 8080;
   std::filesystem::path port_file;  // empty: none
   std::size_t http_io_threads = 1;
+  /// [http]: a handler's deadline (504 after it), open connections per client address, and the
+  /// per-address limit on requests without a valid token (see gateways/http).
+  std::int64_t http_request_deadline_ms = 30'000;
+  std::size_t http_connections_per_address_max = 128;
+  std::uint32_t http_anonymous_rate_per_second = 100;
+  std::uint32_t http_anonymous_burst = 200;
+  /// [http] webhook_listen: a second listener that serves only the webhooks (and /health), so
+  /// the operator API can stay on loopback while NOWPayments and Telegram reach this one.
+  std::optional<std::pair<std::string, std::uint16_t>> webhook_listen;
   std::size_t scheduler_threads = 2;
   std::string log_level = "info";
 
@@ -70,7 +79,9 @@ result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text
 /// typo does not silently fall back to a default.
 status load_config_file(const std::filesystem::path& file, daemon_config& config);
 
-/// Applies TELEPAY_* environment variables (secrets and URLs).
-void load_config_env(daemon_config& config);
+/// Applies TELEPAY_* environment variables (secrets and URLs). Secrets are removed from the
+/// environment once read. Errors name the variable (a malformed value, a test hook in a build
+/// without them).
+status load_config_env(daemon_config& config);
 
 }  // namespace telepay::tools

@@ -19,6 +19,9 @@
 #include <future>
 #include <thread>
 
+#include <sys/resource.h>
+#include <sys/stat.h>
+
 #include "actors/client.hpp"
 #include "actors/expiry.hpp"
 #include "actors/ledger.hpp"
@@ -33,6 +36,7 @@
 #include "eventstore/event_store.hpp"
 #include "gateways/chain/service.hpp"
 #include "gateways/http/api.hpp"
+#include "gateways/http/write_routes.hpp"
 #include "gateways/http/router.hpp"
 #include "gateways/http/server.hpp"
 #include "gateways/nowpayments/service.hpp"
@@ -66,18 +70,25 @@ std::int64_t now_us() {
 constexpr std::uint64_t ready_lag_max = 10'000;
 
 std::string health_body(const actors::ledger_reads& reads, const daemon_config& config,
-                        std::chrono::steady_clock::time_point started, const std::string& head_hash) {
+                        std::chrono::steady_clock::time_point started, const std::string& head_hash,
+                        bool writable) {
   const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::steady_clock::now() - started)
                           .count();
   const auto failure = reads.projection_failure();
   const std::uint64_t lag = reads.projection_lag();
-  const bool ready = !failure && lag <= ready_lag_max;
+  // A log that latched a failed write refuses every append: not ready (load balancers and
+  // operators must see it), whatever the reads can still answer.
+  const bool ready = writable && !failure && lag <= ready_lag_max;
   std::string body = "{\"status\":\"" + std::string(ready ? "ok" : "degraded") + "\"";
   body += ",\"ready\":" + std::string(ready ? "true" : "false");
   body += ",\"version\":\"" + std::string(version) + "\"";
   body += ",\"uptime_seconds\":" + std::to_string(uptime);
-  body += ",\"store\":{\"open\":true,\"head_seq\":" + std::to_string(reads.head_seq());
+  body += ",\"store\":{\"open\":true,\"writable\":" + std::string(writable ? "true" : "false");
+  if (!writable) {
+    body += ",\"failure\":\"a write to the event log failed; every write is refused until telepayd is restarted\"";
+  }
+  body += ",\"head_seq\":" + std::to_string(reads.head_seq());
   body += ",\"head_hash\":\"" + head_hash + "\"}";
   body += ",\"projections\":{\"position\":" + std::to_string(reads.projection_position());
   body += ",\"lag\":" + std::to_string(lag);
@@ -144,19 +155,82 @@ std::string metrics_body(eventstore::event_store& store, const actors::ledger_re
   return out;
 }
 
-void write_port_file(const std::filesystem::path& file, std::uint16_t port) {
+status write_port_file(const std::filesystem::path& file, std::uint16_t port) {
   const auto temporary = file.string() + ".tmp";
   {
     std::ofstream out(temporary, std::ios::trunc);
     out << port << '\n';
+    out.flush();
+    if (!out) {
+      return make_error(errc::invalid_argument, "cannot write --port-file " + file.string());
+    }
   }
-  std::filesystem::rename(temporary, file);  // readers never see a half-written file
+  std::error_code ec;
+  std::filesystem::rename(temporary, file, ec);  // readers never see a half-written file
+  if (ec) {
+    return make_error(errc::invalid_argument, "cannot write --port-file " + file.string() + ": " + ec.message());
+  }
+  return {};
+}
+
+/// The data directory holds the money's history and token hashes: owner only. New files are
+/// created 0600 (umask 077); an existing directory or file readable by others is tightened.
+status secure_data_dir(const std::filesystem::path& dir, const std::shared_ptr<spdlog::logger>& log) {
+  ::umask(0077);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return make_error(errc::invalid_argument, "cannot create the data directory " + dir.string() + ": " + ec.message());
+  }
+  using std::filesystem::perms;
+  std::size_t tightened = 0;
+  const auto tighten = [&](const std::filesystem::path& path, perms wanted) {
+    std::error_code failed;
+    const auto current = std::filesystem::status(path, failed).permissions();
+    if (!failed && (current & (perms::group_all | perms::others_all)) != perms::none) {
+      std::filesystem::permissions(path, wanted, std::filesystem::perm_options::replace, failed);
+      if (!failed) {
+        ++tightened;
+      }
+    }
+  };
+  tighten(dir, perms::owner_all);
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_symlink(ec)) {
+      continue;
+    }
+    tighten(it->path(), it->is_directory(ec) ? perms::owner_all : perms::owner_read | perms::owner_write);
+  }
+  if (tightened != 0) {
+    log->warn("data directory was readable by others: tightened entries={} dir={}", tightened, dir.string());
+  }
+  return {};
+}
+
+/// Each connection and each log file needs a descriptor: use the hard limit, not the default 1024.
+void raise_open_files_limit(const std::shared_ptr<spdlog::logger>& log) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+      log->warn("cannot raise the open files limit");
+    }
+  }
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    log->info("open files limit={}", static_cast<unsigned long long>(limit.rlim_cur));
+  }
 }
 
 /// With no token at all, creates the first admin token and prints it once on stderr.
 void bootstrap_token(actors::ledger_client& client, const actors::ledger_reads& reads,
                      const std::shared_ptr<spdlog::logger>& log) {
-  reads.wait_for(reads.head_seq(), std::chrono::seconds(60));
+  // Only once the tokens read model has caught up with the log can "no token" be trusted: a
+  // rebuild still under way must not mint a second admin token.
+  if (!reads.wait_for(reads.head_seq(), std::chrono::seconds(60))) {
+    log->warn("projections still catching up: no first admin token created (restart to retry)");
+    return;
+  }
   if (reads.token_count() != 0) {
     return;
   }
@@ -166,11 +240,7 @@ void bootstrap_token(actors::ledger_client& client, const actors::ledger_reads& 
   create.secret_sha256 = token.secret_sha256;
   create.label = "bootstrap";
   create.by = "telepayd";
-  std::promise<result<actors::entity_reply>> done;
-  auto future = done.get_future();
-  client.ask<actors::entity_reply>(actors::token_request{token.id, create, now_us()},
-                                   [&done](result<actors::entity_reply> r) { done.set_value(std::move(r)); });
-  auto created = future.get();
+  auto created = client.ask_and_wait<actors::entity_reply>(actors::token_request{token.id, create, now_us()});
   if (!created) {
     log->error("cannot create the first admin token detail={}", created.error().message);
     return;
@@ -191,6 +261,12 @@ int run(const daemon_config& config) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  if (auto secured = secure_data_dir(config.data_dir, log); !secured) {
+    log->error("{}", secured.error().message);
+    return 1;
+  }
+  raise_open_files_limit(log);
 
   eventstore::open_options store_options;
   store_options.directory = config.data_dir / "eventlog";
@@ -358,6 +434,13 @@ int run(const daemon_config& config) {
     tg.poll_timeout_s = static_cast<int>(config.telegram_poll_timeout_s);
     tg.http.ca_file = config.telegram_ca_file;
     tg.keypad_timeout = std::chrono::seconds(config.test_keypad_timeout_s);
+    tg.log = [tg_log = make_logger("telegram")](gateways::telegram::log_level level, const std::string& text) {
+      switch (level) {
+        case gateways::telegram::log_level::info: tg_log->info("{}", text); break;
+        case gateways::telegram::log_level::warn: tg_log->warn("{}", text); break;
+        case gateways::telegram::log_level::error: tg_log->error("{}", text); break;
+      }
+    };
     if (chain && chain_config && !chain_config->xpub.empty()) {
       gateways::chain::service* chain_for_bot = chain.get();
       tg.deposit_address = [chain_for_bot](domain::user_id user) { return chain_for_bot->deposit_address(user); };
@@ -396,8 +479,13 @@ int run(const daemon_config& config) {
 
   const auto started = std::chrono::steady_clock::now();
   gateways::http::api_hooks hooks;
-  hooks.health = [&reads, &config, &store, started] {
-    return health_body(reads, config, started, to_hex(store->head_hash()));
+  hooks.health = [&reads, &config, &store, started, &log] {
+    const auto stats = store->stats();
+    static std::atomic<bool> reported{false};
+    if (stats.write_failed && !reported.exchange(true)) {
+      log->error("event log refuses writes until restart detail={}", stats.write_failure);
+    }
+    return health_body(reads, config, started, to_hex(store->head_hash()), !stats.write_failed);
   };
   hooks.metrics = [&store, &reads, &ledger, &runtime, &nowpayments, &notifier, &expiry, &telegram, &chain] {
     std::string out = metrics_body(*store, reads, *ledger, runtime->system());
@@ -421,11 +509,28 @@ int run(const daemon_config& config) {
     return out;
   };
   hooks.openapi = std::string(openapi_document);
+  hooks.chain_rescan = [&chain](const gateways::http::chain_rescan& rescan) {
+    if (!chain) {
+      return gateways::http::error_response(409, "chain_not_configured",
+                                            "the chain gateway is not configured on this server");
+    }
+    chain->request_rescan(rescan.from_block, rescan.by);
+    return gateways::http::json_response(202, "{\"rescan_from\":" + std::to_string(rescan.from_block) + "}");
+  };
+  hooks.anonymous_rate_per_second = config.http_anonymous_rate_per_second;
+  hooks.anonymous_burst = config.http_anonymous_burst;
   gateways::http::api api(*client, reads, std::move(hooks));
   gateways::http::router routes;
   api.install(routes);
   gateways::nowpayments::service* np_service = nowpayments.get();
-  routes.add("POST", "/v1/webhooks/nowpayments",
+  // Webhooks are served on the main listener and, when http.webhook_listen is set, also on a
+  // second one that serves nothing else (beside /health).
+  gateways::http::router webhook_routes;
+  const auto add_webhook = [&](const std::string& pattern, gateways::http::handler fn) {
+    api.add_public(routes, "POST", pattern, fn);
+    api.add_public(webhook_routes, "POST", pattern, fn);
+  };
+  add_webhook("/v1/webhooks/nowpayments",
              [np_service](const gateways::http::request& req, gateways::http::responder reply) {
                if (np_service == nullptr) {
                  reply(gateways::http::error_response(503, "not_configured",
@@ -443,47 +548,6 @@ int run(const daemon_config& config) {
                     return;
                   }
                   np_service->handle_create_invoice(req, std::move(reply));
-                });
-  api.add_write(routes, "/v1/admin/broadcasts", domain::role::operator_,
-                [&client](const gateways::http::request& req, const std::string& token_id,
-                          gateways::http::responder reply) {
-                  auto doc = domain::json_document::parse(req.body);
-                  if (!doc || !doc->root().is_object()) {
-                    reply(gateways::http::error_response(400, "invalid_argument", "the body must be a JSON object"));
-                    return;
-                  }
-                  const auto root = doc->root();
-                  const auto keys = root.keys();
-                  for (const std::string& key : keys ? *keys : std::vector<std::string>{}) {
-                    if (key != "id" && key != "text" && key != "segment") {
-                      reply(gateways::http::error_response(400, "invalid_argument",
-                                                           "unknown field '" + key.substr(0, 64) + "'"));
-                      return;
-                    }
-                  }
-                  auto id = root.str("id");
-                  auto text = root.str("text");
-                  auto segment = root.has("segment") ? root.str("segment") : result<std::string>(std::string("all"));
-                  if (!id || !text || !segment) {
-                    reply(gateways::http::error_response(400, "invalid_argument",
-                                                         "id and text are required strings; segment a string"));
-                    return;
-                  }
-                  client->ask<actors::entity_reply>(
-                      actors::broadcast_request{*id, domain::broadcast::start{*text, *segment, "token:" + token_id},
-                                                now_us()},
-                      [reply](result<actors::entity_reply> r) {
-                        if (!r) {
-                          reply(gateways::http::error_response(r.code() == errc::invalid_argument ? 400 : 503,
-                                                               errc_name(r.code()), r.error().message));
-                          return;
-                        }
-                        gateways::http::response ok;
-                        ok.status = 202;
-                        ok.body = "{\"first_seq\":" + std::to_string(r->first_seq) + ",\"last_seq\":" +
-                                  std::to_string(r->last_seq) + "}";
-                        reply(std::move(ok));
-                      });
                 });
   gateways::chain::service* chain_service = chain.get();
   api.add_read(routes, "/v1/users/{id}/deposit-address", domain::role::operator_,
@@ -509,32 +573,8 @@ int run(const daemon_config& config) {
                  out.body = chain_service == nullptr ? "{\"configured\":false}" : chain_service->status_json();
                  reply(std::move(out));
                });
-  api.add_write(routes, "/v1/admin/chain/rescan", domain::role::operator_,
-                [chain_service](const gateways::http::request& req, const std::string& token_id,
-                                gateways::http::responder reply) {
-                  if (chain_service == nullptr) {
-                    reply(gateways::http::error_response(409, "chain_not_configured",
-                                                         "the chain gateway is not configured on this server"));
-                    return;
-                  }
-                  auto doc = domain::json_document::parse(req.body);
-                  auto keys = doc && doc->root().is_object() ? doc->root().keys()
-                                                             : result<std::vector<std::string>>(std::vector<std::string>{"?"});
-                  auto from = doc && doc->root().is_object() ? doc->root().u64("from_block")
-                                                             : result<std::uint64_t>(make_error(errc::invalid_argument, ""));
-                  if (!from || !keys || keys->size() != 1) {
-                    reply(gateways::http::error_response(400, "invalid_argument",
-                                                         "the body is {\"from_block\": N} (a non-negative integer)"));
-                    return;
-                  }
-                  chain_service->request_rescan(*from, "token:" + token_id);
-                  gateways::http::response ok;
-                  ok.status = 202;
-                  ok.body = "{\"rescan_from\":" + std::to_string(*from) + "}";
-                  reply(std::move(ok));
-                });
   gateways::telegram::service* tg_service = telegram.get();
-  routes.add("POST", "/v1/webhooks/telegram",
+  add_webhook("/v1/webhooks/telegram",
              [tg_service](const gateways::http::request& req, gateways::http::responder reply) {
                if (tg_service == nullptr) {
                  reply(gateways::http::error_response(503, "not_configured",
@@ -547,12 +587,40 @@ int run(const daemon_config& config) {
   http_options.address = config.listen_address;
   http_options.port = config.listen_port;
   http_options.io_threads = config.http_io_threads;
+  http_options.request_deadline = std::chrono::milliseconds(config.http_request_deadline_ms);
+  http_options.connections_per_address_max = config.http_connections_per_address_max;
+  http_options.on_server_error = [http_log = make_logger("http")](const gateways::http::request& req,
+                                                                  const gateways::http::response& res) {
+    http_log->error("request failed request_id={} method={} path={} remote={} status={} detail={}", req.id,
+                    req.method, req.path, req.remote_address, res.status,
+                    res.log_detail.empty() ? "-" : res.log_detail);
+  };
   auto server = gateways::http::server::start(http_options, std::ref(routes));
   if (!server) {
     log->error("cannot start the HTTP server detail={}", server.error().message);
     return 1;
   }
-  log->info("http listening address={} port={}", config.listen_address, (*server)->port());
+  log->info("http listening address={} port={} request_deadline_ms={} connections_per_address_max={}",
+            config.listen_address, (*server)->port(), config.http_request_deadline_ms,
+            config.http_connections_per_address_max);
+  std::unique_ptr<gateways::http::server> webhook_server;
+  if (config.webhook_listen) {
+    webhook_routes.add("GET", "/health", [&routes](const gateways::http::request& req,
+                                                   gateways::http::responder reply) {
+      routes(req, std::move(reply));  // the main router's /health (and its anonymous limit)
+    });
+    gateways::http::server_options webhook_options = http_options;
+    webhook_options.address = config.webhook_listen->first;
+    webhook_options.port = config.webhook_listen->second;
+    auto started_webhooks = gateways::http::server::start(webhook_options, std::ref(webhook_routes));
+    if (!started_webhooks) {
+      log->error("cannot start the webhook listener detail={}", started_webhooks.error().message);
+      return 1;
+    }
+    webhook_server = std::move(started_webhooks.value());
+    log->info("http webhook listener address={} port={} (webhooks and /health only)", webhook_options.address,
+              webhook_server->port());
+  }
   if (nowpayments && nowpayments->ipn_callback_url().empty()) {
     // No public URL configured: NOWPayments is told to call this server where it listens
     // (right for local runs and the simulator; production sets nowpayments.ipn_callback_url).
@@ -595,13 +663,25 @@ int run(const daemon_config& config) {
     });
   }
   if (!config.port_file.empty()) {
-    write_port_file(config.port_file, (*server)->port());
+    if (auto written = write_port_file(config.port_file, (*server)->port()); !written) {
+      log->error("{}", written.error().message);
+      (*server)->stop();
+      return 2;  // destructors below stop the gateways, the actors and the log in order
+    }
+    if (webhook_server) {
+      if (auto written = write_port_file(config.port_file.string() + ".webhooks", webhook_server->port()); !written) {
+        log->error("{}", written.error().message);
+      }
+    }
   }
 
   int received = 0;
   sigwait(&stop_signals, &received);
   log->info("stopping signal={}", received == SIGINT ? "SIGINT" : "SIGTERM");
   (*server)->stop();
+  if (webhook_server) {
+    webhook_server->stop();
+  }
   if (updates) {
     updates->stop();
   }
@@ -648,6 +728,10 @@ int create_token(const daemon_config& config, const token_options& options) {
   if (!access) {
     std::fprintf(stderr, "telepayd: %s\n", access.error().message.c_str());
     return 2;
+  }
+  if (auto secured = secure_data_dir(config.data_dir, make_logger("telepayd")); !secured) {
+    std::fprintf(stderr, "telepayd: %s\n", secured.error().message.c_str());
+    return 1;
   }
   eventstore::open_options store_options;
   store_options.directory = config.data_dir / "eventlog";
@@ -734,7 +818,10 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  telepay::tools::load_config_env(config);
+  if (auto loaded = telepay::tools::load_config_env(config); !loaded) {
+    std::fprintf(stderr, "telepayd: %s\n", loaded.error().message.c_str());
+    return 2;
+  }
   if (!data_dir.empty()) {
     config.data_dir = data_dir;
   }

@@ -108,6 +108,56 @@ TEST(Json, Utf8Validation) {
   EXPECT_FALSE(is_valid_utf8("\xff"));
 }
 
+// The writer never emits invalid UTF-8 (a payload simdjson refuses would be undecodable in an
+// immutable log): each ill-formed sequence becomes one U+FFFD per maximal subpart.
+TEST(Json, StringsReplaceInvalidUtf8WithReplacementCharacters) {
+  const std::string fffd = "\xef\xbf\xbd";
+  const auto escaped = [](std::string_view text) {
+    std::string out;
+    append_json_string(out, text);
+    EXPECT_TRUE(is_valid_utf8(out)) << out;
+    return out.substr(1, out.size() - 2);
+  };
+  EXPECT_EQ(escaped("\xff"), fffd);
+  EXPECT_EQ(escaped("a\xfe\xff" "b"), "a" + fffd + fffd + "b");
+  EXPECT_EQ(escaped("\xc0\xaf"), fffd + fffd);              // overlong '/': C0 is never a lead
+  EXPECT_EQ(escaped("\xe0\x80\xaf"), fffd + fffd + fffd);  // overlong 3-byte
+  EXPECT_EQ(escaped("\xf0\x80\x80\xaf"), fffd + fffd + fffd + fffd);
+  EXPECT_EQ(escaped("\xed\xa0\x80"), fffd + fffd + fffd);  // surrogate U+D800
+  EXPECT_EQ(escaped("\xf4\x90\x80\x80"), fffd + fffd + fffd + fffd);  // above U+10FFFF
+  EXPECT_EQ(escaped("\xe2\x82"), fffd);                     // cut short at the end
+  EXPECT_EQ(escaped("\xe2\x82x"), fffd + "x");              // cut short before ASCII
+  EXPECT_EQ(escaped("\xf0\x9f\x98"), fffd);
+  EXPECT_EQ(escaped("\x80"), fffd);                          // a lone continuation byte
+  EXPECT_EQ(escaped("\xd0"), fffd);
+  // Well-formed text, including the boundaries of each range, is copied unchanged.
+  for (std::string_view valid : {"\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80", "\xed\x9f\xbf", "\xee\x80\x80",
+                                 "\xef\xbf\xbf", "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf",
+                                 "\xd0\x9f\xd1\x80\xd0\xb8"}) {
+    EXPECT_EQ(escaped(valid), valid);
+  }
+  EXPECT_EQ(escaped("\"\xff\n"), "\\\"" + fffd + "\\n");  // escapes still apply around it
+}
+
+TEST(Json, Utf8PrefixNeverCutsACharacter) {
+  EXPECT_EQ(utf8_prefix("abc", 5), "abc");
+  EXPECT_EQ(utf8_prefix("abc", 2), "ab");
+  EXPECT_EQ(utf8_prefix("abc", 0), "");
+  // "a" + U+00E9 (2 bytes) + U+20AC (3 bytes) + U+1F600 (4 bytes).
+  const std::string text = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
+  EXPECT_EQ(utf8_prefix(text, 1), "a");
+  EXPECT_EQ(utf8_prefix(text, 2), "a");  // inside U+00E9: dropped whole
+  EXPECT_EQ(utf8_prefix(text, 3), "a\xc3\xa9");
+  EXPECT_EQ(utf8_prefix(text, 4), "a\xc3\xa9");
+  EXPECT_EQ(utf8_prefix(text, 5), "a\xc3\xa9");
+  EXPECT_EQ(utf8_prefix(text, 6), "a\xc3\xa9\xe2\x82\xac");
+  EXPECT_EQ(utf8_prefix(text, 9), "a\xc3\xa9\xe2\x82\xac");
+  EXPECT_EQ(utf8_prefix(text, 10), text);
+  for (std::size_t n = 0; n <= text.size(); ++n) {
+    EXPECT_TRUE(is_valid_utf8(utf8_prefix(text, n))) << n;
+  }
+}
+
 TEST(Json, PrintableTokens) {
   EXPECT_TRUE(is_printable_ascii_token("wallet-1-USDT:sys"));
   EXPECT_FALSE(is_printable_ascii_token("a b"));

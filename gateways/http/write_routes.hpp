@@ -1,0 +1,54 @@
+#pragma once
+/// The operator API's write routes as one table: the pattern (every write is a POST), the role
+/// it needs and a pure decoder from the request (body and path parameters) to the command it
+/// asks for. Decoders do no I/O and read no clock (the time comes in), so the fuzz target
+/// drives every one of them from this table and a route added here is fuzzed without more.
+///
+/// A decoder refuses bad input with invalid_argument (or a domain code such as tiers_invalid)
+/// and a message naming the field; nothing it is given can reach an assertion.
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "actors/ledger_api.hpp"
+#include "domain/admin.hpp"
+#include "gateways/http/server.hpp"
+
+namespace telepay::gateways::http {
+
+/// Who sends a write: the token that authenticated it.
+struct writer {
+  std::string token_id;
+};
+
+/// A new API token to mint: the dispatcher makes the secret, never a decoder.
+struct token_mint {
+  domain::token::create create;
+};
+
+/// A chain rescan from a block (a gateway action, not a ledger command).
+struct chain_rescan {
+  std::uint64_t from_block = 0;
+  std::string by;
+};
+
+using write_command =
+    std::variant<actors::register_user_request, actors::user_admin_request, actors::blacklist_request,
+                 actors::channel_request, actors::coupon_request, actors::manual_deposit_request,
+                 actors::manual_deposit_approval, actors::purchase_request, actors::settings_request, token_mint,
+                 actors::token_request, actors::withdrawal_request, actors::withdrawal_decision,
+                 actors::broadcast_request, chain_rescan>;
+
+struct write_route {
+  std::string_view pattern;
+  domain::role need;
+  result<write_command> (*decode)(const request& req, const writer& who, std::int64_t now_us);
+};
+
+/// Every write route of the operator API, in a fixed order.
+std::span<const write_route> write_routes();
+
+}  // namespace telepay::gateways::http
