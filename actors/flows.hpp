@@ -35,6 +35,7 @@
 #include "domain/chain_send.hpp"
 #include "domain/process.hpp"
 #include "domain/withdrawal.hpp"
+#include "domain/withdrawal.hpp"
 
 namespace telepay::actors {
 
@@ -114,7 +115,9 @@ caf::behavior purchase_manager(caf::event_based_actor* self, routes r, flow_opti
 caf::behavior deposit_manager(caf::event_based_actor* self, routes r, flow_options options);
 caf::behavior payout_manager(caf::event_based_actor* self, routes r, flow_options options);
 /// Handles withdrawal_request, withdrawal_decision, withdrawal_outcome and resumes.
-caf::behavior withdrawal_manager(caf::event_based_actor* self, routes r, flow_options options);
+/// `recent`: the withdrawals of the last 24 hours found in the log (the cumulative limits' totals).
+caf::behavior withdrawal_manager(caf::event_based_actor* self, routes r, flow_options options,
+                                 std::vector<domain::withdrawal::counted> recent);
 /// Settles NOWPayments payments: records each reported status on its invoice and, for a
 /// finished or partially paid payment, runs process "payment-{payment_id}": deposit the
 /// credit from NOWPayments clearing (no deposit commission), then the purchase the invoice

@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "actors/flows_common.hpp"
+#include "domain/base/visit.hpp"
 
 namespace telepay::actors {
 namespace {
@@ -93,6 +94,47 @@ void referrer_facts(facade_self self, const facade_deps& d, domain::user_id user
       });
   };
   (*walk)(referrer, true);
+}
+
+/// The payout address a channel command would set, if any.
+std::optional<std::string> payout_address_of(const domain::channel::command& c) {
+  using out = std::optional<std::string>;
+  return std::visit(overload{
+                        [](const domain::channel::register_channel& x) -> out { return x.payout_address; },
+                        [](const domain::channel::set_tiers&) -> out { return std::nullopt; },
+                        [](const domain::channel::set_donations&) -> out { return std::nullopt; },
+                        [](const domain::channel::set_payout_strategy&) -> out { return std::nullopt; },
+                        [](const domain::channel::change_payout_address& x) -> out { return x.address; },
+                        [](const domain::channel::disable&) -> out { return std::nullopt; },
+                        [](const domain::channel::enable&) -> out { return std::nullopt; },
+                        [](const domain::channel::approve_payout_address& x) -> out { return x.address; },
+                    },
+                    c);
+}
+
+/// A channel command; one that sets a payout address to a blacklisted wallet is refused.
+promise_of<entity_reply> channel_command(facade_self self, const facade_deps& d, channel_request req) {
+  const auto address = payout_address_of(req.command);
+  if (!address) {
+    return command<channel_entity>(self, d, d.r.channels, req.channel, std::move(req.command), req.now_us);
+  }
+  auto promise = self->make_response_promise<result<entity_reply>>();
+  query_state<blacklist_entity>(self, d.r.blacklist, singleton_key{}, d.r.timeout,
+    [self, d, promise, req, address](result<domain::blacklist::state> blacklist) mutable {
+      if (!blacklist) {
+        promise.deliver(result<entity_reply>(blacklist.error()));
+        return;
+      }
+      if (blacklist->address_listed(*address)) {
+        promise.deliver(result<entity_reply>(
+            make_error(errc::blacklisted, "the payout address " + utf8_prefix(*address, 64) + " is blacklisted")));
+        return;
+      }
+      send_command<channel_entity>(self, d.r.channels, req.channel, std::move(req.command),
+                                   command_meta{req.now_us, "", "request"}, d.r.timeout,
+                                   [promise](result<entity_reply> r) mutable { promise.deliver(std::move(r)); });
+    });
+  return promise;
 }
 
 promise_of<entity_reply> register_user(facade_self self, const facade_deps& d,
@@ -306,10 +348,7 @@ ledger_actor::behavior_type facade_actor(facade_self self, facade_deps d) {
         return command<blacklist_entity>(self, d, d.r.blacklist, singleton_key{},
                                          std::move(req.command), req.now_us);
       },
-      [self, d](channel_request& req) {
-        return command<channel_entity>(self, d, d.r.channels, req.channel, std::move(req.command),
-                                       req.now_us);
-      },
+      [self, d](channel_request& req) { return channel_command(self, d, std::move(req)); },
       [self, d](settings_request& req) {
         return command<settings_entity>(self, d, d.r.settings, singleton_key{},
                                         std::move(req.command), req.now_us);
@@ -346,6 +385,16 @@ ledger_actor::behavior_type facade_actor(facade_self self, facade_deps d) {
       [self, d](invoice_link_request& req) {
         return command<invoice_entity>(self, d, d.r.invoices, req.order_id,
                                        domain::invoice::link{req.provider_invoice_id, req.url}, req.now_us,
+                                       "invoice:" + req.order_id);
+      },
+      [self, d](invoice_attempt_request& req) {
+        domain::invoice::command step = std::visit(
+            overload{
+                [](const domain::invoice::begin_attempt& x) -> domain::invoice::command { return x; },
+                [](const domain::invoice::close_attempt& x) -> domain::invoice::command { return x; },
+            },
+            req.step);
+        return command<invoice_entity>(self, d, d.r.invoices, req.order_id, std::move(step), req.now_us,
                                        "invoice:" + req.order_id);
       },
       [self, d](payment_report_request& req) {
@@ -517,7 +566,7 @@ result<std::unique_ptr<ledger>> ledger::start(caf::actor_system& system,
   d.purchases = system.spawn(purchase_manager, r, options.flows, d.payouts);
   d.deposits = system.spawn(deposit_manager, r, options.flows);
   d.payments = system.spawn(payment_manager, r, options.flows, d.purchases, d.deposits);
-  d.withdrawals = system.spawn(withdrawal_manager, r, options.flows);
+  d.withdrawals = system.spawn(withdrawal_manager, r, options.flows, recovered->recent_withdrawals);
   out->managers_ = d.transfers;
   out->managers_.push_back(d.purchases);
   out->managers_.push_back(d.deposits);

@@ -139,6 +139,14 @@ struct invoice_link_request {
   std::string url;
   std::int64_t now_us = 0;
 };
+/// Records a creation attempt before POST /v1/invoice is sent, or that one created nothing
+/// (domain/invoice.hpp); the reply says whether anything was written.
+using invoice_attempt_step = std::variant<domain::invoice::begin_attempt, domain::invoice::close_attempt>;
+struct invoice_attempt_request {
+  std::string order_id;
+  invoice_attempt_step step;
+  std::int64_t now_us = 0;
+};
 /// A payment status from an IPN or from polling. The reply comes once the status is durable
 /// and, when it moves money, once the settlement process has started durably.
 struct payment_report_request {
@@ -148,6 +156,7 @@ struct payment_report_request {
 };
 struct payment_ack {
   bool recorded = false;  // false: a duplicate or an older status (nothing written)
+  bool late = false;      // a different final status after the recorded final one: for review
   domain::invoice::status current = domain::invoice::status::waiting;
   domain::invoice::action decided = domain::invoice::action::none;
   std::uint64_t last_seq = 0;
@@ -304,6 +313,7 @@ using ledger_actor = caf::typed_actor<
     caf::replies_to<transfer_request>::with<result<process_reply>>,
     caf::replies_to<invoice_create_request>::with<result<domain::invoice::state>>,
     caf::replies_to<invoice_link_request>::with<result<entity_reply>>,
+    caf::replies_to<invoice_attempt_request>::with<result<entity_reply>>,
     caf::replies_to<payment_report_request>::with<result<payment_ack>>,
     caf::replies_to<invoice_query>::with<result<domain::invoice::state>>,
     caf::replies_to<notice_request>::with<result<entity_reply>>,
@@ -367,6 +377,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::manual_deposit_approval)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::admin_log_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::invoice_create_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::invoice_link_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::invoice_attempt_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::payment_report_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::payment_ack)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::result<telepay::actors::payment_ack>)

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "actors/routes.hpp"
+#include "domain/control.hpp"
 #include "domain/notice.hpp"
 
 namespace telepay::actors {
@@ -55,8 +56,9 @@ void run_chain(ledger_client& client, std::shared_ptr<batch> b, domain::user_id 
 
 }  // namespace
 
-result<std::unique_ptr<notifier>> notifier::start(eventstore::event_store& store, ledger_client& client) {
-  std::unique_ptr<notifier> n(new notifier(store, client));
+result<std::unique_ptr<notifier>> notifier::start(eventstore::event_store& store, ledger_client& client,
+                                                 notifier_options options) {
+  std::unique_ptr<notifier> n(new notifier(store, client, std::move(options)));
   auto checkpoint = store.load_projection(checkpoint_name, [](std::string_view, std::string_view) { return true; });
   if (!checkpoint) {
     return checkpoint.error();
@@ -92,6 +94,21 @@ bool notifier::on_records(std::span<const eventstore::record> records) {
   std::map<std::int64_t, std::shared_ptr<std::deque<domain::notice::request>>> by_user;
   std::size_t planned = 0;
   for (const auto& r : records) {
+    if (auto change = domain::control::announcement(r.stream, r.type, r.schema_version, r.payload)) {
+      control_changes_.fetch_add(1, std::memory_order_relaxed);
+      if (options_.on_control_change) {
+        options_.on_control_change(*change);
+      }
+      for (const std::int64_t admin : options_.admins) {
+        auto& queue = by_user[admin];
+        if (!queue) queue = std::make_shared<std::deque<domain::notice::request>>();
+        queue->push_back(domain::notice::request{r.seq, {domain::notice::item{domain::notice::kind::message, 0, "", 0,
+                                                                               "telepay control change: " + *change,
+                                                                               {}, 0}}});
+        planned += 1;
+      }
+      continue;
+    }
     auto plan = domain::notice::plan(r.stream, r.type, r.schema_version, r.payload, r.recorded_at_us);
     if (!plan || plan->items.empty()) continue;
     auto& queue = by_user[plan->user.value()];

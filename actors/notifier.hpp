@@ -13,16 +13,27 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "actors/client.hpp"
 #include "eventstore/event_store.hpp"
 
 namespace telepay::actors {
 
+/// Who hears about changes to the controls that guard money (domain/control.hpp).
+struct notifier_options {
+  /// Telegram ids of the admins (TELEPAY_TELEGRAM_ADMINS): each gets a message per change.
+  std::vector<std::int64_t> admins;
+  /// Called for each change (telepayd logs it). May be empty.
+  std::function<void(const std::string&)> on_control_change;
+};
+
 class notifier {
  public:
-  static result<std::unique_ptr<notifier>> start(eventstore::event_store& store, ledger_client& client);
+  static result<std::unique_ptr<notifier>> start(eventstore::event_store& store, ledger_client& client,
+                                                 notifier_options options = {});
   ~notifier();
   notifier(const notifier&) = delete;
   notifier& operator=(const notifier&) = delete;
@@ -30,15 +41,20 @@ class notifier {
   /// The last seq whose notices are recorded.
   std::uint64_t position() const { return position_.load(std::memory_order_acquire); }
   std::uint64_t notices_recorded() const { return recorded_.load(std::memory_order_relaxed); }
+  /// Changes to the controls seen (each announced).
+  std::uint64_t control_changes() const { return control_changes_.load(std::memory_order_relaxed); }
   std::optional<error> failure() const;
   void stop();
 
  private:
-  notifier(eventstore::event_store& store, ledger_client& client) : store_(store), client_(client) {}
+  notifier(eventstore::event_store& store, ledger_client& client, notifier_options options)
+      : store_(store), client_(client), options_(std::move(options)) {}
   bool on_records(std::span<const eventstore::record> records);
 
   eventstore::event_store& store_;
   ledger_client& client_;
+  notifier_options options_;
+  std::atomic<std::uint64_t> control_changes_{0};
   std::unique_ptr<eventstore::subscription> subscription_;
   std::atomic<std::uint64_t> position_{0};
   std::atomic<std::uint64_t> recorded_{0};

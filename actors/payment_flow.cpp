@@ -1,6 +1,7 @@
 // The payment process manager: NOWPayments payment statuses recorded on their invoice, and the
 // money they move (deposit from NOWPayments clearing, then the purchase the invoice was for).
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <unordered_map>
@@ -207,12 +208,14 @@ caf::behavior payment_manager(caf::event_based_actor* self, routes r, flow_optio
           return;
         }
         const std::uint64_t id = req.reported.payment_id;
+        const domain::invoice::status reported = req.reported.state;
         const std::string order_id = req.order_id;
         const std::int64_t now = req.now_us;
         const command_meta meta = detail::meta_for("payment", process_id(id), "record", now);
         send_command<invoice_entity>(
             self, st->r.invoices, order_id, domain::invoice::record{std::move(req.reported)}, meta,
-            st->r.timeout, [self, st, promise, order_id, id, now](result<entity_reply> recorded) mutable {
+            st->r.timeout,
+            [self, st, promise, order_id, id, reported, now](result<entity_reply> recorded) mutable {
               if (!recorded) {
                 promise.deliver(result<payment_ack>(recorded.error()));
                 return;
@@ -221,7 +224,8 @@ caf::behavior payment_manager(caf::event_based_actor* self, routes r, flow_optio
               // starting its settlement, the re-sent IPN starts it now.
               settle_from_invoice(
                   self, st, order_id, id, now,
-                  [promise, recorded = *recorded, id](result<domain::invoice::state> invoice, bool) mutable {
+                  [promise, recorded = *recorded, id,
+                   reported](result<domain::invoice::state> invoice, bool) mutable {
                     if (!invoice) {
                       promise.deliver(result<payment_ack>(invoice.error()));
                       return;
@@ -232,6 +236,12 @@ caf::behavior payment_manager(caf::event_based_actor* self, routes r, flow_optio
                     if (auto p = invoice->payments.find(id); p != invoice->payments.end()) {
                       ack.current = p->second.state;
                       ack.decided = p->second.decided;
+                      // A late status changes nothing the payment decided: what the ledger does
+                      // about this report is a review (its settlement above, if any, is the
+                      // earlier status's, started once).
+                      const auto& late = p->second.late;
+                      ack.late = std::find(late.begin(), late.end(), reported) != late.end();
+                      if (ack.late) ack.decided = domain::invoice::action::review;
                     }
                     promise.deliver(result<payment_ack>(ack));
                   });

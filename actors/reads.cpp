@@ -1,5 +1,7 @@
 #include "actors/reads.hpp"
 
+#include <set>
+
 #include "domain/base/json.hpp"
 #include "projections/export.hpp"
 #include "projections/host.hpp"
@@ -226,7 +228,9 @@ result<std::string> ledger_reads::invoices(const page_request& page, std::int64_
                                            const std::string& status) const {
   return host_.read([&](const model_set& m) -> result<std::string> {
     return page_of(m.invoice, page, [&](const std::string&, const projections::invoice_row& r) {
-      return (user_id == 0 || r.user == user_id) && (status.empty() || r.status() == status);
+      // "review": every invoice with a payment an operator must look at, whatever its status.
+      return (user_id == 0 || r.user == user_id) &&
+             (status.empty() || r.status() == status || (status == "review" && r.review()));
     });
   });
 }
@@ -333,8 +337,27 @@ std::optional<auth_token> ledger_reads::token(const std::string& token_id) const
       return std::nullopt;
     }
     auto access = domain::parse_role(row->role);
-    return auth_token{access ? *access : domain::role::auditor, row->secret_sha256,
-                      row->allowed_cidrs, row->rate_per_second, row->burst, row->revoked || !access};
+    return auth_token{access ? *access : domain::role::auditor,
+                      row->secret_sha256,
+                      row->allowed_cidrs,
+                      row->rate_per_second,
+                      row->burst,
+                      row->revoked || !access,
+                      row->identity,
+                      row->pending};
+  });
+}
+
+bool ledger_reads::dual_control() const {
+  return host_.read([&](const model_set& m) {
+    std::set<std::string> admins;
+    m.token.scan("", [&](const std::string&, const projections::token_row& row) {
+      if (row.role == domain::role_name(domain::role::admin) && !row.pending) {
+        admins.insert(row.identity);
+      }
+      return admins.size() < 2;
+    });
+    return admins.size() >= 2;
   });
 }
 

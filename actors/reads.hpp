@@ -33,6 +33,8 @@ struct auth_token {
   std::uint32_t rate_per_second = 0;
   std::uint32_t burst = 0;
   bool revoked = false;
+  std::string identity;  // the operator it acts for ("op:{name}")
+  bool pending = false;  // minted under dual control, not yet approved by a second admin
 };
 
 struct page_request {
@@ -81,7 +83,7 @@ class ledger_reads {
   result<std::string> manual_deposits(const page_request& page, const std::string& status) const;
   result<std::string> blacklist(const page_request& page) const;
   /// NOWPayments invoices by order id; status filters on the latest payment's status
-  /// ("created" before any payment).
+  /// ("created" before any payment), or "review": invoices with a payment in review.
   result<std::string> invoice(const std::string& order_id) const;
   result<std::string> invoices(const page_request& page, std::int64_t user_id,
                                const std::string& status) const;
@@ -113,6 +115,10 @@ class ledger_reads {
   std::optional<recorded_answer> recorded(const std::string& token, const std::string& method,
                                           const std::string& path, const std::string& key) const;
   std::optional<auth_token> token(const std::string& token_id) const;
+  /// Dual control is on once two different operators have held admin tokens (approved ones,
+  /// revoked later or not): from then on a change that weakens a control needs a second admin,
+  /// and revoking the other admin does not turn it off.
+  bool dual_control() const;
   std::size_t token_count() const;
 
   /// Records [from_seq, from_seq + limit) as NDJSON, one event per line.

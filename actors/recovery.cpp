@@ -8,6 +8,7 @@
 #include "domain/payout.hpp"
 #include "domain/process.hpp"
 #include "domain/wallet.hpp"
+#include "domain/withdrawal.hpp"
 
 namespace telepay::actors {
 namespace {
@@ -31,6 +32,8 @@ struct payout_trace {
 
 struct scan_state {
   std::unordered_map<std::string, std::set<std::string>> withdrawals;  // id -> steps done
+  std::unordered_map<std::string, domain::withdrawal::counted> requested_withdrawals;  // id -> terms
+  std::int64_t last_recorded_at_us = 0;
   std::unordered_map<std::string, transfer_trace> transfers;
   std::map<std::pair<std::string, std::string>, process_trace> processes;
   std::unordered_map<std::string, payout_trace> payouts;
@@ -41,6 +44,26 @@ void note_problem(scan_state& st, const eventstore::record_view& r, const std::s
   if (st.problems.size() < 100) {
     st.problems.push_back("seq " + std::to_string(r.seq) + ": " + why);
   }
+}
+
+/// Counts requested withdrawals for the 24-hour totals; rejected and failed ones drop out.
+void on_withdrawal_event(scan_state& st, const eventstore::record_view& r) {
+  const std::string id(r.stream.substr(std::string_view("withdrawal-").size()));
+  if (r.type == domain::withdrawal::rejected::type_name || r.type == domain::withdrawal::failed::type_name) {
+    st.requested_withdrawals.erase(id);
+    return;
+  }
+  if (r.type != domain::withdrawal::requested::type_name) {
+    return;
+  }
+  auto event = domain::decode_event<domain::withdrawal::event>(r.type, r.schema_version, r.payload);
+  if (!event) {
+    note_problem(st, r, "undecodable withdrawal request");
+    return;
+  }
+  const auto& requested = std::get<domain::withdrawal::requested>(*event);
+  st.requested_withdrawals[id] =
+      domain::withdrawal::counted{id, requested.user, requested.by, requested.value.units(), r.recorded_at_us};
 }
 
 void on_transfer(scan_state& st, const eventstore::record_view& r, const std::string& id) {
@@ -144,6 +167,10 @@ result<recovery_result> scan_unfinished(eventstore::event_store& store,
     if (progress && r.seq % 1'000'000 == 0) {
       progress(r.seq);
     }
+    st.last_recorded_at_us = r.recorded_at_us;
+    if (r.stream.starts_with("withdrawal-")) {
+      on_withdrawal_event(st, r);
+    }
     if (r.correlation_id.empty()) {
       return true;
     }
@@ -195,6 +222,11 @@ result<recovery_result> scan_unfinished(eventstore::event_store& store,
     const bool finished = done.contains("credit_clearing") || done.contains("void") ||
                           ((done.contains("fail") || done.contains("reject")) && !done.contains("hold"));
     if (!finished) out.withdrawals.push_back(withdrawal_resume{id, std::move(done)});
+  }
+  for (auto& [id, counted] : st.requested_withdrawals) {
+    if (counted.at_us > st.last_recorded_at_us - domain::withdrawal::rolling_totals::window_us) {
+      out.recent_withdrawals.push_back(std::move(counted));
+    }
   }
   out.problems = std::move(st.problems);
   return out;

@@ -19,6 +19,9 @@ struct recovery_result {
   std::vector<payout_resume> payouts;
   std::vector<payment_pending> payments;  // recorded payments whose settlement never started
   std::vector<withdrawal_resume> withdrawals;
+  /// Withdrawals requested within 24 hours of the last record and neither rejected nor failed:
+  /// the cumulative limits' starting totals.
+  std::vector<domain::withdrawal::counted> recent_withdrawals;
   std::uint64_t records_scanned = 0;
   std::vector<std::string> problems;  // undecodable records, for the log
 };

@@ -142,6 +142,7 @@ inline bool is_transient(errc code) {
     case errc::event_version_unsupported:
     case errc::process_failed:
     case errc::approval_same_operator:
+    case errc::approval_state_invalid:
     case errc::manual_deposit_not_found:
     case errc::manual_deposit_state_invalid:
     case errc::token_invalid:

@@ -50,6 +50,9 @@ struct withdrawal_state {
   routes r;
   flow_options options;
   std::unordered_map<std::string, withdrawal_run> runs;
+  /// The last 24 hours of withdrawals, per user and per operator (the cumulative limits). This
+  /// actor is their only reader and writer, so checking and counting a request is one step.
+  domain::withdrawal::rolling_totals totals;
 };
 
 using state_ptr = std::shared_ptr<withdrawal_state>;
@@ -108,6 +111,7 @@ void run_step(caf::event_based_actor* self, const state_ptr& st, const std::stri
     }
     if (next == "hold") {
       // Not enough money (or the wallet refused): the withdrawal fails, nothing was held.
+      st->totals.remove(id);
       it->second.refusal = r.error();
       const command_meta fail_meta = detail::meta_for("withdrawal", id, "fail", detail::wall_clock_us());
       it->second.busy = true;
@@ -175,26 +179,33 @@ void step(caf::event_based_actor* self, const state_ptr& st, const std::string& 
 }
 
 /// Sends a command to the withdrawal entity, then runs the steps and answers with the state.
+/// `counted_here`: this request was just counted in the 24-hour totals, so a refusal uncounts it.
 void command_then_run(caf::event_based_actor* self, const state_ptr& st, const std::string& id,
                       domain::withdrawal::command command, const std::string& step_name, std::int64_t now_us,
-                      withdrawal_promise promise) {
+                      withdrawal_promise promise, bool counted_here = false) {
   send_command<withdrawal_entity>(self, st->r.withdrawals, id, std::move(command),
                                   detail::meta_for("withdrawal", id, step_name, now_us), st->r.timeout,
-    [self, st, id, step_name, promise](result<entity_reply> r) mutable {
+    [self, st, id, step_name, promise, counted_here](result<entity_reply> r) mutable {
       if (!r) {
+        if (counted_here) st->totals.remove(id);
         promise.deliver(result<domain::withdrawal::state>(r.error()));
         return;
       }
+      if (step_name == "reject" || step_name == "fail") st->totals.remove(id);  // the money stays
       begin(self, st, id, {step_name}, promise);
     });
 }
 
 }  // namespace
 
-caf::behavior withdrawal_manager(caf::event_based_actor* self, routes r, flow_options options) {
+caf::behavior withdrawal_manager(caf::event_based_actor* self, routes r, flow_options options,
+                                 std::vector<domain::withdrawal::counted> recent) {
   auto st = std::make_shared<withdrawal_state>();
   st->r = std::move(r);
   st->options = options;
+  for (auto& c : recent) {
+    st->totals.add(std::move(c));
+  }
   return {
       [self, st](withdrawal_request& req) {
         auto promise = self->make_response_promise();
@@ -203,16 +214,38 @@ caf::behavior withdrawal_manager(caf::event_based_actor* self, routes r, flow_op
               make_error(errc::invalid_argument, "a withdrawal id is 1-48 of A-Z a-z 0-9 _ . : -")));
           return;
         }
-        query_state<settings_entity>(self, st->r.settings, singleton_key{}, st->r.timeout,
-          [self, st, req, promise](result<domain::settings::state> settings) mutable {
-            if (!settings) {
-              promise.deliver(result<domain::withdrawal::state>(settings.error()));
+        query_state<blacklist_entity>(self, st->r.blacklist, singleton_key{}, st->r.timeout,
+          [self, st, req, promise](result<domain::blacklist::state> blacklist) mutable {
+            if (!blacklist) {
+              promise.deliver(result<domain::withdrawal::state>(blacklist.error()));
               return;
             }
-            command_then_run(self, st, req.id,
-                             domain::withdrawal::request{req.user, req.value, req.address, req.by,
-                                                         settings->withdrawal_approval_usdt},
-                             "request", req.now_us, promise);
+            if (blacklist->address_listed(req.address)) {
+              promise.deliver(result<domain::withdrawal::state>(
+                  make_error(errc::blacklisted, "the address " + utf8_prefix(req.address, 64) + " is blacklisted")));
+              return;
+            }
+            query_state<settings_entity>(self, st->r.settings, singleton_key{}, st->r.timeout,
+              [self, st, req, promise](result<domain::settings::state> settings) mutable {
+                if (!settings) {
+                  promise.deliver(result<domain::withdrawal::state>(settings.error()));
+                  return;
+                }
+                // Checked and counted in one handler of this one actor: two requests cannot
+                // both see the other's room under a limit.
+                std::string reason;
+                const bool counted_here = !st->totals.contains(req.id);
+                if (counted_here) {
+                  reason = st->totals.reason_for(req.user, req.by, req.value.units(), req.now_us,
+                                                 settings->withdrawal_user_daily_usdt,
+                                                 settings->withdrawal_operator_daily_usdt);
+                  st->totals.add(domain::withdrawal::counted{req.id, req.user, req.by, req.value.units(), req.now_us});
+                }
+                command_then_run(self, st, req.id,
+                                 domain::withdrawal::request{req.user, req.value, req.address, req.by,
+                                                             settings->withdrawal_approval_usdt, reason},
+                                 "request", req.now_us, promise, counted_here);
+              });
           });
       },
       [self, st](withdrawal_decision& req) {
@@ -225,7 +258,10 @@ caf::behavior withdrawal_manager(caf::event_based_actor* self, routes r, flow_op
       [self, st](withdrawal_outcome& req) {
         auto promise = self->make_response_promise();
         domain::withdrawal::command command = domain::withdrawal::complete{req.tx_hash};
-        if (!req.success) command = domain::withdrawal::fail{req.reason, req.tx_hash};
+        if (!req.success) {
+          command = domain::withdrawal::fail{req.reason, req.tx_hash};
+          st->totals.remove(req.id);  // the money comes back: it no longer counts
+        }
         // The hold exists by now (the send was asked for only after it).
         send_command<withdrawal_entity>(self, st->r.withdrawals, req.id, std::move(command),
                                         detail::meta_for("withdrawal", req.id, req.success ? "complete" : "fail",

@@ -79,8 +79,15 @@ std::string stream(std::string_view id) { return "token-" + std::string(id); }
 
 void created::write(json_object_writer& w) const {
   w.raw("allowed_cidrs", json_string_array(allowed_cidrs)).u64("burst", burst).str("by", by)
-      .str("id", id).str("label", label).u64("rate_per_second", rate_per_second)
-      .str("role", role_name(access)).str("secret_sha256", secret_sha256);
+      .str("id", id).str("label", label);
+  // Optional fields: absent when empty, so tokens minted before operators keep their bytes.
+  if (!operator_name.empty()) {
+    w.str("operator", operator_name);
+  }
+  if (pending) {
+    w.boolean("pending", true);
+  }
+  w.u64("rate_per_second", rate_per_second).str("role", role_name(access)).str("secret_sha256", secret_sha256);
 }
 result<created> created::read(const json_value& v) {
   created out;
@@ -102,7 +109,25 @@ result<created> created::read(const json_value& v) {
   out.burst = burst;
   out.label = std::move(label);
   out.by = std::move(by);
+  if (v.has("operator")) {
+    TELEPAY_TRY(name, v.str("operator"));
+    out.operator_name = std::move(name);
+  }
+  if (v.has("pending")) {
+    TELEPAY_TRY(pending, v.boolean("pending"));
+    out.pending = pending;
+  }
   return out;
+}
+
+std::string identity(const created& c) {
+  return "op:" + (c.operator_name.empty() ? "token." + c.id : c.operator_name);
+}
+
+void approved::write(json_object_writer& w) const { w.str("by", by); }
+result<approved> approved::read(const json_value& v) {
+  TELEPAY_TRY(by, v.str("by"));
+  return approved{std::move(by)};
 }
 
 void revoked::write(json_object_writer& w) const { w.str("by", by); }
@@ -139,8 +164,32 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
               return make_error(errc::invalid_argument, "label is at most 128 bytes of UTF-8");
             }
             TELEPAY_CHECK(check_by(cr.by));
+            if (!cr.operator_name.empty() && !is_token(cr.operator_name, operator_bytes_max)) {
+              return make_error(errc::invalid_argument, "operator is 1-64 of A-Z a-z 0-9 _ . : -");
+            }
+            if (cr.pending && cr.operator_name.empty()) {
+              return make_error(errc::invalid_argument, "a token waiting for approval names its operator");
+            }
             return std::vector<event>{created{s.id, cr.access, cr.secret_sha256, cr.allowed_cidrs,
-                                              cr.rate_per_second, cr.burst, cr.label, cr.by}};
+                                              cr.rate_per_second, cr.burst, cr.label, cr.by,
+                                              cr.operator_name, cr.pending}};
+          },
+          [&](const approve& a) -> decision {
+            if (!s.exists) {
+              return make_error(errc::token_not_found, "no token " + s.id);
+            }
+            TELEPAY_CHECK(check_by(a.by));
+            if (s.is_revoked || (!s.is_pending && s.approved_by.empty())) {
+              return make_error(errc::approval_state_invalid, "token " + s.id + " is not waiting for approval");
+            }
+            if (!s.is_pending) {
+              return std::vector<event>{};  // approved already
+            }
+            if (a.by == s.terms.by || a.by == identity(s.terms)) {
+              return make_error(errc::approval_same_operator,
+                                "token " + s.id + " needs another admin than the one who minted it");
+            }
+            return std::vector<event>{approved{a.by}};
           },
           [&](const revoke& r) -> decision {
             if (!s.exists) {
@@ -161,8 +210,13 @@ void evolve(state& s, const event& e) {
                  [&](const created& c) {
                    s.exists = true;
                    s.terms = c;
+                   s.is_pending = c.pending;
                  },
                  [&](const revoked&) { s.is_revoked = true; },
+                 [&](const approved& a) {
+                   s.is_pending = false;
+                   s.approved_by = a.by;
+                 },
              },
              e);
 }

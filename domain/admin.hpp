@@ -31,6 +31,9 @@ namespace token {
 
 inline constexpr std::size_t id_bytes = 12;
 
+/// How long an operator's name may be (1-64 of A-Z a-z 0-9 _ . : -).
+inline constexpr std::size_t operator_bytes_max = 64;
+
 struct created {
   static constexpr std::string_view type_name = "token.created";
   static constexpr std::uint16_t version = 1;
@@ -41,7 +44,14 @@ struct created {
   std::uint32_t rate_per_second = 50;
   std::uint32_t burst = 100;
   std::string label;
-  std::string by;
+  std::string by;  // who minted it: "op:{operator}", or a token id / tool name before operators
+  /// The person the token belongs to (optional field, absent before operators existed). Every
+  /// "different operator" check compares these, not token ids, so one person holding two tokens
+  /// is still one operator.
+  std::string operator_name{};
+  /// Minted while dual control is on for a write role under another operator's name: unusable
+  /// until a second admin approves (optional field, absent when false).
+  bool pending = false;
   void write(json_object_writer& w) const;
   static result<created> read(const json_value& v);
   friend bool operator==(const created&, const created&) = default;
@@ -56,13 +66,29 @@ struct revoked {
   friend bool operator==(const revoked&, const revoked&) = default;
 };
 
-using event = std::variant<created, revoked>;
+/// A second admin let a pending token in.
+struct approved {
+  static constexpr std::string_view type_name = "token.approved";
+  static constexpr std::uint16_t version = 1;
+  std::string by;
+  void write(json_object_writer& w) const;
+  static result<approved> read(const json_value& v);
+  friend bool operator==(const approved&, const approved&) = default;
+};
+
+using event = std::variant<created, revoked, approved>;
+
+/// The operator a token acts for: "op:{name}"; a token minted before operators were named is
+/// operator "token.{id}" (each such token is an operator of its own).
+std::string identity(const created& c);
 
 struct state {
   std::string id;
   bool exists = false;
   created terms;
   bool is_revoked = false;
+  bool is_pending = false;  // minted pending and not yet approved
+  std::string approved_by;
   explicit state(std::string i = {}) : id(std::move(i)) {}
   friend bool operator==(const state&, const state&) = default;
 };
@@ -75,11 +101,18 @@ struct create {
   std::uint32_t burst = 100;
   std::string label;
   std::string by;
+  std::string operator_name{};  // "" only for tools that predate operators
+  bool pending = false;
 };
 struct revoke {
   std::string by;
 };
-using command = std::variant<create, revoke>;
+/// Errors: token_not_found, token_state_invalid... (not pending: nothing to do), and
+/// approval_same_operator when `by` is who minted it.
+struct approve {
+  std::string by;
+};
+using command = std::variant<create, revoke, approve>;
 
 std::string stream(std::string_view id);
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t now_us);

@@ -62,6 +62,11 @@ bool state::contains(kind k, std::string_view normalized_value) const {
   return entries.contains({k, std::string(normalized_value)});
 }
 
+bool state::address_listed(std::string_view address) const {
+  auto normalized = normalize(kind::wallet_address, address);
+  return normalized && contains(kind::wallet_address, *normalized);
+}
+
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
   using decision = result<std::vector<event>>;
   return std::visit(

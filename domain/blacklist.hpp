@@ -53,6 +53,8 @@ struct entry {
 struct state {
   std::map<std::pair<kind, std::string>, entry> entries;
   bool contains(kind k, std::string_view normalized_value) const;
+  /// Whether a wallet address (any spelling) is listed; false for text that is not an address.
+  bool address_listed(std::string_view address) const;
   friend bool operator==(const state&, const state&) = default;
 };
 

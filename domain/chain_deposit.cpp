@@ -1,5 +1,7 @@
 #include "domain/chain_deposit.hpp"
 
+#include <algorithm>
+
 #include "domain/base/visit.hpp"
 
 namespace telepay::domain {
@@ -213,10 +215,43 @@ result<checkpointed> checkpointed::read(const json_value& v) {
   return checkpointed{resume_block, scanned_to, std::move(scanned_hash), std::move(reason)};
 }
 
-result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
-  static_assert(std::variant_size_v<command> == 1, "chain_scan::decide: name each command");
-  const auto& cp = std::get<checkpoint>(c);
-  if (s.chain_id == 0) return invalid("chain id must not be zero");
+void rescan_started::write(json_object_writer& w) const {
+  w.str("by", by).u64("from_block", from_block).u64("next_block", next_block).u64("to_block", to_block);
+}
+
+result<rescan_started> rescan_started::read(const json_value& v) {
+  TELEPAY_TRY(by, v.str("by"));
+  TELEPAY_TRY(from_block, v.u64("from_block"));
+  TELEPAY_TRY(next_block, v.u64("next_block"));
+  TELEPAY_TRY(to_block, v.u64("to_block"));
+  if (from_block > next_block || next_block > to_block) {
+    return make_error(errc::event_decode_failed, "chain_scan.rescan_started: from <= next <= to does not hold");
+  }
+  return rescan_started{from_block, next_block, to_block, std::move(by)};
+}
+
+void rescan_progressed::write(json_object_writer& w) const { w.u64("next_block", next_block); }
+
+result<rescan_progressed> rescan_progressed::read(const json_value& v) {
+  TELEPAY_TRY(next_block, v.u64("next_block"));
+  return rescan_progressed{next_block};
+}
+
+void rescan_finished::write(json_object_writer& w) const {
+  w.u64("from_block", from_block).u64("to_block", to_block);
+}
+
+result<rescan_finished> rescan_finished::read(const json_value& v) {
+  TELEPAY_TRY(from_block, v.u64("from_block"));
+  TELEPAY_TRY(to_block, v.u64("to_block"));
+  return rescan_finished{from_block, to_block};
+}
+
+namespace {
+
+using decision = result<std::vector<event>>;
+
+decision decide_checkpoint(const state& s, const checkpoint& cp) {
   if (cp.resume_block > cp.scanned_to + 1) return invalid("the resume block is beyond what was scanned");
   if (!cp.scanned_hash.empty() && !is_hash_text(cp.scanned_hash)) return invalid("scanned hash is malformed");
   if (cp.reason.empty() || cp.reason.size() > 200) return invalid("a checkpoint needs a reason (1-200 bytes)");
@@ -227,13 +262,61 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
   return std::vector<event>{checkpointed{cp.resume_block, cp.scanned_to, cp.scanned_hash, cp.reason}};
 }
 
+decision decide_start(const state& s, const start_rescan& r) {
+  if (r.by.empty() || r.by.size() > 200) return invalid("a rescan names who asked (1-200 bytes)");
+  if (!s.rescan) {
+    if (r.from_block >= r.live_next) return std::vector<event>{};
+    return std::vector<event>{rescan_started{r.from_block, r.from_block, r.live_next, r.by}};
+  }
+  // What is left of the running one, and what is asked now: one range covering both.
+  const rescan_cursor& running = *s.rescan;
+  const std::uint64_t to = std::max(running.to_block, r.live_next);
+  const std::uint64_t next = std::min(running.next_block, r.from_block);
+  const std::uint64_t from = std::min(running.from_block, next);
+  if (next == running.next_block && to == running.to_block) return std::vector<event>{};
+  return std::vector<event>{rescan_started{from, next, to, r.by}};
+}
+
+decision decide_progress(const state& s, const record_rescan& r) {
+  if (!s.rescan) return std::vector<event>{};
+  const rescan_cursor& running = *s.rescan;
+  if (r.next_block < running.next_block) return invalid("a rescan cursor only moves forward");
+  if (r.next_block > running.to_block) return invalid("a rescan ends at block " + std::to_string(running.to_block));
+  std::vector<event> out;
+  if (r.next_block != running.next_block) out.emplace_back(rescan_progressed{r.next_block});
+  if (r.next_block == running.to_block) out.emplace_back(rescan_finished{running.from_block, running.to_block});
+  return out;
+}
+
+}  // namespace
+
+result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
+  if (s.chain_id == 0) return invalid("chain id must not be zero");
+  return std::visit(overload{
+                        [&](const checkpoint& cp) -> decision { return decide_checkpoint(s, cp); },
+                        [&](const start_rescan& r) -> decision { return decide_start(s, r); },
+                        [&](const record_rescan& r) -> decision { return decide_progress(s, r); },
+                    },
+                    c);
+}
+
 void evolve(state& s, const event& e) {
-  static_assert(std::variant_size_v<event> == 1, "chain_scan::evolve: name each event");
-  const auto& cp = std::get<checkpointed>(e);
   s.exists = true;
-  s.resume_block = cp.resume_block;
-  s.scanned_to = cp.scanned_to;
-  s.scanned_hash = cp.scanned_hash;
+  std::visit(overload{
+                 [&](const checkpointed& cp) {
+                   s.resume_block = cp.resume_block;
+                   s.scanned_to = cp.scanned_to;
+                   s.scanned_hash = cp.scanned_hash;
+                 },
+                 [&](const rescan_started& r) {
+                   s.rescan = rescan_cursor{r.from_block, r.next_block, r.to_block, r.by};
+                 },
+                 [&](const rescan_progressed& r) {
+                   if (s.rescan) s.rescan->next_block = r.next_block;
+                 },
+                 [&](const rescan_finished&) { s.rescan.reset(); },
+             },
+             e);
 }
 
 std::string idempotency_key(const state&, const command&) { return ""; }

@@ -11,9 +11,12 @@
 ///
 /// The scan cursor, stream "chainscan-{chain id}": the block a restarted watcher must rescan
 /// from (never above an unconfirmed detection), so a crash loses nothing and repeats only
-/// idempotent detections.
+/// idempotent detections. An operator's rescan has its own cursor on the same stream (from,
+/// next, to: the live cursor's position when it was asked for), walked between live windows:
+/// the live cursor never moves back for it, and a restart resumes it.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -156,7 +159,51 @@ struct checkpointed {
   friend bool operator==(const checkpointed&, const checkpointed&) = default;
 };
 
-using event = std::variant<checkpointed>;
+/// An operator's rescan: blocks [next_block, to_block) are read again (from_block is where it
+/// began, for progress); to_block is the live cursor's next block when it was asked for.
+/// Also recorded when a second request widens a running rescan (the whole new range).
+struct rescan_started {
+  static constexpr std::string_view type_name = "chain_scan.rescan_started";
+  static constexpr std::uint16_t version = 1;
+  std::uint64_t from_block = 0;
+  std::uint64_t next_block = 0;
+  std::uint64_t to_block = 0;
+  std::string by;  // who asked ("token:...")
+  void write(json_object_writer& w) const;
+  static result<rescan_started> read(const json_value& v);
+  friend bool operator==(const rescan_started&, const rescan_started&) = default;
+};
+
+/// The rescan has read every block below next_block (and nothing it found there is unconfirmed).
+struct rescan_progressed {
+  static constexpr std::string_view type_name = "chain_scan.rescan_progressed";
+  static constexpr std::uint16_t version = 1;
+  std::uint64_t next_block = 0;
+  void write(json_object_writer& w) const;
+  static result<rescan_progressed> read(const json_value& v);
+  friend bool operator==(const rescan_progressed&, const rescan_progressed&) = default;
+};
+
+struct rescan_finished {
+  static constexpr std::string_view type_name = "chain_scan.rescan_finished";
+  static constexpr std::uint16_t version = 1;
+  std::uint64_t from_block = 0;
+  std::uint64_t to_block = 0;
+  void write(json_object_writer& w) const;
+  static result<rescan_finished> read(const json_value& v);
+  friend bool operator==(const rescan_finished&, const rescan_finished&) = default;
+};
+
+using event = std::variant<checkpointed, rescan_started, rescan_progressed, rescan_finished>;
+
+/// A running rescan: next_block <= to_block; from_block <= next_block.
+struct rescan_cursor {
+  std::uint64_t from_block = 0;
+  std::uint64_t next_block = 0;
+  std::uint64_t to_block = 0;
+  std::string by;
+  friend bool operator==(const rescan_cursor&, const rescan_cursor&) = default;
+};
 
 struct state {
   std::uint64_t chain_id = 0;
@@ -164,6 +211,7 @@ struct state {
   std::uint64_t resume_block = 0;
   std::uint64_t scanned_to = 0;
   std::string scanned_hash;
+  std::optional<rescan_cursor> rescan;  // none when no rescan runs
 
   explicit state(std::uint64_t chain = 0) : chain_id(chain) {}
   friend bool operator==(const state&, const state&) = default;
@@ -178,7 +226,22 @@ struct checkpoint {
   std::string reason;
   bool record_always = false;
 };
-using command = std::variant<checkpoint>;
+/// Read blocks [from_block, live_next) again, where live_next is the live cursor's next block
+/// now. Nothing when from_block >= live_next (the live cursor has not passed them yet). While a
+/// rescan runs, the two become one: from the lower start to the higher end. Errors:
+/// invalid_argument (`by` not 1-200 bytes).
+struct start_rescan {
+  std::uint64_t from_block = 0;
+  std::uint64_t live_next = 0;
+  std::string by;
+};
+/// The rescan's cursor: every block below next_block is read (and confirmed where it held a
+/// deposit). Reaching to_block finishes the rescan. Nothing when no rescan runs or nothing
+/// changed. Errors: invalid_argument (backwards, or beyond to_block).
+struct record_rescan {
+  std::uint64_t next_block = 0;
+};
+using command = std::variant<checkpoint, start_rescan, record_rescan>;
 
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t now_us);
 void evolve(state& s, const event& e);

@@ -82,6 +82,54 @@ result<std::vector<event>> decide_sign(const state& s, const sign& g, std::int64
                                     g.fee_cap, g.tip, g.gas_limit, g.tx_hash, g.raw, now_us}};
 }
 
+bool is_attempt(const send& sd, const std::string& tx_hash) {
+  return std::any_of(sd.attempts.begin(), sd.attempts.end(), [&](const attempt& a) { return a.tx_hash == tx_hash; });
+}
+
+status check_evidence(const failure_evidence& e) {
+  if (e.endpoints == 0 || e.agreeing > e.endpoints) {
+    return invalid("failure evidence: " + std::to_string(e.agreeing) + " of " + std::to_string(e.endpoints) +
+                   " endpoints agreeing cannot be");
+  }
+  return {};
+}
+
+std::string describe(const failure_evidence& e) {
+  return "head " + std::to_string(e.head) + ", finalized " + std::to_string(e.finalized) + ", " +
+         std::to_string(std::max(e.required, failure_confirmations_min)) + " blocks required, " +
+         std::to_string(e.agreeing) + " of " + std::to_string(e.endpoints) + " endpoints agreeing";
+}
+
+result<std::vector<event>> decide_abandon(const state& s, const abandon& a) {
+  const send* open = find_open(s, a.ref);
+  if (open == nullptr) return bad_state("no open send " + a.ref);
+  if (open->status == send_status::abandoned) return std::vector<event>{};
+  if (open->status == send_status::mined) return bad_state("send " + a.ref + " was mined");
+  if (a.reason.empty() || a.reason.size() > 200) return invalid("abandoning needs a reason (1-200 bytes)");
+  if (open->status == send_status::requested) return std::vector<event>{abandoned{a.ref, a.reason}};
+  // Signed: its bytes may be out there. Only a final transaction that is none of them, at its
+  // nonce, proves they can never be mined.
+  if (a.taken_by.empty()) {
+    return bad_state("send " + a.ref + " was signed: only another transaction at its nonce ends it");
+  }
+  if (!is_hash_text(a.taken_by)) return invalid("the transaction holding the nonce is malformed");
+  if (is_attempt(*open, a.taken_by)) {
+    return bad_state("transaction " + a.taken_by + " is an attempt of " + a.ref + ": it is mined, not lost");
+  }
+  if (a.taken_nonce != open->nonce) {
+    return bad_state("send " + a.ref + " has nonce " + std::to_string(open->nonce) + ", not " +
+                     std::to_string(a.taken_nonce));
+  }
+  TELEPAY_CHECK(check_evidence(a.evidence));
+  if (!failure_final(a.taken_block, a.evidence)) {
+    return bad_state("transaction " + a.taken_by + " in block " + std::to_string(a.taken_block) +
+                     " is not final: " + describe(a.evidence));
+  }
+  return std::vector<event>{abandoned{a.ref, a.reason + ": nonce " + std::to_string(open->nonce) +
+                                                 " is held by transaction " + a.taken_by + " in block " +
+                                                 std::to_string(a.taken_block)}};
+}
+
 result<std::vector<event>> decide_mined(const state& s, const record_mined& m) {
   const send* open = find_open(s, m.ref);
   if (open == nullptr) {
@@ -95,10 +143,17 @@ result<std::vector<event>> decide_mined(const state& s, const record_mined& m) {
   if (open->status != send_status::signed_) {
     return bad_state("send " + m.ref + " is " + std::string(status_name(open->status)));
   }
-  const bool ours = std::any_of(open->attempts.begin(), open->attempts.end(),
-                                [&](const attempt& a) { return a.tx_hash == m.tx_hash; });
-  if (!ours) return bad_state("transaction " + m.tx_hash + " is not an attempt of send " + m.ref);
+  if (!is_attempt(*open, m.tx_hash)) {
+    return bad_state("transaction " + m.tx_hash + " is not an attempt of send " + m.ref);
+  }
   if (!is_hash_text(m.block_hash)) return invalid("block hash is malformed");
+  if (!m.success) {
+    TELEPAY_CHECK(check_evidence(m.evidence));
+    if (!failure_final(m.block_number, m.evidence)) {
+      return bad_state("a reverted receipt of " + m.ref + " in block " + std::to_string(m.block_number) +
+                       " is not final: " + describe(m.evidence));
+    }
+  }
   return std::vector<event>{
       mined{m.ref, m.tx_hash, m.block_number, m.block_hash, m.success, m.gas_used, m.effective_gas_price}};
 }
@@ -136,6 +191,12 @@ std::string_view status_name(send_status s) {
     case send_status::abandoned: return "abandoned";
   }
   return "";
+}
+
+bool failure_final(std::uint64_t block, const failure_evidence& e) {
+  const std::uint64_t required = std::max(e.required, failure_confirmations_min);
+  const bool confirmed = e.endpoints >= 2 ? e.agreeing >= 2 : e.agreeing >= 1;
+  return e.agreeing <= e.endpoints && confirmed && chain_deposit::deep_enough(block, e.head, e.finalized, required);
 }
 
 u128 bumped(u128 previous) {
@@ -271,14 +332,7 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
             }
             return std::vector<event>{settled{st.ref}};
           },
-          [&](const abandon& a) -> decision {
-            const send* open = find_open(s, a.ref);
-            if (open == nullptr) return bad_state("no open send " + a.ref);
-            if (open->status == send_status::abandoned) return std::vector<event>{};
-            if (open->status == send_status::mined) return bad_state("send " + a.ref + " was mined");
-            if (a.reason.empty() || a.reason.size() > 300) return invalid("abandoning needs a reason (1-300 bytes)");
-            return std::vector<event>{abandoned{a.ref, a.reason}};
-          },
+          [&](const abandon& a) -> decision { return decide_abandon(s, a); },
           [&](const skip_nonces& k) -> decision {
             if (k.chain_nonce <= s.next_nonce) return std::vector<event>{};
             if (k.reason.empty() || k.reason.size() > 300) return invalid("skipping nonces needs a reason (1-300 bytes)");

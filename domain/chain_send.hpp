@@ -25,6 +25,10 @@ inline constexpr std::size_t ref_bytes_max = 128;
 inline constexpr std::size_t raw_bytes_max = 4096;  // hex characters of a signed transaction
 /// A replacement must pay at least this much more per gas (geth's default price bump: 10%).
 inline constexpr unsigned replacement_bump_percent = 10;
+/// A fact that says a send failed (a reverted receipt, another transaction holding its nonce)
+/// gives the money back, so it counts only this many blocks deep at least, whatever the
+/// configured payout_confirmations (a success only pays what was asked for).
+inline constexpr std::uint64_t failure_confirmations_min = 12;
 
 struct key {
   std::uint64_t chain_id = 0;
@@ -165,6 +169,23 @@ struct state {
   friend bool operator==(const state&, const state&) = default;
 };
 
+/// What the gateway saw when it read a fact that says a send failed. One node's word is not
+/// enough to give money back while the transaction may still be (or be) mined: the fact must be
+/// final, and with two or more endpoints configured a second one must report it too.
+struct failure_evidence {
+  std::uint64_t head = 0;       // the chain head when the fact was read
+  std::uint64_t finalized = 0;  // the finalized head then
+  std::uint64_t required = failure_confirmations_min;  // configured depth (payout_confirmations)
+  std::uint32_t endpoints = 1;  // RPC endpoints configured
+  std::uint32_t agreeing = 0;   // endpoints that reported the same fact (the first one included)
+  friend bool operator==(const failure_evidence&, const failure_evidence&) = default;
+};
+
+/// Whether a failure seen in `block` may be acted on: the block is max(required,
+/// failure_confirmations_min) deep at `head`, at or below `finalized`, and the fact was
+/// reported by one endpoint (only one configured) or by two or more.
+bool failure_final(std::uint64_t block, const failure_evidence& e);
+
 /// Queue a send; a repeat with the same terms decides nothing, other terms are
 /// invalid_argument. Errors: invalid_argument (ref, address, non-positive amount).
 struct request {
@@ -186,8 +207,11 @@ struct sign {
   std::string tx_hash;
   std::string raw;
 };
-/// One of the send's attempts is in a block (deep and finalized, as the gateway checks).
-/// Errors: send_state_invalid (not signed, or the hash is none of its attempts).
+/// One of the send's attempts is in a block (deep and finalized, as the gateway checks). A
+/// reverted one (success false) voids the payment, so it needs `evidence` that is final
+/// (failure_final). Errors: send_state_invalid (not signed, the hash is none of its attempts, a
+/// failure not final or not confirmed), invalid_argument (evidence that cannot be: more
+/// agreeing endpoints than configured).
 struct record_mined {
   std::string ref;
   std::string tx_hash;
@@ -196,18 +220,27 @@ struct record_mined {
   bool success = false;
   std::uint64_t gas_used = 0;
   u128 effective_gas_price = 0;
+  failure_evidence evidence;  // read only when !success
 };
 /// The payout or withdrawal has taken the outcome (mined or abandoned) in: the send closes.
 /// Errors: send_state_invalid (still requested or signed). Nothing when already settled.
 struct settle {
   std::string ref;
 };
-/// Give up a send that never got on chain (never signed, or its nonce was taken by another
-/// transaction); it stays open until settled, so its failure is reported exactly once.
-/// Errors: send_state_invalid (mined or closed). Nothing when already abandoned.
+/// Give up a send that never got on chain; it stays open until settled, so its failure is
+/// reported exactly once. A send never signed needs only a reason. A signed one may have been
+/// broadcast, so it is given up only when another transaction holds its nonce: `taken_by`
+/// (none of its attempts) with nonce `taken_nonce` (the send's) in block `taken_block`, final
+/// by `evidence`; the reason then names that transaction. Errors: send_state_invalid (mined
+/// or closed; signed and the holder is missing, ours, at another nonce or not final),
+/// invalid_argument (no reason, malformed hash). Nothing when already abandoned.
 struct abandon {
   std::string ref;
   std::string reason;
+  std::string taken_by;  // "0x" + 64 hex: the transaction holding the nonce
+  std::uint64_t taken_nonce = 0;
+  std::uint64_t taken_block = 0;
+  failure_evidence evidence;
 };
 /// The chain's nonce is ahead of ours: skip to it. Nothing when not ahead.
 struct skip_nonces {

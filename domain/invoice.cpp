@@ -1,5 +1,6 @@
 #include "domain/invoice.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "domain/base/json.hpp"
@@ -50,6 +51,13 @@ std::string stream(std::string_view order_id) { return "invoice-" + std::string(
 bool state::paid() const {
   for (const auto& [id, p] : payments) {
     if (p.decided == action::fund_purchase) return true;
+  }
+  return false;
+}
+
+bool state::in_review() const {
+  for (const auto& [id, p] : payments) {
+    if (p.in_review()) return true;
   }
   return false;
 }
@@ -108,36 +116,23 @@ void payment_recorded::write(json_object_writer& w) const {
       .str("source", r.source).str("status", status_name(r.state));
 }
 
-result<payment_recorded> payment_recorded::read(const json_value& v) {
-  payment_recorded out;
-  report& r = out.reported;
-  TELEPAY_TRY(action_text, v.str("action"));
-  TELEPAY_TRY(decided, parse_action(action_text));
+namespace {
+
+/// The reported fields shared by payment_recorded and late_status_recorded.
+result<report> read_report(const json_value& v) {
+  report r;
   TELEPAY_TRY(paid, v.str("actually_paid"));
-  TELEPAY_TRY(buyer_raw, v.i64("buyer"));
-  TELEPAY_TRY(buyer, make_user_id(buyer_raw));
-  TELEPAY_TRY(credit, v.money("credit", asset::usdt));
-  TELEPAY_TRY(note, v.str("note"));
-  out.buyer = buyer;
   TELEPAY_TRY(outcome, v.str("outcome_amount"));
   TELEPAY_TRY(outcome_currency, v.str("outcome_currency"));
   TELEPAY_TRY(parent, v.u64("parent_payment_id"));
   TELEPAY_TRY(pay, v.str("pay_amount"));
   TELEPAY_TRY(pay_currency, v.str("pay_currency"));
   TELEPAY_TRY(id, v.u64("payment_id"));
-  TELEPAY_TRY(previous, v.str("previous_status"));
   TELEPAY_TRY(price, v.str("price_amount"));
   TELEPAY_TRY(price_currency, v.str("price_currency"));
   TELEPAY_TRY(source, v.str("source"));
   TELEPAY_TRY(status_text, v.str("status"));
   TELEPAY_TRY(state, parse_status(status_text));
-  out.decided = decided;
-  out.credit = credit;
-  out.note = std::move(note);
-  if (!previous.empty()) {
-    TELEPAY_TRY(before, parse_status(previous));
-    out.previous = before;
-  }
   r.payment_id = id;
   r.parent_payment_id = parent;
   r.state = state;
@@ -149,6 +144,79 @@ result<payment_recorded> payment_recorded::read(const json_value& v) {
   r.actually_paid = std::move(paid);
   r.outcome_amount = std::move(outcome);
   r.outcome_currency = std::move(outcome_currency);
+  return r;
+}
+
+}  // namespace
+
+result<payment_recorded> payment_recorded::read(const json_value& v) {
+  payment_recorded out;
+  TELEPAY_TRY(reported, read_report(v));
+  TELEPAY_TRY(action_text, v.str("action"));
+  TELEPAY_TRY(decided, parse_action(action_text));
+  TELEPAY_TRY(buyer_raw, v.i64("buyer"));
+  TELEPAY_TRY(buyer, make_user_id(buyer_raw));
+  TELEPAY_TRY(credit, v.money("credit", asset::usdt));
+  TELEPAY_TRY(note, v.str("note"));
+  TELEPAY_TRY(previous, v.str("previous_status"));
+  out.reported = std::move(reported);
+  out.buyer = buyer;
+  out.decided = decided;
+  out.credit = credit;
+  out.note = std::move(note);
+  if (!previous.empty()) {
+    TELEPAY_TRY(before, parse_status(previous));
+    out.previous = before;
+  }
+  return out;
+}
+
+void creation_attempted::write(json_object_writer& w) const { w.u64("attempt", attempt); }
+
+result<creation_attempted> creation_attempted::read(const json_value& v) {
+  TELEPAY_TRY(attempt, v.u32("attempt"));
+  if (attempt == 0) return make_error(errc::event_decode_failed, "invoice attempts count from 1");
+  return creation_attempted{attempt};
+}
+
+void creation_failed::write(json_object_writer& w) const {
+  w.u64("attempt", attempt).str("reason", reason);
+}
+
+result<creation_failed> creation_failed::read(const json_value& v) {
+  TELEPAY_TRY(attempt, v.u32("attempt"));
+  TELEPAY_TRY(reason, v.str("reason"));
+  if (attempt == 0) return make_error(errc::event_decode_failed, "invoice attempts count from 1");
+  return creation_failed{attempt, std::move(reason)};
+}
+
+void late_status_recorded::write(json_object_writer& w) const {
+  const report& r = reported;
+  w.str("actually_paid", r.actually_paid).i64("buyer", buyer.value()).str("note", note)
+      .str("outcome_amount", r.outcome_amount).str("outcome_currency", r.outcome_currency)
+      .u64("parent_payment_id", r.parent_payment_id).str("pay_amount", r.pay_amount)
+      .str("pay_currency", r.pay_currency).u64("payment_id", r.payment_id)
+      .str("price_amount", r.price_amount).str("price_currency", r.price_currency)
+      .str("recorded_status", status_name(recorded)).str("source", r.source)
+      .str("status", status_name(r.state));
+}
+
+result<late_status_recorded> late_status_recorded::read(const json_value& v) {
+  late_status_recorded out;
+  TELEPAY_TRY(reported, read_report(v));
+  TELEPAY_TRY(buyer_raw, v.i64("buyer"));
+  TELEPAY_TRY(buyer, make_user_id(buyer_raw));
+  TELEPAY_TRY(note, v.str("note"));
+  TELEPAY_TRY(recorded_text, v.str("recorded_status"));
+  TELEPAY_TRY(recorded, parse_status(recorded_text));
+  if (!is_final(recorded) || !is_final(reported.state) || recorded == reported.state) {
+    return make_error(errc::event_decode_failed,
+                      "a late status is a different final status after a final one");
+  }
+  out.reported = std::move(reported);
+  out.buyer = buyer;
+  out.recorded = recorded;
+  out.note = std::move(note);
   return out;
 }
 
@@ -228,6 +296,24 @@ payment_recorded decide_payment(const state& s, const report& r, std::optional<s
   return out;
 }
 
+/// Whether `reported` contradicts the payment's recorded status: a different final status
+/// after a final one, not recorded before. An in-flight status after a final one is an earlier
+/// step arriving late (IPNs are not ordered) and says nothing new.
+bool contradicts(const payment& p, status reported) {
+  return is_final(p.state) && is_final(reported) && reported != p.state &&
+         std::find(p.late.begin(), p.late.end(), reported) == p.late.end();
+}
+
+late_status_recorded late_status(const state& s, const payment& p, const report& r) {
+  late_status_recorded out;
+  out.reported = r;
+  out.buyer = s.terms.buyer;
+  out.recorded = p.state;
+  out.note = std::string(status_name(r.state)) + " reported after " + std::string(status_name(p.state)) +
+             " (acted on: " + std::string(action_name(p.decided)) + "): no money moved, an operator reviews";
+  return out;
+}
+
 result<std::vector<event>> decide_record(const state& s, const report& r) {
   if (r.payment_id == 0) {
     return make_error(errc::payment_invalid, "payment_id is missing");
@@ -243,12 +329,33 @@ result<std::vector<event>> decide_record(const state& s, const report& r) {
   }
   std::optional<status> previous;
   if (auto found = s.payments.find(r.payment_id); found != s.payments.end()) {
-    if (rank(r.state) <= rank(found->second.state)) {
-      return std::vector<event>{};  // a duplicate or a late, older status: never regress
+    const payment& p = found->second;
+    if (rank(r.state) <= rank(p.state)) {
+      if (contradicts(p, r.state)) {
+        return std::vector<event>{late_status(s, p, r)};
+      }
+      return std::vector<event>{};  // a duplicate or an earlier step arriving late: never regress
     }
-    previous = found->second.state;
+    previous = p.state;
   }
   return std::vector<event>{decide_payment(s, r, previous)};
+}
+
+result<std::vector<event>> decide_begin(const state& s) {
+  if (!s.url.empty() || s.attempt_open) {
+    return std::vector<event>{};  // linked, or an attempt whose outcome is unknown is open
+  }
+  return std::vector<event>{creation_attempted{s.attempts + 1}};
+}
+
+result<std::vector<event>> decide_close(const state& s, const close_attempt& cl) {
+  if (cl.reason.empty() || cl.reason.size() > creation_reason_bytes_max || !is_valid_utf8(cl.reason)) {
+    return make_error(errc::invalid_argument, "an attempt closes with a reason of 1-300 bytes of UTF-8");
+  }
+  if (!s.attempt_open || cl.attempt != s.attempts) {
+    return std::vector<event>{};  // not the open attempt: already closed, or a stale close
+  }
+  return std::vector<event>{creation_failed{cl.attempt, cl.reason}};
 }
 
 }  // namespace
@@ -278,6 +385,8 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
                           return std::vector<event>{linked{ln.provider_invoice_id, ln.url}};
                         },
                         [&](const record& rec) -> decision { return decide_record(s, rec.reported); },
+                        [&](const begin_attempt&) -> decision { return decide_begin(s); },
+                        [&](const close_attempt& cl) -> decision { return decide_close(s, cl); },
                     },
                     c);
 }
@@ -292,6 +401,7 @@ void evolve(state& s, const event& e) {
         } else if constexpr (std::is_same_v<T, linked>) {
           s.provider_invoice_id = ev.provider_invoice_id;
           s.url = ev.url;
+          s.attempt_open = false;  // NOWPayments answered: the attempt's outcome is known
         } else if constexpr (std::is_same_v<T, payment_recorded>) {
           payment& p = s.payments[ev.reported.payment_id];
           p.state = ev.reported.state;
@@ -300,6 +410,14 @@ void evolve(state& s, const event& e) {
             p.decided = ev.decided;
             p.credit = ev.credit;
           }
+        } else if constexpr (std::is_same_v<T, creation_attempted>) {
+          s.attempts = ev.attempt;
+          s.attempt_open = true;
+        } else if constexpr (std::is_same_v<T, creation_failed>) {
+          s.attempt_open = false;
+        } else if constexpr (std::is_same_v<T, late_status_recorded>) {
+          // The recorded status, action and credit stay: only the review record grows.
+          s.payments[ev.reported.payment_id].late.push_back(ev.reported.state);
         } else {
           static_assert(always_false<T>, "invoice::evolve: unhandled invoice event");
         }
@@ -307,13 +425,21 @@ void evolve(state& s, const event& e) {
       e);
 }
 
-std::string idempotency_key(const state&, const command& c) {
+std::string idempotency_key(const state& s, const command& c) {
   return std::visit(overload{
                         [](const create&) { return std::string(); },
                         [](const link&) { return std::string(); },
+                        // Unique per (payment, status) whether it is recorded as the payment's
+                        // status or as a late one: a payment's final status never changes.
                         [](const record& r) {
                           return "pay:" + std::to_string(r.reported.payment_id) + ":" +
                                  std::string(status_name(r.reported.state));
+                        },
+                        [&](const begin_attempt&) {
+                          return "invoice-attempt:" + s.order_id + ":" + std::to_string(s.attempts + 1);
+                        },
+                        [&](const close_attempt& cl) {
+                          return "invoice-attempt-closed:" + s.order_id + ":" + std::to_string(cl.attempt);
                         },
                     },
                     c);

@@ -6,7 +6,17 @@
 ///
 /// Statuses only move forward: waiting -> confirming -> confirmed -> sending -> finished, and
 /// partially_paid, failed, expired, refunded are final. A duplicate or an out-of-order report
-/// (a rank at or below the recorded one) decides no events, so nothing is credited twice.
+/// (a rank at or below the recorded one) decides no events, so nothing is credited twice. One
+/// exception: a different final status after the recorded final one (refunded after finished,
+/// finished after partially_paid) contradicts what the ledger acted on. It is recorded once as
+/// late_status_recorded, for an operator to review; the payment keeps its status and action, so
+/// no money moves and a replay decides the same settlements.
+///
+/// Creating the hosted invoice is recorded too: creation_attempted before POST /v1/invoice is
+/// sent, then linked (NOWPayments answered with the invoice) or creation_failed (it created
+/// nothing). An attempt left open has an unknown outcome (a timeout, a 5xx, a crash mid-request):
+/// NOWPayments may hold an invoice for the order, and its API cannot look one up by order id, so
+/// no second attempt is begun until an operator links the invoice or says none exists.
 ///
 /// Each recorded status carries what the ledger does about it (the action), decided here from
 /// the invoice alone:
@@ -79,6 +89,30 @@ struct linked {
   friend bool operator==(const linked&, const linked&) = default;
 };
 
+/// A creation attempt at NOWPayments, recorded before POST /v1/invoice is sent. It stays open
+/// until linked or creation_failed closes it.
+struct creation_attempted {
+  static constexpr std::string_view type_name = "invoice.creation_attempted";
+  static constexpr std::uint16_t version = 1;
+  std::uint32_t attempt = 0;  // 1, 2, ... per order
+  void write(json_object_writer& w) const;
+  static result<creation_attempted> read(const json_value& v);
+  friend bool operator==(const creation_attempted&, const creation_attempted&) = default;
+};
+
+/// Attempt `attempt` created nothing at NOWPayments: refused (a 4xx, or 429 on every try), never
+/// sent (no connection), or found absent in the NOWPayments dashboard by an operator.
+struct creation_failed {
+  static constexpr std::string_view type_name = "invoice.creation_failed";
+  static constexpr std::uint16_t version = 1;
+  std::uint32_t attempt = 0;
+  std::string reason;
+  void write(json_object_writer& w) const;
+  static result<creation_failed> read(const json_value& v);
+  friend bool operator==(const creation_failed&, const creation_failed&) = default;
+};
+inline constexpr std::size_t creation_reason_bytes_max = 300;
+
 /// A payment status as reported (amounts are the provider's exact decimal text).
 struct report {
   std::uint64_t payment_id = 0;
@@ -109,13 +143,31 @@ struct payment_recorded {
   friend bool operator==(const payment_recorded&, const payment_recorded&) = default;
 };
 
-using event = std::variant<created, linked, payment_recorded>;
+/// A different final status reported after the payment's recorded final one. Nothing about the
+/// payment changes but the record of it: no money moves, an operator reviews.
+struct late_status_recorded {
+  static constexpr std::string_view type_name = "invoice.late_status_recorded";
+  static constexpr std::uint16_t version = 1;
+  report reported;
+  user_id buyer;                      // the invoice's buyer
+  status recorded = status::finished;  // the payment's final status it contradicts
+  std::string note;
+  void write(json_object_writer& w) const;
+  static result<late_status_recorded> read(const json_value& v);
+  friend bool operator==(const late_status_recorded&, const late_status_recorded&) = default;
+};
+
+using event = std::variant<created, linked, payment_recorded, creation_attempted, creation_failed,
+                           late_status_recorded>;
 
 struct payment {
   status state = status::waiting;
   std::uint64_t parent_payment_id = 0;
   invoice::action decided = action::none;
   amount credit = amount(asset::usdt, 0);
+  std::vector<status> late;  // final statuses reported after `state`, in the order recorded
+  /// An operator must look at it: decided review, or a late status contradicts it.
+  bool in_review() const { return decided == action::review || !late.empty(); }
   friend bool operator==(const payment&, const payment&) = default;
 };
 
@@ -126,10 +178,14 @@ struct state {
   std::string provider_invoice_id;
   std::string url;
   std::map<std::uint64_t, payment> payments;
+  std::uint32_t attempts = 0;  // creation attempts recorded
+  bool attempt_open = false;   // the last attempt has no outcome yet: it may have created one
 
   explicit state(std::string id = {}) : order_id(std::move(id)) {}
   /// True once a payment was decided fund_purchase (the order is paid for).
   bool paid() const;
+  /// True when any payment is in review.
+  bool in_review() const;
   friend bool operator==(const state&, const state&) = default;
 };
 
@@ -143,11 +199,20 @@ struct link {
 struct record {
   report reported;
 };
+/// Records a creation attempt, before POST /v1/invoice is sent. Decides nothing once linked or
+/// while an attempt is open (the caller tells from the reply that none was begun).
+struct begin_attempt {};
+/// Closes attempt `attempt` as having created nothing. Decides nothing unless it is the open
+/// attempt (a repeated or stale close).
+struct close_attempt {
+  std::uint32_t attempt = 0;
+  std::string reason;
+};
 
-using command = std::variant<create, link, record>;
+using command = std::variant<create, link, record, begin_attempt, close_attempt>;
 
 /// Errors: invalid_argument, invoice_exists (created before with other terms),
-/// invoice_not_found (link or record before create), payment_invalid.
+/// invoice_not_found (anything but create before create), payment_invalid.
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t now_us);
 void evolve(state& s, const event& e);
 std::string idempotency_key(const state& s, const command& c);

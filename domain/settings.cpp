@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "domain/base/json.hpp"
+#include "domain/base/visit.hpp"
 
 namespace telepay::domain::settings {
 namespace {
@@ -18,6 +19,19 @@ std::optional<std::int64_t> parse_int(std::string_view text) {
 
 error invalid(std::string_view key, std::string_view why) {
   return make_error(errc::setting_invalid, std::string(key) + ": " + std::string(why));
+}
+
+/// The withdrawal limit a key names. REQUIRES: one of the three withdrawal keys.
+amount& limit_of(state& s, std::string_view key) {
+  if (key == "withdrawal_user_daily_usdt") return s.withdrawal_user_daily_usdt;
+  if (key == "withdrawal_operator_daily_usdt") return s.withdrawal_operator_daily_usdt;
+  LEDGER_ASSERT(key == "withdrawal_approval_usdt", "not a withdrawal limit: ", key);
+  return s.withdrawal_approval_usdt;
+}
+
+bool is_control(std::string_view key) {
+  return key == "withdrawal_approval_usdt" || key == "withdrawal_user_daily_usdt" ||
+         key == "withdrawal_operator_daily_usdt";
 }
 
 /// Applies key=value to a copy of the state, validating it.
@@ -47,12 +61,13 @@ status apply(state& s, std::string_view key, std::string_view value) {
     s.hold_timeout_seconds = *seconds;
     return {};
   }
-  if (key == "withdrawal_approval_usdt") {
+  if (key == "withdrawal_approval_usdt" || key == "withdrawal_user_daily_usdt" ||
+      key == "withdrawal_operator_daily_usdt") {
     auto limit = parse_amount(value, asset::usdt);
     if (!limit) {
       return invalid(key, limit.error().message);
     }
-    s.withdrawal_approval_usdt = *limit;
+    limit_of(s, key) = *limit;
     return {};
   }
   return make_error(errc::setting_unknown, "unknown setting '" + utf8_prefix(key, 64) + "'");
@@ -61,13 +76,44 @@ status apply(state& s, std::string_view key, std::string_view value) {
 }  // namespace
 
 void changed::write(json_object_writer& w) const {
+  if (!approved_by.empty()) {  // optional: absent for changes that needed no second admin
+    w.str("approved_by", approved_by);
+  }
   w.str("by", by).str("key", key).str("value", value);
 }
 result<changed> changed::read(const json_value& v) {
+  changed out;
+  if (v.has("approved_by")) {
+    TELEPAY_TRY(approver, v.str("approved_by"));
+    out.approved_by = std::move(approver);
+  }
   TELEPAY_TRY(by, v.str("by"));
   TELEPAY_TRY(key, v.str("key"));
   TELEPAY_TRY(value, v.str("value"));
-  return changed{std::move(key), std::move(value), std::move(by)};
+  out.key = std::move(key);
+  out.value = std::move(value);
+  out.by = std::move(by);
+  return out;
+}
+
+void change_requested::write(json_object_writer& w) const {
+  w.str("by", by).str("key", key).str("value", value);
+}
+result<change_requested> change_requested::read(const json_value& v) {
+  TELEPAY_TRY(by, v.str("by"));
+  TELEPAY_TRY(key, v.str("key"));
+  TELEPAY_TRY(value, v.str("value"));
+  return change_requested{std::move(key), std::move(value), std::move(by)};
+}
+
+result<bool> weakens(const state& s, std::string_view key, std::string_view value) {
+  state next = s;
+  TELEPAY_CHECK(apply(next, key, value));
+  if (!is_control(key)) {
+    return false;
+  }
+  state current = s;
+  return limit_of(next, key).units() > limit_of(current, key).units();
 }
 
 result<std::string> get(const state& s, std::string_view key) {
@@ -76,33 +122,83 @@ result<std::string> get(const state& s, std::string_view key) {
   if (key == "usd_usdt_rate") return format_rate_e8(s.usd_usdt_rate_e8);
   if (key == "hold_timeout_seconds") return std::to_string(s.hold_timeout_seconds);
   if (key == "withdrawal_approval_usdt") return format_amount(s.withdrawal_approval_usdt);
+  if (key == "withdrawal_user_daily_usdt") return format_amount(s.withdrawal_user_daily_usdt);
+  if (key == "withdrawal_operator_daily_usdt") return format_amount(s.withdrawal_operator_daily_usdt);
   return make_error(errc::setting_unknown, "unknown setting '" + utf8_prefix(key, 64) + "'");
 }
 
-result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
-  static_assert(std::variant_size_v<command> == 1, "settings::decide: name each command");
-  const auto& cmd = std::get<set>(c);
-  if (cmd.by.empty() || cmd.by.size() > 128) {
+namespace {
+
+status check_who(std::string_view by) {
+  if (by.empty() || by.size() > 128 || !is_valid_utf8(by)) {
     return make_error(errc::invalid_argument, "by must name who changes the setting");
   }
+  return {};
+}
+
+/// The state after key=value, checked against the rules across keys.
+result<state> next_state(const state& s, std::string_view key, std::string_view value) {
   state next = s;
-  TELEPAY_CHECK(apply(next, cmd.key, cmd.value));
+  TELEPAY_CHECK(apply(next, key, value));
   if (next.referral_rate_bps + next.platform_fee_bps > 10000) {
-    return invalid(cmd.key, "platform fee plus referral rate must not exceed 100%");
+    return invalid(key, "platform fee plus referral rate must not exceed 100%");
   }
-  if (next == s) {
-    return std::vector<event>{};
-  }
-  // Store the canonical text so that replay gives the same value whatever the input spelling.
-  TELEPAY_TRY(canonical, get(next, cmd.key));
-  return std::vector<event>{changed{cmd.key, canonical, cmd.by}};
+  return next;
+}
+
+}  // namespace
+
+result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
+  using decision = result<std::vector<event>>;
+  return std::visit(
+      overload{
+          [&](const set& cmd) -> decision {
+            TELEPAY_CHECK(check_who(cmd.by));
+            TELEPAY_TRY(next, next_state(s, cmd.key, cmd.value));
+            // Store the canonical text so that replay gives the same value whatever the spelling.
+            TELEPAY_TRY(canonical, get(next, cmd.key));
+            TELEPAY_TRY(weaker, weakens(s, cmd.key, cmd.value));
+            if (weaker && cmd.second_admin_required) {
+              const auto pending = s.pending.find(cmd.key);
+              if (pending != s.pending.end() && pending->second == pending_change{canonical, cmd.by}) {
+                return std::vector<event>{};  // asked for already
+              }
+              return std::vector<event>{change_requested{cmd.key, canonical, cmd.by}};
+            }
+            if (next == s) {
+              return std::vector<event>{};
+            }
+            return std::vector<event>{changed{cmd.key, canonical, cmd.by, ""}};
+          },
+          [&](const approve& cmd) -> decision {
+            TELEPAY_CHECK(check_who(cmd.by));
+            TELEPAY_TRY(next, next_state(s, cmd.key, cmd.value));
+            TELEPAY_TRY(canonical, get(next, cmd.key));
+            const auto pending = s.pending.find(cmd.key);
+            if (pending == s.pending.end() || pending->second.value != canonical) {
+              return make_error(errc::approval_state_invalid,
+                                "no change of " + utf8_prefix(cmd.key, 64) + " to " + canonical + " waits for approval");
+            }
+            if (pending->second.by == cmd.by) {
+              return make_error(errc::approval_same_operator,
+                                "the change of " + cmd.key + " needs another admin than the one who asked");
+            }
+            return std::vector<event>{changed{cmd.key, canonical, pending->second.by, cmd.by}};
+          },
+      },
+      c);
 }
 
 void evolve(state& s, const event& e) {
-  static_assert(std::variant_size_v<event> == 1, "settings::evolve: name each event");
-  const auto& ev = std::get<changed>(e);
-  const auto applied = apply(s, ev.key, ev.value);
-  LEDGER_ASSERT(applied.has_value(), "stored setting does not apply: ", ev.key, "=", ev.value);
+  std::visit(overload{
+                 [&](const changed& ev) {
+                   const auto applied = apply(s, ev.key, ev.value);
+                   LEDGER_ASSERT(applied.has_value(), "stored setting does not apply: ", ev.key, "=", ev.value);
+                   s.pending.erase(ev.key);
+                 },
+                 [&](const change_requested& ev) { s.pending[ev.key] = pending_change{ev.value, ev.by}; },
+             },
+             e);
 }
 
 std::string idempotency_key(const state&, const command&) { return ""; }

@@ -1,5 +1,8 @@
 #include "domain/withdrawal.hpp"
 
+#include <algorithm>
+
+#include "domain/base/json.hpp"
 #include "domain/base/visit.hpp"
 #include "domain/crypto/eip55.hpp"
 
@@ -33,8 +36,13 @@ result<std::vector<event>> decide_request(const state& s, const request& r) {
     if (s.user == r.user && s.value == r.value && s.address == address) return std::vector<event>{};
     return invalid("withdrawal " + s.id + " exists with other terms");
   }
-  const bool needs = r.value.units() > r.approval_limit.units();
-  return std::vector<event>{requested{r.user, r.value, address, r.by, needs}};
+  std::string reason = r.approval_reason;
+  if (reason.empty() && r.value.units() > r.approval_limit.units()) {
+    reason = "above the per-request limit of " + format_amount(r.approval_limit) + " USDT";
+  }
+  if (reason.size() > 256 || !is_valid_utf8(reason)) return invalid("an approval reason is at most 256 bytes");
+  const bool needs = !reason.empty();
+  return std::vector<event>{requested{r.user, r.value, address, r.by, needs, std::move(reason)}};
 }
 
 void write_facts(json_object_writer& w, const outcome_facts& f) {
@@ -72,17 +80,26 @@ bool is_final(status_kind s) {
 }
 
 void requested::write(json_object_writer& w) const {
-  w.str("address", address).money("amount", value).str("asset", asset_code(value.currency())).str("by", by)
-      .boolean("needs_approval", needs_approval).i64("user", user.value());
+  w.str("address", address).money("amount", value);
+  if (!approval_reason.empty()) {  // optional: absent in requests recorded before the reasons
+    w.str("approval_reason", approval_reason);
+  }
+  w.str("asset", asset_code(value.currency())).str("by", by).boolean("needs_approval", needs_approval)
+      .i64("user", user.value());
 }
 
 result<requested> requested::read(const json_value& v) {
   TELEPAY_TRY(address, v.str("address"));
   TELEPAY_TRY(value, v.money("amount", asset::usdt));
+  std::string reason;
+  if (v.has("approval_reason")) {
+    TELEPAY_TRY(text, v.str("approval_reason"));
+    reason = std::move(text);
+  }
   TELEPAY_TRY(by, v.str("by"));
   TELEPAY_TRY(needs, v.boolean("needs_approval"));
   TELEPAY_TRY(user, v.i64("user"));
-  return requested{user_id(user), value, std::move(address), std::move(by), needs};
+  return requested{user_id(user), value, std::move(address), std::move(by), needs, std::move(reason)};
 }
 
 void approved::write(json_object_writer& w) const { w.str("by", by); }
@@ -171,6 +188,7 @@ void evolve(state& s, const event& e) {
           s.address = ev.address;
           s.requested_by = ev.by;
           s.needs_approval = ev.needs_approval;
+          s.approval_reason = ev.approval_reason;
           s.status = ev.needs_approval ? status_kind::awaiting_approval : status_kind::approved;
         } else if constexpr (std::is_same_v<T, approved>) {
           s.status = status_kind::approved;
@@ -193,5 +211,64 @@ void evolve(state& s, const event& e) {
 }
 
 std::string idempotency_key(const state&, const command&) { return ""; }
+
+namespace {
+/// Totals are limits to compare with: past 2^128 they are simply "over".
+u128 saturating_add(u128 a, u128 b) { return checked_add(a, b).value_or(u128_max); }
+}  // namespace
+
+bool is_operator(std::string_view by) { return by.starts_with("op:") || by.starts_with("token:"); }
+
+void rolling_totals::add(counted c) {
+  prune(c.at_us);
+  remove(c.id);
+  entries_.push_back(std::move(c));
+}
+
+void rolling_totals::remove(std::string_view id) {
+  std::erase_if(entries_, [&](const counted& c) { return c.id == id; });
+}
+
+bool rolling_totals::contains(std::string_view id) const {
+  return std::any_of(entries_.begin(), entries_.end(), [&](const counted& c) { return c.id == id; });
+}
+
+void rolling_totals::prune(std::int64_t now_us) {
+  std::erase_if(entries_, [&](const counted& c) { return c.at_us <= now_us - window_us; });
+}
+
+u128 rolling_totals::user_total(user_id user, std::int64_t now_us) const {
+  u128 total = 0;
+  for (const counted& c : entries_) {
+    if (c.user == user && c.at_us > now_us - window_us) total = saturating_add(total, c.units);
+  }
+  return total;
+}
+
+u128 rolling_totals::operator_total(std::string_view by, std::int64_t now_us) const {
+  u128 total = 0;
+  for (const counted& c : entries_) {
+    if (c.by == by && c.at_us > now_us - window_us) total = saturating_add(total, c.units);
+  }
+  return total;
+}
+
+std::string rolling_totals::reason_for(user_id user, std::string_view by, u128 units, std::int64_t now_us,
+                                       const amount& user_daily, const amount& operator_daily) const {
+  const u128 for_user = saturating_add(user_total(user, now_us), units);
+  if (for_user > user_daily.units()) {
+    return "user " + std::to_string(user.value()) + " would withdraw " +
+           format_amount(amount(asset::usdt, for_user)) + " USDT within 24 hours (limit " +
+           format_amount(user_daily) + ")";
+  }
+  if (is_operator(by)) {
+    const u128 for_operator = saturating_add(operator_total(by, now_us), units);
+    if (for_operator > operator_daily.units()) {
+      return utf8_prefix(by, 80) + " would request " + format_amount(amount(asset::usdt, for_operator)) +
+             " USDT of withdrawals within 24 hours (limit " + format_amount(operator_daily) + ")";
+    }
+  }
+  return "";
+}
 
 }  // namespace telepay::domain::withdrawal

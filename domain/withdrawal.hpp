@@ -44,6 +44,8 @@ struct requested {
   std::string address;  // EIP-55
   std::string by;
   bool needs_approval = false;
+  /// Why a second operator must approve (optional field: absent in older requests).
+  std::string approval_reason{};
   void write(json_object_writer& w) const;
   static result<requested> read(const json_value& v);
   friend bool operator==(const requested&, const requested&) = default;
@@ -108,6 +110,7 @@ struct state {
   std::string address;
   std::string requested_by;
   bool needs_approval = false;
+  std::string approval_reason{};
   std::string approved_by;
   std::string tx_hash;
   std::string reason;
@@ -124,6 +127,9 @@ struct request {
   std::string address;
   std::string by;
   amount approval_limit = amount(asset::usdt, 0);  // above it, a second operator approves
+  /// Non-empty: a second operator approves whatever the amount (the 24-hour totals of the user
+  /// or the operator are over their limits); the text says which.
+  std::string approval_reason{};
 };
 /// Errors: approval_same_operator (the requester), withdrawal_state_invalid (not awaiting).
 struct approve {
@@ -148,5 +154,44 @@ using command = std::variant<request, approve, reject, complete, fail>;
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t now_us);
 void evolve(state& s, const event& e);
 std::string idempotency_key(const state& s, const command& c);
+
+/// Whether a requester is an operator (an API token: "op:{name}" or "token:{id}"), as opposed to
+/// a user withdrawing their own balance through the bot ("telegram:{id}").
+bool is_operator(std::string_view by);
+
+/// One withdrawal counted in the 24-hour totals.
+struct counted {
+  std::string id;
+  user_id user = user_id(1);
+  std::string by;
+  u128 units = 0;
+  std::int64_t at_us = 0;
+  friend bool operator==(const counted&, const counted&) = default;
+};
+
+/// The withdrawals of the last 24 hours, per user and per requesting operator, so that many
+/// requests each under the per-request limit still reach a second operator once their sum does.
+/// Rejected and failed withdrawals are taken out (their money stayed).
+class rolling_totals {
+ public:
+  static constexpr std::int64_t window_us = 24LL * 3600 * 1'000'000;
+
+  /// Counts a withdrawal (a repeat of the same id replaces it).
+  void add(counted c);
+  void remove(std::string_view id);
+  bool contains(std::string_view id) const;
+  /// The totals of `user` and of `by` within the window ending at `now_us`.
+  u128 user_total(user_id user, std::int64_t now_us) const;
+  u128 operator_total(std::string_view by, std::int64_t now_us) const;
+  /// Why a new withdrawal of `units` needs a second operator under the daily limits, "" when
+  /// it does not (the per-request limit is the entity's own).
+  std::string reason_for(user_id user, std::string_view by, u128 units, std::int64_t now_us,
+                         const amount& user_daily, const amount& operator_daily) const;
+  std::size_t size() const { return entries_.size(); }
+
+ private:
+  void prune(std::int64_t now_us);
+  std::vector<counted> entries_;
+};
 
 }  // namespace telepay::domain::withdrawal

@@ -474,8 +474,12 @@ void tokens::apply(const eventstore::record_view& r, const any_event& e) {
                    t.rate_per_second = c.rate_per_second;
                    t.burst = c.burst;
                    t.label = c.label;
+                   t.identity = domain::token::identity(c);
+                   t.minted_by = c.by;
+                   t.pending = c.pending;
                  },
                  [&](const domain::token::revoked&) { t.revoked = true; },
+                 [&](const domain::token::approved&) { t.pending = false; },
              },
              *ev);
 }
@@ -619,6 +623,20 @@ const audit_row* audit_log::find_request(const request_scope& scope) const {
 
 // ---- invoices ----
 
+namespace {
+
+/// The row of payment `id` on an invoice, added when new.
+invoice_payment_row& payment_row(invoice_row& invoice, std::uint64_t id) {
+  auto found = std::find_if(invoice.payments.begin(), invoice.payments.end(),
+                            [&](const invoice_payment_row& x) { return x.payment_id == id; });
+  if (found != invoice.payments.end()) return *found;
+  invoice.payments.push_back(invoice_payment_row{});
+  invoice.payments.back().payment_id = id;
+  return invoice.payments.back();
+}
+
+}  // namespace
+
 void invoices::apply(const eventstore::record_view& r, const any_event& e) {
   if (const auto* ev = std::get_if<domain::invoice::event>(&e)) {
     const std::string order(after(r.stream, "invoice-"));
@@ -638,18 +656,29 @@ void invoices::apply(const eventstore::record_view& r, const any_event& e) {
                    [&](const domain::invoice::linked& l) {
                      row_.provider_invoice_id = l.provider_invoice_id;
                      row_.url = l.url;
+                     row_.creation = "linked";
+                     row_.creation_note.clear();
+                   },
+                   [&](const domain::invoice::creation_attempted& a) {
+                     row_.attempts = a.attempt;
+                     row_.creation = "creating";
+                     row_.creation_note.clear();
+                   },
+                   [&](const domain::invoice::creation_failed& f) {
+                     row_.creation = "failed";
+                     row_.creation_note = f.reason;
+                   },
+                   [&](const domain::invoice::late_status_recorded& l) {
+                     // The payment's status, action and credit stay as recorded: only the
+                     // review record grows (its reconciliation tracking is unchanged: final).
+                     invoice_payment_row& found = payment_row(row_, l.reported.payment_id);
+                     found.late_statuses.push_back(invoice_late_status_row{
+                         std::string(domain::invoice::status_name(l.reported.state)), l.reported.source,
+                         r.recorded_at_us});
                    },
                    [&](const domain::invoice::payment_recorded& p) {
                      const auto& rep = p.reported;
-                     auto found = std::find_if(row_.payments.begin(), row_.payments.end(),
-                                               [&](const invoice_payment_row& x) {
-                                                 return x.payment_id == rep.payment_id;
-                                               });
-                     if (found == row_.payments.end()) {
-                       row_.payments.push_back(invoice_payment_row{});
-                       found = row_.payments.end() - 1;
-                     }
-                     found->payment_id = rep.payment_id;
+                     invoice_payment_row* found = &payment_row(row_, rep.payment_id);
                      found->parent_payment_id = rep.parent_payment_id;
                      found->status = std::string(domain::invoice::status_name(rep.state));
                      if (p.decided != domain::invoice::action::none || found->action.empty()) {
@@ -715,6 +744,11 @@ std::vector<std::pair<std::string, std::uint64_t>> invoices::unsettled(std::int6
     }
   }
   return out;
+}
+
+bool invoice_row::review() const {
+  return std::any_of(payments.begin(), payments.end(),
+                     [](const invoice_payment_row& p) { return p.review(); });
 }
 
 std::string invoice_row::status() const {

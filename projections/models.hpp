@@ -133,6 +133,9 @@ struct token_row {
   std::uint32_t rate_per_second = 0;
   std::uint32_t burst = 0;
   std::string label;
+  std::string identity;   // the operator it acts for: "op:{name}"
+  std::string minted_by;  // who minted it
+  bool pending = false;   // waiting for a second admin
   bool revoked = false;
   std::string to_json() const;
   static result<token_row> from_json(std::string_view json);
@@ -160,6 +163,13 @@ struct audit_row {
   static result<audit_row> from_json(std::string_view json);
 };
 
+/// A different final status reported after a payment's recorded final one (for review).
+struct invoice_late_status_row {
+  std::string status;
+  std::string source;
+  std::int64_t recorded_at_us = 0;
+};
+
 /// One NOWPayments invoice and the payments reported for it.
 struct invoice_payment_row {
   std::uint64_t payment_id = 0;
@@ -172,6 +182,9 @@ struct invoice_payment_row {
   std::string source;
   std::string note;
   std::int64_t updated_at_us = 0;
+  std::vector<invoice_late_status_row> late_statuses;  // in the order recorded
+  /// An operator must look at it: decided review, or a late status contradicts it.
+  bool review() const { return action == "review" || !late_statuses.empty(); }
 };
 
 struct invoice_row {
@@ -185,6 +198,12 @@ struct invoice_row {
   std::string provider_invoice_id;
   std::string url;
   std::string settlement;  // "", "started", "completed: <outcome>", "failed: <code>"
+  /// The hosted invoice at NOWPayments: "recorded" (no attempt yet), "creating" (an attempt
+  /// was sent or is being sent, its outcome unknown), "failed" (the last attempt created
+  /// nothing, see creation_note), "linked".
+  std::string creation = "recorded";
+  std::string creation_note;
+  std::uint32_t attempts = 0;
   std::int64_t created_at_us = 0;
   std::int64_t updated_at_us = 0;
   std::vector<invoice_payment_row> payments;
@@ -192,6 +211,8 @@ struct invoice_row {
   static result<invoice_row> from_json(std::string_view json);
   /// The status of the most recently reported payment, "created" before any.
   std::string status() const;
+  /// True when any payment is in review.
+  bool review() const;
 };
 
 /// A user's deposit address on a chain (key "{chain id}:{lower-case address}").
@@ -320,6 +341,8 @@ class manual_deposits : public table<manual_deposit_row> {
 class tokens : public table<token_row> {
  public:
   std::string_view name() const override { return "tokens"; }
+  /// 2: rows name the operator (identity), who minted them and whether they wait for approval.
+  std::uint32_t format_version() const override { return 2; }
   void apply(const eventstore::record_view& r, const any_event& e) override;
 };
 
@@ -348,6 +371,8 @@ class audit_log : public table<audit_row> {
 class invoices : public table<invoice_row> {
  public:
   std::string_view name() const override { return "invoices"; }
+  /// 2: rows carry the creation attempts, late statuses and the review marks.
+  std::uint32_t format_version() const override { return 2; }
   void apply(const eventstore::record_view& r, const any_event& e) override;
   /// Payments whose last reported status is not final and older than `before_us`, as
   /// (order id, payment id), at most `limit`: what reconciliation polls.

@@ -304,7 +304,8 @@ result<manual_deposit_row> manual_deposit_row::from_json(std::string_view json) 
 std::string token_row::to_json() const {
   return object([&](json_object_writer& w) {
     w.raw("allowed_cidrs", domain::json_string_array(allowed_cidrs)).u64("burst", burst)
-        .str("label", label).u64("rate_per_second", rate_per_second).boolean("revoked", revoked)
+        .str("identity", identity).str("label", label).str("minted_by", minted_by)
+        .boolean("pending", pending).u64("rate_per_second", rate_per_second).boolean("revoked", revoked)
         .str("role", role).str("secret_sha256", secret_sha256);
   });
 }
@@ -323,14 +324,20 @@ result<token_row> token_row::from_json(std::string_view json) {
     }
   }
   TELEPAY_TRY(burst, v.u32("burst"));
+  TELEPAY_TRY(identity, v.str("identity"));
   TELEPAY_TRY(label, v.str("label"));
+  TELEPAY_TRY(minted_by, v.str("minted_by"));
+  TELEPAY_TRY(pending, v.boolean("pending"));
   TELEPAY_TRY(rate, v.u32("rate_per_second"));
   TELEPAY_TRY(revoked, v.boolean("revoked"));
   TELEPAY_TRY(role, v.str("role"));
   TELEPAY_TRY(hash, v.str("secret_sha256"));
   out.allowed_cidrs = std::move(cidrs);
   out.burst = burst;
+  out.identity = std::move(identity);
   out.label = std::move(label);
+  out.minted_by = std::move(minted_by);
+  out.pending = pending;
   out.rate_per_second = rate;
   out.revoked = revoked;
   out.role = std::move(role);
@@ -485,18 +492,29 @@ std::string invoice_row::to_json() const {
   std::vector<std::string> items;
   items.reserve(payments.size());
   for (const auto& p : payments) {
+    std::vector<std::string> late;
+    late.reserve(p.late_statuses.size());
+    for (const auto& l : p.late_statuses) {
+      late.push_back(object([&](json_object_writer& w) {
+        w.time("recorded_at", l.recorded_at_us).str("source", l.source).str("status", l.status);
+      }));
+    }
     items.push_back(object([&](json_object_writer& w) {
       w.str("action", p.action).str("actually_paid", p.actually_paid).str("credit", usdt_text(p.credit))
-          .str("note", p.note).u64("parent_payment_id", p.parent_payment_id)
-          .str("pay_currency", p.pay_currency).u64("payment_id", p.payment_id).str("source", p.source)
+          .raw("late_statuses", domain::json_array(late)).str("note", p.note)
+          .u64("parent_payment_id", p.parent_payment_id).str("pay_currency", p.pay_currency)
+          .u64("payment_id", p.payment_id).boolean("review", p.review()).str("source", p.source)
           .str("status", p.status).time("updated_at", p.updated_at_us);
     }));
   }
   return object([&](json_object_writer& w) {
-    w.i64("channel_id", channel).str("coupon", coupon).time("created_at", created_at_us)
-        .str("credit", usdt_text(credit)).str("order_id", order_id).raw("payments", domain::json_array(items))
+    w.u64("attempts", attempts).i64("channel_id", channel).str("coupon", coupon)
+        .time("created_at", created_at_us).str("creation", creation).str("creation_note", creation_note)
+        .str("credit", usdt_text(credit))
+        .str("order_id", order_id).raw("payments", domain::json_array(items))
         .str("price_usd", domain::format_amount(amount(asset::usd, price_cents)))
-        .str("provider_invoice_id", provider_invoice_id).str("settlement", settlement)
+        .str("provider_invoice_id", provider_invoice_id).boolean("review", review())
+        .str("settlement", settlement)
         .str("status", status()).u64("tier", tier).time("updated_at", updated_at_us).str("url", url)
         .i64("user_id", user);
   });
@@ -506,9 +524,12 @@ result<invoice_row> invoice_row::from_json(std::string_view json) {
   TELEPAY_TRY(doc, json_document::parse(json));
   const json_value v = doc.root();
   invoice_row out;
+  TELEPAY_TRY(attempts, v.u32("attempts"));
   TELEPAY_TRY(channel, v.i64("channel_id"));
   TELEPAY_TRY(coupon, v.str("coupon"));
   TELEPAY_TRY(created, v.time("created_at"));
+  TELEPAY_TRY(creation, v.str("creation"));
+  TELEPAY_TRY(creation_note, v.str("creation_note"));
   TELEPAY_TRY(credit, read_usdt(v, "credit"));
   TELEPAY_TRY(order_id, v.str("order_id"));
   TELEPAY_TRY(list, v.field("payments"));
@@ -518,6 +539,15 @@ result<invoice_row> invoice_row::from_json(std::string_view json) {
     TELEPAY_TRY(action, p.str("action"));
     TELEPAY_TRY(paid, p.str("actually_paid"));
     TELEPAY_TRY(pcredit, read_usdt(p, "credit"));
+    TELEPAY_TRY(late_list, p.field("late_statuses"));
+    TELEPAY_TRY(late_items, late_list.elements());
+    for (const json_value& l : late_items) {
+      TELEPAY_TRY(recorded_at, l.time("recorded_at"));
+      TELEPAY_TRY(late_source, l.str("source"));
+      TELEPAY_TRY(late_status, l.str("status"));
+      row.late_statuses.push_back(
+          invoice_late_status_row{std::move(late_status), std::move(late_source), recorded_at});
+    }
     TELEPAY_TRY(note, p.str("note"));
     TELEPAY_TRY(parent, p.u64("parent_payment_id"));
     TELEPAY_TRY(pay_currency, p.str("pay_currency"));
@@ -544,9 +574,12 @@ result<invoice_row> invoice_row::from_json(std::string_view json) {
   TELEPAY_TRY(updated, v.time("updated_at"));
   TELEPAY_TRY(url, v.str("url"));
   TELEPAY_TRY(user, v.i64("user_id"));
+  out.attempts = attempts;
   out.channel = channel;
   out.coupon = std::move(coupon);
   out.created_at_us = created;
+  out.creation = std::move(creation);
+  out.creation_note = std::move(creation_note);
   out.credit = credit;
   out.order_id = std::move(order_id);
   out.price_cents = price.units();

@@ -110,6 +110,7 @@ enum class errc : std::uint32_t {
   approval_same_operator = 370,
   manual_deposit_not_found = 371,
   manual_deposit_state_invalid = 372,
+  approval_state_invalid = 373,  // nothing (any more) waits for this approval
   token_invalid = 380,
   token_exists = 381,
   token_not_found = 382,
@@ -221,6 +222,7 @@ constexpr std::string_view errc_name(errc code) {
     case errc::internal: return "internal";
     case errc::process_failed: return "process_failed";
     case errc::approval_same_operator: return "approval_same_operator";
+    case errc::approval_state_invalid: return "approval_state_invalid";
     case errc::manual_deposit_not_found: return "manual_deposit_not_found";
     case errc::manual_deposit_state_invalid: return "manual_deposit_state_invalid";
     case errc::token_invalid: return "token_invalid";
@@ -330,6 +332,7 @@ inline constexpr errc errc_all[] = {
     errc::internal,
     errc::process_failed,
     errc::approval_same_operator,
+    errc::approval_state_invalid,
     errc::manual_deposit_not_found,
     errc::manual_deposit_state_invalid,
     errc::token_invalid,

@@ -36,6 +36,10 @@ constexpr std::uint64_t halved_window(std::uint64_t from, std::uint64_t to) {
   return std::max<std::uint64_t>(1, span_minus_one / 2 + span_minus_one % 2);
 }
 
+/// The most eth_getLogs windows an operator's rescan reads in one watcher tick (it also stops
+/// after poll_every of reading, so the live scan comes back in time).
+inline constexpr unsigned rescan_windows_per_tick_max = 200;
+
 /// The largest eth_estimateGas answer a send accepts. A BEP-20 transfer costs about 50,000
 /// gas and a BSC block holds about 140 million; an estimate above this is a broken or
 /// hostile node, and the padded limit must never wrap into a tiny one.

@@ -32,6 +32,15 @@ result<std::unique_ptr<rpc_client>> rpc_client::create(rpc_options options, std:
 
 std::string rpc_client::current_endpoint() const { return impl_->options.urls[impl_->current]; }
 
+std::size_t rpc_client::endpoints() const { return impl_->endpoints.size(); }
+
+std::size_t rpc_client::answered_by() const { return only_.value_or(impl_->current); }
+
+void rpc_client::prefer(std::size_t endpoint) {
+  LEDGER_ASSERT(endpoint < impl_->endpoints.size(), "endpoint ", endpoint, " of ", impl_->endpoints.size());
+  impl_->current = endpoint;
+}
+
 template <class Decode>
 auto rpc_client::exchange(std::string_view method, const std::string& params, Decode&& decode)
     -> decltype(decode(std::string_view(), std::uint64_t{0})) {
@@ -39,10 +48,14 @@ auto rpc_client::exchange(std::string_view method, const std::string& params, De
   using out_type = decltype(decode(std::string_view(), std::uint64_t{0}));
   out_type last = make_error(errc::upstream_unavailable, std::string(method) + ": no endpoint tried");
   const std::size_t n = s.endpoints.size();
-  for (int round = 0; round < std::max(1, s.options.rounds); ++round) {
+  // ask_only: that endpoint, once; the others are not tried and `current` stays.
+  const bool pinned = only_.has_value();
+  const int rounds = pinned ? 1 : std::max(1, s.options.rounds);
+  const std::size_t tries = pinned ? 1 : n;
+  for (int round = 0; round < rounds; ++round) {
     if (round > 0) std::this_thread::sleep_for(s.options.round_pause * round);
-    for (std::size_t tried = 0; tried < n; ++tried) {
-      const std::size_t index = (s.current + tried) % n;
+    for (std::size_t tried = 0; tried < tries; ++tried) {
+      const std::size_t index = pinned ? *only_ : (s.current + tried) % n;
       http::client& c = *s.endpoints[index];
       const std::uint64_t id = s.next_id++;
       s.counters->calls.fetch_add(1, std::memory_order_relaxed);
@@ -66,12 +79,12 @@ auto rpc_client::exchange(std::string_view method, const std::string& params, De
       }
       auto decoded = decode(answer->body, id);
       if (decoded) {
-        s.current = index;
+        if (!pinned) s.current = index;
         return decoded;
       }
       if (decoded.code() == errc::chain_rpc_failed) {
         s.counters->node_errors.fetch_add(1, std::memory_order_relaxed);
-        s.current = index;
+        if (!pinned) s.current = index;
         return make_error(errc::chain_rpc_failed, std::string(method) + ": " + decoded.error().message);
       }
       s.counters->malformed.fetch_add(1, std::memory_order_relaxed);
@@ -102,6 +115,17 @@ result<std::optional<rpc::block_header>> rpc_client::block(std::string_view tag)
   return exchange("eth_getBlockByNumber", "[\"" + std::string(tag) + "\",false]", rpc::decode_block);
 }
 
+result<std::optional<rpc::block_body>> rpc_client::block_body(std::uint64_t number) {
+  const auto decode = [number](std::string_view body, std::uint64_t id) {
+    return rpc::decode_block_body_at(body, id, number);
+  };
+  return exchange("eth_getBlockByNumber", "[" + rpc::block_ref(number) + ",true]", decode);
+}
+
+result<std::optional<rpc::transaction_ref>> rpc_client::transaction(const hash256& tx) {
+  return exchange("eth_getTransactionByHash", "[\"" + to_data(tx) + "\"]", rpc::decode_transaction);
+}
+
 result<std::vector<rpc::log_entry>> rpc_client::logs(const std::string& filter_params) {
   return exchange("eth_getLogs", filter_params, rpc::decode_logs);
 }
@@ -112,6 +136,11 @@ result<std::optional<rpc::receipt>> rpc_client::receipt(const hash256& tx) {
 
 result<std::uint64_t> rpc_client::transaction_count(const address& who, std::string_view tag) {
   return exchange("eth_getTransactionCount", "[\"" + to_lower_hex(who) + "\",\"" + std::string(tag) + "\"]",
+                  rpc::decode_quantity_u64);
+}
+
+result<std::uint64_t> rpc_client::transaction_count_at(const address& who, std::uint64_t block) {
+  return exchange("eth_getTransactionCount", "[\"" + to_lower_hex(who) + "\"," + rpc::block_ref(block) + "]",
                   rpc::decode_quantity_u64);
 }
 

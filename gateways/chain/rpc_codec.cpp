@@ -118,6 +118,28 @@ result<block_header> read_block(object o) {
   return b;
 }
 
+result<transaction_ref> read_transaction(element e) {
+  object o;
+  if (e.get_object().get(o) != simdjson::SUCCESS) return malformed("a transaction is not an object");
+  transaction_ref t;
+  TELEPAY_TRY(hash, hash_field(o, "hash"));
+  TELEPAY_TRY(from_text, string_field(o, "from"));
+  auto from = parse_address_unchecked(from_text);
+  if (!from) return malformed("transaction from '" + utf8_prefix(from_text, 50) + "' is malformed");
+  TELEPAY_TRY(nonce, quantity_field(o, "nonce"));
+  t.hash = hash;
+  t.from = *from;
+  t.nonce = nonce;
+  element number;
+  if (o["blockNumber"].get(number) == simdjson::SUCCESS && !number.is_null()) {
+    TELEPAY_TRY(block, block_number_field(o, "blockNumber"));
+    TELEPAY_TRY(block_hash, hash_field(o, "blockHash"));
+    t.block_number = block;
+    t.block_hash = block_hash;
+  }
+  return t;
+}
+
 result<log_entry> read_log(element e) {
   object o;
   if (e.get_object().get(o) != simdjson::SUCCESS) return malformed("a log is not an object");
@@ -207,6 +229,42 @@ result<std::optional<block_header>> decode_block(std::string_view body, std::uin
     if (e.get_object().get(o) != simdjson::SUCCESS) return malformed("block is not an object");
     TELEPAY_TRY(b, read_block(o));
     return std::optional<block_header>(b);
+  });
+}
+
+result<std::optional<block_body>> decode_block_body_at(std::string_view body, std::uint64_t id, std::uint64_t number) {
+  return with_result(body, id, [number](element e) -> result<std::optional<block_body>> {
+    if (e.is_null()) return std::optional<block_body>();
+    object o;
+    if (e.get_object().get(o) != simdjson::SUCCESS) return malformed("block is not an object");
+    block_body b;
+    TELEPAY_TRY(header, read_block(o));
+    if (header.number != number) {
+      return malformed("asked for block " + std::to_string(number) + ", the node answered block " +
+                       std::to_string(header.number));
+    }
+    if (!header.transactions.empty()) return malformed("block transactions are hashes, bodies were asked for");
+    simdjson::dom::array items;
+    if (o["transactions"].get_array().get(items) != simdjson::SUCCESS) {
+      return malformed("block transactions is not an array");
+    }
+    for (element item : items) {
+      TELEPAY_TRY(t, read_transaction(item));
+      if (t.block_number != header.number || t.block_hash != header.hash) {
+        return malformed("a transaction of block " + std::to_string(number) + " names another block");
+      }
+      b.transactions.push_back(t);
+    }
+    b.header = std::move(header);
+    return std::optional<block_body>(std::move(b));
+  });
+}
+
+result<std::optional<transaction_ref>> decode_transaction(std::string_view body, std::uint64_t id) {
+  return with_result(body, id, [](element e) -> result<std::optional<transaction_ref>> {
+    if (e.is_null()) return std::optional<transaction_ref>();
+    TELEPAY_TRY(t, read_transaction(e));
+    return std::optional<transaction_ref>(t);
   });
 }
 

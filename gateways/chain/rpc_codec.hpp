@@ -51,6 +51,22 @@ struct receipt {
   u128 effective_gas_price = 0;
 };
 
+/// The parts of a transaction object (eth_getTransactionByHash, a block's bodies) the sender
+/// needs to know who holds a nonce.
+struct transaction_ref {
+  hash256 hash{};
+  address from;
+  std::uint64_t nonce = 0;
+  std::optional<std::uint64_t> block_number;  // none while pending
+  std::optional<hash256> block_hash;
+};
+
+/// A block asked for with its transaction bodies.
+struct block_body {
+  block_header header;  // header.transactions stays empty
+  std::vector<transaction_ref> transactions;
+};
+
 struct fee_history {
   std::uint64_t oldest_block = 0;
   std::vector<u128> base_fee_per_gas;
@@ -75,6 +91,11 @@ result<std::optional<block_header>> decode_block(std::string_view body, std::uin
 /// eth_getBlockByNumber(number): as decode_block, and a block whose number is not `number` is
 /// malformed (a node answering for another height would defeat the reorg checks).
 result<std::optional<block_header>> decode_block_at(std::string_view body, std::uint64_t id, std::uint64_t number);
+/// eth_getBlockByNumber(number, true): as decode_block_at, with every body's hash, sender and
+/// nonce; a body that names another block is malformed.
+result<std::optional<block_body>> decode_block_body_at(std::string_view body, std::uint64_t id, std::uint64_t number);
+/// eth_getTransactionByHash: null (unknown) is nullopt.
+result<std::optional<transaction_ref>> decode_transaction(std::string_view body, std::uint64_t id);
 result<std::vector<log_entry>> decode_logs(std::string_view body, std::uint64_t id);
 /// null (not mined yet) is nullopt.
 result<std::optional<receipt>> decode_receipt(std::string_view body, std::uint64_t id);

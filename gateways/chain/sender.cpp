@@ -7,6 +7,7 @@
 
 #include "gateways/chain/abi.hpp"
 #include "gateways/chain/bounds.hpp"
+#include "gateways/chain/nonce_search.hpp"
 #include "gateways/chain/service_impl.hpp"
 #include "gateways/chain/transaction.hpp"
 
@@ -44,11 +45,23 @@ std::optional<parsed_ref> parse_ref(const std::string& ref) {
   return parsed_ref{cs::purpose::payout, channel, ref.substr(colon + 1)};
 }
 
+/// The transaction the chain holds at a send's nonce, as the search found it.
+struct nonce_holder {
+  rpc::transaction_ref tx;
+  std::uint64_t block = 0;
+  hash256 block_hash{};
+};
+
+/// How a second endpoint answered about a fact that would void a send.
+enum class second_opinion { agrees, disputes, silent };
+
 /// The sender's per-thread memory between ticks (nothing here is needed for correctness
 /// after a restart: the ledger holds every fact).
 struct sender_memory {
   std::map<std::string, std::int64_t> last_broadcast_us;
-  std::map<std::string, int> foreign_nonce_strikes;
+  std::map<std::string, nonce_holder> holders;              // by ref: found, not yet final
+  std::map<std::string, std::int64_t> holder_search_after_us;  // by ref: after a search found nothing
+  std::set<std::string> ours_logged;  // refs whose own attempt holds the nonce without a receipt
   std::set<std::string> held_logged;
   std::set<std::string> cap_logged;
   std::set<std::uint64_t> nonce_jumps_logged;  // chain nonces refused as jumps, reported once each
@@ -67,6 +80,23 @@ class sender_tick {
  private:
   void sign_new(const cs::send& send, std::uint64_t& nonce, u128& outflow, std::size_t& held);
   void track(const cs::send& send, std::uint64_t head, std::uint64_t finalized);
+  /// A receipt deep enough and in the canonical chain is recorded; a failure only when final
+  /// and (with two or more endpoints) confirmed by a second one. Otherwise nothing this tick.
+  void record_receipt(const cs::send& send, const cs::attempt& a, const hash256& hash, const rpc::receipt& receipt,
+                      std::uint64_t head, std::uint64_t finalized);
+  /// Asks the endpoints other than `first` for the receipt of `hash` (a reverted one, from
+  /// `first`): agrees (same failure, same block), disputes (another receipt: that endpoint is
+  /// preferred from now on), or silent (none answered).
+  second_opinion receipt_second_opinion(const hash256& hash, const rpc::receipt& receipt, std::size_t first);
+  /// Not mined: gives the send up when a final transaction that is none of its attempts holds
+  /// its nonce (true: nothing more to do this tick).
+  bool abandon_if_taken(const cs::send& send, std::uint64_t head, std::uint64_t finalized);
+  /// The transaction holding the send's nonce: remembered (if its block is still canonical) or
+  /// searched for (not again for 10 ticks after a search that found nothing).
+  std::optional<nonce_holder> holder_of(const cs::send& send, std::uint64_t finalized);
+  std::optional<nonce_holder> find_holder(const cs::send& send, std::uint64_t finalized_block);
+  second_opinion holder_second_opinion(const nonce_holder& holder, std::uint64_t nonce, std::size_t first);
+  void replace_or_rebroadcast(const cs::send& send);
   void report(const cs::send& send);
   std::optional<unsigned_tx> build(const cs::send& send, std::uint64_t nonce, u128 fee_cap, u128 tip,
                                    std::uint64_t gas_limit) const;
@@ -88,6 +118,18 @@ bool sender_tick::reconcile(const cs::state& st) {
   if (!latest) {
     s_.note_error("reading the hot wallet's nonce: " + latest.error().message);
     return false;
+  }
+  // Skipping to a nonce no transaction used leaves a gap no later send can cross: take the
+  // lowest count any endpoint gives (one that says more than the others is not believed).
+  const std::size_t first = rpc_.answered_by();
+  for (std::size_t other = 0; other < rpc_.endpoints(); ++other) {
+    if (other == first) continue;
+    auto count = rpc_.ask_only(other, [&](rpc_client& c) { return c.transaction_count(*s_.hot, "latest"); });
+    if (count && *count < *latest) {
+      s_.say(log_level::warn, "chain: endpoints disagree on the hot wallet's nonce (" + std::to_string(*latest) +
+                                  ", " + std::to_string(*count) + "); using the lower");
+      latest = *count;
+    }
   }
   // A node that reports an absurd nonce would make the ledger skip (and wrap) nonces for good;
   // nothing is signed until the chain and the ledger agree within the bound.
@@ -283,56 +325,199 @@ void sender_tick::track(const cs::send& send, std::uint64_t head, std::uint64_t 
     auto r = rpc_.receipt(*hash);
     if (!r) return s_.note_error("eth_getTransactionReceipt: " + r.error().message);
     if (!r->has_value()) continue;
-    const rpc::receipt& receipt = **r;
-    if (!domain::chain_deposit::deep_enough(receipt.block_number, head, finalized, s_.options.payout_confirmations)) {
-      return;  // mined, not final yet
-    }
-    // The canonical block at that height must hold the transaction (its hash, or the receipt's
-    // block hash when the node lists no transactions); otherwise the chain is moving: next tick.
-    auto b = rpc_.block(receipt.block_number);
-    if (!b || !b->has_value()) return;
-    const auto& listed = (*b)->transactions;
-    const bool canonical = listed.empty() ? (*b)->hash == receipt.block_hash
-                                          : std::find(listed.begin(), listed.end(), *hash) != listed.end();
-    if (!canonical) return;
-    auto recorded = s_.client.ask_and_wait<actors::entity_reply>(actors::chain_send_request{
-        key_,
-        cs::record_mined{send.ref, a->tx_hash, receipt.block_number, to_data((*b)->hash), receipt.success,
-                         receipt.gas_used, receipt.effective_gas_price},
-        wall_us()});
-    if (!recorded) return s_.note_error("recording the receipt of " + send.ref + ": " + recorded.error().message);
-    (receipt.success ? s_.sends_mined_ok : s_.sends_mined_failed) += 1;
-    s_.say(receipt.success ? log_level::info : log_level::error,
-           "chain: send " + std::string(receipt.success ? "mined" : "reverted") + " ref=" + send.ref +
-               " tx=" + a->tx_hash + " block=" + std::to_string(receipt.block_number));
-    return;
+    return record_receipt(send, *a, *hash, **r, head, finalized);
   }
-  // Not mined. Was the nonce taken by a transaction that is none of ours? Only a finalized
-  // nonce counts (a reorg could still bring one of our attempts back), checked on three ticks
-  // in a row, each after looking for every attempt's receipt.
+  // Not mined. A nonce the node calls used proves nothing by itself: only a final transaction
+  // that is none of ours at that nonce ends the send. Until then it is broadcast (and replaced,
+  // up to the fee cap) as usual: its bytes may still be mined.
+  if (abandon_if_taken(send, head, finalized)) return;
+  replace_or_rebroadcast(send);
+}
+
+void sender_tick::record_receipt(const cs::send& send, const cs::attempt& a, const hash256& hash,
+                                 const rpc::receipt& receipt, std::uint64_t head, std::uint64_t finalized) {
+  const std::size_t first = rpc_.answered_by();
+  // A failure gives the money back: it waits for at least failure_confirmations_min blocks.
+  const std::uint64_t configured = s_.options.payout_confirmations;
+  const std::uint64_t required = receipt.success ? configured : std::max(configured, cs::failure_confirmations_min);
+  if (!domain::chain_deposit::deep_enough(receipt.block_number, head, finalized, required)) return;  // not final yet
+  // The canonical block at that height must hold the transaction (its hash, or the receipt's
+  // block hash when the node lists no transactions); otherwise the chain is moving: next tick.
+  auto b = rpc_.block(receipt.block_number);
+  if (!b || !b->has_value()) return;
+  const auto& listed = (*b)->transactions;
+  const bool canonical = listed.empty() ? (*b)->hash == receipt.block_hash
+                                        : std::find(listed.begin(), listed.end(), hash) != listed.end();
+  if (!canonical) return;
+  cs::failure_evidence evidence{head, finalized, s_.options.payout_confirmations,
+                                static_cast<std::uint32_t>(rpc_.endpoints()), 1};
+  if (!receipt.success && rpc_.endpoints() >= 2) {
+    switch (receipt_second_opinion(hash, receipt, first)) {
+      case second_opinion::agrees: evidence.agreeing = 2; break;
+      case second_opinion::disputes:
+      case second_opinion::silent: return;  // not confirmed: ask again next tick
+    }
+  }
+  auto recorded = s_.client.ask_and_wait<actors::entity_reply>(actors::chain_send_request{
+      key_,
+      cs::record_mined{send.ref, a.tx_hash, receipt.block_number, to_data((*b)->hash), receipt.success,
+                       receipt.gas_used, receipt.effective_gas_price, evidence},
+      wall_us()});
+  if (!recorded) return s_.note_error("recording the receipt of " + send.ref + ": " + recorded.error().message);
+  (receipt.success ? s_.sends_mined_ok : s_.sends_mined_failed) += 1;
+  s_.say(receipt.success ? log_level::info : log_level::error,
+         "chain: send " + std::string(receipt.success ? "mined" : "reverted") + " ref=" + send.ref + " tx=" +
+             a.tx_hash + " block=" + std::to_string(receipt.block_number));
+}
+
+second_opinion sender_tick::receipt_second_opinion(const hash256& hash, const rpc::receipt& receipt,
+                                                   std::size_t first) {
+  for (std::size_t other = 0; other < rpc_.endpoints(); ++other) {
+    if (other == first) continue;
+    auto again = rpc_.ask_only(other, [&](rpc_client& c) { return c.receipt(hash); });
+    if (!again || !again->has_value()) continue;  // no answer, or not indexed there yet: wait
+    const rpc::receipt& theirs = **again;
+    if (!theirs.success && theirs.block_number == receipt.block_number && theirs.block_hash == receipt.block_hash) {
+      return second_opinion::agrees;
+    }
+    s_.receipts_disputed += 1;
+    s_.say(log_level::warn, "chain: endpoints disagree on the receipt of tx=" + to_data(hash) + ": " +
+                                s_.options.rpc_urls[first] + " says reverted in block " +
+                                std::to_string(receipt.block_number) + ", " + s_.options.rpc_urls[other] + " says " +
+                                (theirs.success ? "succeeded" : "reverted") + " in block " +
+                                std::to_string(theirs.block_number) + "; asking " + s_.options.rpc_urls[other] +
+                                " first from now on");
+    rpc_.prefer(other);
+    return second_opinion::disputes;
+  }
+  return second_opinion::silent;
+}
+
+bool sender_tick::abandon_if_taken(const cs::send& send, std::uint64_t head, std::uint64_t finalized) {
   auto latest = rpc_.transaction_count(*s_.hot, "latest");
-  if (!latest) return s_.note_error("reading the hot wallet's nonce: " + latest.error().message);
-  if (*latest > send.nonce) {
-    // An absurd nonce is the node's fault, not proof that another transaction took ours:
-    // abandoning on it would void a payout whose transaction may still be mined.
-    if (!nonce_jump_ok(send.nonce, *latest, "while tracking " + send.ref)) return;
-    auto final_nonce = rpc_.transaction_count(*s_.hot, "finalized");
-    if (final_nonce && *final_nonce > send.nonce && ++memory_.foreign_nonce_strikes[send.ref] >= 3) {
-      auto r = s_.client.ask_and_wait<actors::entity_reply>(actors::chain_send_request{
-          key_, cs::abandon{send.ref, "nonce " + std::to_string(send.nonce) + " was used by another transaction"},
-          wall_us()});
-      if (r) {
-        s_.sends_abandoned += 1;
-        s_.say(log_level::error, "chain: send abandoned ref=" + send.ref + ": its nonce " + std::to_string(send.nonce) +
-                                     " was used by another transaction (is the hot key used elsewhere?)");
-        // Later sends must not take nonces the chain has already used.
-        (void)s_.client.ask_and_wait<actors::entity_reply>(actors::chain_send_request{
-            key_, cs::skip_nonces{*latest, "nonces used outside telepay while running"}, wall_us()});
-      }
-    }
-    return;
+  if (!latest) {
+    s_.note_error("reading the hot wallet's nonce: " + latest.error().message);
+    return false;
   }
-  memory_.foreign_nonce_strikes.erase(send.ref);
+  if (*latest <= send.nonce) {
+    memory_.holders.erase(send.ref);
+    memory_.holder_search_after_us.erase(send.ref);
+    return false;
+  }
+  // An absurd nonce is the node's fault, not proof that another transaction took ours.
+  if (!nonce_jump_ok(send.nonce, *latest, "while tracking " + send.ref)) return false;
+  auto final_count = rpc_.transaction_count(*s_.hot, "finalized");
+  if (!final_count || *final_count <= send.nonce) return false;
+  const auto found = holder_of(send, finalized);
+  if (!found) return false;
+  const nonce_holder holder = *found;
+  const std::string holder_hash = to_data(holder.tx.hash);
+  if (std::any_of(send.attempts.begin(), send.attempts.end(),
+                  [&](const cs::attempt& a) { return a.tx_hash == holder_hash; })) {
+    // Ours is mined, yet the endpoint had no receipt for it: ask another one first.
+    if (memory_.ours_logged.insert(send.ref).second) {
+      s_.say(log_level::warn, "chain: send " + send.ref + " is mined as tx=" + holder_hash + " in block " +
+                                  std::to_string(holder.block) + " but " + rpc_.current_endpoint() +
+                                  " has no receipt for it");
+    }
+    if (rpc_.endpoints() >= 2) rpc_.prefer((rpc_.answered_by() + 1) % rpc_.endpoints());
+    return false;
+  }
+  cs::failure_evidence evidence{head, finalized, s_.options.payout_confirmations,
+                                static_cast<std::uint32_t>(rpc_.endpoints()), 1};
+  cs::failure_evidence alone = evidence;  // deep and finalized, before asking anyone else
+  alone.endpoints = 1;
+  alone.agreeing = 1;
+  if (!cs::failure_final(holder.block, alone)) return false;  // not final yet
+  if (rpc_.endpoints() >= 2) {
+    switch (holder_second_opinion(holder, send.nonce, rpc_.answered_by())) {
+      case second_opinion::agrees: evidence.agreeing = 2; break;
+      case second_opinion::disputes: memory_.holders.erase(send.ref); return false;
+      case second_opinion::silent: return false;
+    }
+  }
+  auto r = s_.client.ask_and_wait<actors::entity_reply>(actors::chain_send_request{
+      key_,
+      cs::abandon{send.ref, "another transaction took its nonce", holder_hash, send.nonce, holder.block, evidence},
+      wall_us()});
+  if (!r) {
+    s_.note_error("abandoning " + send.ref + ": " + r.error().message);
+    return true;
+  }
+  memory_.holders.erase(send.ref);
+  memory_.holder_search_after_us.erase(send.ref);
+  s_.sends_abandoned += 1;
+  s_.say(log_level::error, "chain: send abandoned ref=" + send.ref + ": its nonce " + std::to_string(send.nonce) +
+                               " was used by tx=" + holder_hash + " in block " + std::to_string(holder.block) +
+                               " (is the hot key used elsewhere?)");
+  // Later sends must not take nonces the chain has already used (final ones, and never past
+  // the latest count, which was checked against nonce_jump_max).
+  (void)s_.client.ask_and_wait<actors::entity_reply>(actors::chain_send_request{
+      key_, cs::skip_nonces{std::min(*final_count, *latest), "nonces used outside telepay while running"},
+      wall_us()});
+  return true;
+}
+
+std::optional<nonce_holder> sender_tick::holder_of(const cs::send& send, std::uint64_t finalized) {
+  auto known = memory_.holders.find(send.ref);
+  if (known != memory_.holders.end()) {
+    // Found before: still in the canonical chain?
+    auto b = rpc_.block(known->second.block);
+    if (!b) return std::nullopt;
+    if (b->has_value() && (*b)->hash == known->second.block_hash) return known->second;
+    memory_.holders.erase(known);
+  }
+  const std::int64_t now = wall_us();
+  if (now < memory_.holder_search_after_us[send.ref]) return std::nullopt;
+  auto found = find_holder(send, finalized);
+  if (!found) {
+    // The count says used, no block shows it: a node that is wrong or lying. Look again
+    // later, not on every tick.
+    memory_.holder_search_after_us[send.ref] =
+        now + 10 * std::chrono::duration_cast<std::chrono::microseconds>(s_.options.poll_every).count();
+    return std::nullopt;
+  }
+  memory_.holders.insert_or_assign(send.ref, *found);
+  return found;
+}
+
+std::optional<nonce_holder> sender_tick::find_holder(const cs::send& send, std::uint64_t finalized_block) {
+  const auto count_at = [&](std::uint64_t block) -> std::optional<std::uint64_t> {
+    auto c = rpc_.transaction_count_at(*s_.hot, block);
+    if (!c) return std::nullopt;
+    return *c;
+  };
+  const auto block = block_using_nonce(send.nonce, finalized_block, count_at);
+  if (!block) return std::nullopt;
+  auto body = rpc_.block_body(*block);
+  if (!body || !body->has_value()) return std::nullopt;
+  for (const rpc::transaction_ref& t : (*body)->transactions) {
+    if (t.from == *s_.hot && t.nonce == send.nonce) return nonce_holder{t, *block, (*body)->header.hash};
+  }
+  s_.say(log_level::warn, "chain: block " + std::to_string(*block) + " moved the hot wallet's nonce past " +
+                              std::to_string(send.nonce) + " but holds no transaction of it with that nonce");
+  return std::nullopt;
+}
+
+second_opinion sender_tick::holder_second_opinion(const nonce_holder& holder, std::uint64_t nonce, std::size_t first) {
+  for (std::size_t other = 0; other < rpc_.endpoints(); ++other) {
+    if (other == first) continue;
+    auto again = rpc_.ask_only(other, [&](rpc_client& c) { return c.transaction(holder.tx.hash); });
+    if (!again) continue;
+    const bool same = again->has_value() && (*again)->from == *s_.hot && (*again)->nonce == nonce &&
+                      (*again)->block_number == holder.block && (*again)->block_hash == holder.block_hash;
+    if (same) return second_opinion::agrees;
+    s_.receipts_disputed += 1;
+    s_.say(log_level::warn, "chain: endpoints disagree on tx=" + to_data(holder.tx.hash) + " holding nonce " +
+                                std::to_string(nonce) + " in block " + std::to_string(holder.block) + ": " +
+                                s_.options.rpc_urls[other] + " does not have it there; asking it first from now on");
+    rpc_.prefer(other);
+    return second_opinion::disputes;
+  }
+  return second_opinion::silent;
+}
+
+void sender_tick::replace_or_rebroadcast(const cs::send& send) {
   const cs::attempt& last = send.attempts.back();
   const std::int64_t now = wall_us();
   const auto age = std::chrono::microseconds(now - last.signed_at_us);

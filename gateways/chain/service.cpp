@@ -1,5 +1,5 @@
-// The chain gateway: lifecycle, the deposit watcher and the job thread (the sender is in
-// sender.cpp).
+// The chain gateway: lifecycle, the node check, deposit addresses, status and the job thread
+// (the deposit watcher is in scanner.cpp, the sender in sender.cpp).
 
 #include "gateways/chain/service.hpp"
 
@@ -13,7 +13,6 @@
 namespace telepay::gateways::chain {
 namespace {
 
-namespace cd = domain::chain_deposit;
 
 result<node_check> check_with(rpc_client& rpc, const service_options& options, const address& token) {
   TELEPAY_TRY(chain_id, rpc.chain_id());
@@ -125,6 +124,7 @@ unsigned status_for(errc code) {
     case errc::internal:
     case errc::process_failed:
     case errc::approval_same_operator:
+    case errc::approval_state_invalid:
     case errc::manual_deposit_not_found:
     case errc::manual_deposit_state_invalid:
     case errc::token_invalid:
@@ -153,8 +153,6 @@ unsigned status_for(errc code) {
   }
   return 503;  // not reached: every code is listed above
 }
-
-std::string lower_hex(const hash256& h) { return to_data(h); }
 
 }  // namespace
 
@@ -299,315 +297,6 @@ void service::handle_deposit_address(std::int64_t user_id, http::responder reply
   });
 }
 
-// ---- the watcher ----
-
-void service::impl::watch() {
-  auto rpc = rpc_client::create(rpc_options_of(options), counters);
-  if (!rpc) {
-    note_error(rpc.error().message);
-    return;
-  }
-  if (!wait_for_node(**rpc)) return;
-  load_addresses();
-  while (!stopping.load()) {
-    tick(**rpc);
-    if (!pause(options.poll_every)) break;
-  }
-  checkpoint("stop", true);
-}
-
-void service::impl::tick(rpc_client& rpc) {
-  if (!cursor_known) {
-    auto st = client.ask_and_wait<domain::chain_scan::state>(actors::chain_scan_query{options.chain_id});
-    if (!st) {
-      note_error("reading the scan cursor: " + st.error().message);
-      return;
-    }
-    if (st->exists) {
-      next_block = st->resume_block;
-      recorded_resume = st->resume_block;
-      recorded_scanned = st->scanned_to;
-    } else {
-      auto head_now = rpc.block_number();
-      if (!head_now) {
-        note_error(head_now.error().message);
-        return;
-      }
-      next_block = options.start_block.value_or(*head_now);
-    }
-    cursor_known = true;
-    say(log_level::info, "chain: scanning from block " + std::to_string(next_block));
-    if (!st->exists) checkpoint("start", true);
-  }
-  if (rescan_requested.exchange(false)) {
-    // Only backwards: skipping blocks ahead of the cursor would lose their deposits.
-    next_block = std::min(next_block, rescan_from.load());
-    tracker.forget_from(next_block);
-    std::string by;
-    {
-      std::lock_guard lock(status_mutex);
-      by = rescan_by;
-    }
-    checkpoint("rescan by " + by, true, true);
-    say(log_level::info, "chain: rescanning from block " + std::to_string(next_block) + " for " + by);
-  }
-  auto head_now = rpc.block_number();
-  if (!head_now) {
-    note_error("eth_blockNumber: " + head_now.error().message);
-    return;
-  }
-  head = *head_now;
-  const std::uint64_t fin = finalized_or_depth(rpc, *head_now, options.confirmations);
-  finalized = fin;
-  if (!follow_reorgs(rpc)) return;
-  if (window == 0) window = std::max<std::uint64_t>(options.scan_window, 1);
-  for (int windows = 0; windows < 20 && next_block <= *head_now && !stopping.load(); ++windows) {
-    const std::uint64_t to = scan_range_end(next_block, window, *head_now);
-    const std::uint64_t before = next_block;
-    scan_range(rpc, next_block, to);
-    if (next_block == before) break;  // the range failed; try again next tick
-  }
-  settle_pending(rpc, *head_now, fin);
-  pending_count = pending.size();
-  checkpoint("progress", false);
-}
-
-bool service::impl::follow_reorgs(rpc_client& rpc) {
-  const auto top = tracker.highest();
-  if (!top) return true;
-  auto now = rpc.block(*top);
-  if (!now) {
-    note_error("reading block " + std::to_string(*top) + ": " + now.error().message);
-    return false;
-  }
-  if (now->has_value() && (*now)->hash == *tracker.known(*top)) return true;
-  return rewind_after_reorg(rpc, "below block " + std::to_string(*top));
-}
-
-bool service::impl::rewind_after_reorg(rpc_client& rpc, const std::string& where) {
-  reorgs += 1;
-  // Walk down the remembered blocks to the highest that is still canonical.
-  std::optional<std::uint64_t> common;
-  std::uint64_t lowest = next_block;
-  for (const auto& [number, hash] : tracker.descending()) {
-    lowest = number;
-    auto b = rpc.block(number);
-    if (!b) return false;
-    if (b->has_value() && (*b)->hash == hash) {
-      common = number;
-      break;
-    }
-  }
-  // None matches: everything remembered changed; rescan from the lowest of them.
-  const std::uint64_t resume = common ? *common + 1 : lowest;
-  say(log_level::warn, "chain: reorg " + where + ", rescanning from block " + std::to_string(resume));
-  tracker.forget_from(resume);
-  next_block = std::min(next_block, resume);
-  // Sightings in dropped blocks: orphaned now, whatever their depth.
-  for (auto it = pending.begin(); it != pending.end();) {
-    pending_deposit& p = it->second;
-    if (p.block < resume || p.confirmed) {
-      ++it;
-      continue;
-    }
-    auto b = rpc.block(p.block);
-    if (!b) return false;
-    if (b->has_value() && (*b)->hash == p.block_hash) {
-      ++it;
-      continue;
-    }
-    const std::string canonical = b->has_value() ? lower_hex((*b)->hash) : "";
-    auto r = client.ask_and_wait<cd::state>(
-        actors::chain_deposit_request{p.key, cd::orphan{lower_hex(p.block_hash), canonical}, wall_us()});
-    if (!r) {
-      note_error("orphaning " + p.key.tx_hash + ": " + r.error().message);
-      return false;
-    }
-    deposits_orphaned += 1;
-    say(log_level::warn, "chain: deposit orphaned tx=" + p.key.tx_hash + " block=" + std::to_string(p.block));
-    it = pending.erase(it);
-  }
-  checkpoint("reorg " + where, true);
-  return true;
-}
-
-void service::impl::scan_range(rpc_client& rpc, std::uint64_t from, std::uint64_t to) {
-  auto before = rpc.block(to);
-  if (!before || !before->has_value()) {
-    note_error("reading block " + std::to_string(to) + (before ? ": none" : ": " + before.error().message));
-    return;
-  }
-  const hash256 to_hash = (*before)->hash;
-  // The range must continue the chain already scanned: its first block's parent is the last
-  // block remembered. Otherwise a reorg happened between two reads.
-  if (from > 0) {
-    if (const auto previous = tracker.known(from - 1)) {
-      auto first = from == to ? before : rpc.block(from);
-      if (!first || !first->has_value()) return;
-      if ((*first)->parent_hash != *previous) {
-        rewind_after_reorg(rpc, "at block " + std::to_string(from));
-        return;
-      }
-    }
-  }
-  std::vector<rpc::log_entry> logs;
-  std::size_t watched = 0;
-  {
-    std::shared_lock lock(matcher_mutex);
-    watched = matcher.size();
-  }
-  if (watched > 0) {
-    auto got = rpc.logs(rpc::transfer_logs_filter(token, from, to, {}));
-    if (!got) {
-      note_error("eth_getLogs " + std::to_string(from) + ".." + std::to_string(to) + ": " + got.error().message);
-      // Providers cap replies by size or count: ask for fewer blocks next time.
-      window = halved_window(from, to);
-      window_successes = 0;
-      return;
-    }
-    if (window < options.scan_window && ++window_successes >= 8) {
-      window = std::min(options.scan_window, window * 2);
-      window_successes = 0;
-    }
-    logs = std::move(*got);
-    // The range must still end in the block it ended in before the logs were read.
-    auto after = rpc.block(to);
-    if (!after || !after->has_value() || (*after)->hash != to_hash) return;
-    for (const auto& l : logs) {
-      if (l.block_number < from || l.block_number > to || (l.block_number == to && l.block_hash != to_hash)) {
-        note_error("eth_getLogs returned a log outside the range asked for; rescanning");
-        return;
-      }
-    }
-  }
-  logs_seen += logs.size();
-  std::vector<deposit_hit> hits;
-  std::vector<deposit_miss> misses;
-  {
-    std::shared_lock lock(matcher_mutex);
-    hits = matcher.match(logs, token, &misses);
-  }
-  for (const auto& m : misses) {
-    say(log_level::warn, "chain: not a deposit tx=" + lower_hex(m.log->transaction_hash) + " log_index=" +
-                             std::to_string(m.log->log_index) + ": " + m.reason);
-  }
-  for (const auto& h : hits) {
-    const cd::key key{options.chain_id, lower_hex(h.log->transaction_hash), h.log->log_index};
-    cd::sighting seen{h.log->block_number, lower_hex(h.log->block_hash), to_lower_hex(token), to_lower_hex(h.from),
-                      to_lower_hex(h.to), domain::user_id(h.user), domain::amount(domain::asset::usdt, h.value)};
-    auto r = client.ask_and_wait<cd::state>(actors::chain_deposit_request{key, cd::detect{seen}, wall_us()});
-    if (!r) {
-      if (actors::is_transient(r.code())) {
-        note_error("recording deposit " + key.tx_hash + ": " + r.error().message);
-        return;  // the range is scanned again
-      }
-      deposits_refused += 1;
-      say(log_level::error, "chain: deposit refused tx=" + key.tx_hash + " log_index=" +
-                                std::to_string(key.log_index) + ": " + r.error().message);
-      continue;
-    }
-    if (r->status == cd::status_kind::detected || r->status == cd::status_kind::confirmed) {
-      // The ledger wrote the hash as hex; only a tampered log holds anything else, and such a
-      // deposit is left alone (never confirmed or credited from here) rather than trapping.
-      const auto recorded_hash = parse_hash(r->seen.block_hash);
-      if (!recorded_hash) {
-        deposits_refused += 1;
-        say(log_level::error, "chain: deposit has an unreadable block hash in the ledger tx=" + key.tx_hash +
-                                  " log_index=" + std::to_string(key.log_index));
-        continue;
-      }
-      const bool fresh = !pending.contains(cd::stream(key));
-      pending[cd::stream(key)] =
-          pending_deposit{key, r->seen.block_number, *recorded_hash, r->status == cd::status_kind::confirmed};
-      if (fresh) deposits_detected += 1;
-    }
-  }
-  tracker.remember(to, to_hash);
-  next_block = to + 1;
-  scanned_to = to;
-}
-
-void service::impl::settle_pending(rpc_client& rpc, std::uint64_t head_now, std::uint64_t finalized_now) {
-  for (auto it = pending.begin(); it != pending.end() && !stopping.load();) {
-    pending_deposit& p = it->second;
-    if (!p.confirmed) {
-      if (!cd::deep_enough(p.block, head_now, finalized_now, options.confirmations)) {
-        ++it;
-        continue;
-      }
-      auto b = rpc.block(p.block);
-      if (!b) {
-        note_error("re-reading block " + std::to_string(p.block) + ": " + b.error().message);
-        ++it;
-        continue;
-      }
-      if (!b->has_value() || (*b)->hash != p.block_hash) {
-        const std::string canonical = b->has_value() ? lower_hex((*b)->hash) : "";
-        auto r = client.ask_and_wait<cd::state>(
-            actors::chain_deposit_request{p.key, cd::orphan{lower_hex(p.block_hash), canonical}, wall_us()});
-        if (!r) {
-          ++it;
-          continue;
-        }
-        deposits_orphaned += 1;
-        say(log_level::warn, "chain: deposit orphaned tx=" + p.key.tx_hash + " block=" + std::to_string(p.block));
-        next_block = std::min(next_block, p.block);  // re-read: it may be in another block now
-        tracker.forget_from(p.block);
-        it = pending.erase(it);
-        checkpoint("orphaned deposit", true);
-        continue;
-      }
-      auto r = client.ask_and_wait<cd::state>(actors::chain_deposit_request{
-          p.key, cd::confirm{lower_hex(p.block_hash), head_now, finalized_now, options.confirmations}, wall_us()});
-      if (!r) {
-        note_error("confirming " + p.key.tx_hash + ": " + r.error().message);
-        ++it;
-        continue;
-      }
-      deposits_confirmed += 1;
-      p.confirmed = true;
-    }
-    auto credited = client.ask_and_wait<actors::process_reply>(actors::chain_deposit_credit_request{p.key, wall_us()});
-    if (!credited) {
-      if (actors::is_transient(credited.code())) {
-        ++it;
-        continue;
-      }
-      deposits_refused += 1;
-      say(log_level::error, "chain: deposit not credited tx=" + p.key.tx_hash + ": " + credited.error().message);
-      it = pending.erase(it);
-      continue;
-    }
-    deposits_credited += 1;
-    say(log_level::info, "chain: deposit credited tx=" + p.key.tx_hash + " log_index=" +
-                             std::to_string(p.key.log_index));
-    it = pending.erase(it);
-  }
-}
-
-void service::impl::checkpoint(const std::string& reason, bool force, bool record_always) {
-  if (!cursor_known) return;
-  std::uint64_t resume = next_block;
-  for (const auto& [stream, p] : pending) resume = std::min(resume, p.block);
-  const std::uint64_t scanned = next_block == 0 ? 0 : next_block - 1;
-  const std::int64_t now = wall_us();
-  const bool changed = resume != recorded_resume || scanned != recorded_scanned;
-  if (!force && (!changed || now - recorded_at_us < 30'000'000)) return;
-  const auto hash = tracker.known(scanned);
-  auto r = client.ask_and_wait<actors::entity_reply>(actors::chain_scan_request{
-      options.chain_id,
-      domain::chain_scan::checkpoint{std::min(resume, scanned + 1), scanned, hash ? lower_hex(*hash) : "", reason,
-                                     record_always},
-      now});
-  if (!r) {
-    note_error("recording the scan cursor: " + r.error().message);
-    return;
-  }
-  recorded_resume = resume;
-  recorded_scanned = scanned;
-  recorded_at_us = now;
-}
-
 // ---- lifecycle ----
 
 service::service(std::shared_ptr<impl> state) : impl_(std::move(state)) {}
@@ -709,6 +398,20 @@ std::string service::status_json() const {
   append_json_string(out, error_text);
   out += ",\"node\":";
   append_json_string(out, s.refused.load() ? "refused: " + refusal_text : (s.checked.load() ? "checked" : "waiting"));
+  out += ",\"rescan\":";
+  if (s.rescan_active.load()) {
+    std::string by;
+    {
+      std::lock_guard lock(s.status_mutex);
+      by = s.rescan_status_by;
+    }
+    out += "{\"by\":";
+    append_json_string(out, by);
+    out += ",\"from\":" + std::to_string(s.rescan_status_from.load()) + ",\"next\":" +
+           std::to_string(s.rescan_status_next.load()) + ",\"to\":" + std::to_string(s.rescan_status_to.load()) + "}";
+  } else {
+    out += "null";
+  }
   out += ",\"scanned_to\":" + std::to_string(s.scanned_to.load()) + ",\"token\":";
   append_json_string(out, to_checksummed(s.token));
   out += ",\"watched_addresses\":";
@@ -739,6 +442,10 @@ std::string service::metrics_text() const {
   out += "telepay_chain_deposits_total{outcome=\"orphaned\"} " + std::to_string(s.deposits_orphaned.load()) + "\n";
   out += "telepay_chain_deposits_total{outcome=\"refused\"} " + std::to_string(s.deposits_refused.load()) + "\n";
   gauge("telepay_chain_reorgs_total", s.reorgs.load());
+  out += "# HELP telepay_chain_rescan_remaining_blocks Blocks an operator's rescan has still to read (0: none runs).\n";
+  const std::uint64_t rescan_to = s.rescan_status_to.load();
+  const std::uint64_t rescan_next = std::min(rescan_to, s.rescan_status_next.load());
+  gauge("telepay_chain_rescan_remaining_blocks", s.rescan_active.load() ? rescan_to - rescan_next : 0);
   out += "# TYPE telepay_chain_sends_total counter\n";
   out += "telepay_chain_sends_total{outcome=\"signed\"} " + std::to_string(s.sends_signed.load()) + "\n";
   out += "telepay_chain_sends_total{outcome=\"replaced\"} " + std::to_string(s.sends_replaced.load()) + "\n";
@@ -746,6 +453,9 @@ std::string service::metrics_text() const {
   out += "telepay_chain_sends_total{outcome=\"mined\"} " + std::to_string(s.sends_mined_ok.load()) + "\n";
   out += "telepay_chain_sends_total{outcome=\"reverted\"} " + std::to_string(s.sends_mined_failed.load()) + "\n";
   out += "telepay_chain_sends_total{outcome=\"abandoned\"} " + std::to_string(s.sends_abandoned.load()) + "\n";
+  out += "# HELP telepay_chain_receipts_disputed_total A second endpoint contradicted a reverted receipt or a "
+         "taken nonce.\n";
+  gauge("telepay_chain_receipts_disputed_total", s.receipts_disputed.load());
   out += "# HELP telepay_chain_sends_held Sends waiting because the hot wallet lacks token or gas funds (alert).\n";
   gauge("telepay_chain_sends_held", s.sends_held.load());
   gauge("telepay_chain_hot_wallet_insufficient_funds", s.hot_wallet_short.load());

@@ -16,6 +16,10 @@
 /// the next nonce, records the signed bytes in the ledger BEFORE broadcasting them, tracks the
 /// receipt, replaces a stuck transaction at the same nonce with a >= 10% higher fee up to a cap,
 /// and reports the outcome to the payout or withdrawal once the receipt is deep and finalized.
+/// No single reply voids a send: a reverted receipt counts when 12 deep (at least), finalized,
+/// listed by the canonical block and, with two or more endpoints, reported by a second one; a
+/// send is abandoned only when a final transaction that is none of its attempts holds its
+/// nonce (found block by block, confirmed by a second endpoint).
 ///
 /// Nothing here logs the hot-wallet key. Thread safety: the public functions may be called
 /// from any thread; HTTP handlers answer from the service's job thread.
@@ -98,10 +102,13 @@ class service {
 
   /// GET /v1/users/{id}/deposit-address -> {"user_id","chain_id","address","path","token"}.
   void handle_deposit_address(std::int64_t user_id, http::responder reply);
-  /// POST /v1/admin/chain/rescan {"from_block":N}: the watcher rescans from there (nothing is
-  /// credited twice). Answers 202 with the block it will rescan from.
+  /// POST /v1/admin/chain/rescan {"from_block":N}: the watcher reads blocks N up to its live
+  /// cursor again on a cursor of their own (recorded, resumed after a restart), in the live
+  /// scan's spare time: new deposits keep being credited meanwhile, nothing twice. A request
+  /// while one runs widens it. Answers 202 with the block it will rescan from.
   void request_rescan(std::uint64_t from_block, std::string by);
-  /// GET /v1/chain/status: node check, head, finalized, cursor, pending deposits, hot wallet.
+  /// GET /v1/chain/status: node check, head, finalized, cursor, pending deposits, hot wallet,
+  /// the rescan ({"by","from","next","to"}, or null).
   std::string status_json() const;
   /// Prometheus text: scans, deposits by outcome, sends by outcome, held sends, RPC failures.
   std::string metrics_text() const;

@@ -1,6 +1,6 @@
 #pragma once
-// Internal to gateways/chain: the state the service's threads share (service.cpp runs the
-// watcher and the jobs, sender.cpp the hot wallet).
+// Internal to gateways/chain: the state the service's threads share (service.cpp starts them
+// and runs the jobs, scanner.cpp the deposit watcher, sender.cpp the hot wallet).
 
 #include <atomic>
 #include <condition_variable>
@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <shared_mutex>
 #include <thread>
@@ -31,7 +32,26 @@ struct pending_deposit {
   std::uint64_t block = 0;
   hash256 block_hash{};
   bool confirmed = false;  // confirmed in the ledger; the credit is still owed
+  /// Found by an operator's rescan only: the rescan's cursor (not the live one) stays at or
+  /// below it until it is settled.
+  bool from_rescan = false;
 };
+
+/// Blocks per eth_getLogs now: halved on failure, doubled back after 8 successes.
+struct scan_window {
+  std::uint64_t blocks = 0;
+  std::uint32_t successes = 0;
+};
+
+/// An operator's rescan as the watcher walks it: [next, to) is left; from is where it began.
+struct rescan_run {
+  std::uint64_t from = 0;
+  std::uint64_t next = 0;
+  std::uint64_t to = 0;
+  std::string by;
+};
+
+enum class scan_origin { live, rescan };
 
 struct service::impl {
   service_options options;
@@ -70,8 +90,18 @@ struct service::impl {
   std::atomic<std::uint64_t> rescan_from{0};
   std::atomic<bool> rescan_requested{false};
   std::string rescan_by;  // guarded by status_mutex
-  std::uint64_t window = 0;          // blocks per eth_getLogs now (halved on failure)
-  std::uint32_t window_successes = 0;
+  scan_window live_window;
+  // The operator's rescan (watcher thread), its last recorded cursor and when.
+  std::optional<rescan_run> rescan;
+  scan_window rescan_window;
+  std::uint64_t rescan_recorded_next = 0;
+  std::int64_t rescan_recorded_at_us = 0;
+  // The rescan for status and metrics (active = 0 when none runs).
+  std::atomic<bool> rescan_active{false};
+  std::atomic<std::uint64_t> rescan_status_from{0};
+  std::atomic<std::uint64_t> rescan_status_next{0};
+  std::atomic<std::uint64_t> rescan_status_to{0};
+  std::string rescan_status_by;  // guarded by status_mutex
 
   // Observed, for status and metrics.
   std::atomic<std::uint64_t> head{0};
@@ -91,6 +121,7 @@ struct service::impl {
   std::atomic<std::uint64_t> sends_mined_ok{0};
   std::atomic<std::uint64_t> sends_mined_failed{0};
   std::atomic<std::uint64_t> sends_abandoned{0};
+  std::atomic<std::uint64_t> receipts_disputed{0};  // a second endpoint contradicted a failure
   std::atomic<std::uint64_t> sends_held{0};           // gauge: sends waiting for funds
   std::atomic<std::uint64_t> hot_wallet_short{0};     // gauge: 1 while funds are short
   std::atomic<std::uint64_t> next_nonce{0};
@@ -115,7 +146,7 @@ struct service::impl {
   /// Retries the node check until it passes (true) or is refused / the service stops (false).
   bool wait_for_node(rpc_client& rpc);
 
-  // Watcher (service.cpp).
+  // Watcher (scanner.cpp; load_addresses in service.cpp).
   void watch();
   void load_addresses();
   void tick(rpc_client& rpc);
@@ -123,9 +154,24 @@ struct service::impl {
   /// A scanned block changed: rewinds to after the last one that still matches, orphaning
   /// sightings above it. False when the node did not answer.
   bool rewind_after_reorg(rpc_client& rpc, const std::string& where);
+  /// The live cursor's next range: read, then the cursor moves past it.
   void scan_range(rpc_client& rpc, std::uint64_t from, std::uint64_t to);
+  /// Reads the Transfer logs of [from, to] and records each deposit found; the hash of block
+  /// `to` when the whole range was read (the caller moves its cursor), nullopt otherwise.
+  std::optional<hash256> read_range(rpc_client& rpc, std::uint64_t from, std::uint64_t to, scan_origin origin,
+                                    scan_window& w);
+  /// Records a sighting of each deposit in `logs`; false when the ledger did not answer (the
+  /// range is read again).
+  bool record_deposits(const std::vector<rpc::log_entry>& logs, scan_origin origin);
   void settle_pending(rpc_client& rpc, std::uint64_t head_now, std::uint64_t finalized_now);
-  void checkpoint(const std::string& reason, bool force, bool record_always = false);
+  void checkpoint(const std::string& reason, bool force);
+  // The operator's rescan: started on request, walked in the live scan's spare time (at most
+  // poll_every per tick), recorded at most every 10 s, on reaching its end and at stop.
+  void start_rescan();
+  void adopt_rescan(const domain::chain_scan::state& st);
+  void walk_rescan(rpc_client& rpc, std::uint64_t head_now);
+  void record_rescan(bool force);
+  void publish_rescan();
 
   // Sender (sender.cpp).
   void send_loop();

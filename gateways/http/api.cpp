@@ -159,6 +159,7 @@ unsigned status_for(errc code) {
     case errc::payout_state_invalid:
     case errc::process_failed:
     case errc::approval_same_operator:
+    case errc::approval_state_invalid:
     case errc::manual_deposit_state_invalid:
     case errc::token_exists:
     case errc::invoice_exists:
@@ -228,6 +229,8 @@ std::string withdrawal_body(const domain::withdrawal::state& w) {
   append_json_string(out, w.address);
   out += ",\"amount\":";
   append_json_string(out, domain::format_amount(w.value));
+  out += ",\"approval_reason\":";
+  append_json_string(out, w.approval_reason);
   out += ",\"approved_by\":";
   append_json_string(out, w.approved_by);
   out += ",\"id\":";
@@ -298,6 +301,7 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
   struct caller {
     std::string token_id;
     domain::role access = domain::role::auditor;
+    std::string identity;  // the operator the token acts for
   };
 
   void count(const std::string& route, unsigned status) {
@@ -344,6 +348,9 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
     if (!token || !digests_equal(presented, token->secret_sha256) || token->revoked) {
       return unauthenticated(req, "bad_token", "unknown, revoked or malformed token");
     }
+    if (token->pending) {
+      return unauthenticated(req, "pending_token", "this token waits for a second admin's approval");
+    }
     if (!address_allowed(req.remote_address, token->allowed_cidrs)) {
       refuse("address_not_allowed");
       return error_response(403, "forbidden", "this token is not allowed from " + req.remote_address);
@@ -359,7 +366,7 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
       return error_response(403, "forbidden", "this needs the " +
                                                   std::string(domain::role_name(need)) + " role");
     }
-    return caller{parts->id, token->access};
+    return caller{parts->id, token->access, token->identity};
   }
 
   using read_fn = std::function<response(const request&)>;
@@ -498,7 +505,7 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
 
   /// Sends a decoded write to where it goes; one branch per command (a new one does not compile
   /// until it has its own).
-  void dispatch(write_command command, responder done) {
+  void dispatch(write_command command, const caller& who, responder done) {
     std::visit(overload{
                    [&](actors::register_user_request& x) { send_entity(std::move(x), std::move(done)); },
                    [&](actors::user_admin_request& x) { send_entity(std::move(x), std::move(done)); },
@@ -508,8 +515,8 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
                    [&](actors::manual_deposit_request& x) { send_entity(std::move(x), std::move(done)); },
                    [&](actors::manual_deposit_approval& x) { send_process(std::move(x), std::move(done)); },
                    [&](actors::purchase_request& x) { send_process(std::move(x), std::move(done)); },
-                   [&](actors::settings_request& x) { send_entity(std::move(x), std::move(done)); },
-                   [&](token_mint& x) { mint(std::move(x), std::move(done)); },
+                   [&](actors::settings_request& x) { send_setting(std::move(x), std::move(done)); },
+                   [&](token_mint& x) { mint(std::move(x), who, std::move(done)); },
                    [&](actors::token_request& x) { send_entity(std::move(x), std::move(done)); },
                    [&](actors::withdrawal_request& x) { send_withdrawal(std::move(x), std::move(done)); },
                    [&](actors::withdrawal_decision& x) { send_withdrawal(std::move(x), std::move(done)); },
@@ -524,23 +531,70 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
   }
 
   /// A new token: its secret is shown once and never stored (a retry gets the summary only).
-  void mint(token_mint m, responder done) {
+  /// Under dual control a write token for another operator waits for a second admin: one admin
+  /// alone cannot mint a second person to approve their own requests.
+  void mint(token_mint m, const caller& who, responder done) {
+    const bool writes = m.create.access != domain::role::auditor;
+    m.create.pending = writes && "op:" + m.create.operator_name != who.identity && reads.dual_control();
     const new_token token = generate_token();
     m.create.secret_sha256 = token.secret_sha256;
     const std::string id = token.id;
     const std::string text = token.text;
     const std::string role_name(domain::role_name(m.create.access));
+    const bool pending = m.create.pending;
+    std::string summary = "{\"operator\":";
+    append_json_string(summary, m.create.operator_name);
+    summary += ",\"role\":\"" + role_name + "\",\"status\":\"" + (pending ? "pending_approval" : "active") +
+               "\",\"token_id\":\"" + id + "\"";
     client.ask<actors::entity_reply>(
         actors::token_request{id, std::move(m.create), now_us()},
-        [done, id, text, role_name](result<actors::entity_reply> reply) {
+        [done, text, summary, pending](result<actors::entity_reply> reply) {
           if (!reply) {
             done(from_error(reply.error()));
             return;
           }
-          const std::string summary = "{\"role\":\"" + role_name + "\",\"token_id\":\"" + id + "\"";
-          response out = json_ok(summary + ",\"token\":\"" + text + "\"}", 201);
+          response out = json_ok(summary + ",\"token\":\"" + text + "\"}", pending ? 202 : 201);
           out.recorded_body = summary + ",\"note\":\"the secret was shown once\"}";
           done(std::move(out));
+        });
+  }
+
+  /// A setting: under dual control a change that weakens a control (raises a withdrawal
+  /// limit) is recorded as a request that a second admin approves.
+  void send_setting(actors::settings_request request, responder done) {
+    auto* set = std::get_if<domain::settings::set>(&request.command);
+    if (set == nullptr) {
+      send_entity(std::move(request), std::move(done));
+      return;
+    }
+    set->second_admin_required = reads.dual_control();
+    const bool required = set->second_admin_required;
+    const std::string key = set->key;
+    const std::string value = set->value;
+    auto self = shared_from_this();
+    client.ask<domain::settings::state>(
+        actors::settings_query{}, [self, request = std::move(request), done, required, key,
+                                   value](result<domain::settings::state> current) mutable {
+          if (!current) {
+            done(from_error(current.error()));
+            return;
+          }
+          auto weaker = domain::settings::weakens(*current, key, value);
+          if (!weaker) {
+            done(from_error(weaker.error()));
+            return;
+          }
+          const bool waits = required && *weaker;
+          self->client.ask<actors::entity_reply>(std::move(request), [done, waits](result<actors::entity_reply> r) {
+            if (!r) {
+              done(from_error(r.error()));
+              return;
+            }
+            std::string body = entity_body(*r);
+            body.pop_back();
+            body += std::string(",\"status\":\"") + (waits ? "pending_approval" : "applied") + "\"}";
+            done(json_ok(std::move(body), waits ? 202 : 200));
+          });
         });
   }
 
@@ -840,12 +894,12 @@ void api::install_writes(router& r) {
     r.add("POST", std::string(route.pattern),
           self->guarded_write(std::string(route.pattern), route.need,
                               [self, decode](const request& req, const impl::caller& c, responder done) {
-                                auto command = decode(req, writer{c.token_id}, now_us());
+                                auto command = decode(req, writer{c.token_id, c.identity}, now_us());
                                 if (!command) {
                                   done(from_error(command.error()));
                                   return;
                                 }
-                                self->dispatch(std::move(command).value(), std::move(done));
+                                self->dispatch(std::move(command).value(), c, std::move(done));
                               }));
   }
 }

@@ -117,14 +117,21 @@ bool address_allowed(std::string_view address, const std::vector<std::string>& c
       continue;
     }
     const std::string network = cidr.substr(0, slash);
-    int bits = 0;
-    std::from_chars(cidr.data() + slash + 1, cidr.data() + cidr.size(), bits);
+    // The prefix length is read strictly: a block that is not a number (or past the address's
+    // length) matches nothing; read loosely it matched everything, or read past the address.
+    int bits = -1;
+    const char* first = cidr.data() + slash + 1;
+    const char* last = cidr.data() + cidr.size();
+    const auto [end, ec] = std::from_chars(first, last, bits);
+    if (first == last || ec != std::errc() || end != last || bits < 0) {
+      continue;
+    }
     unsigned char net4[4];
     unsigned char net6[16];
-    if (is4 && inet_pton(AF_INET, network.c_str(), net4) == 1 && in_block(peer4, net4, bits)) {
+    if (is4 && bits <= 32 && inet_pton(AF_INET, network.c_str(), net4) == 1 && in_block(peer4, net4, bits)) {
       return true;
     }
-    if (is6 && inet_pton(AF_INET6, network.c_str(), net6) == 1 && in_block(peer6, net6, bits)) {
+    if (is6 && bits <= 128 && inet_pton(AF_INET6, network.c_str(), net6) == 1 && in_block(peer6, net6, bits)) {
       return true;
     }
   }

@@ -110,7 +110,7 @@ result<domain::channel_id> path_channel(const request& req) {
   return domain::make_channel_id(raw);
 }
 
-std::string by(const writer& who) { return "token:" + who.token_id; }
+std::string by(const writer& who) { return who.identity; }
 
 template <class Command>
 result<write_command> command(Command c) {
@@ -131,13 +131,13 @@ result<write_command> ban_user(const request& req, const writer& who, std::int64
   TELEPAY_TRY(b, body::parse(req.body, {"reason"}));
   TELEPAY_TRY(user, path_user(req));
   TELEPAY_TRY(reason, b.text("reason"));
-  return command(actors::user_admin_request{user, domain::user::ban{reason, who.token_id}, now});
+  return command(actors::user_admin_request{user, domain::user::ban{reason, by(who)}, now});
 }
 
 result<write_command> unban_user(const request& req, const writer& who, std::int64_t now) {
   TELEPAY_TRY(b, body::parse(req.body, {}));
   TELEPAY_TRY(user, path_user(req));
-  return command(actors::user_admin_request{user, domain::user::unban{who.token_id}, now});
+  return command(actors::user_admin_request{user, domain::user::unban{by(who)}, now});
 }
 
 result<write_command> blacklist_add(const request& req, const writer& who, std::int64_t now) {
@@ -146,7 +146,7 @@ result<write_command> blacklist_add(const request& req, const writer& who, std::
   TELEPAY_TRY(kind, domain::blacklist::parse_kind(kind_text));
   TELEPAY_TRY(value, b.text("value"));
   TELEPAY_TRY(reason, b.text("reason"));
-  return command(actors::blacklist_request{domain::blacklist::add{kind, value, reason, who.token_id}, now});
+  return command(actors::blacklist_request{domain::blacklist::add{kind, value, reason, by(who)}, now});
 }
 
 result<write_command> blacklist_remove(const request& req, const writer& who, std::int64_t now) {
@@ -154,7 +154,7 @@ result<write_command> blacklist_remove(const request& req, const writer& who, st
   TELEPAY_TRY(kind_text, b.text("kind"));
   TELEPAY_TRY(kind, domain::blacklist::parse_kind(kind_text));
   TELEPAY_TRY(value, b.text("value"));
-  return command(actors::blacklist_request{domain::blacklist::remove{kind, value, who.token_id}, now});
+  return command(actors::blacklist_request{domain::blacklist::remove{kind, value, by(who)}, now});
 }
 
 result<write_command> register_channel(const request& req, const writer&, std::int64_t now) {
@@ -210,13 +210,13 @@ result<write_command> disable_channel(const request& req, const writer& who, std
   TELEPAY_TRY(b, body::parse(req.body, {"reason"}));
   TELEPAY_TRY(channel, path_channel(req));
   TELEPAY_TRY(reason, b.text("reason"));
-  return command(actors::channel_request{channel, domain::channel::disable{reason, who.token_id}, now});
+  return command(actors::channel_request{channel, domain::channel::disable{reason, by(who)}, now});
 }
 
 result<write_command> enable_channel(const request& req, const writer& who, std::int64_t now) {
   TELEPAY_TRY(b, body::parse(req.body, {}));
   TELEPAY_TRY(channel, path_channel(req));
-  return command(actors::channel_request{channel, domain::channel::enable{who.token_id}, now});
+  return command(actors::channel_request{channel, domain::channel::enable{by(who)}, now});
 }
 
 result<write_command> change_payout_address(const request& req, const writer& who, std::int64_t now) {
@@ -224,14 +224,14 @@ result<write_command> change_payout_address(const request& req, const writer& wh
   TELEPAY_TRY(b, body::parse(req.body, {"address"}));
   TELEPAY_TRY(channel, path_channel(req));
   TELEPAY_TRY(address, b.text("address"));
-  return command(actors::channel_request{channel, domain::channel::change_payout_address{address, who.token_id}, now});
+  return command(actors::channel_request{channel, domain::channel::change_payout_address{address, by(who)}, now});
 }
 
 result<write_command> approve_payout_address(const request& req, const writer& who, std::int64_t now) {
   TELEPAY_TRY(b, body::parse(req.body, {"address"}));
   TELEPAY_TRY(channel, path_channel(req));
   TELEPAY_TRY(address, b.text("address"));
-  return command(actors::channel_request{channel, domain::channel::approve_payout_address{address, who.token_id}, now});
+  return command(actors::channel_request{channel, domain::channel::approve_payout_address{address, by(who)}, now});
 }
 
 result<write_command> request_withdrawal(const request& req, const writer& who, std::int64_t now) {
@@ -291,7 +291,7 @@ result<write_command> create_coupon(const request& req, const writer& who, std::
     TELEPAY_TRY(tier, b.integer_in("tier", 0, 3));
     c.tier = static_cast<std::uint32_t>(tier);
   }
-  c.by = who.token_id;
+  c.by = by(who);
   return command(actors::coupon_request{code, std::move(c), now});
 }
 
@@ -304,21 +304,21 @@ result<write_command> request_manual_deposit(const request& req, const writer& w
   TELEPAY_TRY(user, user_field(b, "user_id"));
   TELEPAY_TRY(value, b.money("amount", domain::asset::usdt));
   TELEPAY_TRY(reference, b.text("reference"));
-  return command(actors::manual_deposit_request{id, domain::manual_deposit::request{user, value, reference, who.token_id},
+  return command(actors::manual_deposit_request{id, domain::manual_deposit::request{user, value, reference, by(who)},
                                         now});
 }
 
 result<write_command> approve_manual_deposit(const request& req, const writer& who, std::int64_t now) {
   TELEPAY_TRY(b, body::parse(req.body, {}));
   TELEPAY_TRY(id, path_text(req, "id"));
-  return command(actors::manual_deposit_approval{id, who.token_id, now});
+  return command(actors::manual_deposit_approval{id, by(who), now});
 }
 
 result<write_command> reject_manual_deposit(const request& req, const writer& who, std::int64_t now) {
   TELEPAY_TRY(b, body::parse(req.body, {"reason"}));
   TELEPAY_TRY(id, path_text(req, "id"));
   TELEPAY_TRY(reason, b.text("reason"));
-  return command(actors::manual_deposit_request{id, domain::manual_deposit::reject{who.token_id, reason}, now});
+  return command(actors::manual_deposit_request{id, domain::manual_deposit::reject{by(who), reason}, now});
 }
 
 result<write_command> purchase(const request& req, const writer&, std::int64_t now) {
@@ -346,11 +346,11 @@ result<write_command> set_setting(const request& req, const writer& who, std::in
   TELEPAY_TRY(b, body::parse(req.body, {"key", "value"}));
   TELEPAY_TRY(key, b.text("key"));
   TELEPAY_TRY(value, b.text("value"));
-  return command(actors::settings_request{domain::settings::set{key, value, who.token_id}, now});
+  return command(actors::settings_request{domain::settings::set{key, value, by(who)}, now});
 }
 
 result<write_command> mint_token(const request& req, const writer& who, std::int64_t) {
-  TELEPAY_TRY(b, body::parse(req.body, {"role", "label", "allowed_cidrs", "rate_per_second", "burst"}));
+  TELEPAY_TRY(b, body::parse(req.body, {"role", "operator", "label", "allowed_cidrs", "rate_per_second", "burst"}));
   TELEPAY_TRY(role_text, b.text("role"));
   auto access = domain::parse_role(role_text);
   if (!access) {
@@ -360,7 +360,12 @@ result<write_command> mint_token(const request& req, const writer& who, std::int
   out.create.access = *access;
   TELEPAY_TRY(label, b.optional_text("label", ""));
   out.create.label = std::move(label);
-  out.create.by = who.token_id;
+  TELEPAY_TRY(name, b.optional_text("operator", operator_name_of(by(who))));
+  if (!domain::is_token(name, domain::token::operator_bytes_max)) {
+    return make_error(errc::invalid_argument, "field 'operator' is 1-64 of A-Z a-z 0-9 _ . : -");
+  }
+  out.create.operator_name = std::move(name);
+  out.create.by = by(who);
   if (b.has("allowed_cidrs")) {
     TELEPAY_TRY(list, b.root().field("allowed_cidrs"));
     auto cidrs = list.string_elements();
@@ -380,10 +385,23 @@ result<write_command> mint_token(const request& req, const writer& who, std::int
   return command(std::move(out));
 }
 
+result<write_command> approve_token(const request& req, const writer& who, std::int64_t now) {
+  TELEPAY_TRY(b, body::parse(req.body, {}));
+  TELEPAY_TRY(id, path_text(req, "id"));
+  return command(actors::token_request{id, domain::token::approve{by(who)}, now});
+}
+
+result<write_command> approve_setting(const request& req, const writer& who, std::int64_t now) {
+  TELEPAY_TRY(b, body::parse(req.body, {"key", "value"}));
+  TELEPAY_TRY(key, b.text("key"));
+  TELEPAY_TRY(value, b.text("value"));
+  return command(actors::settings_request{domain::settings::approve{key, value, by(who)}, now});
+}
+
 result<write_command> revoke_token(const request& req, const writer& who, std::int64_t now) {
   TELEPAY_TRY(b, body::parse(req.body, {}));
   TELEPAY_TRY(id, path_text(req, "id"));
-  return command(actors::token_request{id, domain::token::revoke{who.token_id}, now});
+  return command(actors::token_request{id, domain::token::revoke{by(who)}, now});
 }
 
 result<write_command> start_broadcast(const request& req, const writer& who, std::int64_t now) {
@@ -422,7 +440,9 @@ constexpr write_route table[] = {
     {"/v1/admin/manual-deposits/{id}/reject", role::operator_, reject_manual_deposit},
     {"/v1/admin/purchases", role::operator_, purchase},
     {"/v1/admin/settings", role::admin, set_setting},
+    {"/v1/admin/settings/approve", role::admin, approve_setting},
     {"/v1/admin/tokens", role::admin, mint_token},
+    {"/v1/admin/tokens/{id}/approve", role::admin, approve_token},
     {"/v1/admin/tokens/{id}/revoke", role::admin, revoke_token},
     {"/v1/admin/broadcasts", role::operator_, start_broadcast},
     {"/v1/admin/chain/rescan", role::operator_, rescan_chain},
@@ -431,5 +451,10 @@ constexpr write_route table[] = {
 }  // namespace
 
 std::span<const write_route> write_routes() { return table; }
+
+std::string operator_name_of(std::string_view identity) {
+  // "op:alice" -> "alice" (domain::token::identity gives every token an "op:" identity).
+  return std::string(identity.starts_with("op:") ? identity.substr(3) : identity);
+}
 
 }  // namespace telepay::gateways::http

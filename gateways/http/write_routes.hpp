@@ -19,15 +19,22 @@
 
 namespace telepay::gateways::http {
 
-/// Who sends a write: the token that authenticated it.
+/// Who sends a write: the token that authenticated it and the operator it acts for
+/// ("op:{name}"): every "by" of a command names the operator, so a second operator's approval
+/// cannot come from the same person holding another token.
 struct writer {
   std::string token_id;
+  std::string identity;
 };
 
-/// A new API token to mint: the dispatcher makes the secret, never a decoder.
+/// A new API token to mint: the dispatcher makes the secret, never a decoder, and decides
+/// whether it waits for a second admin (a write role for another operator under dual control).
 struct token_mint {
   domain::token::create create;
 };
+
+/// The operator name a token acting as `identity` mints tokens for by default: its own.
+std::string operator_name_of(std::string_view identity);
 
 /// A chain rescan from a block (a gateway action, not a ledger command).
 struct chain_rescan {

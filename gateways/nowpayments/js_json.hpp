@@ -20,6 +20,9 @@ namespace telepay::gateways::nowpayments {
 
 struct js_value {
   enum class kind : std::uint8_t { null, boolean, number, string, array, object };
+  // Declared, defined below: clang with libstdc++ cannot instantiate pair<string, js_value>
+  // while js_value is still incomplete if the constructor is implicit (the fuzz build's clang).
+  js_value();
   kind type = kind::null;
   bool flag = false;    // boolean
   double number = 0;    // number, as JSON.parse reads it
@@ -30,6 +33,8 @@ struct js_value {
   /// An object member, or nullptr.
   const js_value* find(std::string_view key) const;
 };
+
+inline js_value::js_value() = default;
 
 /// Strict RFC 8259 JSON (at most 64 levels deep). Refuses what JavaScript would accept but we
 /// never expect and could not round-trip exactly: duplicate keys, lone surrogates, numbers that

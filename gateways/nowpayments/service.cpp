@@ -115,6 +115,7 @@ unsigned status_for(errc code) {
     case errc::event_version_unsupported:
     case errc::process_failed:
     case errc::approval_same_operator:
+    case errc::approval_state_invalid:
     case errc::manual_deposit_not_found:
     case errc::manual_deposit_state_invalid:
     case errc::token_invalid:
@@ -184,6 +185,118 @@ std::string invoice_body(const domain::invoice::state& s) {
   return out;
 }
 
+/// What the operator found about an earlier attempt, from POST /v1/admin/invoices: the invoice
+/// in the NOWPayments dashboard ("provider_invoice_id" and "invoice_url"), or
+/// "previous_attempt":"not_created". Errors: invalid_argument.
+result<invoice_resolution> read_resolution(const domain::json_value& root) {
+  invoice_resolution out;
+  const bool id = root.has("provider_invoice_id");
+  const bool url = root.has("invoice_url");
+  if (id != url) {
+    return make_error(errc::invalid_argument, "send provider_invoice_id and invoice_url together");
+  }
+  if (id) {
+    auto id_text = root.str("provider_invoice_id");
+    auto url_text = root.str("invoice_url");
+    if (!id_text || id_text->empty() || id_text->size() > 32 ||
+        id_text->find_first_not_of("0123456789") != std::string::npos) {
+      return make_error(errc::invalid_argument, "provider_invoice_id is the NOWPayments invoice id: 1-32 digits");
+    }
+    const bool web = url_text && (url_text->starts_with("https://") || url_text->starts_with("http://"));
+    if (!web || url_text->size() > 512 || !is_printable_ascii_token(*url_text)) {
+      return make_error(errc::invalid_argument, "invoice_url is the invoice's http(s) URL, 512 bytes at most");
+    }
+    out.provider_invoice_id = std::move(*id_text);
+    out.invoice_url = std::move(*url_text);
+  }
+  if (root.has("previous_attempt")) {
+    auto text = root.str("previous_attempt");
+    if (!text || *text != "not_created") {
+      return make_error(errc::invalid_argument, "previous_attempt is \"not_created\" (none in the dashboard)");
+    }
+    if (id) {
+      return make_error(errc::invalid_argument, "link the invoice found, or say none was created: not both");
+    }
+    out.previous = invoice_resolution::previous_attempt::not_created;
+  }
+  return out;
+}
+
+/// What one creation attempt tells about the invoice at NOWPayments.
+enum class creation_outcome : std::uint8_t {
+  created = 1,      // answered with the invoice
+  not_created = 2,  // refused, or never sent: NOWPayments holds nothing for this attempt
+  unknown = 3,      // sent, and no usable answer came back: an invoice may exist
+};
+
+struct creation_answer {
+  creation_outcome outcome = creation_outcome::unknown;
+  bool resend_safe = false;  // not_created only: NOWPayments never processed it (no connection, 429)
+  invoice_created invoice;   // created only
+  error why;                 // not_created and unknown
+};
+
+/// Whether a failed send provably never reached NOWPayments: the client failed before writing
+/// the request. gateways/http/client.cpp names the failed step first ("resolve ...", "connect
+/// to ...", "TLS handshake with ..."); a write or read failure, or any message not recognised
+/// here, may have reached NOWPayments, which is the safe way to be wrong.
+bool never_sent(const error& e) {
+  if (e.code == errc::invalid_argument) return true;  // refused before any I/O
+  if (e.code != errc::upstream_unavailable) return false;
+  static constexpr std::string_view before_write[] = {"resolve ", "connect to ", "TLS handshake with ",
+                                                      "cannot verify TLS", "cannot set TLS SNI"};
+  return std::any_of(std::begin(before_write), std::end(before_write),
+                     [&](std::string_view step) { return e.message.starts_with(step); });
+}
+
+creation_answer classify_creation(const result<http::client_response>& answer) {
+  creation_answer out;
+  if (!answer) {
+    out.why = make_error(errc::upstream_unavailable, answer.error().message);
+    out.outcome = never_sent(answer.error()) ? creation_outcome::not_created : creation_outcome::unknown;
+    out.resend_safe = out.outcome == creation_outcome::not_created;
+    return out;
+  }
+  const std::string what = "NOWPayments answered POST /v1/invoice with " + std::to_string(answer->status);
+  if (answer->status == 200 || answer->status == 201) {
+    auto created = read_invoice_created(answer->body);
+    if (created) {
+      out.outcome = creation_outcome::created;
+      out.invoice = std::move(*created);
+      return out;
+    }
+    // It says it created something we cannot read: an invoice may exist.
+    out.why = make_error(errc::upstream_failed, what + " but " + created.error().message);
+    return out;
+  }
+  if (answer->status == 429) {  // rate limited before any processing
+    out.outcome = creation_outcome::not_created;
+    out.resend_safe = true;
+    out.why = make_error(errc::upstream_unavailable, what + " (rate limited)");
+    return out;
+  }
+  if (answer->status >= 400 && answer->status < 500) {  // the request is wrong: nothing made
+    out.outcome = creation_outcome::not_created;
+    out.why = make_error(errc::upstream_failed, what + ": " + answer_excerpt(answer->body, 200));
+    return out;
+  }
+  // A 5xx (or an unexpected 1xx, 2xx, 3xx) may come after the invoice was created.
+  out.why = make_error(errc::upstream_unavailable, what + ": " + answer_excerpt(answer->body, 200));
+  return out;
+}
+
+/// The answer for an order whose last attempt has an unknown outcome.
+error unresolved(const std::string& order_id, std::uint32_t attempt, std::string_view detail) {
+  return make_error(errc::upstream_unavailable,
+                    "NOWPayments may hold an invoice for order " + order_id + ": attempt " +
+                        std::to_string(attempt) + " of POST /v1/invoice " + std::string(detail) +
+                        ". It is not sent again automatically (the NOWPayments API cannot look an "
+                        "invoice up by order id): find order " + order_id +
+                        " in the NOWPayments dashboard, then repeat this request with its "
+                        "\"provider_invoice_id\" and \"invoice_url\" to link it, or with "
+                        "\"previous_attempt\":\"not_created\" if there is none");
+}
+
 }  // namespace
 
 struct service::impl {
@@ -197,6 +310,8 @@ struct service::impl {
   std::map<std::string, std::uint64_t> variants;      // by signature variant
   std::uint64_t invoices_created = 0;
   std::uint64_t invoice_failures = 0;
+  std::uint64_t invoices_unresolved = 0;  // attempts whose outcome is unknown
+  std::uint64_t late_statuses = 0;        // late statuses recorded (each once)
   std::uint64_t polls = 0;
   std::uint64_t poll_failures = 0;
   std::uint64_t recovered = 0;
@@ -257,11 +372,57 @@ struct service::impl {
     return http::send_with_retries(*np, request, options.retries);
   }
 
-  /// Creates the invoice at NOWPayments for a recorded, unlinked order and links it.
+  /// Sends POST /v1/invoice, again only while NOWPayments provably never processed it (no
+  /// connection, 429), with the retry policy's backoff.
+  creation_answer post_invoice(const std::string& body) {
+    http::client_request request{"POST", "/invoice", {}, body};
+    request.headers.emplace_back("x-api-key", options.api_key);
+    request.headers.emplace_back("content-type", "application/json");
+    const int tries = std::max(1, options.retries.attempts);
+    auto delay = options.retries.first_delay;
+    for (int attempt = 1;; ++attempt) {
+      creation_answer out = classify_creation(np->send(request));
+      if (!out.resend_safe || attempt >= tries) return out;
+      std::this_thread::sleep_for(delay);
+      delay = std::min(delay * 2, options.retries.max_delay);
+    }
+  }
+
+  result<actors::entity_reply> attempt_step(const std::string& order_id, actors::invoice_attempt_step step) {
+    return client.ask_and_wait<actors::entity_reply>(
+        actors::invoice_attempt_request{order_id, std::move(step), now_us()});
+  }
+
+  result<domain::invoice::state> link_and_read(const std::string& order_id, const std::string& id,
+                                               const std::string& url) {
+    auto linked =
+        client.ask_and_wait<actors::entity_reply>(actors::invoice_link_request{order_id, id, url, now_us()});
+    if (!linked) return linked.error();
+    return client.ask_and_wait<domain::invoice::state>(actors::invoice_query{order_id});
+  }
+
+  void count_creation(std::uint64_t impl::*counter) {
+    std::lock_guard lock(counters_mutex);
+    this->*counter += 1;
+  }
+
+  /// Creates the invoice at NOWPayments for a recorded, unlinked order with no open attempt:
+  /// records the attempt, sends it, then links the invoice or records that none was made. An
+  /// unknown outcome leaves the attempt open.
   result<domain::invoice::state> create_at_provider(const domain::invoice::state& recorded) {
+    LEDGER_ASSERT(recorded.url.empty() && !recorded.attempt_open,
+                  "an attempt needs an unlinked order without one open");
+    const std::string& order_id = recorded.order_id;
+    auto begun = attempt_step(order_id, domain::invoice::begin_attempt{});
+    if (!begun) return begun.error();
+    const std::uint32_t attempt = recorded.attempts + 1;
+    if (begun->result != actors::entity_reply::outcome::written) {
+      // Another attempt was recorded meanwhile (not by this worker): its outcome is not ours to know.
+      return unresolved(order_id, attempt, "was recorded by another request");
+    }
     invoice_request body;
     body.price_amount = domain::format_amount(recorded.terms.price);
-    body.order_id = recorded.order_id;
+    body.order_id = order_id;
     body.order_description = recorded.terms.description.empty()
                                  ? (recorded.terms.tier == 0 ? "Donation" : "Subscription")
                                  : recorded.terms.description;
@@ -271,22 +432,62 @@ struct service::impl {
     }
     body.success_url = options.success_url;
     body.cancel_url = options.cancel_url;
-    auto answer = call(http::client_request{"POST", "/invoice", {}, invoice_request_body(body)});
-    if (!answer) {
-      return answer.error();
+    creation_answer answer = post_invoice(invoice_request_body(body));
+    switch (answer.outcome) {
+      case creation_outcome::created: {
+        auto linked = link_and_read(order_id, answer.invoice.id, answer.invoice.invoice_url);
+        if (!linked) {
+          // The attempt stays open: the invoice exists, and the operator is told which it is.
+          count_creation(&impl::invoices_unresolved);
+          return unresolved(order_id, attempt,
+                            "created invoice " + answer.invoice.id + " (" + answer.invoice.invoice_url +
+                                ") but the ledger did not record it: " + linked.error().message);
+        }
+        count_creation(&impl::invoices_created);
+        return linked;
+      }
+      case creation_outcome::not_created: {
+        const std::string reason = utf8_prefix(answer.why.message, domain::invoice::creation_reason_bytes_max);
+        auto closed = attempt_step(order_id, domain::invoice::close_attempt{attempt, reason});
+        count_creation(&impl::invoice_failures);
+        if (!closed) return closed.error();
+        return answer.why;
+      }
+      case creation_outcome::unknown:
+        count_creation(&impl::invoice_failures);
+        count_creation(&impl::invoices_unresolved);
+        return unresolved(order_id, attempt, "got no usable answer (" + answer.why.message + ")");
     }
-    if (answer->status != 200 && answer->status != 201) {
-      const errc code = http::is_retryable(answer) ? errc::upstream_unavailable : errc::upstream_failed;
-      return make_error(code, "NOWPayments answered POST /v1/invoice with " + std::to_string(answer->status) +
-                                  ": " + answer_excerpt(answer->body, 200));
+    return make_error(errc::internal, "unreachable");  // every outcome is handled above
+  }
+
+  /// An order recorded and unlinked: applies what the operator found, then creates it unless an
+  /// attempt with an unknown outcome stays open.
+  result<domain::invoice::state> resolve_and_create(const domain::invoice::state& recorded,
+                                                    const invoice_resolution& resolution) {
+    const std::string& order_id = recorded.order_id;
+    if (!resolution.provider_invoice_id.empty()) {
+      return link_and_read(order_id, resolution.provider_invoice_id, resolution.invoice_url);
     }
-    TELEPAY_TRY(created, read_invoice_created(answer->body));
-    auto linked = client.ask_and_wait<actors::entity_reply>(
-        actors::invoice_link_request{recorded.order_id, created.id, created.invoice_url, now_us()});
-    if (!linked) {
-      return linked.error();
+    if (!recorded.attempt_open) return create_at_provider(recorded);
+    switch (resolution.previous) {
+      case invoice_resolution::previous_attempt::unchecked:
+        return unresolved(order_id, recorded.attempts,
+                          "has no known outcome (no usable answer, or a restart cut it off)");
+      case invoice_resolution::previous_attempt::not_created: {
+        auto closed = attempt_step(
+            order_id, domain::invoice::close_attempt{recorded.attempts,
+                                                     "an operator found no invoice for the order in the "
+                                                     "NOWPayments dashboard"});
+        if (!closed) return closed.error();
+        auto again = client.ask_and_wait<domain::invoice::state>(actors::invoice_query{order_id});
+        if (!again) return again.error();
+        if (!again->url.empty()) return again;
+        if (again->attempt_open) return unresolved(order_id, again->attempts, "is still open");
+        return create_at_provider(*again);
+      }
     }
-    return client.ask_and_wait<domain::invoice::state>(actors::invoice_query{recorded.order_id});
+    return make_error(errc::internal, "unreachable");  // every resolution is handled above
   }
 
   /// Polls every payment quiet too long in a non-final status; returns how many were polled.
@@ -312,13 +513,18 @@ struct service::impl {
       // The counters' lock is never held across a ledger wait: /metrics and the IPN path take
       // it too, and a slow ledger would stall them.
       std::optional<bool> recorded;  // nullopt: the poll gave nothing usable
+      bool late = false;
       if (r) {
         auto ack = client.ask_and_wait<actors::payment_ack>(
             actors::payment_report_request{order_id, std::move(*r), now_us()});
-        if (ack) recorded = ack->recorded;
+        if (ack) {
+          recorded = ack->recorded;
+          late = ack->recorded && ack->late;
+        }
       }
       std::lock_guard lock(counters_mutex);
       polls += 1;
+      late_statuses += late ? 1 : 0;
       if (!recorded) {
         poll_failures += 1;
       } else if (*recorded) {
@@ -425,9 +631,15 @@ void service::handle_ipn(const http::request& req, http::responder reply) {
           reply(from_error(ack.error()));
           return;
         }
-        self->count_ipn(ack->recorded ? "recorded" : "duplicate");
+        const bool late = ack->recorded && ack->late;
+        self->count_ipn(late ? "late_status" : ack->recorded ? "recorded" : "duplicate");
+        if (late) {
+          std::lock_guard lock(self->counters_mutex);
+          self->late_statuses += 1;
+        }
         std::string out = "{\"action\":\"" + std::string(domain::invoice::action_name(ack->decided)) +
-                          "\",\"recorded\":" + (ack->recorded ? "true" : "false") + ",\"status\":\"" +
+                          "\",\"late\":" + (ack->late ? "true" : "false") +
+                          ",\"recorded\":" + (ack->recorded ? "true" : "false") + ",\"status\":\"" +
                           std::string(domain::invoice::status_name(ack->current)) + "\"}";
         reply(http::json_response(200, std::move(out)));
       });
@@ -440,8 +652,9 @@ void service::handle_create_invoice(const http::request& req, http::responder re
     return;
   }
   const domain::json_value root = document->root();
-  static constexpr std::string_view allowed[] = {"user_id", "channel_id", "tier", "donation_usd",
-                                                 "coupon", "order_id", "description"};
+  static constexpr std::string_view allowed[] = {
+      "user_id", "channel_id", "tier", "donation_usd", "coupon", "order_id", "description",
+      "provider_invoice_id", "invoice_url", "previous_attempt"};  // the last three: after an unknown outcome
   const auto keys = root.keys();  // kept alive: the loop must not bind into a temporary result
   std::set<std::string_view> seen;
   for (const std::string& key : keys.value()) {
@@ -515,21 +728,34 @@ void service::handle_create_invoice(const http::request& req, http::responder re
       return;
     }
   }
+  auto resolution = read_resolution(root);
+  if (!resolution) {
+    reply(from_error(resolution.error()));
+    return;
+  }
   request.now_us = now_us();
-  create_invoice(std::move(request), [reply](result<domain::invoice::state> invoice, bool created) {
+  auto answer = [reply](result<domain::invoice::state> invoice, bool created) {
     if (!invoice) {
       reply(from_error(invoice.error()));
       return;
     }
     reply(http::json_response(created ? 201 : 200, invoice_body(*invoice)));  // 200: created before, the same invoice
-  });
+  };
+  create_invoice(std::move(request), std::move(*resolution), std::move(answer));
 }
 
 void service::create_invoice(actors::invoice_create_request request,
                              std::function<void(result<domain::invoice::state>, bool created)> done) {
+  create_invoice(std::move(request), invoice_resolution{}, std::move(done));
+}
+
+void service::create_invoice(actors::invoice_create_request request, invoice_resolution resolution,
+                             std::function<void(result<domain::invoice::state>, bool created)> done) {
   if (request.now_us == 0) request.now_us = now_us();
   auto self = impl_;
-  self->post([self, request = std::move(request), done = std::move(done)]() mutable {
+  // One worker: the attempts of an order are begun and closed one at a time.
+  self->post([self, request = std::move(request), resolution = std::move(resolution),
+              done = std::move(done)]() mutable {
     auto recorded = self->client.ask_and_wait<domain::invoice::state>(request);
     if (!recorded) {
       done(recorded.error(), false);
@@ -539,11 +765,7 @@ void service::create_invoice(actors::invoice_create_request request,
       done(std::move(*recorded), false);
       return;
     }
-    auto linked = self->create_at_provider(*recorded);
-    {
-      std::lock_guard lock(self->counters_mutex);
-      (linked ? self->invoices_created : self->invoice_failures) += 1;
-    }
+    auto linked = self->resolve_and_create(*recorded, resolution);
     if (!linked) {
       done(linked.error(), false);
       return;
@@ -573,6 +795,12 @@ std::string service::metrics_text() const {
   counter("telepay_nowpayments_invoices_created_total", "Invoices created at NOWPayments.", impl_->invoices_created);
   counter("telepay_nowpayments_invoice_failures_total", "Invoice creations NOWPayments refused or never answered.",
           impl_->invoice_failures);
+  counter("telepay_nowpayments_invoice_unresolved_total",
+          "Invoice creations sent without a usable answer (NOWPayments may hold the invoice): not resent.",
+          impl_->invoices_unresolved);
+  counter("telepay_nowpayments_late_statuses_total",
+          "Final statuses reported after a different final one, recorded once for review (no money moved).",
+          impl_->late_statuses);
   counter("telepay_nowpayments_polls_total", "Payments polled by reconciliation.", impl_->polls);
   counter("telepay_nowpayments_poll_failures_total", "Polls without a usable answer.", impl_->poll_failures);
   counter("telepay_nowpayments_recovered_total", "Statuses recorded by polling that no IPN had brought.",

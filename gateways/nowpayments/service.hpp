@@ -1,8 +1,11 @@
 #pragma once
-/// The NOWPayments gateway: creates hosted invoices (POST /v1/invoice with x-api-key, over TLS
-/// with retries on timeouts, 429 and 5xx, never on other 4xx), receives IPNs
+/// The NOWPayments gateway: creates hosted invoices (POST /v1/invoice with x-api-key, over TLS;
+/// each attempt recorded before it is sent, and sent again only when NOWPayments provably never
+/// processed it: no connection, or 429; never after a timeout, a 5xx or a crash, which may come
+/// after the invoice was created, and never on other 4xx), receives IPNs
 /// (POST /v1/webhooks/nowpayments: signature checked over both signing variants before
-/// anything is read; each status recorded once, in order, on the order's invoice), and
+/// anything is read; each status recorded once, in order, on the order's invoice; a different
+/// final status after a final one recorded once for review), and
 /// reconciles: payments stuck in a non-final status are polled with GET /v1/payment/{id}, so a
 /// missed IPN is recovered.
 ///
@@ -46,6 +49,20 @@ struct service_options {
   std::chrono::milliseconds reconcile_after{600'000};
 };
 
+/// What an operator found in the NOWPayments dashboard about an order whose last creation
+/// attempt has an unknown outcome (POST /v1/invoice was sent and no usable answer came back).
+struct invoice_resolution {
+  enum class previous_attempt : std::uint8_t {
+    unchecked = 1,    // nothing said: an open attempt blocks a new POST
+    not_created = 2,  // the dashboard shows no invoice for the order: a new attempt may be made
+  };
+  previous_attempt previous = previous_attempt::unchecked;
+  /// The invoice the dashboard shows for the order: linked instead of creating another.
+  /// Both or neither.
+  std::string provider_invoice_id;
+  std::string invoice_url;
+};
+
 class service {
  public:
   /// Errors: invalid_argument (a bad api_base URL), upstream_unavailable (CA file).
@@ -62,17 +79,25 @@ class service {
   void handle_ipn(const http::request& req, http::responder reply);
 
   /// POST /v1/admin/invoices: {"user_id","channel_id","tier"|"donation_usd","coupon"?,
-  /// "order_id"?,"description"?} -> 201 with the hosted invoice URL. A repeated order id
-  /// returns the same invoice; a NOWPayments failure leaves it recorded, unlinked, to retry.
+  /// "order_id"?,"description"?, "provider_invoice_id"?+"invoice_url"? | "previous_attempt"?}
+  /// -> 201 with the hosted invoice URL. A repeated order id returns the same invoice (200). A
+  /// NOWPayments refusal (502) or no connection (503) leaves it recorded, unlinked, to retry. An
+  /// attempt whose outcome is unknown answers 503 and is not sent again, also on a retry, until
+  /// the request names the invoice found in the dashboard (linked) or says
+  /// "previous_attempt":"not_created" (a new attempt is made).
   void handle_create_invoice(const http::request& req, http::responder reply);
 
-  /// Prometheus text: IPNs by outcome and signature variant, invoices, polls.
+  /// Prometheus text: IPNs by outcome and signature variant, late statuses, invoices (created,
+  /// failed, unresolved), polls.
   std::string metrics_text() const;
 
   /// Records the invoice (priced like its purchase) and creates it at NOWPayments, on the
   /// service's worker thread; `done` gets the linked invoice and whether it was created now
   /// (false: the order existed, the same invoice). Errors as handle_create_invoice's.
   void create_invoice(actors::invoice_create_request request,
+                      std::function<void(result<domain::invoice::state>, bool created)> done);
+  /// The same, with what an operator found about an earlier attempt.
+  void create_invoice(actors::invoice_create_request request, invoice_resolution resolution,
                       std::function<void(result<domain::invoice::state>, bool created)> done);
 
   /// Sets the IPN URL sent with new invoices (telepayd defaults it to its own listening

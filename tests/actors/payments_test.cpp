@@ -1,7 +1,8 @@
 // Goal: NOWPayments payments through the ledger facade: an invoice is priced like the purchase
 // it pays for; each reported status is recorded once and never regresses; finished funds the
 // buyer from NOWPayments clearing (no deposit commission) and runs the purchase exactly once;
-// partially paid credits the share actually paid; mismatches and repeated deposits go to
+// partially paid credits the share actually paid (a late finished after it is recorded for
+// review and moves nothing); mismatches and repeated deposits go to
 // review; the Telegram outbox (notices) and the expiry scheduler's due list follow.
 // Method: a real CAF actor system and RocksDB log in a temp dir (tests/support/ledger_fixture).
 
@@ -146,9 +147,20 @@ TEST_F(PaymentsTest, PartiallyPaidCreditsTheShareActuallyPaidAndGrantsNothing) {
   auto sub = fx.call<subscription::state>(subscription_query{user_id(buyer), channel_id(channel)});
   ASSERT_TRUE(sub.has_value());
   EXPECT_EQ(sub->expires_at_us, 0) << "no automatic access";
+  // partially_paid is final: a later finished is recorded for review, and changes nothing.
   auto later = send("o-1", report(78, invoice::status::finished));
   ASSERT_TRUE(later.has_value());
-  EXPECT_FALSE(later->recorded) << "partially_paid is final";
+  EXPECT_TRUE(later->recorded);
+  EXPECT_TRUE(later->late);
+  EXPECT_EQ(later->current, invoice::status::partially_paid);
+  EXPECT_EQ(later->decided, invoice::action::review);
+  auto again = send("o-1", report(78, invoice::status::finished));
+  ASSERT_TRUE(again.has_value());
+  EXPECT_FALSE(again->recorded) << "recorded once";
+  EXPECT_EQ(balance(user_wallet(buyer)), "4.995") << "nothing more credited";
+  auto still = fx.call<subscription::state>(subscription_query{user_id(buyer), channel_id(channel)});
+  ASSERT_TRUE(still.has_value());
+  EXPECT_EQ(still->expires_at_us, 0) << "no access from a late finished";
 }
 
 TEST_F(PaymentsTest, MismatchesAndRepeatedDepositsGoToReviewAndMoveNoMoney) {

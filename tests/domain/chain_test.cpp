@@ -2,8 +2,11 @@
 // deep enough AND finalized with its block hash re-checked; a reorged-out sighting is never
 // confirmed; the same log seen again decides nothing; the hot wallet's nonces are gapless and
 // never reused; a replacement keeps its nonce and pays at least 10% more; a send settles once;
-// withdrawals above the limit need another operator; a payout address change needs another
-// operator. Method: given events / when a command / then events or an errc, no I/O.
+// a send is failed only on a final (and, with several endpoints, confirmed) reverted receipt,
+// and abandoned only when a final transaction that is none of its attempts holds its nonce; a
+// rescan walks its own cursor and never moves the live one back; withdrawals above the limit
+// need another operator; a payout address change needs another operator.
+// Method: given events / when a command / then events or an errc, no I/O.
 
 #include <gtest/gtest.h>
 
@@ -109,6 +112,16 @@ TEST(ChainDeposit, BadSightingsAreRefused) {
   EXPECT_TRUE(make_transfer_id(cd::deposit_id(cd::key{97, tx, 12})).has_value());
 }
 
+/// Folds the decided events into `s`, and keeps them in `history` (a restart replays it).
+void fold_scan(chain_scan::state& s, const result<std::vector<chain_scan::event>>& r,
+               std::vector<chain_scan::event>& history) {
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  for (const auto& e : *r) {
+    chain_scan::evolve(s, e);
+    history.push_back(e);
+  }
+}
+
 TEST(ChainScan, CheckpointsOnlyWhatChanged) {
   chain_scan::state s(56);
   auto first = chain_scan::decide(s, chain_scan::checkpoint{90, 120, block_a, "progress"}, 0);
@@ -119,6 +132,54 @@ TEST(ChainScan, CheckpointsOnlyWhatChanged) {
             errc::invalid_argument);
   EXPECT_EQ(chain_scan::decide(s, chain_scan::checkpoint{90, 121, "0xzz", "progress"}, 0).code(),
             errc::invalid_argument);
+}
+
+// A rescan walks its own cursor from where it was asked to the live cursor's position at the
+// request; the live cursor is not part of it, and a restart finds it where it was.
+TEST(ChainScan, ARescanHasItsOwnCursorEndingAtTheLiveCursor) {
+  chain_scan::state s(56);
+  std::vector<chain_scan::event> history;
+  fold_scan(s, chain_scan::decide(s, chain_scan::checkpoint{500, 499, block_a, "progress"}, 0), history);
+  // From at or beyond the live cursor: those blocks are still ahead of it; nothing to do.
+  EXPECT_TRUE(chain_scan::decide(s, chain_scan::start_rescan{500, 500, "op"}, 0)->empty());
+  EXPECT_EQ(chain_scan::decide(s, chain_scan::start_rescan{0, 500, ""}, 0).code(), errc::invalid_argument);
+  EXPECT_TRUE(chain_scan::decide(s, chain_scan::record_rescan{10}, 0)->empty()) << "no rescan running";
+  fold_scan(s, chain_scan::decide(s, chain_scan::start_rescan{0, 500, "token:op1"}, 0), history);
+  ASSERT_TRUE(s.rescan.has_value());
+  EXPECT_EQ(s.rescan->from_block, 0u);
+  EXPECT_EQ(s.rescan->to_block, 500u);
+  EXPECT_EQ(s.rescan->next_block, 0u);
+  EXPECT_EQ(s.resume_block, 500u) << "the live cursor does not move back";
+  // Progress moves forward only, within the range.
+  fold_scan(s, chain_scan::decide(s, chain_scan::record_rescan{200}, 0), history);
+  EXPECT_EQ(s.rescan->next_block, 200u);
+  EXPECT_TRUE(chain_scan::decide(s, chain_scan::record_rescan{200}, 0)->empty());
+  EXPECT_EQ(chain_scan::decide(s, chain_scan::record_rescan{150}, 0).code(), errc::invalid_argument);
+  EXPECT_EQ(chain_scan::decide(s, chain_scan::record_rescan{501}, 0).code(), errc::invalid_argument);
+  // The live cursor goes on meanwhile.
+  fold_scan(s, chain_scan::decide(s, chain_scan::checkpoint{700, 699, block_b, "progress"}, 0), history);
+  EXPECT_EQ(s.rescan->next_block, 200u);
+  // A second request while one runs: one rescan covering both (what is left and what is asked).
+  fold_scan(s, chain_scan::decide(s, chain_scan::start_rescan{300, 700, "token:op2"}, 0), history);
+  EXPECT_EQ(s.rescan->by, "token:op2");
+  EXPECT_EQ(s.rescan->from_block, 0u);
+  EXPECT_EQ(s.rescan->next_block, 200u);
+  EXPECT_EQ(s.rescan->to_block, 700u);
+  fold_scan(s, chain_scan::decide(s, chain_scan::start_rescan{100, 700, "token:op3"}, 0), history);
+  EXPECT_EQ(s.rescan->next_block, 100u) << "asked from lower: it goes back there";
+  fold_scan(s, chain_scan::decide(s, chain_scan::record_rescan{200}, 0), history);
+  // A restart reads the same state back from the events.
+  chain_scan::state replayed(56);
+  for (const auto& e : history) chain_scan::evolve(replayed, e);
+  EXPECT_EQ(replayed, s);
+  // Reaching the end finishes it.
+  auto done = chain_scan::decide(s, chain_scan::record_rescan{700}, 0);
+  ASSERT_TRUE(done.has_value());
+  ASSERT_EQ(done->size(), 2u);
+  EXPECT_TRUE(std::holds_alternative<chain_scan::rescan_finished>(done->back()));
+  fold_scan(s, done, history);
+  EXPECT_FALSE(s.rescan.has_value());
+  EXPECT_EQ(s.resume_block, 700u);
 }
 
 namespace cs = chain_send;
@@ -133,6 +194,17 @@ cs::state with_request(const std::string& ref, u128 whole = 10) {
 
 cs::sign signing(const std::string& ref, std::uint64_t nonce, u128 fee, char hash_digit) {
   return cs::sign{ref, nonce, 0, fee, 0, 65000, "0x" + std::string(64, hash_digit), "0xf86c"};
+}
+
+/// A receipt for `ref`'s attempt `hash` in block `block` of hash block_a; a failure carries `evidence`.
+cs::record_mined receipt(const std::string& ref, const std::string& hash, std::uint64_t block, bool success,
+                         std::uint64_t gas_used, u128 price, cs::failure_evidence evidence = {}) {
+  return cs::record_mined{ref, hash, block, block_a, success, gas_used, price, evidence};
+}
+
+/// Giving up `ref` for `reason` (a send never signed needs no more).
+cs::abandon giving_up(const std::string& ref, const std::string& reason) {
+  return cs::abandon{ref, reason, "", 0, 0, cs::failure_evidence{}};
 }
 
 void fold(cs::state& s, const result<std::vector<cs::event>>& r) {
@@ -185,11 +257,11 @@ TEST(ChainSend, MinedOnlyForItsOwnAttemptsThenSettledOnce) {
   EXPECT_EQ(cs::decide(s, cs::settle{"a"}, 0).code(), errc::send_state_invalid) << "no outcome yet";
   fold(s, cs::decide(s, signing("a", 0, 1000, '1'), 0));
   fold(s, cs::decide(s, signing("a", 0, 1100, '2'), 0));
-  EXPECT_EQ(cs::decide(s, cs::record_mined{"a", "0x" + std::string(64, '9'), 5, block_a, true, 1, 1}, 0).code(),
+  EXPECT_EQ(cs::decide(s, receipt("a", "0x" + std::string(64, '9'), 5, true, 1, 1), 0).code(),
             errc::send_state_invalid);
-  fold(s, cs::decide(s, cs::record_mined{"a", "0x" + std::string(64, '1'), 5, block_a, true, 51000, 1000}, 0));
-  EXPECT_TRUE(cs::decide(s, cs::record_mined{"a", "0x" + std::string(64, '1'), 5, block_a, true, 1, 1}, 0)->empty());
-  EXPECT_EQ(cs::decide(s, cs::abandon{"a", "x"}, 0).code(), errc::send_state_invalid);
+  fold(s, cs::decide(s, receipt("a", "0x" + std::string(64, '1'), 5, true, 51000, 1000), 0));
+  EXPECT_TRUE(cs::decide(s, receipt("a", "0x" + std::string(64, '1'), 5, true, 1, 1), 0)->empty());
+  EXPECT_EQ(cs::decide(s, giving_up("a", "x"), 0).code(), errc::send_state_invalid);
   EXPECT_EQ(cs::decide(s, signing("a", 0, 5000, '7'), 0).code(), errc::send_state_invalid);
   fold(s, cs::decide(s, cs::settle{"a"}, 0));
   EXPECT_TRUE(s.open.empty());
@@ -210,10 +282,84 @@ TEST(ChainSend, BadRequestsAndAbandonment) {
             errc::amount_must_be_positive);
   EXPECT_EQ(cs::decide(s, cs::sign{"a", 0, 0, 10, 0, 1, "0x12", "0xf8"}, 0).code(), errc::invalid_argument);
   EXPECT_EQ(cs::decide(s, cs::sign{"a", 0, 0, 10, 0, 1, tx, "0xF8"}, 0).code(), errc::invalid_argument);
-  fold(s, cs::decide(s, cs::abandon{"a", "held too long"}, 0));
+  fold(s, cs::decide(s, giving_up("a", "held too long"), 0));
   EXPECT_EQ(s.open["a"].status, cs::send_status::abandoned);
   fold(s, cs::decide(s, cs::settle{"a"}, 0));
   EXPECT_FALSE(s.closed.at("a"));
+}
+
+// A reverted receipt voids the payment: acted on only when final and, with several
+// endpoints, reported by a second one.
+TEST(ChainSend, AFailureReceiptNotYetFinalOrNotConfirmedIsNotActedOn) {
+  cs::state s = with_request("a");
+  fold(s, cs::decide(s, signing("a", 0, 1000, '1'), 0));
+  const std::string ours = "0x" + std::string(64, '1');
+  const auto reverted = [&](cs::failure_evidence e) {
+    return cs::decide(s, receipt("a", ours, 100, false, 21000, 1000, e), 0);
+  };
+  // No evidence at all: refused.
+  EXPECT_EQ(cs::decide(s, receipt("a", ours, 100, false, 21000, 1000), 0).code(),
+            errc::send_state_invalid);
+  // 11 deep (block 100 .. head 110): not final.
+  EXPECT_EQ(reverted({110, 110, 12, 1, 1}).code(), errc::send_state_invalid);
+  // 12 deep but above the finalized head: not final.
+  EXPECT_EQ(reverted({111, 99, 12, 1, 1}).code(), errc::send_state_invalid);
+  // Fewer configured confirmations do not lower the bar for a failure below 12.
+  EXPECT_EQ(reverted({105, 105, 1, 1, 1}).code(), errc::send_state_invalid);
+  // More configured confirmations raise it.
+  EXPECT_EQ(reverted({111, 111, 20, 1, 1}).code(), errc::send_state_invalid);
+  // Two endpoints configured, only one said so: not confirmed.
+  EXPECT_EQ(reverted({111, 111, 12, 2, 1}).code(), errc::send_state_invalid);
+  EXPECT_EQ(reverted({111, 111, 12, 3, 0}).code(), errc::send_state_invalid);
+  EXPECT_EQ(reverted({111, 111, 12, 1, 2}).code(), errc::invalid_argument) << "more agreeing than configured";
+  EXPECT_FALSE(cs::failure_final(100, {111, 111, 12, 2, 1}));
+  EXPECT_TRUE(cs::failure_final(100, {111, 100, 12, 1, 1}));
+  EXPECT_TRUE(cs::failure_final(100, {111, 111, 12, 2, 2}));
+  // Final and confirmed: recorded as reverted.
+  auto recorded = reverted({111, 111, 12, 2, 2});
+  ASSERT_TRUE(recorded.has_value()) << recorded.error().message;
+  fold(s, recorded);
+  EXPECT_EQ(s.open["a"].status, cs::send_status::mined);
+  EXPECT_FALSE(s.open["a"].success);
+  // A success needs no such evidence (it pays what was asked for; the gateway still checks depth).
+  cs::state t = with_request("t");
+  fold(t, cs::decide(t, signing("t", 0, 1000, '2'), 0));
+  fold(t, cs::decide(t, receipt("t", "0x" + std::string(64, '2'), 100, true, 21000, 1000), 0));
+  EXPECT_TRUE(t.open["t"].success);
+}
+
+// A send is given up only when a final transaction that is none of its attempts holds its
+// nonce; a claim that the nonce is used proves nothing by itself.
+TEST(ChainSend, AbandonedOnlyWhenAFinalizedTransactionNotOursTakesTheNonce) {
+  cs::state s = with_request("a");
+  fold(s, cs::decide(s, signing("a", 0, 1000, '1'), 0));
+  fold(s, cs::decide(s, signing("a", 0, 1100, '2'), 0));
+  const std::string foreign = "0x" + std::string(64, 'f');
+  const cs::failure_evidence final_two{120, 120, 12, 2, 2};
+  const auto taken = [&](std::string by, std::uint64_t nonce, std::uint64_t block, cs::failure_evidence e) {
+    return cs::decide(s, cs::abandon{"a", "nonce taken", std::move(by), nonce, block, e}, 0);
+  };
+  // A signed send without a holder: refused (a node saying "the nonce is used" is not enough).
+  EXPECT_EQ(cs::decide(s, giving_up("a", "nonce used"), 0).code(), errc::send_state_invalid);
+  // The holder is one of our attempts (the first or the replacement): it is mined, not lost.
+  EXPECT_EQ(taken("0x" + std::string(64, '1'), 0, 100, final_two).code(), errc::send_state_invalid);
+  EXPECT_EQ(taken("0x" + std::string(64, '2'), 0, 100, final_two).code(), errc::send_state_invalid);
+  // Another nonce: not ours to judge.
+  EXPECT_EQ(taken(foreign, 1, 100, final_two).code(), errc::send_state_invalid);
+  // Not final: not deep enough, above finalized, or not confirmed by the second endpoint.
+  EXPECT_EQ(taken(foreign, 0, 110, final_two).code(), errc::send_state_invalid);
+  EXPECT_EQ(taken(foreign, 0, 100, {120, 99, 12, 2, 2}).code(), errc::send_state_invalid);
+  EXPECT_EQ(taken(foreign, 0, 100, {120, 120, 12, 2, 1}).code(), errc::send_state_invalid);
+  EXPECT_EQ(taken("0x12", 0, 100, final_two).code(), errc::invalid_argument);
+  auto abandoned = taken(foreign, 0, 100, final_two);
+  ASSERT_TRUE(abandoned.has_value()) << abandoned.error().message;
+  fold(s, abandoned);
+  EXPECT_EQ(s.open["a"].status, cs::send_status::abandoned);
+  EXPECT_NE(s.open["a"].reason.find(foreign), std::string::npos) << "the reason names the other transaction";
+  // A send never signed may be given up without a holder.
+  cs::state r = with_request("r");
+  fold(r, cs::decide(r, giving_up("r", "held too long"), 0));
+  EXPECT_EQ(r.open["r"].status, cs::send_status::abandoned);
 }
 
 TEST(ChainSend, SnapshotsRoundTripEveryField) {
@@ -223,9 +369,10 @@ TEST(ChainSend, SnapshotsRoundTripEveryField) {
   fold(s, cs::decide(s, signing("a", 0, 1000, '1'), 11));
   fold(s, cs::decide(s, signing("a", 0, 1100, '2'), 12));
   fold(s, cs::decide(s, signing("b", 1, 1000, '3'), 13));
-  fold(s, cs::decide(s, cs::record_mined{"b", "0x" + std::string(64, '3'), 9, block_a, false, 21000, 1000}, 0));
+  const cs::failure_evidence final_one{20, 20, 12, 1, 1};
+  fold(s, cs::decide(s, receipt("b", "0x" + std::string(64, '3'), 9, false, 21000, 1000, final_one), 0));
   fold(s, cs::decide(s, cs::settle{"b"}, 0));
-  fold(s, cs::decide(s, cs::abandon{"c", "never sent"}, 0));
+  fold(s, cs::decide(s, giving_up("c", "never sent"), 0));
   fold(s, cs::decide(s, cs::skip_nonces{4, "outside"}, 0));
   const std::string bytes = cs::encode_snapshot(s);
   auto back = cs::decode_snapshot(s.where, bytes);

@@ -5,6 +5,8 @@
 // Properties beyond "no crash": decoded block numbers (eth_blockNumber, headers, logs,
 // receipts) are within block_number_max (bounds.hpp), so no later `n + window` can wrap; a block
 // decoded for a height is at that height; the deposit matcher accepts whatever logs decode.
+//
+// fuzz-dict: json
 
 #include "gateways/chain/abi.hpp"
 #include "gateways/chain/bounds.hpp"

@@ -8,6 +8,8 @@
 //
 // Property beyond "no crash": a decoded event re-encodes canonically: decode(encode(e)) succeeds
 // and encodes to the same bytes (the writer asserts sorted keys, so an encoder bug traps too).
+//
+// fuzz-dict: json
 
 #include <charconv>
 

@@ -4,6 +4,8 @@
 //
 // Properties beyond "no crash": a text getter only answers valid UTF-8 within text_bytes_max;
 // a member re-serialized with compact() parses back as JSON.
+//
+// fuzz-dict: json
 
 #include <vector>
 

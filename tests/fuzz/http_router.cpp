@@ -42,7 +42,7 @@ struct routes {
   routes() {
     const auto add = [this](std::string method, std::string_view pattern) {
       const std::size_t expected = parameters_of(pattern);
-      r.add(std::move(method), std::string(pattern), [this, expected](const request& req, responder reply) {
+      r.add(std::move(method), std::string(pattern), [expected](const request& req, responder reply) {
         TELEPAY_FUZZ_CHECK(req.path_params.size() == expected, req.path);
         for (const auto& [name, value] : req.path_params) {
           TELEPAY_FUZZ_CHECK(!name.empty() && !value.empty() && value.find('/') == std::string::npos, req.path);

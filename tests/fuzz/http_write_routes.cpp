@@ -7,6 +7,8 @@
 //
 // TELEPAY_FUZZ_LIST_ROUTES=1 prints the table's patterns in order and exits (tools/fuzz seeds
 // uses it to write the seed corpus from the OpenAPI examples).
+//
+// fuzz-dict: json
 
 #include <cstdio>
 

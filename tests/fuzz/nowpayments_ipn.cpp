@@ -8,6 +8,8 @@
 // Properties beyond "no crash": a body signed with the secret verifies (each variant: the
 // recursive one is preferred when both print the same) and does not verify under another
 // secret; answer_excerpt stays within its bound and valid UTF-8.
+//
+// fuzz-dict: json
 
 #include "domain/base/json.hpp"
 #include "gateways/nowpayments/codec.hpp"

@@ -4,6 +4,8 @@
 // Properties beyond "no crash": what js_stringify prints parses back and prints the same again
 // (JSON.stringify output is valid JSON, and re-printing is idempotent); the sorted printings
 // parse back too; js_number of a parsed number reads back as the same double.
+//
+// fuzz-dict: json
 
 #include <cmath>
 #include <cstdlib>

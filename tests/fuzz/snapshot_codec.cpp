@@ -10,6 +10,8 @@
 // to the same bytes.
 //
 // TELEPAY_FUZZ_WRITE_SEEDS=DIR writes the encodings of empty states as seeds and exits.
+//
+// fuzz-dict: json
 
 #include <fstream>
 

@@ -8,6 +8,8 @@
 //
 // Properties beyond "no crash": an error_code read is within 0..999 and a retry_after within its
 // clamp (flood.hpp); the refusal detail recorded from a description stays within its bound.
+//
+// fuzz-dict: json
 
 #include "gateways/telegram/bot.hpp"
 #include "gateways/telegram/codec.hpp"

@@ -44,6 +44,13 @@ TEST(Tokens, DigestsCompareExactly) {
 
 TEST(Allowlist, MatchesAtThePrefixBoundary) {
   EXPECT_TRUE(address_allowed("203.0.113.7", {}));
+  // Found by the http_auth fuzz target: a prefix that is not a number allowed every address,
+  // one past the address's length read past it (stored allowlists are not re-checked).
+  EXPECT_FALSE(address_allowed("203.0.113.7", {"10.0.0.0/x"}));
+  EXPECT_FALSE(address_allowed("203.0.113.7", {"10.0.0.0/"}));
+  EXPECT_FALSE(address_allowed("203.0.113.7", {"10.0.0.0/-8"}));
+  EXPECT_FALSE(address_allowed("10.0.0.0", {"10.0.0.0/40"}));
+  EXPECT_FALSE(address_allowed("::", {"::/200"}));
   EXPECT_TRUE(address_allowed("10.1.2.3", {"10.0.0.0/8"}));
   EXPECT_FALSE(address_allowed("11.1.2.3", {"10.0.0.0/8"}));
   EXPECT_TRUE(address_allowed("192.168.1.127", {"192.168.1.0/25"}));

@@ -4,7 +4,9 @@
 // well-formed JSON with the filter shapes execution-apis defines. What the node controls is
 // bounded: block numbers (at most 2^62, and a block asked for by number must be that block),
 // gas estimates, fees and nonce jumps saturate or are refused instead of wrapping, and echoed
-// node texts stay UTF-8.
+// node texts stay UTF-8. Transaction bodies (who holds a nonce) decode only when they name the
+// block they came in, and the search for the block that used a nonce finds it, or nothing when
+// the counts cannot be true.
 // Method: pure functions over hand-written replies shaped like ganache's and geth's.
 
 #include <gtest/gtest.h>
@@ -15,6 +17,7 @@
 #include "domain/base/json.hpp"
 #include "gateways/chain/abi.hpp"
 #include "gateways/chain/bounds.hpp"
+#include "gateways/chain/nonce_search.hpp"
 #include "gateways/chain/rpc_codec.hpp"
 
 namespace telepay::gateways::chain::rpc {
@@ -170,6 +173,82 @@ TEST(ChainRpcCodec, ABlockAskedForByNumberMustCarryThatNumber) {
   EXPECT_EQ(other.code(), errc::chain_reply_malformed);
   EXPECT_NE(other.error().message.find("17"), std::string::npos) << other.error().message;
   EXPECT_FALSE(decode_block_at(reply("null"), 7, 16).value().has_value());  // not produced yet
+}
+
+std::string transaction_json(const std::string& block_number, const std::string& block_hash,
+                             const std::string& nonce = "0x5") {
+  return R"({"hash":")" + hash_b + R"(","from":"0xd90801ea5f71582783ef3db9428207bef77dbd70","nonce":")" + nonce +
+         R"(","blockNumber":)" + block_number + R"(,"blockHash":)" + block_hash +
+         R"(,"to":"0x55d398326f99059ff775485246999027b3197955","input":"0x","type":"0x0"})";
+}
+
+TEST(ChainRpcCodec, TransactionBodiesNameTheirSenderNonceAndBlock) {
+  auto mined = decode_transaction(reply(transaction_json("\"0x10\"", "\"" + hash_a + "\"")), 7);
+  ASSERT_TRUE(mined.has_value()) << mined.error().message;
+  ASSERT_TRUE(mined->has_value());
+  EXPECT_EQ(to_data((*mined)->hash), hash_b);
+  EXPECT_EQ(to_lower_hex((*mined)->from), "0xd90801ea5f71582783ef3db9428207bef77dbd70");
+  EXPECT_EQ((*mined)->nonce, 5u);
+  EXPECT_EQ((*mined)->block_number, std::optional<std::uint64_t>(16));
+  auto pending = decode_transaction(reply(transaction_json("null", "null")), 7);
+  ASSERT_TRUE(pending.has_value()) << pending.error().message;
+  EXPECT_FALSE((*pending)->block_number.has_value());
+  EXPECT_FALSE(decode_transaction(reply("null"), 7).value().has_value());
+  EXPECT_EQ(refusal(decode_transaction(reply(transaction_json("\"0x10\"", "\"0x12\"")), 7)),
+            errc::chain_reply_malformed);
+  EXPECT_EQ(refusal(decode_transaction(reply(R"({"hash":")" + hash_b + R"(","nonce":"0x1"})"), 7)),
+            errc::chain_reply_malformed)
+      << "no sender";
+  // A block with bodies: each must name that block.
+  const std::string body = R"({"number":"0x10","hash":")" + hash_a + R"(","parentHash":")" + hash_b +
+                           R"(","timestamp":"0x6553f100","transactions":[)";
+  const auto block_with = [&](const std::string& transactions, std::uint64_t asked) {
+    return decode_block_body_at(reply(body + transactions + "]}"), 7, asked);
+  };
+  const std::string in_16 = transaction_json("\"0x10\"", "\"" + hash_a + "\"");
+  auto block = block_with(in_16, 16);
+  ASSERT_TRUE(block.has_value()) << block.error().message;
+  ASSERT_EQ((*block)->transactions.size(), 1u);
+  EXPECT_EQ((*block)->transactions[0].nonce, 5u);
+  EXPECT_EQ((*block)->header.number, 16u);
+  EXPECT_EQ(refusal(block_with(transaction_json("\"0x11\"", "\"" + hash_a + "\""), 16)), errc::chain_reply_malformed)
+      << "a body of another block";
+  EXPECT_EQ(refusal(block_with(transaction_json("\"0x10\"", "\"" + hash_b + "\""), 16)), errc::chain_reply_malformed)
+      << "a body of another block hash";
+  EXPECT_EQ(refusal(block_with("\"" + hash_b + "\"", 16)), errc::chain_reply_malformed)
+      << "hashes where bodies were asked for";
+  EXPECT_EQ(refusal(block_with(in_16, 17)), errc::chain_reply_malformed) << "another height";
+  EXPECT_FALSE(decode_block_body_at(reply("null"), 7, 16).value().has_value());
+}
+
+TEST(ChainNonceSearch, FindsTheBlockThatUsedTheNonceOrNothing) {
+  // An account whose nonce is 0 up to block 99, 3 after block 100 (nonces 0..2 in it), 4 after 150.
+  const auto count = [](std::uint64_t block) -> std::optional<std::uint64_t> {
+    return block < 100 ? 0 : (block < 150 ? 3 : 4);
+  };
+  EXPECT_EQ(block_using_nonce(0, 1'000'000, count), std::optional<std::uint64_t>(100));
+  EXPECT_EQ(block_using_nonce(2, 160, count), std::optional<std::uint64_t>(100));
+  EXPECT_EQ(block_using_nonce(3, 160, count), std::optional<std::uint64_t>(150));
+  EXPECT_EQ(block_using_nonce(3, 150, count), std::optional<std::uint64_t>(150));
+  EXPECT_FALSE(block_using_nonce(4, 1'000'000, count).has_value()) << "not used yet";
+  EXPECT_FALSE(block_using_nonce(3, 149, count).has_value()) << "not used at or below the top";
+  // A node that says the nonce is past at every block (genesis included) proves nothing.
+  const auto lying = [](std::uint64_t) -> std::optional<std::uint64_t> { return 5; };
+  EXPECT_FALSE(block_using_nonce(0, 1'000'000, lying).has_value());
+  EXPECT_FALSE(block_using_nonce(0, 0, lying).has_value());
+  // A read that fails ends the search; so does a node that answers forever (bounded reads).
+  const auto failing = [](std::uint64_t block) -> std::optional<std::uint64_t> {
+    if (block == 1'000'000) return 1;
+    return std::nullopt;
+  };
+  EXPECT_FALSE(block_using_nonce(0, 1'000'000, failing).has_value());
+  unsigned reads = 0;
+  const auto counted = [&](std::uint64_t block) -> std::optional<std::uint64_t> {
+    ++reads;
+    return block == 0 ? 0 : 1;
+  };
+  EXPECT_EQ(block_using_nonce(0, block_number_max, counted), std::optional<std::uint64_t>(1));
+  EXPECT_LE(reads, nonce_search_reads_max);
 }
 
 TEST(ChainRpcCodec, EchoedNodeTextsStayUtf8) {

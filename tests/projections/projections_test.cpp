@@ -244,7 +244,8 @@ TEST(ProjectionRows, EveryRowTypeRoundTrips) {
   expect_round_trip(payout_row{-100, "pb-1", some, "0x7F31abEa73053A3e049Eaa0f8E73d351DA173229", "submitted", "0xab", 2});
   expect_round_trip(process_row{"purchase", "p1", "failed", 7, some, 1'800'000'000'000'000, "insufficient_funds", "no money"});
   expect_round_trip(manual_deposit_row{7, some, "SEPA", "approved", "tokA", "tokB"});
-  expect_round_trip(token_row{"admin", std::string(64, 'a'), {"10.0.0.0/8", "::1/128"}, 50, 100, "label", true});
+  expect_round_trip(token_row{"admin", std::string(64, 'a'), {"10.0.0.0/8", "::1/128"}, 50, 100, "label", "op:alice",
+                              "op:owner", true, true});
   expect_round_trip(blacklist_row{"telegram_id", "666", "fraud", "tokA"});
   expect_round_trip(audit_row{"tokA", "POST", "/v1/admin/settings", "k1", std::string(64, 'b'), 409, "{\"error\":\"x\"}", 1'800'000'000'000'000});
 }

@@ -5,11 +5,15 @@
 //   - a deposit is credited only after 12 mined blocks, with the referrer's commission;
 //   - a deposit on a branch undone by evm_snapshot/evm_revert is never credited;
 //   - the same log seen again (operator rescan from block 0, restart) credits once;
+//   - a rescan from block 0 walks its own cursor: deposits made meanwhile are credited in the
+//     normal time, the ones it finds are credited once, a restart resumes it;
 //   - withdrawals (one above the approval limit, approved by a second operator) and channel
 //     payouts are signed by telepayd, mined by ganache and arrive on chain exactly;
 //   - kill -9 between signing and broadcast, restart: exactly one on-chain transfer;
 //   - a stuck transaction (its broadcasts failing) is replaced at the same nonce, paid once;
 //   - a hot wallet without tokens holds the send and raises the alert gauge until funded;
+//   - one of two endpoints lying (a reverted receipt for a paid send, a hot-wallet nonce far
+//     ahead) neither fails, refunds nor abandons a send whose transaction is or can be mined;
 //   - malformed RPC replies (garbage, truncated, wrong id, wrong types, HTTP 500, hangs) from a
 //     fault-injecting proxy never crash or credit anything, and a second endpoint takes over;
 //   - a node on another chain id, or a token with other decimals, refuses the start;
@@ -19,6 +23,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <functional>
@@ -28,8 +33,10 @@
 #include "domain/ids.hpp"
 #include "domain/money/amount.hpp"
 #include "gateways/chain/abi.hpp"
+#include "gateways/chain/bip32.hpp"
 #include "gateways/chain/primitives.hpp"
 #include "gateways/chain/signer.hpp"
+#include "gateways/chain/transaction.hpp"
 #include "tests/support/daemon.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/json_field.hpp"
@@ -185,7 +192,15 @@ class ChainE2E : public ::testing::Test {
         "TELEPAY_CHAIN_XPUB=" + xpub,        "TELEPAY_CHAIN_HOT_KEY=" + hot_key,
         "TELEPAY_CHAIN_POLL_MS=100",         "TELEPAY_CHAIN_START_BLOCK=0",
     };
-    env.insert(env.end(), extra.begin(), extra.end());
+    for (const std::string& e : extra) {  // a variable given again replaces the default
+      const std::string name = e.substr(0, e.find('=') + 1);
+      const auto same = std::find_if(env.begin(), env.end(), [&](const std::string& d) { return d.rfind(name, 0) == 0; });
+      if (same != env.end()) {
+        *same = e;
+      } else {
+        env.push_back(e);
+      }
+    }
     return env;
   }
 
@@ -194,10 +209,10 @@ class ChainE2E : public ::testing::Test {
                                                        environment(rpc_urls.empty() ? node->url() : rpc_urls, extra));
     ASSERT_TRUE(daemon->started()) << daemon->log();
   }
-  void restart_daemon(const std::vector<std::string>& extra = {}) {
+  void restart_daemon(const std::vector<std::string>& extra = {}, const std::string& rpc_urls = "") {
     if (daemon) daemon->stop();
     daemon.reset();
-    start_daemon(extra);
+    start_daemon(extra, rpc_urls);
   }
 
   testing::http_reply get(const std::string& target, const std::string& token = "") {
@@ -260,6 +275,30 @@ class ChainE2E : public ::testing::Test {
     }
   }
   std::string withdrawal_status(const std::string& id) { return json_field(get("/v1/withdrawals/" + id).body, {"status"}); }
+  /// Waits until the withdrawal is completed or failed; its status then.
+  std::string final_withdrawal_status(const std::string& id, int timeout_ms = 20'000) {
+    std::string status;
+    eventually([&] {
+      status = withdrawal_status(id);
+      return status == "completed" || status == "failed";
+    }, timeout_ms);
+    return status;
+  }
+  std::string chain_status(std::initializer_list<std::string> path) {
+    return json_field(get("/v1/chain/status").body, path);
+  }
+  std::uint64_t scanned_to() {
+    const std::string v = chain_status({"scanned_to"});
+    return v.empty() ? 0 : std::stoull(v);
+  }
+  /// Asks for a withdrawal of `whole` USDT to `to` (under the approval limit: sent at once).
+  void withdraw(const std::string& id, const std::string& whole, const std::string& to) {
+    auto w = post("/v1/admin/withdrawals",
+                  R"({"id":")" + id + R"(","user_id":)" + std::to_string(user) + R"(,"amount":")" + whole +
+                      R"(","address":")" + to + "\"}",
+                  "k-" + id);
+    ASSERT_EQ(w.status, 200) << w.body;
+  }
 
   /// Credits `amount` to the user through a real deposit (12 blocks deep).
   void deposit_and_confirm(const std::string& address, u128 amount) {
@@ -346,12 +385,8 @@ TEST_F(ChainE2E, TheSameLogSeenAgainCreditsOnce) {
   // An operator rescans from block 0: every log is read again.
   auto r = post("/v1/admin/chain/rescan", R"({"from_block":0})", "rescan-1");
   ASSERT_EQ(r.status, 202) << r.body;
-  const std::uint64_t head = node->block_number();
-  ASSERT_TRUE(eventually([&] {
-    return std::stoull(json_field(get("/v1/chain/status").body, {"scanned_to"}).empty()
-                           ? "0"
-                           : json_field(get("/v1/chain/status").body, {"scanned_to"})) >= head;
-  }));
+  ASSERT_TRUE(eventually([&] { return count_events("chain_scan.rescan_finished") == 1; })) << daemon->log();
+  EXPECT_EQ(chain_status({"rescan"}), "null");
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   // A restart reads from its cursor again, too.
   restart_daemon();
@@ -359,9 +394,59 @@ TEST_F(ChainE2E, TheSameLogSeenAgainCreditsOnce) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1'500));
   EXPECT_EQ(available(std::to_string(user)), "20");
   EXPECT_EQ(count_events("chain_deposit.confirmed"), 1u);
-  EXPECT_EQ(count_events("chain_scan.checkpoint", "rescan by token:"), 1u);
+  EXPECT_EQ(count_events("chain_scan.rescan_started", "\"by\":\""), 1u) << "names who asked";
   EXPECT_EQ(available("sys:chain_clearing"), "0");  // clearing went negative by exactly 20, once
   EXPECT_EQ(json_field(get("/v1/wallets?owner=sys:chain_clearing").body, {"items", "0", "debits"}), "20");
+}
+
+TEST_F(ChainE2E, ARescanWalksItsOwnCursorWhileNewDepositsAreCreditedAndResumesAfterARestart) {
+  ASSERT_TRUE(start_proxy());
+  // A transfer to the user's address long before telepay watched it (addresses derive from
+  // the xpub), in a history of 600 blocks; telepay starts scanning at the head.
+  const auto account = chain::parse_xpub(xpub).value();
+  const std::string early_address = chain::to_lower_hex(chain::deposit_address(account, user).value());
+  node->mint(node->account(1), usdt(11));
+  node->mine(200);
+  const std::string early_tx = node->transfer(node->account(1), early_address, usdt(11));
+  node->mine(400);
+  const std::uint64_t head = node->block_number();
+  // Two blocks per eth_getLogs: the history takes hundreds of reads.
+  const std::vector<std::string> small_windows = {"TELEPAY_CHAIN_SCAN_WINDOW=2",
+                                                  "TELEPAY_CHAIN_START_BLOCK=" + std::to_string(head)};
+  start_daemon(small_windows, proxy_url);
+  ASSERT_TRUE(eventually([&] { return scanned_to() >= head; })) << daemon->log();
+  const std::string address = register_users();
+  ASSERT_EQ(chain::to_lower_hex(chain::parse_address(address).value()), early_address);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(available(std::to_string(user)), "0");
+  // Each read is slow now: the rescan of ~600 blocks takes seconds.
+  set_mode(R"({"mode":"delay","methods":["eth_getLogs"],"value":10})");
+  ASSERT_EQ(post("/v1/admin/chain/rescan", R"({"from_block":0})", "rescan-0").status, 202);
+  ASSERT_TRUE(eventually([&] { return !chain_status({"rescan", "next"}).empty(); })) << daemon->log();
+  EXPECT_EQ(chain_status({"rescan", "from"}), "0");
+  EXPECT_GE(scanned_to(), head) << "the live cursor did not move back";
+  // A deposit while it runs is credited in the normal time: 12 blocks, then a few ticks.
+  node->mint(node->account(1), usdt(5));
+  const std::string tx = node->transfer(node->account(1), address, usdt(5));
+  node->mine(12);
+  ASSERT_TRUE(eventually([&] { return deposit_status(tx) == "confirmed"; }, 5'000)) << daemon->log();
+  ASSERT_FALSE(chain_status({"rescan", "next"}).empty()) << "the rescan is still running";
+  // A restart in the middle resumes the rescan where it was, not from block 0 (and not never).
+  const std::uint64_t reached = std::stoull(chain_status({"rescan", "next"}));
+  EXPECT_GT(reached, 0u);
+  restart_daemon(small_windows, proxy_url);
+  ASSERT_TRUE(eventually([&] { return !chain_status({"rescan", "next"}).empty(); })) << daemon->log();
+  EXPECT_GE(std::stoull(chain_status({"rescan", "next"})), reached);
+  EXPECT_EQ(chain_status({"rescan", "from"}), "0");
+  EXPECT_GE(scanned_to(), head + 12) << "the live cursor resumed where it was";
+  // It ends; what it found is credited once, what was credited already is not credited again.
+  ASSERT_TRUE(eventually([&] { return count_events("chain_scan.rescan_finished") == 1; }, 90'000)) << daemon->log();
+  ASSERT_TRUE(eventually([&] { return available(std::to_string(user)) == "16"; })) << daemon->log();
+  EXPECT_EQ(chain_status({"rescan"}), "null");
+  EXPECT_EQ(deposit_status(early_tx), "confirmed");
+  EXPECT_EQ(count_events("chain_deposit.confirmed"), 2u);
+  EXPECT_EQ(count_events("chain_scan.rescan_started"), 1u);
+  EXPECT_EQ(json_field(get("/v1/wallets?owner=sys:chain_clearing").body, {"items", "0", "debits"}), "16");
 }
 
 TEST_F(ChainE2E, WithdrawalsArePaidOnChainAndLargeOnesNeedASecondOperator) {
@@ -550,6 +635,91 @@ TEST_F(ChainE2E, InsufficientHotWalletFundsHoldTheSendAndRaiseTheAlert) {
   node->mine(12);
   ASSERT_TRUE(eventually([&] { return withdrawal_status("w-held") == "completed"; })) << daemon->log();
   EXPECT_EQ(metric("telepay_chain_sends_held"), "0");
+}
+
+TEST_F(ChainE2E, OneEndpointsRevertedReceiptNeitherFailsNorRefundsAPaidWithdrawal) {
+  ASSERT_TRUE(start_proxy());
+  // The lying endpoint is asked first; the honest node is the second endpoint.
+  start_daemon({}, proxy_url + "," + node->url());
+  node->fund_gas(hot_address);
+  node->mint(hot_address, usdt(100));
+  const std::string address = register_users();
+  deposit_and_confirm(address, usdt(30));
+  ASSERT_TRUE(eventually([&] { return available(std::to_string(user)) == "30"; }));
+  // It says every transaction reverted (status 0), in the block that really holds it.
+  set_mode(R"({"mode":"patch","methods":["eth_getTransactionReceipt"],"value":{"status":"0x0"}})");
+  const std::string to = node->account(5);
+  withdraw("w-lied", "10", to);
+  ASSERT_TRUE(eventually([&] { return node->balance_of(to) == usdt(10); })) << daemon->log();
+  node->mine(12);
+  EXPECT_EQ(final_withdrawal_status("w-lied"), "completed") << daemon->log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1'000));
+  EXPECT_EQ(withdrawal_status("w-lied"), "completed");
+  EXPECT_EQ(available(std::to_string(user)), "20") << "paid, so not refunded";
+  EXPECT_EQ(node->balance_of(to), usdt(10)) << "paid once";
+  EXPECT_EQ(count_events("chain_send.mined", "\"success\":false"), 0u);
+  EXPECT_EQ(count_events("chain_send.mined", "\"success\":true"), 1u);
+  EXPECT_NE(metric("telepay_chain_receipts_disputed_total"), "0");
+}
+
+TEST_F(ChainE2E, OneEndpointsAdvancedNonceDoesNotAbandonASendThatCanStillBeMined) {
+  ASSERT_TRUE(start_proxy());
+  start_daemon({"TELEPAY_CHAIN_REBROADCAST_MS=300"}, proxy_url + "," + node->url());
+  node->fund_gas(hot_address);
+  node->mint(hot_address, usdt(100));
+  const std::string address = register_users();
+  deposit_and_confirm(address, usdt(30));
+  ASSERT_TRUE(eventually([&] { return available(std::to_string(user)) == "30"; }));
+  // The first endpoint says the hot wallet's nonce is 5 (as if another transaction had taken
+  // ours) at every block, and our broadcasts do not get through it yet.
+  set_mode(R"({"rules":[{"mode":"bad_result","methods":["eth_getTransactionCount"],"value":"0x5"},)"
+           R"({"mode":"error","methods":["eth_sendRawTransaction"]}]})");
+  const std::string to = node->account(5);
+  withdraw("w-nonce", "10", to);
+  ASSERT_TRUE(eventually([&] { return count_events("chain_send.signed") == 1; })) << daemon->log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2'000));
+  EXPECT_EQ(count_events("chain_send.abandoned"), 0u) << daemon->log();
+  EXPECT_EQ(withdrawal_status("w-nonce"), "approved");
+  EXPECT_EQ(available(std::to_string(user)), "20") << "still held";
+  EXPECT_EQ(node->nonce(hot_address), 0u);
+  // The lie goes on, the broadcasts get through: the signed transaction is mined and pays.
+  set_mode(R"({"mode":"bad_result","methods":["eth_getTransactionCount"],"value":"0x5"})");
+  ASSERT_TRUE(eventually([&] { return node->balance_of(to) == usdt(10); })) << daemon->log();
+  node->mine(12);
+  EXPECT_EQ(final_withdrawal_status("w-nonce"), "completed") << daemon->log();
+  EXPECT_EQ(available(std::to_string(user)), "20");
+  EXPECT_EQ(count_events("chain_send.abandoned"), 0u);
+  EXPECT_EQ(node->nonce(hot_address), 1u);
+}
+
+TEST_F(ChainE2E, ASendWhoseNonceAFinalizedForeignTransactionTookIsAbandonedAndRefunded) {
+  // The hot key used elsewhere: a transaction telepay did not sign takes nonce 0 while our
+  // broadcasts fail. Once that transaction is final, the send is abandoned and refunded.
+  ASSERT_TRUE(start_proxy());
+  start_daemon({}, proxy_url + "," + node->url());
+  node->fund_gas(hot_address);
+  node->mint(hot_address, usdt(100));
+  const std::string address = register_users();
+  deposit_and_confirm(address, usdt(30));
+  ASSERT_TRUE(eventually([&] { return available(std::to_string(user)) == "30"; }));
+  set_mode(R"({"mode":"error","methods":["eth_sendRawTransaction"]})");
+  const std::string to = node->account(5);
+  withdraw("w-taken", "10", to);
+  ASSERT_TRUE(eventually([&] { return count_events("chain_send.signed") == 1; })) << daemon->log();
+  // The foreign transaction: 1 wei to the hot wallet itself, nonce 0, signed with the hot key.
+  const auto key = chain::secret_key::parse(hot_key).value();
+  const chain::legacy_tx foreign{56, 0, u128{3'000'000'000}, 21'000, chain::parse_address(hot_address).value(), 1, ""};
+  const std::string raw = chain::to_data(chain::sign(chain::unsigned_tx(foreign), key).raw);
+  const std::string sent = node->call("eth_sendRawTransaction", "[\"" + raw + "\"]");
+  ASSERT_FALSE(json_field(sent, {"result"}).empty()) << sent;
+  ASSERT_TRUE(eventually([&] { return node->nonce(hot_address) == 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1'000));
+  EXPECT_EQ(count_events("chain_send.abandoned"), 0u) << "not final yet";
+  node->mine(12);
+  EXPECT_EQ(final_withdrawal_status("w-taken"), "failed") << daemon->log();
+  EXPECT_EQ(count_events("chain_send.abandoned", json_field(sent, {"result"})), 1u) << "names the other transaction";
+  EXPECT_EQ(available(std::to_string(user)), "30") << "refunded";
+  EXPECT_EQ(node->balance_of(to), 0u);
 }
 
 TEST_F(ChainE2E, MalformedRpcRepliesNeverCrashOrCreditAndASecondEndpointTakesOver) {

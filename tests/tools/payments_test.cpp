@@ -5,8 +5,12 @@
 // the happy path to an active subscription; five duplicates of every IPN; finished before
 // confirming; partially paid; expired; a forged signature; an IPN for an unknown order; a crash
 // between IPN acceptance and activation (the restart completes it exactly once); a missed IPN
-// recovered by polling; retries on 5xx but never on 4xx; renewal extending the expiry; and the
-// expiry scheduler reminding, then removing the user.
+// recovered by polling; late statuses (refunded after finished, finished after partially paid)
+// recorded once for review, moving no money; invoice creation that never sends a second POST
+// whose first outcome is unknown (a 5xx or a timeout after NOWPayments created the invoice, a
+// crash mid-request), retrying only what NOWPayments never processed (no connection, 429) and
+// never a 4xx; renewal extending the expiry; and the expiry scheduler reminding, then removing
+// the user.
 // Method: temp dirs, a self-signed certificate from the openssl CLI, child processes.
 
 #include <gtest/gtest.h>
@@ -122,16 +126,28 @@ class PaymentsE2E : public ::testing::Test {
     return testing::http_request(daemon->port(), "POST", target, body,
                                  {{"Authorization", "Bearer " + admin}, {"Idempotency-Key", key}});
   }
+  /// A POST that may take longer than http_request's 5 s (the server waits out NOWPayments'
+  /// 10 s deadline).
+  testing::http_reply post_waiting(const std::string& target, const std::string& body, const std::string& key) {
+    const std::string raw = "POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
+                            "Authorization: Bearer " + admin + "\r\nIdempotency-Key: " + key +
+                            "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    auto replies = testing::http_exchange(daemon->port(), raw, 1, 30'000);
+    return replies.empty() ? testing::http_reply{} : replies.front();
+  }
   testing::http_reply sim_call(const std::string& target, const std::string& body = "") {
     return testing::http_request(control_port, body.empty() ? "GET" : "POST", target, body);
   }
 
+  /// The body of POST /v1/admin/invoices for the buyer (tier 1), with `extra` fields.
+  static std::string invoice_request(const std::string& order_id, const std::string& extra = "") {
+    return R"({"user_id":)" + std::to_string(buyer) + R"(,"channel_id":)" + std::to_string(channel) +
+           R"(,"tier":1,"order_id":")" + order_id + "\"" + extra + "}";
+  }
+
   /// Creates an invoice for the buyer (tier 1) through the API; its order id.
   std::string create_invoice(const std::string& order_id) {
-    auto r = post("/v1/admin/invoices",
-                  R"({"user_id":)" + std::to_string(buyer) + R"(,"channel_id":)" + std::to_string(channel) +
-                      R"(,"tier":1,"order_id":")" + order_id + "\"}",
-                  "inv-" + order_id);
+    auto r = post("/v1/admin/invoices", invoice_request(order_id), "inv-" + order_id);
     EXPECT_EQ(r.status, 201) << r.body << "\n" << daemon->log();
     EXPECT_NE(json_field(r.body, {"url"}), "");
     return order_id;
@@ -143,6 +159,12 @@ class PaymentsE2E : public ::testing::Test {
     EXPECT_EQ(r.status, 200) << r.body;
     return r;
   }
+
+  /// How many invoices the simulator (NOWPayments) holds for an order.
+  std::string provider_invoices(const std::string& order_id) {
+    return json_field(sim_call("/sim/invoices?order_id=" + order_id).body, {"count"});
+  }
+  std::string invoice_posts() { return json_field(sim_call("/sim/stats").body, {"POST /v1/invoice"}); }
 
   std::uint64_t head() { return std::stoull(json_field(get("/health").body, {"store", "head_seq"})); }
 
@@ -375,38 +397,197 @@ TEST_F(PaymentsE2E, AMissedIpnIsRecoveredByPolling) {
   EXPECT_NE(json_field(stats.body, {"GET /v1/payment/:id"}), "");
 }
 
-TEST_F(PaymentsE2E, InvoiceCreationRetries5xxButNever4xxAndVerifiesTheCertificate) {
+TEST_F(PaymentsE2E, ARefundAfterFinishedIsRecordedOnceForReviewAndMovesNoMoney) {
   start_daemon();
   setup_market();
-  ASSERT_EQ(sim_call("/sim/fail", R"({"path":"/v1/invoice","count":2,"status":503})").status, 200);
+  create_invoice("o-refund");
+  auto paid = pay("o-refund");
+  ASSERT_TRUE(settled("o-refund")) << invoice("o-refund");
+  const auto processes_before = events("process.").size();
+  // NOWPayments refunds the finished payment later and says so, three times.
+  auto refunded = sim_call("/sim/status", R"({"payment_id":)" + json_field(paid.body, {"payment_id"}) +
+                                              R"(,"payment_status":"refunded","times":3})");
+  ASSERT_EQ(refunded.status, 200) << refunded.body;
+  for (int i = 0; i < 3; ++i) {
+    const std::string at = std::to_string(i);
+    EXPECT_EQ(json_field(refunded.body, {"deliveries", at.c_str(), "status"}), "200") << refunded.body;
+    const std::string answer = json_field(refunded.body, {"deliveries", at.c_str(), "body"});
+    EXPECT_EQ(json_field(answer, {"recorded"}), i == 0 ? "true" : "false") << answer;
+    EXPECT_EQ(json_field(answer, {"late"}), "true") << answer;
+    EXPECT_EQ(json_field(answer, {"action"}), "review") << answer;
+    EXPECT_EQ(json_field(answer, {"status"}), "finished") << "the recorded status stays: " << answer;
+  }
+  const auto late = events("invoice.late_status_recorded", "invoice-o-refund");
+  ASSERT_EQ(late.size(), 1u) << "recorded once";
+  EXPECT_EQ(json_field(late[0], {"payload", "status"}), "refunded");
+  EXPECT_EQ(json_field(late[0], {"payload", "recorded_status"}), "finished");
+  // Visible for review on the invoice and in the list; the purchase and its money stay.
+  const std::string inv = invoice("o-refund");
+  EXPECT_EQ(json_field(inv, {"review"}), "true") << inv;
+  EXPECT_EQ(json_field(inv, {"status"}), "finished") << inv;
+  EXPECT_EQ(json_field(inv, {"payments", "0", "review"}), "true") << inv;
+  EXPECT_EQ(json_field(inv, {"payments", "0", "action"}), "fund_purchase") << inv;
+  EXPECT_EQ(json_field(inv, {"payments", "0", "late_statuses", "0", "status"}), "refunded") << inv;
+  EXPECT_EQ(json_field(inv, {"payments", "0", "late_statuses", "1", "status"}), "") << "once: " << inv;
+  EXPECT_EQ(json_field(inv, {"settlement"}), "completed: purchased");
+  const std::string in_review = get("/v1/invoices?status=review").body;
+  EXPECT_EQ(json_field(in_review, {"items", "0", "order_id"}), "o-refund") << in_review;
+  EXPECT_EQ(json_field(in_review, {"items", "1", "order_id"}), "") << in_review;
+  EXPECT_EQ(json_field(get("/v1/invoices").body, {"items", "0", "review"}), "true");
+  EXPECT_EQ(balance(std::to_string(buyer)), "0");
+  EXPECT_EQ(balance("sys:nowpayments_clearing"), "-9.99") << "nothing credited or debited";
+  EXPECT_EQ(events("process.").size(), processes_before) << "no settlement runs for a late status";
+  EXPECT_EQ(events("subscription.activated").size(), 1u);
+  auto metrics = get("/metrics");
+  EXPECT_NE(metrics.body.find("telepay_nowpayments_late_statuses_total 1\n"), std::string::npos) << metrics.body;
+}
+
+TEST_F(PaymentsE2E, FinishedAfterPartiallyPaidIsRecordedForReviewAndCreditsNothingMore) {
+  start_daemon();
+  setup_market();
+  create_invoice("o-part-late");
+  auto paid = pay("o-part-late", R"(,"scenario":"partially_paid","paid_ratio":0.5)");
+  ASSERT_TRUE(settled("o-part-late"));
+  const std::string credit = json_field(invoice("o-part-late"), {"payments", "0", "credit"});
+  ASSERT_EQ(balance(std::to_string(buyer)), credit);
+  auto finished = sim_call("/sim/status", R"({"payment_id":)" + json_field(paid.body, {"payment_id"}) +
+                                              R"(,"payment_status":"finished","times":2})");
+  ASSERT_EQ(finished.status, 200) << finished.body;
+  EXPECT_EQ(json_field(json_field(finished.body, {"deliveries", "0", "body"}), {"recorded"}), "true") << finished.body;
+  EXPECT_EQ(json_field(json_field(finished.body, {"deliveries", "1", "body"}), {"recorded"}), "false") << finished.body;
+  EXPECT_EQ(events("invoice.late_status_recorded").size(), 1u);
+  const std::string inv = invoice("o-part-late");
+  EXPECT_EQ(json_field(inv, {"status"}), "partially_paid") << inv;
+  EXPECT_EQ(json_field(inv, {"review"}), "true") << inv;
+  EXPECT_EQ(json_field(inv, {"payments", "0", "late_statuses", "0", "status"}), "finished") << inv;
+  EXPECT_EQ(balance(std::to_string(buyer)), credit) << "the partial credit only";
+  EXPECT_EQ(balance("sys:nowpayments_clearing"), "-" + credit);
+  EXPECT_EQ(events("subscription.activated").size(), 0u) << "no access from a late status";
+}
+
+TEST_F(PaymentsE2E, AnInvoiceCreatedButAnswered5xxIsNeverPostedTwiceAndCanBeLinked) {
+  start_daemon();
+  setup_market();
+  // NOWPayments creates the invoice, then its answer is a 503.
+  ASSERT_EQ(sim_call("/sim/fail", R"({"path":"/v1/invoice","count":1,"status":503,"create":true})").status, 200);
+  auto lost = post("/v1/admin/invoices", invoice_request("o-lost"), "k-lost");
+  EXPECT_EQ(lost.status, 503) << lost.body;
+  EXPECT_EQ(json_field(lost.body, {"error"}), "upstream_unavailable") << lost.body;
+  EXPECT_NE(json_field(lost.body, {"message"}).find("not sent again"), std::string::npos) << lost.body;
+  EXPECT_EQ(invoice_posts(), "1") << "a POST whose outcome is unknown is not repeated";
+  EXPECT_EQ(provider_invoices("o-lost"), "1");
+  std::string inv = invoice("o-lost");
+  EXPECT_EQ(json_field(inv, {"creation"}), "creating") << inv;
+  EXPECT_EQ(json_field(inv, {"attempts"}), "1") << inv;
+  // Retrying the order (the same key, or a new one) checks the record first: still unknown, no POST.
+  for (const char* key : {"k-lost", "k-lost-2"}) {
+    auto again = post("/v1/admin/invoices", invoice_request("o-lost"), key);
+    EXPECT_EQ(again.status, 503) << again.body;
+    EXPECT_NE(json_field(again.body, {"message"}).find("o-lost"), std::string::npos) << again.body;
+  }
+  EXPECT_EQ(invoice_posts(), "1");
+  EXPECT_EQ(provider_invoices("o-lost"), "1") << "no second provider invoice";
+  // The operator finds the invoice in the NOWPayments dashboard and links it.
+  const std::string found = sim_call("/sim/invoices?order_id=o-lost").body;
+  const std::string id = json_field(found, {"invoices", "0", "id"});
+  const std::string url = json_field(found, {"invoices", "0", "invoice_url"});
+  auto linked = post("/v1/admin/invoices",
+                     invoice_request("o-lost", R"(,"provider_invoice_id":")" + id + R"(","invoice_url":")" + url + "\""),
+                     "k-lost-link");
+  EXPECT_EQ(linked.status, 201) << linked.body;
+  EXPECT_EQ(json_field(linked.body, {"url"}), url);
+  EXPECT_EQ(json_field(linked.body, {"provider_invoice_id"}), id);
+  inv = invoice("o-lost");
+  EXPECT_EQ(json_field(inv, {"creation"}), "linked") << inv;
+  EXPECT_EQ(invoice_posts(), "1");
+  // And it is paid like any other.
+  pay("o-lost");
+  ASSERT_TRUE(settled("o-lost")) << invoice("o-lost");
+  EXPECT_EQ(events("subscription.activated").size(), 1u);
+  EXPECT_EQ(provider_invoices("o-lost"), "1");
+  auto metrics = get("/metrics");
+  EXPECT_NE(metrics.body.find("telepay_nowpayments_invoice_unresolved_total 1\n"), std::string::npos) << metrics.body;
+}
+
+TEST_F(PaymentsE2E, AnInvoicePostThatTimesOutIsNotRepeatedUntilAnOperatorSaysNoneWasCreated) {
+  start_daemon();
+  setup_market();
+  // The first POST never gets an answer (the client's 10 s read deadline fires).
+  ASSERT_EQ(sim_call("/sim/fail", R"({"path":"/v1/invoice","count":1,"status":"hang"})").status, 200);
+  auto timed_out = post_waiting("/v1/admin/invoices", invoice_request("o-slow"), "k-slow");
+  EXPECT_EQ(timed_out.status, 503) << timed_out.body;
+  EXPECT_NE(json_field(timed_out.body, {"message"}).find("timed out"), std::string::npos) << timed_out.body;
+  EXPECT_EQ(invoice_posts(), "1");
+  auto again = post("/v1/admin/invoices", invoice_request("o-slow"), "k-slow-2");
+  EXPECT_EQ(again.status, 503) << again.body;
+  EXPECT_EQ(invoice_posts(), "1") << "no blind second POST";
+  // The operator checked the dashboard: nothing was created. Now a new attempt is made.
+  auto created = post("/v1/admin/invoices", invoice_request("o-slow", R"(,"previous_attempt":"not_created")"),
+                      "k-slow-3");
+  EXPECT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(invoice_posts(), "2");
+  EXPECT_EQ(provider_invoices("o-slow"), "1");
+  const std::string inv = invoice("o-slow");
+  EXPECT_EQ(json_field(inv, {"creation"}), "linked") << inv;
+  EXPECT_EQ(json_field(inv, {"attempts"}), "2") << inv;
+  EXPECT_EQ(events("invoice.creation_failed", "invoice-o-slow").size(), 1u);
+}
+
+TEST_F(PaymentsE2E, ACrashDuringAnInvoicePostLeavesTheAttemptOpenAcrossTheRestart) {
+  start_daemon();
+  setup_market();
+  ASSERT_EQ(sim_call("/sim/fail", R"({"path":"/v1/invoice","count":1,"status":"hang","create":true})").status, 200);
+  std::thread request([&] { post("/v1/admin/invoices", invoice_request("o-crash-post"), "k-crash-post"); });
+  ASSERT_TRUE(eventually([&] { return invoice_posts() == "1"; })) << "the POST was sent";
+  daemon->kill_hard();
+  request.join();
+  daemon.reset();
+  start_daemon();
+  auto after = post("/v1/admin/invoices", invoice_request("o-crash-post"), "k-crash-post-2");
+  EXPECT_EQ(after.status, 503) << after.body;
+  EXPECT_EQ(invoice_posts(), "1") << "the attempt recorded before the POST is still open";
+  EXPECT_EQ(provider_invoices("o-crash-post"), "1");
+  EXPECT_EQ(json_field(invoice("o-crash-post"), {"creation"}), "creating");
+}
+
+TEST_F(PaymentsE2E, InvoiceCreationRetriesOnlyWhatWasNeverProcessedNeverA4xxAndVerifiesTheCertificate) {
+  start_daemon();
+  setup_market();
+  // 429: NOWPayments refused to process it, so sending it again is safe.
+  ASSERT_EQ(sim_call("/sim/fail", R"({"path":"/v1/invoice","count":2,"status":429})").status, 200);
   create_invoice("o-retry");
-  EXPECT_EQ(json_field(sim_call("/sim/stats").body, {"POST /v1/invoice"}), "3");
+  EXPECT_EQ(invoice_posts(), "3");
+  // A 5xx may come after the invoice was made: not repeated, even when nothing was created.
+  ASSERT_EQ(sim_call("/sim/fail", R"({"path":"/v1/invoice","count":1,"status":500})").status, 200);
+  auto unknown = post("/v1/admin/invoices", invoice_request("o-500"), "k-500");
+  EXPECT_EQ(unknown.status, 503) << unknown.body;
+  EXPECT_EQ(invoice_posts(), "4");
   ASSERT_EQ(sim_call("/sim/fail", R"({"path":"/v1/invoice","count":1,"status":400})").status, 200);
-  auto refused = post("/v1/admin/invoices",
-                      R"({"user_id":)" + std::to_string(buyer) + R"(,"channel_id":)" + std::to_string(channel) +
-                          R"(,"tier":1,"order_id":"o-400"})",
-                      "k-400");
+  auto refused = post("/v1/admin/invoices", invoice_request("o-400"), "k-400");
   EXPECT_EQ(refused.status, 502) << refused.body;
   EXPECT_EQ(json_field(refused.body, {"error"}), "upstream_failed");
-  EXPECT_EQ(json_field(sim_call("/sim/stats").body, {"POST /v1/invoice"}), "4") << "a 400 is not retried";
-  // The order stays recorded: the same order id succeeds later (a new Idempotency-Key).
-  auto again = post("/v1/admin/invoices",
-                    R"({"user_id":)" + std::to_string(buyer) + R"(,"channel_id":)" + std::to_string(channel) +
-                        R"(,"tier":1,"order_id":"o-400"})",
-                    "k-400b");
+  EXPECT_EQ(invoice_posts(), "5") << "a 400 is not retried";
+  EXPECT_EQ(json_field(invoice("o-400"), {"creation"}), "failed");
+  // A 400 created nothing: the same order id succeeds later (a new Idempotency-Key).
+  auto again = post("/v1/admin/invoices", invoice_request("o-400"), "k-400b");
   EXPECT_EQ(again.status, 201) << again.body;
+  EXPECT_EQ(invoice_posts(), "6");
   // Without our CA the self-signed simulator is not trusted: refused, nothing sent.
-  restart_daemon();
   daemon->stop();
   daemon.reset();
   start_daemon({}, /*with_ca=*/false);
-  auto untrusted = post("/v1/admin/invoices",
-                        R"({"user_id":)" + std::to_string(buyer) + R"(,"channel_id":)" + std::to_string(channel) +
-                            R"(,"tier":1,"order_id":"o-tls"})",
-                        "k-tls");
+  auto untrusted = post("/v1/admin/invoices", invoice_request("o-tls"), "k-tls");
   EXPECT_EQ(untrusted.status, 503) << untrusted.body;
   EXPECT_NE(json_field(untrusted.body, {"message"}).find("TLS handshake"), std::string::npos) << untrusted.body;
-  EXPECT_EQ(json_field(sim_call("/sim/stats").body, {"POST /v1/invoice"}), "5");
+  EXPECT_EQ(invoice_posts(), "6");
+  EXPECT_EQ(json_field(invoice("o-tls"), {"creation"}), "failed") << "never sent: nothing to look for";
+  // Trusted again, the same order is created.
+  daemon->stop();
+  daemon.reset();
+  start_daemon();
+  auto trusted = post("/v1/admin/invoices", invoice_request("o-tls"), "k-tls-2");
+  EXPECT_EQ(trusted.status, 201) << trusted.body;
+  EXPECT_EQ(provider_invoices("o-tls"), "1");
 }
 
 TEST_F(PaymentsE2E, ARenewalExtendsTheExpiryFromTheOldOne) {

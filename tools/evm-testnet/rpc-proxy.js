@@ -4,18 +4,24 @@
 // Listens on 127.0.0.1 (free port, written to FILE) and forwards POST bodies to
 // the upstream. A control server (port in FILE2) sets the fault mode:
 //   POST /mode  {"mode": M, "count": N?, "methods": [..]?, "value": V?}
-//   GET  /mode  current mode;  GET /stats  counters;  POST /reset  pass + zero counters
-// Modes: pass, garbage, truncated, wrong_id, error, http500, hang, bad_result.
-// "count" limits the fault to the next N matching requests (then back to pass);
-// "methods" limits it to requests naming one of these methods (a batch matches
-// when any of its calls does); "value" (bad_result only) is the result to put in.
+//               or {"rules": [{"mode": M, ...}, ...]} (several faults at once)
+//   GET  /mode  current rules;  GET /stats  counters;  POST /reset  pass + zero counters
+// Modes: pass, garbage, truncated, wrong_id, error, http500, hang, bad_result,
+// patch, delay.
+// "count" limits the fault to the next N matching requests (then the rule is
+// gone); "methods" limits it to requests naming one of these methods (a batch
+// matches when any of its calls does); "value" is, for bad_result, the result to
+// put in; for patch, an object whose fields replace the real result's (a lying
+// node: {"status":"0x0"} on eth_getTransactionReceipt; a null result stays null);
+// for delay, the milliseconds to wait before forwarding. A request takes the
+// first rule that matches it.
 'use strict';
 
 const fs = require('fs');
 const http = require('http');
 const path = require('path');
 
-const MODES = ['pass', 'garbage', 'truncated', 'wrong_id', 'error', 'http500', 'hang', 'bad_result'];
+const MODES = ['pass', 'garbage', 'truncated', 'wrong_id', 'error', 'http500', 'hang', 'bad_result', 'patch', 'delay'];
 
 function die(msg, code = 2) {
   process.stderr.write(`rpc-proxy.js: ${msg}\n`);
@@ -42,7 +48,8 @@ if (upstream.protocol !== 'http:') die('only http:// upstreams are supported');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 // ---- state ----------------------------------------------------------------
-let fault = { mode: 'pass', count: null, methods: null, value: undefined };
+// The active rules, first match wins; an empty list passes everything.
+let rules = [];
 let stats;
 function resetStats() {
   stats = { requests: 0, batches: 0, methods: {}, faults: {}, faults_by_method: {}, upstream_errors: 0 };
@@ -53,17 +60,42 @@ const hung = new Set();
 function bump(obj, key) { obj[key] = (obj[key] || 0) + 1; }
 
 // Returns the fault ({mode, value}) to apply to a request naming `methods`,
-// consuming one unit of `count`.
+// consuming one unit of the matching rule's `count`.
 const PASS = { mode: 'pass', value: undefined };
 function takeFault(methods) {
-  if (fault.mode === 'pass') return PASS;
-  if (fault.methods && !methods.some((m) => fault.methods.includes(m))) return PASS;
-  const taken = { mode: fault.mode, value: fault.value };
-  if (fault.count !== null) {
-    fault.count -= 1;
-    if (fault.count <= 0) fault = { mode: 'pass', count: null, methods: null, value: undefined };
+  const at = rules.findIndex((r) => !r.methods || methods.some((m) => r.methods.includes(m)));
+  if (at < 0) return PASS;
+  const rule = rules[at];
+  const taken = { mode: rule.mode, value: rule.value };
+  if (rule.count !== null) {
+    rule.count -= 1;
+    if (rule.count <= 0) rules.splice(at, 1);
   }
   return taken;
+}
+
+// A rule from the control API, or an error message.
+function parseRule(j) {
+  if (!j || !MODES.includes(j.mode)) return `mode must be one of ${MODES.join(', ')}`;
+  if (j.count !== undefined && j.count !== null && !(Number.isInteger(j.count) && j.count > 0)) {
+    return 'count must be a positive integer';
+  }
+  if (j.methods !== undefined && j.methods !== null &&
+      !(Array.isArray(j.methods) && j.methods.every((m) => typeof m === 'string'))) {
+    return 'methods must be an array of strings';
+  }
+  if (j.mode === 'patch' && (j.value === null || typeof j.value !== 'object' || Array.isArray(j.value))) {
+    return 'patch needs an object value';
+  }
+  if (j.mode === 'delay' && !(Number.isInteger(j.value) && j.value >= 0 && j.value <= 60000)) {
+    return 'delay needs a value of 0..60000 ms';
+  }
+  return {
+    mode: j.mode,
+    count: j.count ?? null,
+    methods: j.methods && j.methods.length ? j.methods : null,
+    value: j.value,
+  };
 }
 
 // ---- helpers --------------------------------------------------------------
@@ -154,6 +186,7 @@ const server = http.createServer(async (req, res) => {
       break;
   }
 
+  if (mode === 'delay') await new Promise((resolve) => setTimeout(resolve, taken.value));
   let answer;
   try {
     answer = await forward(req, body);
@@ -166,7 +199,7 @@ const server = http.createServer(async (req, res) => {
   if (mode === 'truncated') {
     return send(res, answer.status, answer.body.subarray(0, Math.floor(answer.body.length / 2)), answer.type);
   }
-  if (mode === 'wrong_id' || mode === 'bad_result') {
+  if (mode === 'wrong_id' || mode === 'bad_result' || mode === 'patch') {
     let a;
     try { a = JSON.parse(answer.body.toString('utf8')); } catch (_) {
       return send(res, answer.status, answer.body, answer.type);
@@ -176,6 +209,10 @@ const server = http.createServer(async (req, res) => {
       const c = { ...r };
       if (mode === 'wrong_id') {
         c.id = typeof r.id === 'number' ? r.id + 1000 : `${r.id}1000`;
+      } else if (mode === 'patch') {
+        if (r.result !== null && typeof r.result === 'object' && !Array.isArray(r.result)) {
+          c.result = { ...r.result, ...taken.value };
+        }
       } else {
         c.result = wrongValue(r.result, taken.value);
         delete c.error;
@@ -193,11 +230,11 @@ server.requestTimeout = 0;
 const control = http.createServer(async (req, res) => {
   const url = req.url.split('?')[0];
   if (req.method === 'GET' && url === '/stats') {
-    return send(res, 200, JSON.stringify({ ...stats, mode: fault, hung_connections: hung.size }));
+    return send(res, 200, JSON.stringify({ ...stats, rules, hung_connections: hung.size }));
   }
-  if (req.method === 'GET' && url === '/mode') return send(res, 200, JSON.stringify(fault));
+  if (req.method === 'GET' && url === '/mode') return send(res, 200, JSON.stringify({ rules }));
   if (req.method === 'POST' && url === '/reset') {
-    fault = { mode: 'pass', count: null, methods: null, value: undefined };
+    rules = [];
     resetStats();
     return send(res, 200, '{"ok":true}');
   }
@@ -206,23 +243,15 @@ const control = http.createServer(async (req, res) => {
     try { j = JSON.parse((await readBody(req)).toString('utf8')); } catch (e) {
       return send(res, 400, JSON.stringify({ ok: false, error: `bad JSON: ${e.message}` }));
     }
-    if (!j || !MODES.includes(j.mode)) {
-      return send(res, 400, JSON.stringify({ ok: false, error: `mode must be one of ${MODES.join(', ')}` }));
+    const asked = j && Array.isArray(j.rules) ? j.rules : [j];
+    const parsed = [];
+    for (const one of asked) {
+      const rule = parseRule(one);
+      if (typeof rule === 'string') return send(res, 400, JSON.stringify({ ok: false, error: rule }));
+      if (rule.mode !== 'pass') parsed.push(rule);
     }
-    if (j.count !== undefined && j.count !== null && !(Number.isInteger(j.count) && j.count > 0)) {
-      return send(res, 400, JSON.stringify({ ok: false, error: 'count must be a positive integer' }));
-    }
-    if (j.methods !== undefined && j.methods !== null &&
-        !(Array.isArray(j.methods) && j.methods.every((m) => typeof m === 'string'))) {
-      return send(res, 400, JSON.stringify({ ok: false, error: 'methods must be an array of strings' }));
-    }
-    fault = {
-      mode: j.mode,
-      count: j.mode === 'pass' ? null : (j.count ?? null),
-      methods: j.mode === 'pass' ? null : (j.methods && j.methods.length ? j.methods : null),
-      value: j.value,
-    };
-    return send(res, 200, JSON.stringify({ ok: true, mode: fault }));
+    rules = parsed;
+    return send(res, 200, JSON.stringify({ ok: true, rules }));
   }
   return send(res, 404, '{"ok":false,"error":"use POST /mode, GET /mode, GET /stats, POST /reset"}');
 });

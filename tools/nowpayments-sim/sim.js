@@ -18,10 +18,17 @@
 //                   the final one first (out_of_order), or without the final one (drop_final:
 //                   only polling finds it). Answers with every delivery's HTTP status and body.
 //   POST /sim/ipn   {"url", "body", "signature"} sends one IPN as given.
-//   POST /sim/fail  {"path": "/v1/invoice", "count": N, "status": 503 | "hang"} fails the next N
-//                   calls of that endpoint.
+//   POST /sim/fail  {"path": "/v1/invoice", "count": N, "status": 503 | "hang", "create": bool}
+//                   fails the next N calls of that endpoint. With "create" (POST /v1/invoice
+//                   only) the invoice is created first and only the answer is lost: the 5xx or
+//                   the hang comes after NOWPayments has the invoice.
 //   POST /sim/resend {"payment_id", "signature", "times", "url"} delivers the payment's current
 //                   status again (NOWPayments' "resend IPN" button), optionally to another URL.
+//   POST /sim/status {"payment_id", "payment_status", "signature", "times"} changes a payment's
+//                   status after the fact (a refund by NOWPayments support, a partially paid
+//                   payment marked finished) and delivers its IPN `times` times.
+//   GET  /sim/invoices?order_id=X  every invoice created for the order (NOWPayments does not
+//                   deduplicate order ids), as {"count", "invoices"}.
 //   GET  /sim/stats request counts per endpoint.
 //
 // Usage: node sim.js --port 0 --port-file F --api-key K --ipn-secret S
@@ -66,12 +73,12 @@ function sign(body, how) {
 }
 
 const invoices = new Map();   // id -> invoice
-const byOrder = new Map();    // order_id -> invoice id
+const byOrder = new Map();    // order_id -> [invoice id], oldest first
 const payments = new Map();   // payment_id -> payment
 let nextInvoice = 4500000000;
 let nextPayment = 5000000000;
 const stats = {};
-const failures = {};          // path -> {count, status}
+const failures = {};          // path -> {count, status, create}
 
 function reply(res, status, body) {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -154,8 +161,9 @@ async function deliver(invoice, p, how, times) {
 }
 
 async function pay(spec) {
-  const id = byOrder.get(spec.order_id);
-  if (id === undefined) return {status: 404, body: {message: 'no invoice for order ' + spec.order_id}};
+  const ids = byOrder.get(spec.order_id);
+  if (ids === undefined) return {status: 404, body: {message: 'no invoice for order ' + spec.order_id}};
+  const id = ids[ids.length - 1];  // the newest invoice of the order
   const invoice = invoices.get(id);
   const scenario = spec.scenario || 'finished';
   const price = Number(invoice.price_amount);
@@ -207,12 +215,23 @@ async function pay(spec) {
   return {status: 200, body: {payment_id: p.payment_id, deliveries}};
 }
 
-function failing(path, res) {
+// The next scheduled failure of an endpoint, consumed; null when none.
+function takeFailure(path) {
   const f = failures[path];
-  if (!f || f.count <= 0) return false;
+  if (!f || f.count <= 0) return null;
   f.count -= 1;
-  if (f.status === 'hang') return true;  // never answer: the client's deadline must fire
+  return f;
+}
+
+function answerFailure(f, res) {
+  if (f.status === 'hang') return;  // never answer: the client's deadline must fire
   reply(res, f.status, {status: false, statusCode: f.status, message: 'simulated failure'});
+}
+
+function failing(path, res) {
+  const f = takeFailure(path);
+  if (f === null) return false;
+  answerFailure(f, res);
   return true;
 }
 
@@ -230,13 +249,12 @@ async function handle(req, res) {
   }
   if (req.method === 'GET' && path === '/v1/status') return reply(res, 200, {message: 'OK'});
   if (req.method === 'POST' && path === '/v1/invoice') {
-    if (!authorized(req, res) || failing('/v1/invoice', res)) return;
+    if (!authorized(req, res)) return;
+    const failure = takeFailure('/v1/invoice');
+    if (failure !== null && !failure.create) return answerFailure(failure, res);
     if (typeof body.price_amount !== 'number' || !(body.price_amount > 0) || typeof body.price_currency !== 'string') {
       return reply(res, 400, {status: false, statusCode: 400, code: 'INVALID_REQUEST_PARAMS',
                               message: 'price_amount and price_currency are required'});
-    }
-    if (byOrder.has(body.order_id)) {
-      // NOWPayments does not deduplicate order ids: a second invoice is created.
     }
     const id = String(nextInvoice++);
     const now = new Date().toISOString();
@@ -250,7 +268,9 @@ async function handle(req, res) {
       created_at: now, updated_at: now,
     };
     invoices.set(id, invoice);
-    if (invoice.order_id !== null) byOrder.set(invoice.order_id, id);
+    // NOWPayments does not deduplicate order ids: a second POST makes a second invoice.
+    if (invoice.order_id !== null) byOrder.set(invoice.order_id, [...(byOrder.get(invoice.order_id) || []), id]);
+    if (failure !== null) return answerFailure(failure, res);  // created, then the answer is lost
     return reply(res, 201, invoice);
   }
   if (req.method === 'GET' && path.startsWith('/v1/payment/')) {
@@ -273,13 +293,26 @@ async function handle(req, res) {
     const deliveries = await deliver(target, p, body.signature || 'recursive', body.times || 1);
     return reply(res, 200, {payment_id: p.payment_id, deliveries});
   }
+  if (req.method === 'POST' && path === '/sim/status') {
+    const p = payments.get(Number(body.payment_id));
+    if (!p) return reply(res, 404, {message: 'no payment ' + body.payment_id});
+    if (typeof body.payment_status !== 'string') return reply(res, 400, {message: 'payment_status is required'});
+    p.payment_status = body.payment_status;
+    const invoice = invoices.get(String(p.invoice_id));
+    const deliveries = await deliver(invoice, p, body.signature || 'recursive', body.times || 1);
+    return reply(res, 200, {payment_id: p.payment_id, deliveries});
+  }
+  if (req.method === 'GET' && path === '/sim/invoices') {
+    const ids = byOrder.get(url.searchParams.get('order_id')) || [];
+    return reply(res, 200, {count: ids.length, invoices: ids.map((id) => invoices.get(id))});
+  }
   if (req.method === 'POST' && path === '/sim/ipn') {
     const how = body.signature || 'recursive';
     const r = await post(body.url, body.body, how === 'none' ? null : sign(body.body, how));
     return reply(res, 200, r);
   }
   if (req.method === 'POST' && path === '/sim/fail') {
-    failures[body.path] = {count: body.count || 1, status: body.status || 503};
+    failures[body.path] = {count: body.count || 1, status: body.status || 503, create: body.create === true};
     return reply(res, 200, {ok: true});
   }
   if (req.method === 'GET' && path === '/sim/stats') return reply(res, 200, stats);

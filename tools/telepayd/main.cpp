@@ -4,7 +4,7 @@
 // shuts down in order on SIGINT/SIGTERM: HTTP, bridges, projections (saving them), actors, log.
 //
 //   telepayd [--data DIR] [--listen HOST:PORT] [--config FILE] [--port-file FILE]
-//   telepayd token create --role admin|operator|auditor [--label L] [--cidr CIDR]...
+//   telepayd token create --role admin|operator|auditor [--operator NAME] [--label L] [--cidr CIDR]...
 //                         [--rate N] [--burst N] [--data DIR]      (offline: the server stopped)
 
 #include <CLI/CLI.hpp>
@@ -240,6 +240,7 @@ void bootstrap_token(actors::ledger_client& client, const actors::ledger_reads& 
   create.secret_sha256 = token.secret_sha256;
   create.label = "bootstrap";
   create.by = "telepayd";
+  create.operator_name = "owner";
   auto created = client.ask_and_wait<actors::entity_reply>(actors::token_request{token.id, create, now_us()});
   if (!created) {
     log->error("cannot create the first admin token detail={}", created.error().message);
@@ -349,12 +350,20 @@ int run(const daemon_config& config) {
   }
   log->info("projections loaded position={} head_seq={}", (*projections_host)->position(),
             store->head_seq());
+  for (const auto& rebuilt : (*projections_host)->rebuilt()) {
+    log->warn("read model rebuilt from the log projection={} reason={}", rebuilt.name, rebuilt.reason);
+  }
   actors::ledger_reads reads(*store, **projections_host);
   auto client = std::make_unique<actors::ledger_client>(runtime->system(), ledger->facade());
   bootstrap_token(*client, reads, log);
 
   // The Telegram outbox (notices for users) and the subscription expiry scheduler.
-  auto notifier = actors::notifier::start(*store, *client);
+  actors::notifier_options notifier_options;
+  notifier_options.admins = config.telegram_admins;
+  notifier_options.on_control_change = [control_log = make_logger("control")](const std::string& change) {
+    control_log->warn("control changed: {}", change);
+  };
+  auto notifier = actors::notifier::start(*store, *client, std::move(notifier_options));
   if (!notifier) {
     log->error("cannot start the notifier detail={}", notifier.error().message);
     return 1;
@@ -487,7 +496,8 @@ int run(const daemon_config& config) {
     }
     return health_body(reads, config, started, to_hex(store->head_hash()), !stats.write_failed);
   };
-  hooks.metrics = [&store, &reads, &ledger, &runtime, &nowpayments, &notifier, &expiry, &telegram, &chain] {
+  hooks.metrics = [&store, &reads, &ledger, &runtime, &nowpayments, &notifier, &expiry, &telegram, &chain, &outbox,
+                   &updates] {
     std::string out = metrics_body(*store, reads, *ledger, runtime->system());
     const auto counter = [&](const char* name, const char* help, std::uint64_t value) {
       out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
@@ -495,6 +505,9 @@ int run(const daemon_config& config) {
     };
     counter("telepay_notices_recorded_total", "Telegram notices recorded in the outbox.",
             (*notifier)->notices_recorded());
+    counter("telepay_control_changes_total",
+            "Changes to the controls that guard money (write tokens, withdrawal limits), each announced.",
+            (*notifier)->control_changes());
     counter("telepay_subscription_reminders_total", "Expiry reminders recorded.", expiry->reminders());
     counter("telepay_subscription_expiries_total", "Expiries recorded.", expiry->expiries());
     if (nowpayments) {
@@ -502,6 +515,11 @@ int run(const daemon_config& config) {
     }
     if (telegram) {
       out += telegram->metrics_text();
+    }
+    if (outbox && updates) {
+      counter("telepay_telegram_undecodable_records_total",
+              "Log records the Telegram feeds skipped because they did not decode.",
+              outbox->undecodable().count + updates->undecodable().count);
     }
     if (chain) {
       out += chain->metrics_text();
@@ -716,6 +734,7 @@ int run(const daemon_config& config) {
 
 struct token_options {
   std::string role = "operator";
+  std::string operator_name;  // empty: the token is an operator of its own ("token.{id}")
   std::string label;
   std::vector<std::string> cidrs;
   std::uint32_t rate = 50;
@@ -752,6 +771,7 @@ int create_token(const daemon_config& config, const token_options& options) {
   create.burst = options.burst;
   create.label = options.label;
   create.by = "telepayd-cli";
+  create.operator_name = options.operator_name;
   auto events = domain::token::decide(domain::token::state(token.id), create, now_us());
   if (!events) {
     std::fprintf(stderr, "telepayd: %s\n", events.error().message.c_str());
@@ -799,6 +819,9 @@ int main(int argc, char** argv) {
   create_cmd->add_option("--role", token.role, "admin, operator or auditor (default operator)")
       ->check(CLI::IsMember({"admin", "operator", "auditor"}));
   create_cmd->add_option("--label", token.label, "what the token is for");
+  create_cmd->add_option("--operator", token.operator_name,
+                         "the person it belongs to (default: the token is an operator of its own); "
+                         "approvals need another operator");
   create_cmd->add_option("--cidr", token.cidrs, "allow only these source addresses (repeatable)");
   create_cmd->add_option("--rate", token.rate, "requests per second (default 50)")
       ->check(CLI::Range(1u, 1'000'000u));
