@@ -63,7 +63,14 @@ void on_reply(caf::event_based_actor* self, const state_ptr& st, const std::stri
       run.last_seq = r->last_seq;
     }
   } else if (is_transient(r.code())) {
-    self->delayed_send(self, detail::backoff(st->options, run.attempts++), step_atom::value, id);
+    const std::string_view step_text = domain::process::step_name(done_step);
+    if (!detail::retry_or_park(self, st->options, run.attempts, "deposit", id, step_text, r.error(),
+                               detail::resend(self, process_resume{"deposit", id, run.intent.to_json(), run.done}))) {
+      return;
+    }
+    run.failure = true;
+    run.failure_error = detail::needs_attention("deposit", id, step_text, r.error());
+    finish(st, id);
     return;
   } else {
     // Credits to a user and debits of clearing accounts are only refused for overflow or

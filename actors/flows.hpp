@@ -30,6 +30,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/attention.hpp"
 #include "actors/ledger_api.hpp"
 #include "actors/routes.hpp"
 #include "domain/chain_send.hpp"
@@ -45,6 +46,11 @@ struct flow_options {
   /// Retry backoff for transient failures: first delay and cap. Defaults: 20 ms, 5 s.
   std::chrono::milliseconds retry_first{20};
   std::chrono::milliseconds retry_max{5'000};
+  /// Tries of one step after which a process stops retrying and is parked as needing
+  /// attention (about 2 minutes with the defaults above). Default: 30.
+  int retry_attempts_max = 30;
+  /// Where parked processes go (the ledger makes one when none is given).
+  std::shared_ptr<attention_board> attention;
   /// A payout batch hold lasts this long (the chain has this long to confirm). Default: 30 days.
   std::chrono::seconds payout_hold{30 * 86'400};
   /// Fault injection for crash tests only: exit the process (137) right after a payment's

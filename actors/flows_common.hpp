@@ -3,6 +3,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <string_view>
 
 #include "actors/flows.hpp"
 
@@ -20,6 +22,37 @@ inline std::chrono::milliseconds backoff(const flow_options& options, int attemp
     delay *= 2;
   }
   return std::min(delay, options.retry_max);
+}
+
+/// After a transient failure: schedules the next try of `id`'s step (a step_atom to `self`), or,
+/// once options.retry_attempts_max tries failed, parks the run on the attention board with
+/// `resume` (what an operator's retry sends) and returns true: the caller answers its waiters
+/// and drops the run.
+inline bool retry_or_park(caf::event_based_actor* self, const flow_options& options, int& attempts,
+                          std::string_view kind, const std::string& id, std::string_view step, const error& why,
+                          std::function<void()> resume) {
+  if (attempts < options.retry_attempts_max || !options.attention) {
+    self->delayed_send(self, backoff(options, attempts++), step_atom::value, id);
+    return false;
+  }
+  options.attention->park(parked_process{std::string(kind), id, std::string(step), why, attempts, wall_clock_us()},
+                          std::move(resume));
+  return true;
+}
+
+/// The error a parked run's waiters get.
+inline error needs_attention(std::string_view kind, const std::string& id, std::string_view step, const error& why) {
+  return make_error(errc::process_failed, std::string(kind) + " " + id + " needs attention: step " +
+                                              std::string(step) + " kept failing (" + std::string(errc_name(why.code)) +
+                                              "); it resumes on retry or restart");
+}
+
+/// What resumes a run: `message` sent again to the manager.
+template <class Resume>
+std::function<void()> resend(caf::event_based_actor* self, Resume message) {
+  return [manager = caf::actor_cast<caf::actor>(self), message = std::move(message)] {
+    caf::anon_send(manager, resume_atom::value, message);
+  };
 }
 
 inline command_meta meta_for(std::string_view kind, std::string_view id, std::string_view step,

@@ -557,16 +557,22 @@ result<std::unique_ptr<ledger>> ledger::start(caf::actor_system& system,
   r.chain_sends = spawn_registry<chain_send_entity>(system, store, options.entities);
   r.withdrawals = spawn_registry<withdrawal_entity>(system, store, options.entities);
 
+  ledger_options with_board = options;
+  if (!with_board.flows.attention) {
+    with_board.flows.attention = std::make_shared<attention_board>();
+  }
+  out->attention_ = with_board.flows.attention;
+  const flow_options& flows = with_board.flows;
   facade_deps d;
   d.r = r;
   for (std::size_t i = 0; i < options.transfer_managers; ++i) {
-    d.transfers.push_back(system.spawn(transfer_manager, r, options.flows));
+    d.transfers.push_back(system.spawn(transfer_manager, r, flows));
   }
-  d.payouts = system.spawn(payout_manager, r, options.flows);
-  d.purchases = system.spawn(purchase_manager, r, options.flows, d.payouts);
-  d.deposits = system.spawn(deposit_manager, r, options.flows);
-  d.payments = system.spawn(payment_manager, r, options.flows, d.purchases, d.deposits);
-  d.withdrawals = system.spawn(withdrawal_manager, r, options.flows, recovered->recent_withdrawals);
+  d.payouts = system.spawn(payout_manager, r, flows);
+  d.purchases = system.spawn(purchase_manager, r, flows, d.payouts);
+  d.deposits = system.spawn(deposit_manager, r, flows);
+  d.payments = system.spawn(payment_manager, r, flows, d.purchases, d.deposits);
+  d.withdrawals = system.spawn(withdrawal_manager, r, flows, recovered->recent_withdrawals);
   out->managers_ = d.transfers;
   out->managers_.push_back(d.purchases);
   out->managers_.push_back(d.deposits);

@@ -51,6 +51,8 @@ class ledger {
 
   /// What the start-up scan found and resumed.
   const recovery_result& recovered() const { return recovered_; }
+  /// Processes that stopped retrying and wait for an operator (or a restart).
+  const std::shared_ptr<attention_board>& attention() const { return attention_; }
 
   /// Live/spawned/passivated counters summed over the wallet registries (blocking query).
   registry_stats wallet_stats(caf::actor_system& system) const;
@@ -62,6 +64,7 @@ class ledger {
   ledger() = default;
   routes routes_;
   std::vector<caf::actor> managers_;  // transfers..., purchase, deposit, payout
+  std::shared_ptr<attention_board> attention_;
   ledger_actor facade_;
   recovery_result recovered_;
   bool stopped_ = false;

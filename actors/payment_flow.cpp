@@ -35,8 +35,19 @@ std::string process_id(std::uint64_t payment_id) { return std::to_string(payment
 
 void step(caf::event_based_actor* self, const state_ptr& st, std::uint64_t id);
 
-void retry_later(caf::event_based_actor* self, const state_ptr& st, payment_run& run, std::uint64_t id) {
-  self->delayed_send(self, detail::backoff(st->options, run.attempts++), step_atom::value, id);
+/// Schedules the next try of payment `id`, or parks it for an operator once
+/// flow_options::retry_attempts_max tries failed (a retry resumes it from its intent; so does a
+/// restart, since its process is still open in the log).
+void retry_later(caf::event_based_actor* self, const state_ptr& st, payment_run& run, std::uint64_t id,
+                 std::string_view step_text, const error& why) {
+  if (run.attempts < st->options.retry_attempts_max || !st->options.attention) {
+    self->delayed_send(self, detail::backoff(st->options, run.attempts++), step_atom::value, id);
+    return;
+  }
+  st->options.attention->park(parked_process{"payment", process_id(id), std::string(step_text), why, run.attempts,
+                                             detail::wall_clock_us()},
+                              detail::resend(self, process_resume{"payment", process_id(id), run.intent.to_json(), {}}));
+  st->runs.erase(id);
 }
 
 void finish(caf::event_based_actor* self, const state_ptr& st, std::uint64_t id, bool failed,
@@ -54,8 +65,7 @@ void finish(caf::event_based_actor* self, const state_ptr& st, std::uint64_t id,
                                  auto run = st->runs.find(id);
                                  if (run == st->runs.end()) return;
                                  if (!r && is_transient(r.code())) {
-                                   self->delayed_send(self, detail::backoff(st->options, run->second.attempts++),
-                                                      step_atom::value, id);
+                                   retry_later(self, st, run->second, id, failed ? "fail" : "complete", r.error());
                                    return;
                                  }
                                  st->runs.erase(run);  // done (a business refusal here is logged by the store)
@@ -78,7 +88,7 @@ void step(caf::event_based_actor* self, const state_ptr& st, std::uint64_t id) {
               auto again = st->runs.find(id);
               if (again == st->runs.end()) return;
               if (!r && is_transient(r.code())) {
-                retry_later(self, st, again->second, id);
+                retry_later(self, st, again->second, id, "deposit", r.error());
                 return;
               }
               if (!r) {
@@ -91,9 +101,11 @@ void step(caf::event_based_actor* self, const state_ptr& st, std::uint64_t id) {
               again->second.attempts = 0;
               step(self, st, id);
             },
-            [self, st, id](caf::error&) {
+            [self, st, id](caf::error& e) {
               auto again = st->runs.find(id);
-              if (again != st->runs.end()) retry_later(self, st, again->second, id);
+              if (again != st->runs.end()) {
+                retry_later(self, st, again->second, id, "deposit", make_error(errc::request_timeout, caf::to_string(e)));
+              }
             });
     return;
   }
@@ -118,7 +130,7 @@ void step(caf::event_based_actor* self, const state_ptr& st, std::uint64_t id) {
             auto again = st->runs.find(id);
             if (again == st->runs.end()) return;
             if (!r && is_transient(r.code())) {
-              retry_later(self, st, again->second, id);
+              retry_later(self, st, again->second, id, "purchase", r.error());
               return;
             }
             // A refused purchase leaves the payment in the buyer's wallet: nothing is lost,
@@ -129,9 +141,11 @@ void step(caf::event_based_actor* self, const state_ptr& st, std::uint64_t id) {
             if (again->second.outcome.size() > 300) again->second.outcome.resize(300);
             finish(self, st, id, false, error{});
           },
-          [self, st, id](caf::error&) {
+          [self, st, id](caf::error& e) {
             auto again = st->runs.find(id);
-            if (again != st->runs.end()) retry_later(self, st, again->second, id);
+            if (again != st->runs.end()) {
+              retry_later(self, st, again->second, id, "purchase", make_error(errc::request_timeout, caf::to_string(e)));
+            }
           });
 }
 

@@ -75,9 +75,14 @@ void step(caf::event_based_actor* self, const state_ptr& st, const std::string& 
       it->second.b.done.insert(next);
       it->second.attempts = 0;
     } else if (is_transient(r.code())) {
-      // Payouts retry with backoff for as long as it takes (at most one try per retry_max).
-      self->delayed_send(self, detail::backoff(st->options, it->second.attempts++), step_atom::value,
-                         batch);
+      // Retried with backoff, then parked for an operator (the held money stays held).
+      if (detail::retry_or_park(self, st->options, it->second.attempts, "payout", batch, next, r.error(),
+                                detail::resend(self, it->second.b))) {
+        for (auto& waiting : it->second.waiting) {
+          waiting.first.deliver(result<entity_reply>(detail::needs_attention("payout", batch, next, r.error())));
+        }
+        st->runs.erase(it);
+      }
       return;
     } else {
       // A refused settlement step (the hold is gone) is for an operator: report and stop.

@@ -71,7 +71,14 @@ void on_reply(caf::event_based_actor* self, const state_ptr& st, const std::stri
       self->send(st->payouts, accrued_atom::value, run.intent.channel, id);
     }
   } else if (is_transient(r.code())) {
-    self->delayed_send(self, detail::backoff(st->options, run.attempts++), step_atom::value, id);
+    const std::string_view step_text = domain::process::step_name(done_step);
+    if (!detail::retry_or_park(self, st->options, run.attempts, "purchase", id, step_text, r.error(),
+                               detail::resend(self, process_resume{"purchase", id, run.intent.to_json(), run.done}))) {
+      return;
+    }
+    run.failure = true;
+    run.failure_error = detail::needs_attention("purchase", id, step_text, r.error());
+    finish(st, id);
     return;
   } else if (done_step == purchase_step::hold || done_step == purchase_step::redeem_coupon ||
              done_step == purchase_step::activate) {

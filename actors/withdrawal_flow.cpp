@@ -106,7 +106,11 @@ void run_step(caf::event_based_actor* self, const state_ptr& st, const std::stri
       return;
     }
     if (is_transient(r.code())) {
-      self->delayed_send(self, detail::backoff(st->options, it->second.attempts++), step_atom::value, id);
+      if (detail::retry_or_park(self, st->options, it->second.attempts, "withdrawal", id, next, r.error(),
+                                detail::resend(self, withdrawal_resume{id, it->second.done}))) {
+        answer(it->second, result<domain::withdrawal::state>(detail::needs_attention("withdrawal", id, next, r.error())));
+        st->runs.erase(it);
+      }
       return;
     }
     if (next == "hold") {
@@ -161,7 +165,12 @@ void step(caf::event_based_actor* self, const state_ptr& st, const std::string& 
       if (!w) {
         it->second.busy = false;
         if (is_transient(w.code())) {
-          self->delayed_send(self, detail::backoff(st->options, it->second.attempts++), step_atom::value, id);
+          if (detail::retry_or_park(self, st->options, it->second.attempts, "withdrawal", id, "query", w.error(),
+                                    detail::resend(self, withdrawal_resume{id, it->second.done}))) {
+            answer(it->second,
+                   result<domain::withdrawal::state>(detail::needs_attention("withdrawal", id, "query", w.error())));
+            st->runs.erase(it);
+          }
           return;
         }
         answer(it->second, w);

@@ -1,7 +1,12 @@
 #include "eventstore/event_store.hpp"
 
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
 #include <future>
+#include <mutex>
 
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
@@ -31,6 +36,36 @@ status check_token(std::string_view value, std::size_t min_bytes, std::size_t ma
 }  // namespace
 
 namespace detail {
+namespace {
+
+/// RocksDB's own diagnostics, warnings and worse, as lines on stderr (the operator's log);
+/// nothing is written to a LOG file under the data directory. A LOG file on the data disk is
+/// written by a file writer that, in Debian's build (assertions on), aborts the process when
+/// it is written again after a failed write: on a full disk, logging the failed WAL write
+/// stopped the process instead of latching "write failed" (ProcessAttention test).
+class stderr_logger final : public rocksdb::Logger {
+ public:
+  stderr_logger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+
+  using rocksdb::Logger::Logv;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+  void Logv(const char* format, va_list ap) override {
+    char line[1024];
+    const int written = std::vsnprintf(line, sizeof line, format, ap);
+    if (written < 0) return;
+    std::size_t n = std::min(static_cast<std::size_t>(written), sizeof line - 1);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) --n;
+    std::lock_guard lock(mutex_);
+    std::fprintf(stderr, "rocksdb: %.*s\n", static_cast<int>(n), line);
+  }
+#pragma GCC diagnostic pop
+
+ private:
+  std::mutex mutex_;
+};
+
+}  // namespace
 
 rocksdb::ColumnFamilyOptions column_family_options(std::string_view name) {
   rocksdb::ColumnFamilyOptions options;
@@ -51,6 +86,8 @@ rocksdb::ColumnFamilyOptions column_family_options(std::string_view name) {
 
 rocksdb::DBOptions db_options(open_mode mode) {
   rocksdb::DBOptions options;
+  static const auto logger = std::make_shared<stderr_logger>();
+  options.info_log = logger;
   options.IncreaseParallelism(2);
   options.create_if_missing = mode == open_mode::read_write;
   options.create_missing_column_families = mode == open_mode::read_write;

@@ -13,7 +13,6 @@
 namespace telepay::gateways::chain {
 namespace {
 
-
 result<node_check> check_with(rpc_client& rpc, const service_options& options, const address& token) {
   TELEPAY_TRY(chain_id, rpc.chain_id());
   if (chain_id != options.chain_id) {
@@ -33,13 +32,6 @@ result<node_check> check_with(rpc_client& rpc, const service_options& options, c
   }
   TELEPAY_TRY(head, rpc.block_number());
   return node_check{chain_id, options.token_decimals, head};
-}
-
-rpc_options rpc_options_of(const service_options& o) {
-  rpc_options r;
-  r.urls = o.rpc_urls;
-  r.http = o.http;
-  return r;
 }
 
 /// The HTTP status of each error code for the deposit-address endpoint. No default: a new
@@ -155,6 +147,13 @@ unsigned status_for(errc code) {
 }
 
 }  // namespace
+
+rpc_options rpc_options_of(const service_options& o) {
+  rpc_options r;
+  r.urls = o.rpc_urls;
+  r.http = o.http;
+  return r;
+}
 
 std::int64_t wall_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())

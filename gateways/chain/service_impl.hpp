@@ -25,6 +25,8 @@
 namespace telepay::gateways::chain {
 
 std::int64_t wall_us();
+/// The RPC client options of the service's endpoints.
+rpc_options rpc_options_of(const service_options& o);
 
 /// A sighting not yet confirmed (or confirmed but not yet credited).
 struct pending_deposit {

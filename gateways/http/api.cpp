@@ -815,6 +815,26 @@ void api::install(router& r) {
     if (!user) return from_error(user.error());
     return from_result(reads.chain_deposits(page_of(req), *user, query_param(req.query, "status").value_or("")));
   });
+  read("/v1/processes/attention", role::auditor, [self](const request&) {
+    std::string out = "{\"processes\":[";
+    bool first = true;
+    for (const auto& p : self->hooks.attention ? self->hooks.attention->list() : std::vector<actors::parked_process>{}) {
+      out += first ? "" : ",";
+      first = false;
+      out += "{\"attempts\":" + std::to_string(p.attempts) + ",\"error\":";
+      append_json_string(out, errc_name(p.last_error.code));
+      out += ",\"id\":";
+      append_json_string(out, p.id);
+      out += ",\"kind\":";
+      append_json_string(out, p.kind);
+      out += ",\"since\":";
+      append_json_string(out, format_utc_micros(p.since_us));
+      out += ",\"step\":";
+      append_json_string(out, p.step);
+      out += "}";
+    }
+    return json_ok(out + "]}");
+  });
   read("/v1/blacklist", role::auditor, [&reads](const request& req) { return from_result(reads.blacklist(page_of(req))); });
   read("/v1/audit-log", role::auditor, [&reads](const request& req) {
     return from_result(reads.audit_log(page_of(req), query_param(req.query, "token").value_or("")));
@@ -889,6 +909,24 @@ void api::install_writes(router& r) {
   // Each write: decode the request (400 naming the problem, nothing written), then send the
   // command to the ledger (or the gateway it is for) and answer with what it wrote.
   auto self = impl_;
+  // A parked process resumes where it stopped (its steps are idempotent); not a ledger command,
+  // so it is answered here and, like every write, recorded in the admin log.
+  r.add("POST", "/v1/admin/processes/{kind}/{id}/retry",
+        self->guarded_write("/v1/admin/processes/{kind}/{id}/retry", domain::role::operator_,
+                            [self](const request& req, const impl::caller&, responder done) {
+                              if (auto empty = body::parse(req.body, {}); !empty) {
+                                done(from_error(empty.error()));
+                                return;
+                              }
+                              const std::string kind(req.param("kind"));
+                              const std::string id(req.param("id"));
+                              if (!self->hooks.attention || !self->hooks.attention->retry(kind, id)) {
+                                done(error_response(404, "not_found", "no parked " + utf8_prefix(kind, 32) +
+                                                                          " process " + utf8_prefix(id, 64)));
+                                return;
+                              }
+                              done(json_response(202, "{\"retrying\":true}"));
+                            }));
   for (const write_route& route : write_routes()) {
     const auto decode = route.decode;
     r.add("POST", std::string(route.pattern),

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 
+#include "actors/attention.hpp"
 #include "domain/admin.hpp"
 #include "gateways/http/auth.hpp"
 #include "gateways/http/router.hpp"
@@ -44,6 +45,9 @@ struct api_hooks {
   std::uint32_t anonymous_burst = 200;
   /// POST /v1/admin/chain/rescan, when the chain gateway runs (unset: 409 chain_not_configured).
   std::function<response(const chain_rescan&)> chain_rescan;
+  /// Processes that stopped retrying: GET /v1/processes/attention lists them,
+  /// POST /v1/admin/processes/{kind}/{id}/retry resumes one.
+  std::shared_ptr<actors::attention_board> attention;
 };
 
 class api {

@@ -24,14 +24,16 @@ inline std::int64_t test_now_us() {
 
 class ledger_fixture {
  public:
-  explicit ledger_fixture(actors::ledger_options options = {}) : options_(std::move(options)) {
+  /// `store_dir`: where the log lives (default: a fresh temporary directory).
+  explicit ledger_fixture(actors::ledger_options options = {}, std::filesystem::path store_dir = {})
+      : options_(std::move(options)), store_dir_(store_dir.empty() ? dir_.path() / "eventlog" : std::move(store_dir)) {
     open();
   }
   ~ledger_fixture() { close(); }
 
   void open() {
     eventstore::open_options store_options;
-    store_options.directory = dir_.path() / "eventlog";
+    store_options.directory = store_dir_;
     auto opened = eventstore::event_store::open(store_options);
     if (!opened) {
       ADD_FAILURE() << opened.error().message;
@@ -78,6 +80,7 @@ class ledger_fixture {
  private:
   actors::ledger_options options_;
   temp_dir dir_;
+  std::filesystem::path store_dir_;
   std::unique_ptr<eventstore::event_store> store_;
   std::unique_ptr<actors::runtime> runtime_;
   std::unique_ptr<actors::ledger> ledger_;

@@ -13,7 +13,8 @@
 //   - a stuck transaction (its broadcasts failing) is replaced at the same nonce, paid once;
 //   - a hot wallet without tokens holds the send and raises the alert gauge until funded;
 //   - one of two endpoints lying (a reverted receipt for a paid send, a hot-wallet nonce far
-//     ahead) neither fails, refunds nor abandons a send whose transaction is or can be mined;
+//     ahead) neither fails, refunds nor abandons a send whose transaction is or can be mined,
+//     while a final transaction signed elsewhere at the send's nonce abandons and refunds it;
 //   - malformed RPC replies (garbage, truncated, wrong id, wrong types, HTTP 500, hangs) from a
 //     fault-injecting proxy never crash or credit anything, and a second endpoint takes over;
 //   - a node on another chain id, or a token with other decimals, refuses the start;

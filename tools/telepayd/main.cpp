@@ -505,6 +505,13 @@ int run(const daemon_config& config) {
     };
     counter("telepay_notices_recorded_total", "Telegram notices recorded in the outbox.",
             (*notifier)->notices_recorded());
+    {
+      const auto& board = ledger->attention();
+      out += "# HELP telepay_processes_needing_attention Processes that stopped retrying and wait for an operator.\n"
+             "# TYPE telepay_processes_needing_attention gauge\n"
+             "telepay_processes_needing_attention " + std::to_string(board->size()) + "\n";
+      counter("telepay_processes_parked_total", "Processes parked after their retries ran out.", board->parked_total());
+    }
     counter("telepay_control_changes_total",
             "Changes to the controls that guard money (write tokens, withdrawal limits), each announced.",
             (*notifier)->control_changes());
@@ -527,6 +534,7 @@ int run(const daemon_config& config) {
     return out;
   };
   hooks.openapi = std::string(openapi_document);
+  hooks.attention = ledger->attention();
   hooks.chain_rescan = [&chain](const gateways::http::chain_rescan& rescan) {
     if (!chain) {
       return gateways::http::error_response(409, "chain_not_configured",
