@@ -31,7 +31,7 @@ struct family {
 template <class T, std::size_t... I>
 constexpr std::size_t index_in_any(std::index_sequence<I...>) {
   std::size_t index = 0;
-  ((std::is_same_v<T, std::variant_alternative_t<I, any_event>> ? (index = I, true) : false) || ...);
+  static_cast<void>(((std::is_same_v<T, std::variant_alternative_t<I, any_event>> ? (index = I, true) : false) || ...));
   return index;
 }
 

@@ -5,6 +5,7 @@
 
 #include "gateways/http/api.hpp"
 #include "gateways/http/body.hpp"
+#include "gateways/http/read_routes.hpp"
 #include "gateways/http/write_routes.hpp"
 #include "domain/base/visit.hpp"
 
@@ -26,50 +27,6 @@ using domain::json_document;
 using domain::json_value;
 
 // ---- small helpers ----
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-/// The decoded value of `name` in a query string, nullopt when absent.
-std::optional<std::string> query_param(std::string_view query, std::string_view name) {
-  std::size_t at = 0;
-  while (at <= query.size()) {
-    const auto end = std::min(query.find('&', at), query.size());
-    const std::string_view pair = query.substr(at, end - at);
-    const auto eq = pair.find('=');
-    if (pair.substr(0, eq) == name) {
-      std::string out;
-      const std::string_view raw = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-      for (std::size_t i = 0; i < raw.size(); ++i) {
-        if (raw[i] == '+') {
-          out.push_back(' ');
-        } else if (raw[i] == '%' && i + 2 < raw.size() + 0 && hex_value(raw[i + 1]) >= 0 &&
-                   hex_value(raw[i + 2]) >= 0) {
-          out.push_back(static_cast<char>(hex_value(raw[i + 1]) * 16 + hex_value(raw[i + 2])));
-          i += 2;
-        } else {
-          out.push_back(raw[i]);
-        }
-      }
-      return out;
-    }
-    at = end + 1;
-  }
-  return std::nullopt;
-}
-
-result<std::int64_t> to_int(std::string_view text, std::string_view what) {
-  std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
-    return make_error(errc::invalid_argument, std::string(what) + " must be an integer");
-  }
-  return value;
-}
 
 std::int64_t now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -664,23 +621,11 @@ std::string api::metrics_text() const {
 namespace telepay::gateways::http {
 namespace {
 
-actors::page_request page_of(const request& req) {
+actors::page_request page_of(const read_args& args) {
   actors::page_request page;
-  page.cursor = query_param(req.query, "cursor").value_or("");
-  if (auto limit = query_param(req.query, "limit")) {
-    auto n = to_int(*limit, "limit");
-    page.limit = n && *n > 0 ? static_cast<std::size_t>(*n) : 100;
-  }
+  page.cursor = args.cursor;
+  page.limit = args.limit;
   return page;
-}
-
-result<std::int64_t> path_id(const request& req, std::string_view name) {
-  return to_int(req.param(name), name);
-}
-
-result<std::int64_t> optional_int(const request& req, std::string_view name) {
-  auto text = query_param(req.query, name);
-  return text ? to_int(*text, name) : result<std::int64_t>(std::int64_t{0});
 }
 
 }  // namespace
@@ -688,8 +633,17 @@ result<std::int64_t> optional_int(const request& req, std::string_view name) {
 void api::install(router& r) {
   using domain::role;
   auto self = impl_;
-  const auto read = [&](std::string pattern, role need, impl::read_fn fn) {
-    r.add("GET", pattern, self->guarded_read(pattern, need, std::move(fn)));
+  // Every read is decoded by its row of the read-route table (gateways/http/read_routes.hpp)
+  // before it runs: a parameter the route does not take, or a bad one, is a 400 naming it.
+  const auto read = [&](std::string_view pattern, role need,
+                        std::function<response(const request&, const read_args&)> fn) {
+    const read_route* route = find_read_route(pattern);
+    LEDGER_ASSERT(route != nullptr && route->need == need, "read route ", pattern, " is not in read_routes()");
+    r.add("GET", std::string(pattern),
+          self->guarded_read(std::string(pattern), need, [route, fn = std::move(fn)](const request& req) {
+            auto args = decode_read(*route, req);
+            return args ? fn(req, *args) : from_error(args.error());
+          }));
   };
   const auto& reads = self->reads;
 
@@ -704,7 +658,7 @@ void api::install(router& r) {
   add_public(r, "GET", "/openapi.json", [self](const request&, responder reply) {
     reply(json_ok(self->hooks.openapi));
   });
-  read("/metrics", role::auditor, [self, this](const request&) {
+  read("/metrics", role::auditor, [self, this](const request&, const read_args&) {
     response out;
     out.content_type = "text/plain; version=0.0.4";
     out.body = (self->hooks.metrics ? self->hooks.metrics() : std::string()) + metrics_text();
@@ -712,110 +666,74 @@ void api::install(router& r) {
   });
 
   // ---- reads (auditor) ----
-  read("/v1/users", role::auditor, [&reads](const request& req) { return from_result(reads.users(page_of(req))); });
-  read("/v1/users/{id}", role::auditor, [&reads](const request& req) {
-    auto id = path_id(req, "id");
-    return id ? from_result(reads.user(*id)) : from_error(id.error());
-  });
-  read("/v1/users/{id}/balances", role::auditor, [&reads](const request& req) {
-    auto id = path_id(req, "id");
-    if (!id) {
-      return from_error(id.error());
-    }
+  read("/v1/users", role::auditor,
+       [&reads](const request&, const read_args& a) { return from_result(reads.users(page_of(a))); });
+  read("/v1/users/{id}", role::auditor,
+       [&reads](const request&, const read_args& a) { return from_result(reads.user(a.id)); });
+  read("/v1/users/{id}/balances", role::auditor, [&reads](const request&, const read_args& a) {
     std::uint64_t at_seq = 0;
-    if (auto at = query_param(req.query, "at")) {
-      if (auto seq = to_int(*at, "at"); seq && *seq > 0) {
-        at_seq = static_cast<std::uint64_t>(*seq);
-      } else if (auto when = parse_utc_micros(*at)) {
-        auto found = reads.seq_at(*when);
-        if (!found) {
-          return from_error(found.error());
-        }
-        if (*found == 0) {
-          return json_ok("{\"user_id\":" + std::to_string(*id) + ",\"as_of_seq\":0,\"wallets\":[]}");
-        }
-        at_seq = *found;
-      } else {
-        return error_response(400, "invalid_argument",
-                              "at must be a seq (positive integer) or a UTC time like 2026-11-25T10:00:00Z");
+    if (a.at_seq) {
+      at_seq = *a.at_seq;
+    } else if (a.at_time_us) {
+      auto found = reads.seq_at(*a.at_time_us);
+      if (!found) {
+        return from_error(found.error());
       }
-      if (at_seq > reads.head_seq()) {
-        return error_response(400, "invalid_argument", "at is beyond the head of the log");
+      if (*found == 0) {
+        return json_ok("{\"user_id\":" + std::to_string(a.id) + ",\"as_of_seq\":0,\"wallets\":[]}");
       }
+      at_seq = *found;
     }
-    return from_result(reads.user_balances(*id, at_seq));
-  });
-  read("/v1/wallets", role::auditor, [&reads](const request& req) {
-    return from_result(reads.wallets(page_of(req), query_param(req.query, "owner").value_or("")));
-  });
-  read("/v1/referrals/leaderboard", role::auditor, [&reads](const request& req) {
-    auto limit = optional_int(req, "limit");
-    auto offset = optional_int(req, "offset");
-    if (!limit || !offset || *offset < 0 || *limit < 0) {
-      return error_response(400, "invalid_argument", "limit and offset are non-negative integers");
+    if (at_seq > reads.head_seq()) {
+      return error_response(400, "invalid_argument", "at is beyond the head of the log");
     }
-    return from_result(reads.leaderboard(static_cast<std::size_t>(*limit == 0 ? 10 : *limit),
-                                         static_cast<std::size_t>(*offset)));
+    return from_result(reads.user_balances(a.id, at_seq));
   });
-  read("/v1/referrals/{id}", role::auditor, [&reads](const request& req) {
-    auto id = path_id(req, "id");
-    return id ? from_result(reads.referral(*id)) : from_error(id.error());
+  read("/v1/wallets", role::auditor, [&reads](const request&, const read_args& a) {
+    return from_result(reads.wallets(page_of(a), a.text("owner")));
   });
-  read("/v1/subscriptions", role::auditor, [&reads](const request& req) {
-    auto user = optional_int(req, "user");
-    auto channel = optional_int(req, "channel");
-    auto days = optional_int(req, "within_days");
-    const std::string status = query_param(req.query, "status").value_or("");
-    if (!user || !channel || !days || *days < 0 || *days > 3650) {
-      return error_response(400, "invalid_argument", "user, channel and within_days (0-3650) are integers");
+  read("/v1/referrals/leaderboard", role::auditor, [&reads](const request&, const read_args& a) {
+    return from_result(reads.leaderboard(static_cast<std::size_t>(a.integer("limit", 10)),
+                                         static_cast<std::size_t>(a.integer("offset", 0))));
+  });
+  read("/v1/referrals/{id}", role::auditor,
+       [&reads](const request&, const read_args& a) { return from_result(reads.referral(a.id)); });
+  read("/v1/subscriptions", role::auditor, [&reads](const request&, const read_args& a) {
+    if (a.has("user") && a.has("user_id")) {
+      return error_response(400, "invalid_argument", "give user_id or user (the older name), not both");
     }
-    if (!status.empty() && status != "active" && status != "expiring" && status != "expired") {
-      return error_response(400, "invalid_argument", "status is active, expiring or expired");
-    }
-    return from_result(reads.subscriptions(page_of(req), *user, *channel, status,
-                                           static_cast<std::uint32_t>(*days == 0 ? 3 : *days), now_us()));
+    const std::int64_t user = a.integer("user_id", a.integer("user", 0));
+    const std::int64_t days = a.integer("within_days", 0);
+    return from_result(reads.subscriptions(page_of(a), user, a.integer("channel", 0), a.text("status"),
+                                           static_cast<std::uint32_t>(days == 0 ? 3 : days), now_us()));
   });
-  read("/v1/channels", role::auditor, [&reads](const request& req) { return from_result(reads.channels(page_of(req))); });
-  read("/v1/channels/{id}", role::auditor, [&reads](const request& req) {
-    auto id = path_id(req, "id");
-    return id ? from_result(reads.channel(*id)) : from_error(id.error());
+  read("/v1/channels", role::auditor,
+       [&reads](const request&, const read_args& a) { return from_result(reads.channels(page_of(a))); });
+  read("/v1/channels/{id}", role::auditor,
+       [&reads](const request&, const read_args& a) { return from_result(reads.channel(a.id)); });
+  read("/v1/payouts", role::auditor, [&reads](const request&, const read_args& a) {
+    return from_result(reads.payouts(page_of(a), a.integer("channel", 0), a.text("status")));
   });
-  read("/v1/payouts", role::auditor, [&reads](const request& req) {
-    auto channel = optional_int(req, "channel");
-    if (!channel) {
-      return from_error(channel.error());
-    }
-    return from_result(reads.payouts(page_of(req), *channel, query_param(req.query, "status").value_or("")));
+  read("/v1/processes", role::auditor, [&reads](const request&, const read_args& a) {
+    return from_result(reads.processes(page_of(a), a.text("kind"), a.text("status")));
   });
-  read("/v1/processes", role::auditor, [&reads](const request& req) {
-    return from_result(reads.processes(page_of(req), query_param(req.query, "kind").value_or(""),
-                                       query_param(req.query, "status").value_or("")));
+  read("/v1/manual-deposits", role::auditor, [&reads](const request&, const read_args& a) {
+    return from_result(reads.manual_deposits(page_of(a), a.text("status")));
   });
-  read("/v1/manual-deposits", role::auditor, [&reads](const request& req) {
-    return from_result(reads.manual_deposits(page_of(req), query_param(req.query, "status").value_or("")));
+  read("/v1/invoices", role::auditor, [&reads](const request&, const read_args& a) {
+    return from_result(reads.invoices(page_of(a), a.integer("user_id", 0), a.text("status")));
   });
-  read("/v1/invoices", role::auditor, [&reads](const request& req) {
-    auto user = optional_int(req, "user_id");
-    if (!user) return from_error(user.error());
-    return from_result(reads.invoices(page_of(req), *user, query_param(req.query, "status").value_or("")));
+  read("/v1/invoices/{order_id}", role::auditor,
+       [&reads](const request&, const read_args& a) { return from_result(reads.invoice(a.key)); });
+  read("/v1/withdrawals", role::auditor, [&reads](const request&, const read_args& a) {
+    return from_result(reads.withdrawals(page_of(a), a.integer("user_id", 0), a.text("status")));
   });
-  read("/v1/invoices/{order_id}", role::auditor, [&reads](const request& req) {
-    return from_result(reads.invoice(std::string(req.param("order_id"))));
+  read("/v1/withdrawals/{id}", role::auditor,
+       [&reads](const request&, const read_args& a) { return from_result(reads.withdrawal(a.key)); });
+  read("/v1/chain/deposits", role::auditor, [&reads](const request&, const read_args& a) {
+    return from_result(reads.chain_deposits(page_of(a), a.integer("user_id", 0), a.text("status")));
   });
-  read("/v1/withdrawals", role::auditor, [&reads](const request& req) {
-    auto user = optional_int(req, "user_id");
-    if (!user) return from_error(user.error());
-    return from_result(reads.withdrawals(page_of(req), *user, query_param(req.query, "status").value_or("")));
-  });
-  read("/v1/withdrawals/{id}", role::auditor, [&reads](const request& req) {
-    return from_result(reads.withdrawal(std::string(req.param("id"))));
-  });
-  read("/v1/chain/deposits", role::auditor, [&reads](const request& req) {
-    auto user = optional_int(req, "user_id");
-    if (!user) return from_error(user.error());
-    return from_result(reads.chain_deposits(page_of(req), *user, query_param(req.query, "status").value_or("")));
-  });
-  read("/v1/processes/attention", role::auditor, [self](const request&) {
+  read("/v1/processes/attention", role::auditor, [self](const request&, const read_args&) {
     std::string out = "{\"processes\":[";
     bool first = true;
     for (const auto& p : self->hooks.attention ? self->hooks.attention->list() : std::vector<actors::parked_process>{}) {
@@ -835,18 +753,14 @@ void api::install(router& r) {
     }
     return json_ok(out + "]}");
   });
-  read("/v1/blacklist", role::auditor, [&reads](const request& req) { return from_result(reads.blacklist(page_of(req))); });
-  read("/v1/audit-log", role::auditor, [&reads](const request& req) {
-    return from_result(reads.audit_log(page_of(req), query_param(req.query, "token").value_or("")));
+  read("/v1/blacklist", role::auditor,
+       [&reads](const request&, const read_args& a) { return from_result(reads.blacklist(page_of(a))); });
+  read("/v1/audit-log", role::auditor, [&reads](const request&, const read_args& a) {
+    return from_result(reads.audit_log(page_of(a), a.text("token")));
   });
-  read("/v1/events", role::auditor, [&reads](const request& req) {
-    auto from = optional_int(req, "from");
-    auto limit = optional_int(req, "limit");
-    if (!from || !limit || *from < 0 || *limit < 0) {
-      return error_response(400, "invalid_argument", "from and limit are non-negative integers");
-    }
-    auto lines = reads.events(static_cast<std::uint64_t>(std::max<std::int64_t>(*from, 1)),
-                              static_cast<std::size_t>(*limit == 0 ? 100 : *limit));
+  read("/v1/events", role::auditor, [&reads](const request&, const read_args& a) {
+    auto lines = reads.events(static_cast<std::uint64_t>(a.integer("from", 1)),
+                              static_cast<std::size_t>(a.integer("limit", 100)));
     if (!lines) {
       return from_error(lines.error());
     }
@@ -885,11 +799,19 @@ void api::add_public(router& r, std::string method, std::string pattern, handler
 
 void api::add_read(router& r, std::string pattern, domain::role need, read_handler fn) {
   auto self = impl_;
-  r.add("GET", pattern, [self, pattern, need, fn = std::move(fn)](const request& req, responder reply) {
+  const read_route* route = find_read_route(pattern);
+  LEDGER_ASSERT(route != nullptr && route->need == need, "read route ", pattern, " is not in read_routes()");
+  r.add("GET", pattern, [self, route, pattern, need, fn = std::move(fn)](const request& req, responder reply) {
     auto who = self->authenticate(req, need);
     if (std::holds_alternative<response>(who)) {
       self->count(pattern, std::get<response>(who).status);
       reply(std::get<response>(who));
+      return;
+    }
+    if (auto args = decode_read(*route, req); !args) {
+      response refused = from_error(args.error());
+      self->count(pattern, refused.status);
+      reply(std::move(refused));
       return;
     }
     fn(req, [self, pattern, reply = std::move(reply)](response out) {

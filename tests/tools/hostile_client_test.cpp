@@ -5,6 +5,9 @@
 // big; path parameters that are not numbers or not ASCII; bad Idempotency-Keys. After each
 // request the answer is a 4xx JSON error naming the problem, /health still answers ready, and
 // the head of the log has not moved.
+// Every read route (GET) of the document is walked too: each query parameter with a bad value
+// for its type, a parameter the route does not take, one given twice, malformed %-escapes and
+// bad path parameters: a 400 JSON error naming the parameter, nothing else.
 // Method: telepayd on loopback with NOWPayments and Telegram configured against upstreams that
 // do not answer (so their routes parse bodies); the route list and the examples come from
 // GET /openapi.json, so a route added later is covered without touching this test.
@@ -262,6 +265,93 @@ std::vector<attack> attacks_on(const write_route& r) {
   return out;
 }
 
+
+/// A read route as the document describes it: its path and query parameters with their types.
+struct read_route {
+  std::string path;
+  std::map<std::string, std::string> path_types;
+  std::map<std::string, std::string> query_types;
+  bool authenticated = false;
+};
+
+std::vector<read_route> read_routes_of(const std::string& document) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(document);
+  std::vector<read_route> out;
+  for (auto [path, item] : doc["paths"].get_object()) {
+    simdjson::dom::element get;
+    if (item["get"].get(get) != simdjson::SUCCESS) continue;
+    read_route r;
+    r.path = std::string(path);
+    simdjson::dom::array security;
+    r.authenticated = get["security"].get(security) == simdjson::SUCCESS && security.size() > 0;
+    simdjson::dom::array parameters;
+    if (get["parameters"].get(parameters) == simdjson::SUCCESS) {
+      for (auto p : parameters) {
+        std::string_view in;
+        std::string_view name;
+        std::string_view type = "string";
+        if (p["in"].get(in) != simdjson::SUCCESS || p["name"].get(name) != simdjson::SUCCESS) continue;
+        if (p["schema"]["type"].get(type) != simdjson::SUCCESS) type = "string";
+        (in == "path" ? r.path_types : r.query_types)[std::string(name)] = std::string(type);
+      }
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+/// What to send to a read route and what the answer must name.
+std::vector<attack> attacks_on(const read_route& r) {
+  std::vector<attack> out;
+  // The concrete path: integers 42, texts x42 (or `bad_value` for `bad_name`).
+  const auto concrete = [&](const std::string& bad_name, const std::string& bad_value) {
+    std::string p;
+    std::size_t i = 0;
+    while (i < r.path.size()) {
+      const auto open = r.path.find('{', i);
+      if (open == std::string::npos) {
+        p += r.path.substr(i);
+        break;
+      }
+      const auto close = r.path.find('}', open);
+      p += r.path.substr(i, open - i);
+      const std::string name = r.path.substr(open + 1, close - open - 1);
+      const auto type = r.path_types.find(name);
+      p += name == bad_name ? bad_value : (type != r.path_types.end() && type->second == "integer" ? "42" : "x42");
+      i = close + 1;
+    }
+    return p;
+  };
+  const std::string path = concrete("", "");
+  const auto add = [&](std::string what, std::string query, std::string must_name) {
+    out.push_back({std::move(what), path + "?" + query, "", {}, std::move(must_name), false});
+  };
+  add("a parameter it does not take", "no_such_parameter=1", "no_such_parameter");
+  add("a malformed %-escape in a name", "a%zz=1", "");
+  for (const auto& [name, type] : r.query_types) {
+    add(name + " twice", name + "=1&" + name + "=1", name);
+    add(name + " with a malformed %-escape", name + "=%4", name);
+    add(name + " cut %-escape at the end", name + "=1%", name);
+    if (type == "integer") {
+      add(name + " not a number", name + "=abc", name);
+      add(name + " past 2^63", name + "=99999999999999999999", name);
+      add(name + " as a float", name + "=1.5", name);
+      add(name + " empty", name + "=", name);
+    } else {
+      add(name + " with malformed UTF-8", name + "=%ff%fe", name);
+      add(name + " with a control character", name + "=a%0Ab", name);
+      add(name + " of 5000 bytes", name + "=" + std::string(5000, 'a'), name);
+    }
+  }
+  for (const auto& [name, type] : r.path_types) {
+    if (type == "integer") {
+      out.push_back({"path {" + name + "} not a number", concrete(name, "abc"), "", {}, name, false});
+    }
+  }
+  return out;
+}
+
 class HostileClient : public ::testing::Test {
  protected:
   HostileClient() {
@@ -362,6 +452,47 @@ TEST_F(HostileClient, EveryWriteRouteRefusesEveryMalformedFieldAndNothingMoves) 
     }
   }
   EXPECT_GT(sent, 1000u) << "the walk covers many requests";
+  EXPECT_EQ(daemon->stop(), 0) << daemon->log();
+}
+
+TEST_F(HostileClient, EveryReadRouteRefusesEveryMalformedQueryParameterByName) {
+  ASSERT_TRUE(daemon->started()) << daemon->log();
+  auto document = testing::http_request(daemon->port(), "GET", "/openapi.json");
+  ASSERT_EQ(document.status, 200);
+  const auto routes = read_routes_of(document.body);
+  ASSERT_GE(routes.size(), 20u) << "the document lists the read routes";
+  health before = check_health();
+  for (int i = 0; i < 50; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const health now = check_health();
+    if (now.head == before.head && now.status == 200) break;
+    before = now;
+  }
+  ASSERT_EQ(before.status, 200);
+  std::size_t sent = 0;
+  for (const read_route& route : routes) {
+    if (!route.authenticated || route.path == "/openapi.json") continue;  // /health takes nothing
+    for (const attack& a : attacks_on(route)) {
+      const auto reply = testing::http_request(daemon->port(), "GET", a.target, "",
+                                               {{"Authorization", "Bearer " + admin}});
+      ++sent;
+      const std::string where = "GET " + a.target.substr(0, 120) + " (" + a.what + "): " + reply.body.substr(0, 300);
+      EXPECT_EQ(reply.status, 400) << where;
+      EXPECT_EQ(reply.header("content-type"), "application/json") << where;
+      simdjson::dom::parser parser;
+      simdjson::dom::element error;
+      std::string_view message;
+      if (parser.parse(reply.body).get(error) != simdjson::SUCCESS || error["message"].get(message) != simdjson::SUCCESS) {
+        ADD_FAILURE() << "not a JSON error: " << where;
+      } else if (!a.must_name.empty()) {
+        EXPECT_NE(message.find(a.must_name), std::string_view::npos) << where << " (should name " << a.must_name << ")";
+      }
+    }
+  }
+  const health after = check_health();
+  EXPECT_EQ(after.status, 200) << daemon->log();
+  EXPECT_EQ(after.head, before.head) << "a read moved the log";
+  EXPECT_GT(sent, 200u) << "the walk covers many requests";
   EXPECT_EQ(daemon->stop(), 0) << daemon->log();
 }
 
