@@ -483,6 +483,21 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
                                              : error_response(409, "chain_not_configured",
                                                               "the chain gateway is not configured on this server"));
                    },
+                   [&](invoice_order& x) {
+                     if (!hooks.create_invoice) {
+                       done(error_response(503, "not_configured", "NOWPayments is not configured on this server"));
+                       return;
+                     }
+                     hooks.create_invoice(x, std::move(done));
+                   },
+                   [&](process_retry& x) {
+                     // A parked process resumes where it stopped (its steps are idempotent).
+                     if (!hooks.attention || !hooks.attention->retry(x.kind, x.id)) {
+                       done(error_response(404, "not_found", "no parked " + x.kind + " process " + x.id));
+                       return;
+                     }
+                     done(json_response(202, "{\"retrying\":true}"));
+                   },
                },
                command);
   }
@@ -831,24 +846,6 @@ void api::install_writes(router& r) {
   // Each write: decode the request (400 naming the problem, nothing written), then send the
   // command to the ledger (or the gateway it is for) and answer with what it wrote.
   auto self = impl_;
-  // A parked process resumes where it stopped (its steps are idempotent); not a ledger command,
-  // so it is answered here and, like every write, recorded in the admin log.
-  r.add("POST", "/v1/admin/processes/{kind}/{id}/retry",
-        self->guarded_write("/v1/admin/processes/{kind}/{id}/retry", domain::role::operator_,
-                            [self](const request& req, const impl::caller&, responder done) {
-                              if (auto empty = body::parse(req.body, {}); !empty) {
-                                done(from_error(empty.error()));
-                                return;
-                              }
-                              const std::string kind(req.param("kind"));
-                              const std::string id(req.param("id"));
-                              if (!self->hooks.attention || !self->hooks.attention->retry(kind, id)) {
-                                done(error_response(404, "not_found", "no parked " + utf8_prefix(kind, 32) +
-                                                                          " process " + utf8_prefix(id, 64)));
-                                return;
-                              }
-                              done(json_response(202, "{\"retrying\":true}"));
-                            }));
   for (const write_route& route : write_routes()) {
     const auto decode = route.decode;
     r.add("POST", std::string(route.pattern),

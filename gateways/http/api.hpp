@@ -29,7 +29,8 @@ namespace telepay::gateways::http {
 /// the message; for 5xx a fixed message, the detail in response::log_detail.
 response error_answer(const error& e);
 
-struct chain_rescan;  // gateways/http/write_routes.hpp
+struct chain_rescan;   // gateways/http/write_routes.hpp
+struct invoice_order;  // gateways/http/write_routes.hpp
 
 struct api_hooks {
   /// The /health body (JSON), from the server's wiring.
@@ -48,6 +49,8 @@ struct api_hooks {
   /// Processes that stopped retrying: GET /v1/processes/attention lists them,
   /// POST /v1/admin/processes/{kind}/{id}/retry resumes one.
   std::shared_ptr<actors::attention_board> attention;
+  /// POST /v1/admin/invoices, when NOWPayments is configured (unset: 503 not_configured).
+  std::function<void(const invoice_order&, responder)> create_invoice;
 };
 
 class api {

@@ -7,6 +7,8 @@
 #include "domain/base/json.hpp"
 #include "domain/base/time.hpp"
 #include "domain/codec/json.hpp"
+#include "domain/coupon.hpp"
+#include "domain/invoice.hpp"
 #include "gateways/http/body.hpp"
 
 namespace telepay::gateways::http {
@@ -418,6 +420,92 @@ result<write_command> rescan_chain(const request& req, const writer& who, std::i
   return command(chain_rescan{from, by(who)});
 }
 
+result<write_command> create_invoice(const request& req, const writer&, std::int64_t now) {
+  TELEPAY_TRY(b, body::parse(req.body, {"user_id", "channel_id", "tier", "donation_usd", "coupon", "order_id",
+                                        "description", "provider_invoice_id", "invoice_url", "previous_attempt"}));
+  TELEPAY_TRY(user, b.integer("user_id"));
+  TELEPAY_TRY(channel, b.integer("channel_id"));
+  auto buyer = domain::make_user_id(user);
+  if (!buyer) return make_error(errc::invalid_argument, "field 'user_id': " + buyer.error().message);
+  auto chat = domain::make_channel_id(channel);
+  if (!chat) return make_error(errc::invalid_argument, "field 'channel_id': " + chat.error().message);
+  invoice_order out;
+  out.request.buyer = *buyer;
+  out.request.channel = *chat;
+  out.request.now_us = now;
+  if (b.has("tier") == b.has("donation_usd")) {
+    return make_error(errc::invalid_argument, "send exactly one of the fields 'tier' and 'donation_usd'");
+  }
+  if (b.has("tier")) {
+    TELEPAY_TRY(tier, b.integer_in("tier", 1, 3));
+    out.request.tier = static_cast<std::uint32_t>(tier);
+  } else {
+    TELEPAY_TRY(value, b.money("donation_usd", domain::asset::usd));
+    if (value.is_zero()) {
+      return make_error(errc::invalid_argument, "field 'donation_usd' must be a positive USD amount like \"9.99\"");
+    }
+    out.request.donation_usd = value;
+  }
+  TELEPAY_TRY(coupon, b.optional_text("coupon", ""));
+  // Refused here, before the ledger: a malformed code is the caller's mistake (400), not a
+  // lookup that could answer 404 and be recorded.
+  if (!coupon.empty()) {
+    if (auto code = domain::coupon::normalize_code(coupon); !code) {
+      return make_error(errc::invalid_argument, "field 'coupon': " + code.error().message);
+    }
+  }
+  out.request.coupon = std::move(coupon);
+  TELEPAY_TRY(description, b.optional_text("description", ""));
+  if (description.size() > 200) {
+    return make_error(errc::invalid_argument, "field 'description' is at most 200 bytes");
+  }
+  out.request.description = std::move(description);
+  if (b.has("order_id")) {
+    TELEPAY_TRY(order_id, b.text("order_id"));
+    if (!domain::is_token(order_id, domain::invoice::order_id_bytes_max)) {
+      return make_error(errc::invalid_argument, "field 'order_id' is 1-48 characters of A-Z a-z 0-9 _ . : -");
+    }
+    out.request.order_id = std::move(order_id);
+  }
+  // After an attempt whose outcome is unknown (docs/NOWPAYMENTS.md): what the dashboard shows.
+  if (b.has("provider_invoice_id") != b.has("invoice_url")) {
+    return make_error(errc::invalid_argument, "send the fields 'provider_invoice_id' and 'invoice_url' together");
+  }
+  if (b.has("provider_invoice_id")) {
+    TELEPAY_TRY(id, b.text("provider_invoice_id"));
+    TELEPAY_TRY(url, b.text("invoice_url"));
+    if (id.empty() || id.size() > 32 || id.find_first_not_of("0123456789") != std::string::npos) {
+      return make_error(errc::invalid_argument,
+                        "field 'provider_invoice_id' is the NOWPayments invoice id: 1-32 digits");
+    }
+    const bool web = url.starts_with("https://") || url.starts_with("http://");
+    if (!web || url.size() > 512 || !is_printable_ascii_token(url)) {
+      return make_error(errc::invalid_argument, "field 'invoice_url' is the invoice's http(s) URL, 512 bytes at most");
+    }
+    out.provider_invoice_id = std::move(id);
+    out.invoice_url = std::move(url);
+  }
+  if (b.has("previous_attempt")) {
+    TELEPAY_TRY(previous, b.text("previous_attempt"));
+    if (previous != "not_created") {
+      return make_error(errc::invalid_argument,
+                        "field 'previous_attempt' is \"not_created\" (no invoice in the dashboard)");
+    }
+    if (!out.provider_invoice_id.empty()) {
+      return make_error(errc::invalid_argument, "link the invoice found, or say none was created: not both");
+    }
+    out.previous_not_created = true;
+  }
+  return command(std::move(out));
+}
+
+result<write_command> retry_process(const request& req, const writer&, std::int64_t) {
+  TELEPAY_TRY(b, body::parse(req.body, {}));
+  TELEPAY_TRY(kind, path_text(req, "kind"));
+  TELEPAY_TRY(id, path_text(req, "id"));
+  return command(process_retry{std::move(kind), std::move(id)});
+}
+
 using domain::role;
 constexpr write_route table[] = {
     {"/v1/admin/users", role::operator_, register_user},
@@ -446,6 +534,8 @@ constexpr write_route table[] = {
     {"/v1/admin/tokens/{id}/revoke", role::admin, revoke_token},
     {"/v1/admin/broadcasts", role::operator_, start_broadcast},
     {"/v1/admin/chain/rescan", role::operator_, rescan_chain},
+    {"/v1/admin/invoices", role::operator_, create_invoice},
+    {"/v1/admin/processes/{kind}/{id}/retry", role::operator_, retry_process},
 };
 
 }  // namespace

@@ -42,12 +42,28 @@ struct chain_rescan {
   std::string by;
 };
 
+/// A NOWPayments invoice to create (a gateway action): the priced order (an empty order_id: the
+/// gateway makes one) and, after an attempt whose outcome was unknown, what the operator found
+/// in the NOWPayments dashboard: that invoice (id and URL, both or neither) or none.
+struct invoice_order {
+  actors::invoice_create_request request;
+  std::string provider_invoice_id;
+  std::string invoice_url;
+  bool previous_not_created = false;
+};
+
+/// A process parked as needing attention, to resume now.
+struct process_retry {
+  std::string kind;
+  std::string id;
+};
+
 using write_command =
     std::variant<actors::register_user_request, actors::user_admin_request, actors::blacklist_request,
                  actors::channel_request, actors::coupon_request, actors::manual_deposit_request,
                  actors::manual_deposit_approval, actors::purchase_request, actors::settings_request, token_mint,
                  actors::token_request, actors::withdrawal_request, actors::withdrawal_decision,
-                 actors::broadcast_request, chain_rescan>;
+                 actors::broadcast_request, chain_rescan, invoice_order, process_retry>;
 
 struct write_route {
   std::string_view pattern;

@@ -188,40 +188,6 @@ std::string invoice_body(const domain::invoice::state& s) {
 /// What the operator found about an earlier attempt, from POST /v1/admin/invoices: the invoice
 /// in the NOWPayments dashboard ("provider_invoice_id" and "invoice_url"), or
 /// "previous_attempt":"not_created". Errors: invalid_argument.
-result<invoice_resolution> read_resolution(const domain::json_value& root) {
-  invoice_resolution out;
-  const bool id = root.has("provider_invoice_id");
-  const bool url = root.has("invoice_url");
-  if (id != url) {
-    return make_error(errc::invalid_argument, "send provider_invoice_id and invoice_url together");
-  }
-  if (id) {
-    auto id_text = root.str("provider_invoice_id");
-    auto url_text = root.str("invoice_url");
-    if (!id_text || id_text->empty() || id_text->size() > 32 ||
-        id_text->find_first_not_of("0123456789") != std::string::npos) {
-      return make_error(errc::invalid_argument, "provider_invoice_id is the NOWPayments invoice id: 1-32 digits");
-    }
-    const bool web = url_text && (url_text->starts_with("https://") || url_text->starts_with("http://"));
-    if (!web || url_text->size() > 512 || !is_printable_ascii_token(*url_text)) {
-      return make_error(errc::invalid_argument, "invoice_url is the invoice's http(s) URL, 512 bytes at most");
-    }
-    out.provider_invoice_id = std::move(*id_text);
-    out.invoice_url = std::move(*url_text);
-  }
-  if (root.has("previous_attempt")) {
-    auto text = root.str("previous_attempt");
-    if (!text || *text != "not_created") {
-      return make_error(errc::invalid_argument, "previous_attempt is \"not_created\" (none in the dashboard)");
-    }
-    if (id) {
-      return make_error(errc::invalid_argument, "link the invoice found, or say none was created: not both");
-    }
-    out.previous = invoice_resolution::previous_attempt::not_created;
-  }
-  return out;
-}
-
 /// What one creation attempt tells about the invoice at NOWPayments.
 enum class creation_outcome : std::uint8_t {
   created = 1,      // answered with the invoice
@@ -645,95 +611,14 @@ void service::handle_ipn(const http::request& req, http::responder reply) {
       });
 }
 
-void service::handle_create_invoice(const http::request& req, http::responder reply) {
-  auto document = domain::json_document::parse(req.body.empty() ? std::string_view("{}") : std::string_view(req.body));
-  if (!document || !document->root().is_object()) {
-    reply(http::error_response(400, "invalid_argument", "the body must be a JSON object"));
-    return;
-  }
-  const domain::json_value root = document->root();
-  static constexpr std::string_view allowed[] = {
-      "user_id", "channel_id", "tier", "donation_usd", "coupon", "order_id", "description",
-      "provider_invoice_id", "invoice_url", "previous_attempt"};  // the last three: after an unknown outcome
-  const auto keys = root.keys();  // kept alive: the loop must not bind into a temporary result
-  std::set<std::string_view> seen;
-  for (const std::string& key : keys.value()) {
-    if (std::find(std::begin(allowed), std::end(allowed), key) == std::end(allowed)) {
-      reply(http::error_response(400, "invalid_argument",
-                                 "unknown field '" + utf8_prefix(key, 64) + "'"));
-      return;
-    }
-    // A field sent twice has no single meaning (the parser would keep one of them silently).
-    if (!seen.insert(key).second) {
-      reply(http::error_response(400, "invalid_argument", "field '" + key + "' appears twice"));
-      return;
-    }
-  }
-  actors::invoice_create_request request;
-  auto user = root.i64("user_id");
-  auto channel = root.i64("channel_id");
-  auto user_id = user ? domain::make_user_id(*user) : result<domain::user_id>(user.error());
-  auto channel_id = channel ? domain::make_channel_id(*channel) : result<domain::channel_id>(channel.error());
-  if (!user_id || !channel_id) {
-    reply(http::error_response(400, "invalid_argument", "user_id and channel_id are required integers"));
-    return;
-  }
-  request.buyer = *user_id;
-  request.channel = *channel_id;
-  if (root.has("tier") == root.has("donation_usd")) {
-    reply(http::error_response(400, "invalid_argument", "send exactly one of tier and donation_usd"));
-    return;
-  }
-  if (root.has("tier")) {
-    auto tier = root.u64("tier");
-    if (!tier || *tier == 0 || *tier > 3) {
-      reply(http::error_response(400, "invalid_argument", "tier is 1, 2 or 3"));
-      return;
-    }
-    request.tier = static_cast<std::uint32_t>(*tier);
-  } else {
-    auto text = root.str("donation_usd");
-    auto value = text ? domain::parse_positive_amount(*text, domain::asset::usd)
-                      : result<domain::amount>(text.error());
-    if (!value) {
-      reply(http::error_response(400, "invalid_argument", "donation_usd is a positive USD amount like \"9.99\""));
-      return;
-    }
-    request.donation_usd = *value;
-  }
-  const auto text_or = [&](std::string_view key, std::string fallback) {
-    auto v = root.has(key) ? root.str(key) : result<std::string>(std::move(fallback));
-    return v ? std::move(*v) : std::string("\x01");  // not a string: refused below
-  };
-  request.coupon = text_or("coupon", "");
-  request.description = text_or("description", "");
-  request.order_id = text_or("order_id", random_order_id());
-  if (request.coupon == "\x01" || request.description == "\x01") {
-    reply(http::error_response(400, "invalid_argument", "coupon and description are strings"));
-    return;
-  }
-  if (!domain::is_token(request.order_id, domain::invoice::order_id_bytes_max)) {
-    reply(http::error_response(400, "invalid_argument", "order_id is 1-48 characters of A-Z a-z 0-9 _ . : -"));
-    return;
-  }
-  if (request.description.size() > 200) {
-    reply(http::error_response(400, "invalid_argument", "description is at most 200 bytes"));
-    return;
-  }
-  // Refused here, before the ledger: a malformed code is the caller's mistake (400), not a
-  // lookup that could answer 404 and be recorded.
-  if (!request.coupon.empty()) {
-    if (auto code = domain::coupon::normalize_code(request.coupon); !code) {
-      reply(http::error_response(400, "invalid_argument", "field 'coupon': " + code.error().message));
-      return;
-    }
-  }
-  auto resolution = read_resolution(root);
-  if (!resolution) {
-    reply(from_error(resolution.error()));
-    return;
-  }
-  request.now_us = now_us();
+void service::handle_create_invoice(const http::invoice_order& order, http::responder reply) {
+  actors::invoice_create_request request = order.request;
+  if (request.order_id.empty()) request.order_id = random_order_id();
+  if (request.now_us == 0) request.now_us = now_us();
+  invoice_resolution resolution;
+  resolution.provider_invoice_id = order.provider_invoice_id;
+  resolution.invoice_url = order.invoice_url;
+  if (order.previous_not_created) resolution.previous = invoice_resolution::previous_attempt::not_created;
   auto answer = [reply](result<domain::invoice::state> invoice, bool created) {
     if (!invoice) {
       reply(from_error(invoice.error()));
@@ -741,7 +626,7 @@ void service::handle_create_invoice(const http::request& req, http::responder re
     }
     reply(http::json_response(created ? 201 : 200, invoice_body(*invoice)));  // 200: created before, the same invoice
   };
-  create_invoice(std::move(request), std::move(*resolution), std::move(answer));
+  create_invoice(std::move(request), std::move(resolution), std::move(answer));
 }
 
 void service::create_invoice(actors::invoice_create_request request,

@@ -25,6 +25,7 @@
 #include "domain/base/result.hpp"
 #include "gateways/http/client.hpp"
 #include "gateways/http/server.hpp"
+#include "gateways/http/write_routes.hpp"
 
 namespace telepay::actors {
 class ledger_client;
@@ -78,14 +79,15 @@ class service {
   /// 404 an order we never created; 503 the ledger is unavailable (NOWPayments retries).
   void handle_ipn(const http::request& req, http::responder reply);
 
-  /// POST /v1/admin/invoices: {"user_id","channel_id","tier"|"donation_usd","coupon"?,
-  /// "order_id"?,"description"?, "provider_invoice_id"?+"invoice_url"? | "previous_attempt"?}
-  /// -> 201 with the hosted invoice URL. A repeated order id returns the same invoice (200). A
+  /// POST /v1/admin/invoices, decoded by its write route (gateways/http/write_routes.cpp:
+  /// {"user_id","channel_id","tier"|"donation_usd","coupon"?, "order_id"?,"description"?,
+  /// "provider_invoice_id"?+"invoice_url"? | "previous_attempt"?}) -> 201 with the hosted
+  /// invoice URL. No order id: one is made. A repeated order id returns the same invoice (200). A
   /// NOWPayments refusal (502) or no connection (503) leaves it recorded, unlinked, to retry. An
   /// attempt whose outcome is unknown answers 503 and is not sent again, also on a retry, until
   /// the request names the invoice found in the dashboard (linked) or says
   /// "previous_attempt":"not_created" (a new attempt is made).
-  void handle_create_invoice(const http::request& req, http::responder reply);
+  void handle_create_invoice(const http::invoice_order& order, http::responder reply);
 
   /// Prometheus text: IPNs by outcome and signature variant, late statuses, invoices (created,
   /// failed, unresolved), polls.

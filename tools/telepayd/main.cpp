@@ -543,6 +543,13 @@ int run(const daemon_config& config) {
     chain->request_rescan(rescan.from_block, rescan.by);
     return gateways::http::json_response(202, "{\"rescan_from\":" + std::to_string(rescan.from_block) + "}");
   };
+  hooks.create_invoice = [&nowpayments](const gateways::http::invoice_order& order, gateways::http::responder reply) {
+    if (!nowpayments) {
+      reply(gateways::http::error_response(503, "not_configured", "NOWPayments is not configured on this server"));
+      return;
+    }
+    nowpayments->handle_create_invoice(order, std::move(reply));
+  };
   hooks.anonymous_rate_per_second = config.http_anonymous_rate_per_second;
   hooks.anonymous_burst = config.http_anonymous_burst;
   gateways::http::api api(*client, reads, std::move(hooks));
@@ -565,16 +572,6 @@ int run(const daemon_config& config) {
                }
                np_service->handle_ipn(req, std::move(reply));
              });
-  api.add_write(routes, "/v1/admin/invoices", domain::role::operator_,
-                [np_service](const gateways::http::request& req, const std::string&,
-                             gateways::http::responder reply) {
-                  if (np_service == nullptr) {
-                    reply(gateways::http::error_response(503, "not_configured",
-                                                         "NOWPayments is not configured on this server"));
-                    return;
-                  }
-                  np_service->handle_create_invoice(req, std::move(reply));
-                });
   gateways::chain::service* chain_service = chain.get();
   api.add_read(routes, "/v1/users/{id}/deposit-address", domain::role::operator_,
                [chain_service](const gateways::http::request& req, gateways::http::responder reply) {
