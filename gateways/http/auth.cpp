@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -117,13 +118,16 @@ bool address_allowed(std::string_view address, const std::vector<std::string>& c
       continue;
     }
     const std::string network = cidr.substr(0, slash);
-    // The prefix length is read strictly: a block that is not a number (or past the address's
-    // length) matches nothing; read loosely it matched everything, or read past the address.
+    // The prefix length is read strictly: a block that is not 1-3 decimal digits (or past the
+    // address's length) matches nothing; read loosely it matched everything ("/x", "/-0"), or
+    // read past the address.
     int bits = -1;
     const char* first = cidr.data() + slash + 1;
     const char* last = cidr.data() + cidr.size();
-    const auto [end, ec] = std::from_chars(first, last, bits);
-    if (first == last || ec != std::errc() || end != last || bits < 0) {
+    const bool digits = first != last && last - first <= 3 &&
+                        std::all_of(first, last, [](char c) { return c >= '0' && c <= '9'; });
+    const auto [end, ec] = digits ? std::from_chars(first, last, bits) : std::from_chars_result{first, std::errc::invalid_argument};
+    if (!digits || ec != std::errc() || end != last || bits < 0) {
       continue;
     }
     unsigned char net4[4];

@@ -49,6 +49,10 @@ TEST(Allowlist, MatchesAtThePrefixBoundary) {
   EXPECT_FALSE(address_allowed("203.0.113.7", {"10.0.0.0/x"}));
   EXPECT_FALSE(address_allowed("203.0.113.7", {"10.0.0.0/"}));
   EXPECT_FALSE(address_allowed("203.0.113.7", {"10.0.0.0/-8"}));
+  // Found by the long fuzz run: "-0" read as 0 made a block of every address.
+  EXPECT_FALSE(address_allowed("::", {"::/-0"}));
+  EXPECT_FALSE(address_allowed("203.0.113.7", {"0.0.0.0/-0"}));
+  EXPECT_FALSE(address_allowed("203.0.113.7", {"0.0.0.0/+0"}));
   EXPECT_FALSE(address_allowed("10.0.0.0", {"10.0.0.0/40"}));
   EXPECT_FALSE(address_allowed("::", {"::/200"}));
   EXPECT_TRUE(address_allowed("10.1.2.3", {"10.0.0.0/8"}));
