@@ -10,6 +10,7 @@
 #include "domain/base/json.hpp"
 #include "domain/base/time.hpp"
 #include "domain/ids.hpp"
+#include "gateways/http/path_params.hpp"
 
 namespace telepay::gateways::http {
 namespace {
@@ -209,41 +210,19 @@ const read_route* find_read_route(std::string_view pattern) {
   return nullptr;
 }
 
-result<std::optional<std::string>> query_value(std::string_view query, std::string_view name) {
-  TELEPAY_TRY(pairs, query_pairs(query));
-  std::optional<std::string> out;
-  for (auto& [key, value] : pairs) {
-    if (key != name) continue;
-    if (out) {
-      return make_error(errc::invalid_argument, "query parameter " + std::string(name) + " is given twice");
-    }
-    out = std::move(value);
-  }
-  return out;
-}
-
 result<read_args> decode_read(const read_route& route, const request& req) {
   read_args out;
   switch (route.path) {
     case path_kind::none:
       break;
     case path_kind::integer: {
-      const std::string_view text = req.param(route.path_name);
-      std::int64_t value = 0;
-      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-      if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
-        return make_error(errc::invalid_argument, "path {" + std::string(route.path_name) + "} must be an integer");
-      }
-      out.id = value;
+      TELEPAY_TRY(id, path_integer(req, route.path_name));
+      out.id = id;
       break;
     }
     case path_kind::text: {
-      const std::string_view text = req.param(route.path_name);
-      if (!domain::is_token(text, 128)) {
-        return make_error(errc::invalid_argument,
-                          "path {" + std::string(route.path_name) + "} must be 1-128 of A-Z a-z 0-9 _ . : -");
-      }
-      out.key = std::string(text);
+      TELEPAY_TRY(key, path_text(req, route.path_name));
+      out.key = std::move(key);
       break;
     }
   }

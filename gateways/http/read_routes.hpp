@@ -78,8 +78,4 @@ const read_route* find_read_route(std::string_view pattern);
 /// Decodes `req` (its query and the path parameter the router matched) by `route`.
 result<read_args> decode_read(const read_route& route, const request& req);
 
-/// The %-decoded value of `name` in a query string; nullopt when absent. A malformed escape or
-/// a name given twice is an error naming it.
-result<std::optional<std::string>> query_value(std::string_view query, std::string_view name);
-
 }  // namespace telepay::gateways::http

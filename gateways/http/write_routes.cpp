@@ -10,30 +10,12 @@
 #include "domain/coupon.hpp"
 #include "domain/invoice.hpp"
 #include "gateways/http/body.hpp"
+#include "gateways/http/path_params.hpp"
 
 namespace telepay::gateways::http {
 namespace {
 
 using domain::json_value;
-
-result<std::int64_t> path_integer(const request& req, std::string_view name) {
-  const std::string_view text = req.param(name);
-  std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
-    return make_error(errc::invalid_argument, "path {" + std::string(name) + "} must be an integer");
-  }
-  return value;
-}
-
-result<std::string> path_text(const request& req, std::string_view name) {
-  const std::string_view text = req.param(name);
-  if (!domain::is_token(text, 128)) {
-    return make_error(errc::invalid_argument,
-                      "path {" + std::string(name) + "} must be 1-128 of A-Z a-z 0-9 _ . : -");
-  }
-  return std::string(text);
-}
 
 /// Reads tiers: [{"price":"9.99","days":30}, ...].
 result<std::vector<domain::channel::tier>> read_tiers(const json_value& root) {

@@ -7,13 +7,12 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include <simdjson.h>
 
 #include "gateways/http/read_routes.hpp"
+#include "tests/support/openapi.hpp"
 
 namespace telepay::gateways::http {
 namespace {
@@ -115,12 +114,10 @@ TEST(ReadRoutes, AtIsASeqOrAUtcTime) {
 }
 
 TEST(ReadRoutes, TheTableAndTheOpenApiDocumentDescribeTheSameReads) {
-  std::ifstream file(std::string(TELEPAY_TEST_DATA_DIR) + "/../docs/openapi.json");
-  ASSERT_TRUE(file.good());
-  std::stringstream text;
-  text << file.rdbuf();
+  const std::string text = testing::openapi_text();
+  ASSERT_FALSE(text.empty()) << "docs/openapi.json";
   simdjson::dom::parser parser;
-  simdjson::dom::element doc = parser.parse(simdjson::padded_string(text.str()));
+  simdjson::dom::element doc = parser.parse(simdjson::padded_string(text));
   // Unauthenticated routes (api.cpp add_public) take nothing and are not in the table.
   const std::set<std::string> elsewhere = {"/health", "/openapi.json"};
   std::set<std::string> documented;

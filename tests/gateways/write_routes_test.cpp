@@ -6,13 +6,12 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include <simdjson.h>
 
 #include "gateways/http/write_routes.hpp"
+#include "tests/support/openapi.hpp"
 
 namespace telepay::gateways::http {
 namespace {
@@ -97,12 +96,10 @@ TEST(WriteRoutes, AProcessRetryNamesItsProcess) {
 }
 
 TEST(WriteRoutes, TheTableAndTheOpenApiDocumentListTheSameWrites) {
-  std::ifstream file(std::string(TELEPAY_TEST_DATA_DIR) + "/../docs/openapi.json");
-  ASSERT_TRUE(file.good());
-  std::stringstream text;
-  text << file.rdbuf();
+  const std::string text = testing::openapi_text();
+  ASSERT_FALSE(text.empty()) << "docs/openapi.json";
   simdjson::dom::parser parser;
-  simdjson::dom::element doc = parser.parse(simdjson::padded_string(text.str()));
+  simdjson::dom::element doc = parser.parse(simdjson::padded_string(text));
   std::set<std::string> documented;
   for (auto [path, item] : doc["paths"].get_object()) {
     simdjson::dom::element operation;
