@@ -24,6 +24,7 @@ struct deposit_run {
 
 struct deposit_state {
   routes r;
+  std::shared_ptr<ask_watch> asks;  // bounds every reply this manager waits for
   flow_options options;
   std::unordered_map<std::string, deposit_run> runs;
 };
@@ -103,22 +104,21 @@ void step(caf::event_based_actor* self, const state_ptr& st, const std::string& 
   const auto source = domain::wallet_key{domain::wallet_owner::of(in.source), domain::asset::usdt};
   const auto expense = domain::wallet_key{
       domain::wallet_owner::of(domain::system_account::referral_expense), domain::asset::usdt};
-  const auto timeout = st->r.timeout;
   switch (next) {
     case deposit_step::credit_user:
-      send_wallet(self, st->r, user_wallet,
+      send_wallet(self, st->r, *st->asks, user_wallet,
                                   domain::wallet::credit{domain::transfer_id(id), in.value, "deposit",
                                                          source.stream()},
                                   meta, after);
       return;
     case deposit_step::debit_source:
-      send_wallet(self, st->r, source,
+      send_wallet(self, st->r, *st->asks, source,
                                   domain::wallet::debit{domain::transfer_id(id), in.value, "deposit",
                                                         user_wallet.stream()},
                                   meta, after);
       return;
     case deposit_step::debit_expense:
-      send_wallet(self, st->r, expense,
+      send_wallet(self, st->r, *st->asks, expense,
                                   domain::wallet::debit{domain::transfer_id(id + ".ref"),
                                                         in.commission, "commission",
                                                         user_wallet.stream()},
@@ -127,7 +127,7 @@ void step(caf::event_based_actor* self, const state_ptr& st, const std::string& 
     case deposit_step::credit_referrer: {
       const auto referrer =
           domain::wallet_key{domain::wallet_owner::of(*in.referrer), domain::asset::usdt};
-      send_wallet(self, st->r, referrer,
+      send_wallet(self, st->r, *st->asks, referrer,
                                   domain::wallet::credit{domain::transfer_id(id + ".ref"),
                                                          in.commission, "commission",
                                                          expense.stream()},
@@ -136,13 +136,13 @@ void step(caf::event_based_actor* self, const state_ptr& st, const std::string& 
     }
     case deposit_step::complete:
       send_command<process_entity>(self, st->r.processes, process_key(id),
-                                   domain::process::complete{"completed"}, meta, timeout, after);
+                                   domain::process::complete{"completed"}, meta, *st->asks, after);
       return;
     case deposit_step::fail: {
       const error why = run.failure_error.value_or(make_error(errc::process_failed, "failed"));
       send_command<process_entity>(self, st->r.processes, process_key(id),
                                    domain::process::fail{std::string(errc_name(why.code)), why.message},
-                                   meta, timeout, after);
+                                   meta, *st->asks, after);
       return;
     }
     case deposit_step::done:
@@ -174,8 +174,10 @@ void begin(caf::event_based_actor* self, const state_ptr& st, deposit_intent int
 caf::behavior deposit_manager(caf::event_based_actor* self, routes r, flow_options options) {
   auto st = std::make_shared<deposit_state>();
   st->r = std::move(r);
+  st->asks = make_ask_watch(self, st->r.ask_bound);
   st->options = options;
   return {
+      [st](ask_tick_atom) { st->asks->on_tick(); },
       [self, st](deposit_request& req) {
         auto promise = self->make_response_promise();
         if (!domain::is_token(req.deposit_id, domain::transfer_id_bytes_max)) {
@@ -188,9 +190,8 @@ caf::behavior deposit_manager(caf::event_based_actor* self, routes r, flow_optio
           return;
         }
         auto request = std::make_shared<deposit_request>(std::move(req));
-        const auto timeout = st->r.timeout;
-        query_state<process_entity>(self, st->r.processes, process_key(request->deposit_id), timeout,
-          [self, st, request, promise, timeout](result<domain::process::state> existing) mutable {
+        query_state<process_entity>(self, st->r.processes, process_key(request->deposit_id), *st->asks,
+          [self, st, request, promise](result<domain::process::state> existing) mutable {
             if (!existing) {
               promise.deliver(result<process_reply>(existing.error()));
               return;
@@ -212,21 +213,21 @@ caf::behavior deposit_manager(caf::event_based_actor* self, routes r, flow_optio
               begin(self, st, std::move(*intent), std::move(done), promise);
               return;
             }
-            query_state<user_entity>(self, st->r.users, request->user, timeout,
-              [self, st, request, promise, timeout](result<domain::user::state> user) mutable {
+            query_state<user_entity>(self, st->r.users, request->user, *st->asks,
+              [self, st, request, promise](result<domain::user::state> user) mutable {
                 if (!user) {
                   promise.deliver(result<process_reply>(user.error()));
                   return;
                 }
-                query_state<settings_entity>(self, st->r.settings, singleton_key{}, timeout,
-                  [self, st, request, promise, timeout, user = std::move(*user)](
+                query_state<settings_entity>(self, st->r.settings, singleton_key{}, *st->asks,
+                  [self, st, request, promise, user = std::move(*user)](
                       result<domain::settings::state> settings) mutable {
                     if (!settings) {
                       promise.deliver(result<process_reply>(settings.error()));
                       return;
                     }
-                    query_state<blacklist_entity>(self, st->r.blacklist, singleton_key{}, timeout,
-                      [self, st, request, promise, timeout, user, settings = std::move(*settings)](
+                    query_state<blacklist_entity>(self, st->r.blacklist, singleton_key{}, *st->asks,
+                      [self, st, request, promise, user, settings = std::move(*settings)](
                           result<domain::blacklist::state> blacklist) mutable {
                         if (!blacklist) {
                           promise.deliver(result<process_reply>(blacklist.error()));
@@ -245,7 +246,7 @@ caf::behavior deposit_manager(caf::event_based_actor* self, routes r, flow_optio
                                                                    "start", request->now_us);
                         send_command<process_entity>(
                             self, st->r.processes, process_key(request->deposit_id),
-                            domain::process::start{"deposit", intent->to_json()}, meta, timeout,
+                            domain::process::start{"deposit", intent->to_json()}, meta, *st->asks,
                             [self, st, promise, in = *intent](result<entity_reply> started) mutable {
                               if (!started) {
                                 promise.deliver(result<process_reply>(started.error()));

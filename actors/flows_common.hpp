@@ -4,7 +4,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "actors/flows.hpp"
 
@@ -24,19 +26,28 @@ inline std::chrono::milliseconds backoff(const flow_options& options, int attemp
   return std::min(delay, options.retry_max);
 }
 
-/// After a transient failure: schedules the next try of `id`'s step (a step_atom to `self`), or,
-/// once options.retry_attempts_max tries failed, parks the run on the attention board with
-/// `resume` (what an operator's retry sends) and returns true: the caller answers its waiters
-/// and drops the run.
-inline bool retry_or_park(caf::event_based_actor* self, const flow_options& options, int& attempts,
-                          std::string_view kind, const std::string& id, std::string_view step, const error& why,
-                          std::function<void()> resume) {
+/// After a transient failure: schedules the next try of `id`'s step (a step_atom with `id` to
+/// `self`), or, once options.retry_attempts_max tries failed, parks the run on the attention
+/// board with `resume` (what an operator's retry sends) and returns true: the caller answers its
+/// waiters and drops the run. `Id`: a string, or a number (a payment id).
+template <class Id>
+bool retry_or_park(caf::event_based_actor* self, const flow_options& options, int& attempts, std::string_view kind,
+                   const Id& id, std::string_view step, const error& why, std::function<void()> resume) {
+  static_assert(std::is_integral_v<Id> || std::is_same_v<Id, std::string>,
+                "the step message carries the id: a std::string or a number, never a view");
   if (attempts < options.retry_attempts_max || !options.attention) {
     self->delayed_send(self, backoff(options, attempts++), step_atom::value, id);
     return false;
   }
-  options.attention->park(parked_process{std::string(kind), id, std::string(step), why, attempts, wall_clock_us()},
-                          std::move(resume));
+  std::string id_text;
+  if constexpr (std::is_integral_v<Id>) {
+    id_text = std::to_string(id);
+  } else {
+    id_text = std::string(id);
+  }
+  options.attention->park(
+      parked_process{std::string(kind), std::move(id_text), std::string(step), why, attempts, wall_clock_us()},
+      std::move(resume));
   return true;
 }
 

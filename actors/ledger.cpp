@@ -16,6 +16,7 @@ struct facade_deps {
   caf::actor payouts;
   caf::actor payments;
   caf::actor withdrawals;
+  std::shared_ptr<ask_watch> asks;  // bounds every reply the facade waits for (made by facade_actor)
 };
 
 using facade_self = ledger_actor::pointer;
@@ -35,7 +36,7 @@ promise_of<entity_reply> command(facade_self self, const facade_deps& d, const c
                                  std::string correlation = {}) {
   auto promise = self->make_response_promise<result<entity_reply>>();
   send_command<Entity>(self, registry, key, std::move(cmd),
-                       command_meta{now_us, std::move(correlation), "request"}, d.r.timeout,
+                       command_meta{now_us, std::move(correlation), "request"}, *d.asks,
                        [promise](result<entity_reply> r) mutable { promise.deliver(std::move(r)); });
   return promise;
 }
@@ -46,7 +47,7 @@ promise_of<typename Entity::state_type> query(facade_self self, const facade_dep
                                               const typename Entity::key_type& key) {
   using state_type = typename Entity::state_type;
   auto promise = self->make_response_promise<result<state_type>>();
-  query_state<Entity>(self, registry, key, d.r.timeout,
+  query_state<Entity>(self, registry, key, *d.asks,
                       [promise](result<state_type> r) mutable { promise.deliver(std::move(r)); });
   return promise;
 }
@@ -56,9 +57,8 @@ template <class Reply, class Request>
 promise_of<Reply> forward(facade_self self, const facade_deps& d, const caf::actor& manager,
                           Request req) {
   auto promise = self->make_response_promise<result<Reply>>();
-  self->request(manager, d.r.timeout, std::move(req))
-      .then([promise](result<Reply>& r) mutable { promise.deliver(std::move(r)); },
-            [promise](caf::error& e) mutable { promise.deliver(result<Reply>(from_caf(e))); });
+  ask<Reply>(self, *d.asks, manager, [promise](result<Reply> r) mutable { promise.deliver(std::move(r)); },
+             std::move(req));
   return promise;
 }
 
@@ -70,7 +70,7 @@ void referrer_facts(facade_self self, const facade_deps& d, domain::user_id user
   facts->id = referrer;
   auto walk = std::make_shared<std::function<void(domain::user_id, bool)>>();
   *walk = [self, d, user, facts, walk, done](domain::user_id next, bool first) {
-    query_state<user_entity>(self, d.r.users, next, d.r.timeout,
+    query_state<user_entity>(self, d.r.users, next, *d.asks,
       [self, d, user, facts, walk, done, first](result<domain::user::state> st) {
         if (!st) {
           done(st.error());
@@ -119,7 +119,7 @@ promise_of<entity_reply> channel_command(facade_self self, const facade_deps& d,
     return command<channel_entity>(self, d, d.r.channels, req.channel, std::move(req.command), req.now_us);
   }
   auto promise = self->make_response_promise<result<entity_reply>>();
-  query_state<blacklist_entity>(self, d.r.blacklist, singleton_key{}, d.r.timeout,
+  query_state<blacklist_entity>(self, d.r.blacklist, singleton_key{}, *d.asks,
     [self, d, promise, req, address](result<domain::blacklist::state> blacklist) mutable {
       if (!blacklist) {
         promise.deliver(result<entity_reply>(blacklist.error()));
@@ -131,7 +131,7 @@ promise_of<entity_reply> channel_command(facade_self self, const facade_deps& d,
         return;
       }
       send_command<channel_entity>(self, d.r.channels, req.channel, std::move(req.command),
-                                   command_meta{req.now_us, "", "request"}, d.r.timeout,
+                                   command_meta{req.now_us, "", "request"}, *d.asks,
                                    [promise](result<entity_reply> r) mutable { promise.deliver(std::move(r)); });
     });
   return promise;
@@ -145,7 +145,7 @@ promise_of<entity_reply> register_user(facade_self self, const facade_deps& d,
     return promise;
   }
   auto send = [self, d, promise, req](std::optional<domain::user::referrer_facts> referrer) mutable {
-    query_state<blacklist_entity>(self, d.r.blacklist, singleton_key{}, d.r.timeout,
+    query_state<blacklist_entity>(self, d.r.blacklist, singleton_key{}, *d.asks,
       [self, d, promise, req, referrer](result<domain::blacklist::state> blacklist) mutable {
         if (!blacklist) {
           promise.deliver(result<entity_reply>(blacklist.error()));
@@ -157,7 +157,7 @@ promise_of<entity_reply> register_user(facade_self self, const facade_deps& d,
         cmd.blacklisted = blacklist->contains(domain::blacklist::kind::telegram_id,
                                               std::to_string(req.user.value()));
         send_command<user_entity>(self, d.r.users, req.user, cmd,
-                                  command_meta{req.now_us, "", "register"}, d.r.timeout,
+                                  command_meta{req.now_us, "", "register"}, *d.asks,
                                   [promise](result<entity_reply> r) mutable { promise.deliver(std::move(r)); });
       });
   };
@@ -197,7 +197,7 @@ promise_of<entity_reply> link_referrer(facade_self self, const facade_deps& d,
       }
       send_command<user_entity>(self, d.r.users, req.user,
                                 domain::user::link_referrer{std::move(*facts)},
-                                command_meta{req.now_us, "", "link_referrer"}, d.r.timeout,
+                                command_meta{req.now_us, "", "link_referrer"}, *d.asks,
                                 [promise](result<entity_reply> r) mutable { promise.deliver(std::move(r)); });
     });
   return promise;
@@ -210,13 +210,13 @@ promise_of<process_reply> approve_manual_deposit(facade_self self, const facade_
   auto promise = self->make_response_promise<result<process_reply>>();
   send_command<manual_deposit_entity>(
       self, d.r.manual_deposits, req.deposit_id, domain::manual_deposit::approve{req.by},
-      command_meta{req.now_us, "manual:" + req.deposit_id, "approve"}, d.r.timeout,
+      command_meta{req.now_us, "manual:" + req.deposit_id, "approve"}, *d.asks,
       [self, d, promise, req](result<entity_reply> approved) mutable {
         if (!approved) {
           promise.deliver(result<process_reply>(approved.error()));
           return;
         }
-        query_state<manual_deposit_entity>(self, d.r.manual_deposits, req.deposit_id, d.r.timeout,
+        query_state<manual_deposit_entity>(self, d.r.manual_deposits, req.deposit_id, *d.asks,
           [self, d, promise, req](result<domain::manual_deposit::state> state) mutable {
             if (!state) {
               promise.deliver(result<process_reply>(state.error()));
@@ -225,9 +225,9 @@ promise_of<process_reply> approve_manual_deposit(facade_self self, const facade_
             deposit_request deposit{"manual-" + req.deposit_id, state->request.user,
                                     state->request.value, domain::system_account::manual_clearing,
                                     "manual:" + req.deposit_id, req.now_us};
-            self->request(d.deposits, d.r.timeout, std::move(deposit))
-                .then([promise](result<process_reply>& r) mutable { promise.deliver(std::move(r)); },
-                      [promise](caf::error& e) mutable { promise.deliver(result<process_reply>(from_caf(e))); });
+            ask<process_reply>(self, *d.asks, d.deposits,
+                               [promise](result<process_reply> r) mutable { promise.deliver(std::move(r)); },
+                               std::move(deposit));
           });
       });
   return promise;
@@ -244,13 +244,13 @@ promise_of<domain::chain_deposit::state> chain_deposit_command(facade_self self,
   const auto key = req.deposit;
   send_command<chain_deposit_entity>(
       self, d.r.chain_deposits, key, std::move(req.command),
-      command_meta{req.now_us, "chain:" + std::to_string(key.chain_id), "watch"}, d.r.timeout,
+      command_meta{req.now_us, "chain:" + std::to_string(key.chain_id), "watch"}, *d.asks,
       [self, d, promise, key](result<entity_reply> r) mutable {
         if (!r) {
           promise.deliver(result<domain::chain_deposit::state>(r.error()));
           return;
         }
-        query_state<chain_deposit_entity>(self, d.r.chain_deposits, key, d.r.timeout,
+        query_state<chain_deposit_entity>(self, d.r.chain_deposits, key, *d.asks,
           [promise](result<domain::chain_deposit::state> st) mutable { promise.deliver(std::move(st)); });
       });
   return promise;
@@ -264,7 +264,7 @@ promise_of<process_reply> credit_chain_deposit(facade_self self, const facade_de
     promise.deliver(result<process_reply>(checked.error()));
     return promise;
   }
-  query_state<chain_deposit_entity>(self, d.r.chain_deposits, req.deposit, d.r.timeout,
+  query_state<chain_deposit_entity>(self, d.r.chain_deposits, req.deposit, *d.asks,
     [self, d, promise, req](result<domain::chain_deposit::state> st) mutable {
       if (!st) {
         promise.deliver(result<process_reply>(st.error()));
@@ -283,9 +283,9 @@ promise_of<process_reply> credit_chain_deposit(facade_self self, const facade_de
                               "chain:" + std::to_string(req.deposit.chain_id) + ":" + req.deposit.tx_hash + ":" +
                                   std::to_string(req.deposit.log_index),
                               req.now_us};
-      self->request(d.deposits, d.r.timeout, std::move(deposit))
-          .then([promise](result<process_reply>& r) mutable { promise.deliver(std::move(r)); },
-                [promise](caf::error& e) mutable { promise.deliver(result<process_reply>(from_caf(e))); });
+      ask<process_reply>(self, *d.asks, d.deposits,
+                         [promise](result<process_reply> r) mutable { promise.deliver(std::move(r)); },
+                         std::move(deposit));
     });
   return promise;
 }
@@ -300,9 +300,9 @@ promise_of<domain::invoice::state> create_invoice(facade_self self, const facade
     return promise;
   }
   purchase_request quote{req.order_id, req.buyer, req.channel, req.tier, req.donation_usd, req.coupon, req.now_us};
-  self->request(d.purchases, d.r.timeout, quote_atom::value, std::move(quote))
-      .then(
-          [self, d, promise, req](result<domain::process::purchase_intent>& priced) mutable {
+  ask<domain::process::purchase_intent>(
+      self, *d.asks, d.purchases,
+          [self, d, promise, req](result<domain::process::purchase_intent> priced) mutable {
             if (!priced) {
               promise.deliver(result<domain::invoice::state>(priced.error()));
               return;
@@ -321,24 +321,26 @@ promise_of<domain::invoice::state> create_invoice(facade_self self, const facade
             terms.description = req.description;
             send_command<invoice_entity>(
                 self, d.r.invoices, req.order_id, domain::invoice::create{std::move(terms)},
-                command_meta{req.now_us, "invoice:" + req.order_id, "create"}, d.r.timeout,
+                command_meta{req.now_us, "invoice:" + req.order_id, "create"}, *d.asks,
                 [self, d, promise, order_id = req.order_id](result<entity_reply> created) mutable {
                   if (!created) {
                     promise.deliver(result<domain::invoice::state>(created.error()));
                     return;
                   }
-                  query_state<invoice_entity>(self, d.r.invoices, order_id, d.r.timeout,
+                  query_state<invoice_entity>(self, d.r.invoices, order_id, *d.asks,
                                               [promise](result<domain::invoice::state> st) mutable {
                                                 promise.deliver(std::move(st));
                                               });
                 });
           },
-          [promise](caf::error& e) mutable { promise.deliver(result<domain::invoice::state>(from_caf(e))); });
+      quote_atom::value, std::move(quote));
   return promise;
 }
 
 ledger_actor::behavior_type facade_actor(facade_self self, facade_deps d) {
+  d.asks = make_ask_watch(self, d.r.ask_bound);
   return {
+      [d](ask_tick_atom) { d.asks->on_tick(); },
       [self, d](register_user_request& req) { return register_user(self, d, req); },
       [self, d](link_referrer_request& req) { return link_referrer(self, d, req); },
       [self, d](user_admin_request& req) {
@@ -369,7 +371,7 @@ ledger_actor::behavior_type facade_actor(facade_self self, facade_deps d) {
       },
       [self, d](wallet_request& req) {
         auto promise = self->make_response_promise<result<entity_reply>>();
-        send_wallet(self, d.r, req.wallet, std::move(req.command),
+        send_wallet(self, d.r, *d.asks, req.wallet, std::move(req.command),
                                     std::move(req.meta),
                                     [promise](result<entity_reply> r) mutable { promise.deliver(std::move(r)); });
         return promise;
@@ -531,8 +533,8 @@ result<std::unique_ptr<ledger>> ledger::start(caf::actor_system& system,
   }
   std::unique_ptr<ledger> out(new ledger());
   routes& r = out->routes_;
-  r.timeout = options.request_timeout.count() > 0 ? caf::duration(options.request_timeout)
-                                                  : caf::duration(caf::infinite);
+  LEDGER_ASSERT(options.ask_bound.count() > 0, "the ledger's ask bound must be positive");
+  r.ask_bound = options.ask_bound;
   r.directory = std::make_shared<actor_directory>();
   for (std::size_t i = 0; i < options.wallet_shards; ++i) {
     r.wallets.push_back(spawn_registry<wallet_entity>(system, store, options.wallets, r.directory.get()));

@@ -31,8 +31,9 @@ struct ledger_options {
   registry_options entities{};
   /// Transfer process managers (transfers are spread over them by id). Default: 2.
   std::size_t transfer_managers = 2;
-  /// How long an actor waits for another's reply; 0 waits as long as it takes. Default: 0.
-  std::chrono::milliseconds request_timeout{0};
+  /// How long an actor waits for another's reply before it gives up with request_timeout (a
+  /// process retries the step; ask_watch.hpp). Must be positive. Default: 60 s.
+  std::chrono::milliseconds ask_bound{60'000};
   flow_options flows{};
   /// Called with the seq reached while the recovery scan walks a long log.
   std::function<void(std::uint64_t)> recovery_progress;

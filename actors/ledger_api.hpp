@@ -11,6 +11,7 @@
 
 #include <caf/typed_actor.hpp>
 
+#include "actors/ask_watch.hpp"
 #include "actors/entities.hpp"
 
 namespace telepay::actors {
@@ -294,6 +295,7 @@ struct broadcast_query {
 };
 
 using ledger_actor = caf::typed_actor<
+    caf::reacts_to<ask_tick_atom>,
     caf::replies_to<register_user_request>::with<result<entity_reply>>,
     caf::replies_to<link_referrer_request>::with<result<entity_reply>>,
     caf::replies_to<user_admin_request>::with<result<entity_reply>>,

@@ -22,6 +22,7 @@ struct payment_run {
 
 struct payment_state {
   routes r;
+  std::shared_ptr<ask_watch> asks;  // bounds every reply this manager waits for
   flow_options options;
   caf::actor purchases;
   caf::actor deposits;
@@ -40,14 +41,10 @@ void step(caf::event_based_actor* self, const state_ptr& st, std::uint64_t id);
 /// restart, since its process is still open in the log).
 void retry_later(caf::event_based_actor* self, const state_ptr& st, payment_run& run, std::uint64_t id,
                  std::string_view step_text, const error& why) {
-  if (run.attempts < st->options.retry_attempts_max || !st->options.attention) {
-    self->delayed_send(self, detail::backoff(st->options, run.attempts++), step_atom::value, id);
-    return;
+  if (detail::retry_or_park(self, st->options, run.attempts, "payment", id, step_text, why,
+                            detail::resend(self, process_resume{"payment", process_id(id), run.intent.to_json(), {}}))) {
+    st->runs.erase(id);
   }
-  st->options.attention->park(parked_process{"payment", process_id(id), std::string(step_text), why, run.attempts,
-                                             detail::wall_clock_us()},
-                              detail::resend(self, process_resume{"payment", process_id(id), run.intent.to_json(), {}}));
-  st->runs.erase(id);
 }
 
 void finish(caf::event_based_actor* self, const state_ptr& st, std::uint64_t id, bool failed,
@@ -60,7 +57,7 @@ void finish(caf::event_based_actor* self, const state_ptr& st, std::uint64_t id,
   if (failed) {
     command = domain::process::fail{std::string(errc_name(why.code)), why.message};
   }
-  send_command<process_entity>(self, st->r.processes, process_key(id), command, meta, st->r.timeout,
+  send_command<process_entity>(self, st->r.processes, process_key(id), command, meta, *st->asks,
                                [self, st, id, failed, why](result<entity_reply> r) {
                                  auto run = st->runs.find(id);
                                  if (run == st->runs.end()) return;
@@ -82,31 +79,26 @@ void step(caf::event_based_actor* self, const state_ptr& st, std::uint64_t id) {
     deposit_request deposit{"np-" + process_id(id), in.buyer, in.credit,
                             domain::system_account::nowpayments_clearing,
                             "nowpayments:" + process_id(id), now, /*with_commission=*/false};
-    self->request(st->deposits, st->r.timeout, std::move(deposit))
-        .then(
-            [self, st, id](result<process_reply>& r) {
-              auto again = st->runs.find(id);
-              if (again == st->runs.end()) return;
-              if (!r && is_transient(r.code())) {
-                retry_later(self, st, again->second, id, "deposit", r.error());
-                return;
-              }
-              if (!r) {
-                // NOWPayments has the money, the ledger cannot credit it (a blacklisted or
-                // unknown buyer): the process fails and operators see it.
-                finish(self, st, id, true, r.error());
-                return;
-              }
-              again->second.deposited = true;
-              again->second.attempts = 0;
-              step(self, st, id);
-            },
-            [self, st, id](caf::error& e) {
-              auto again = st->runs.find(id);
-              if (again != st->runs.end()) {
-                retry_later(self, st, again->second, id, "deposit", make_error(errc::request_timeout, caf::to_string(e)));
-              }
-            });
+    ask<process_reply>(
+        self, *st->asks, st->deposits,
+        [self, st, id](result<process_reply> r) {
+          auto again = st->runs.find(id);
+          if (again == st->runs.end()) return;
+          if (!r && is_transient(r.code())) {
+            retry_later(self, st, again->second, id, "deposit", r.error());
+            return;
+          }
+          if (!r) {
+            // NOWPayments has the money, the ledger cannot credit it (a blacklisted or
+            // unknown buyer): the process fails and operators see it.
+            finish(self, st, id, true, r.error());
+            return;
+          }
+          again->second.deposited = true;
+          again->second.attempts = 0;
+          step(self, st, id);
+        },
+        std::move(deposit));
     return;
   }
   if (in.decided != domain::invoice::action::fund_purchase) {
@@ -124,29 +116,24 @@ void step(caf::event_based_actor* self, const state_ptr& st, std::uint64_t id) {
   }
   purchase.coupon = in.coupon;
   purchase.now_us = now;
-  self->request(st->purchases, st->r.timeout, std::move(purchase))
-      .then(
-          [self, st, id](result<process_reply>& r) {
-            auto again = st->runs.find(id);
-            if (again == st->runs.end()) return;
-            if (!r && is_transient(r.code())) {
-              retry_later(self, st, again->second, id, "purchase", r.error());
-              return;
-            }
-            // A refused purchase leaves the payment in the buyer's wallet: nothing is lost,
-            // and the outcome tells the user and operators why.
-            again->second.outcome =
-                r ? std::string("purchased")
-                  : "purchase_refused: " + std::string(errc_name(r.code())) + ": " + r.error().message;
-            if (again->second.outcome.size() > 300) again->second.outcome.resize(300);
-            finish(self, st, id, false, error{});
-          },
-          [self, st, id](caf::error& e) {
-            auto again = st->runs.find(id);
-            if (again != st->runs.end()) {
-              retry_later(self, st, again->second, id, "purchase", make_error(errc::request_timeout, caf::to_string(e)));
-            }
-          });
+  ask<process_reply>(
+      self, *st->asks, st->purchases,
+      [self, st, id](result<process_reply> r) {
+        auto again = st->runs.find(id);
+        if (again == st->runs.end()) return;
+        if (!r && is_transient(r.code())) {
+          retry_later(self, st, again->second, id, "purchase", r.error());
+          return;
+        }
+        // A refused purchase leaves the payment in the buyer's wallet: nothing is lost,
+        // and the outcome tells the user and operators why.
+        again->second.outcome =
+            r ? std::string("purchased")
+              : "purchase_refused: " + std::string(errc_name(r.code())) + ": " + r.error().message;
+        if (again->second.outcome.size() > 300) again->second.outcome.resize(300);
+        finish(self, st, id, false, error{});
+      },
+      std::move(purchase));
 }
 
 void begin(caf::event_based_actor* self, const state_ptr& st, settlement intent) {
@@ -166,7 +153,7 @@ void settle(caf::event_based_actor* self, const state_ptr& st, settlement intent
   const command_meta meta = detail::meta_for("payment", process_id(id), "start", now_us);
   send_command<process_entity>(
       self, st->r.processes, process_key(id), domain::process::start{"payment", intent.to_json()}, meta,
-      st->r.timeout, [self, st, intent, started](result<entity_reply> r) mutable {
+      *st->asks, [self, st, intent, started](result<entity_reply> r) mutable {
         if (r) {
           if (st->options.crash_after_payment_start) {
             std::_Exit(137);  // fault injection for the crash test: the start is durable
@@ -182,7 +169,7 @@ void settle_from_invoice(caf::event_based_actor* self, const state_ptr& st, cons
                          std::uint64_t id, std::int64_t now_us,
                          std::function<void(result<domain::invoice::state>, bool)> done) {
   query_state<invoice_entity>(
-      self, st->r.invoices, order_id, st->r.timeout,
+      self, st->r.invoices, order_id, *st->asks,
       [self, st, id, now_us, done](result<domain::invoice::state> invoice) {
         if (!invoice) {
           done(std::move(invoice), false);
@@ -210,10 +197,12 @@ caf::behavior payment_manager(caf::event_based_actor* self, routes r, flow_optio
                               caf::actor purchases, caf::actor deposits) {
   auto st = std::make_shared<payment_state>();
   st->r = std::move(r);
+  st->asks = make_ask_watch(self, st->r.ask_bound);
   st->options = options;
   st->purchases = std::move(purchases);
   st->deposits = std::move(deposits);
   return {
+      [st](ask_tick_atom) { st->asks->on_tick(); },
       [self, st](payment_report_request& req) {
         auto promise = self->make_response_promise();
         if (!domain::is_token(req.order_id, domain::invoice::order_id_bytes_max)) {
@@ -228,7 +217,7 @@ caf::behavior payment_manager(caf::event_based_actor* self, routes r, flow_optio
         const command_meta meta = detail::meta_for("payment", process_id(id), "record", now);
         send_command<invoice_entity>(
             self, st->r.invoices, order_id, domain::invoice::record{std::move(req.reported)}, meta,
-            st->r.timeout,
+            *st->asks,
             [self, st, promise, order_id, id, reported, now](result<entity_reply> recorded) mutable {
               if (!recorded) {
                 promise.deliver(result<payment_ack>(recorded.error()));

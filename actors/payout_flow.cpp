@@ -35,6 +35,7 @@ struct payout_run {
 
 struct payout_state {
   routes r;
+  std::shared_ptr<ask_watch> asks;  // bounds every reply this manager waits for
   flow_options options;
   std::unordered_map<std::string, payout_run> runs;  // by batch id
 };
@@ -98,7 +99,7 @@ void step(caf::event_based_actor* self, const state_ptr& st, const std::string& 
   if (next == "hold") {
     const std::int64_t expires =
         meta.now_us + std::chrono::duration_cast<std::chrono::microseconds>(st->options.payout_hold).count();
-    send_wallet(self, st->r, channel_wallet,
+    send_wallet(self, st->r, *st->asks, channel_wallet,
                                 domain::wallet::hold{tid, run.b.value, expires, "payout:" + batch},
                                 meta, after);
   } else if (next == "send") {
@@ -109,19 +110,19 @@ void step(caf::event_based_actor* self, const state_ptr& st, const std::string& 
         self, st->r.chain_sends, *st->options.sender,
         domain::chain_send::request{domain::chain_send::payout_ref(run.b.channel, batch),
                                     domain::chain_send::purpose::payout, to, run.b.value},
-        meta, st->r.timeout, after);
+        meta, *st->asks, after);
   } else if (next == "post") {
-    send_wallet(self, st->r, channel_wallet,
+    send_wallet(self, st->r, *st->asks, channel_wallet,
                                 domain::wallet::post{tid}, meta, after);
   } else if (next == "credit_clearing") {
     const auto clearing = domain::wallet_key{
         domain::wallet_owner::of(domain::system_account::chain_clearing), domain::asset::usdt};
-    send_wallet(self, st->r, clearing,
+    send_wallet(self, st->r, *st->asks, clearing,
                                 domain::wallet::credit{tid, run.b.value, "payout",
                                                        channel_wallet.stream()},
                                 meta, after);
   } else {
-    send_wallet(self, st->r, channel_wallet,
+    send_wallet(self, st->r, *st->asks, channel_wallet,
                                 domain::wallet::void_hold{tid, "payout_failed"}, meta, after);
   }
 }
@@ -138,7 +139,7 @@ void track(caf::event_based_actor* self, const state_ptr& st, domain::channel_id
     step(self, st, batch);
     return;
   }
-  query_state<payout_entity>(self, st->r.payouts, channel, st->r.timeout,
+  query_state<payout_entity>(self, st->r.payouts, channel, *st->asks,
     [self, st, channel, batch, done = std::move(done), reply](result<domain::payout::state> state) mutable {
       const auto found = state ? state->batches.find(batch) : decltype(state->batches.end()){};
       if (!state || found == state->batches.end()) {
@@ -161,12 +162,11 @@ void track(caf::event_based_actor* self, const state_ptr& st, domain::channel_id
 
 void on_accrued(caf::event_based_actor* self, const state_ptr& st, domain::channel_id channel,
                 const std::string& purchase) {
-  const auto timeout = st->r.timeout;
-  query_state<channel_entity>(self, st->r.channels, channel, timeout,
-    [self, st, channel, purchase, timeout](result<domain::channel::state> ch) {
+  query_state<channel_entity>(self, st->r.channels, channel, *st->asks,
+    [self, st, channel, purchase](result<domain::channel::state> ch) {
       if (!ch) return;
-      query_state<settings_entity>(self, st->r.settings, singleton_key{}, timeout,
-        [self, st, channel, purchase, timeout, ch = std::move(*ch)](result<domain::settings::state> settings) {
+      query_state<settings_entity>(self, st->r.settings, singleton_key{}, *st->asks,
+        [self, st, channel, purchase, ch = std::move(*ch)](result<domain::settings::state> settings) {
           if (!settings) return;
           domain::payout::strategy_facts strategy;
           strategy.instant = ch.strategy == domain::channel::payout_strategy::instant;
@@ -179,7 +179,7 @@ void on_accrued(caf::event_based_actor* self, const state_ptr& st, domain::chann
           const std::string batch = "pb-" + purchase;
           const command_meta meta = detail::meta_for("payout", batch, "batch", detail::wall_clock_us());
           send_command<payout_entity>(self, st->r.payouts, channel,
-                                      domain::payout::create_batch{batch, strategy}, meta, timeout,
+                                      domain::payout::create_batch{batch, strategy}, meta, *st->asks,
             [self, st, channel, batch](result<entity_reply> r) {
               if (!r) return;  // nothing to batch yet (threshold not reached), or a retry later
               track(self, st, channel, batch, {"batch"}, std::nullopt);
@@ -224,8 +224,10 @@ std::string batch_of(const domain::payout::command& command) {
 caf::behavior payout_manager(caf::event_based_actor* self, routes r, flow_options options) {
   auto st = std::make_shared<payout_state>();
   st->r = std::move(r);
+  st->asks = make_ask_watch(self, st->r.ask_bound);
   st->options = options;
   return {
+      [st](ask_tick_atom) { st->asks->on_tick(); },
       [self, st](accrued_atom, domain::channel_id channel, const std::string& purchase) {
         on_accrued(self, st, channel, purchase);
       },
@@ -235,7 +237,7 @@ caf::behavior payout_manager(caf::event_based_actor* self, routes r, flow_option
         const std::string batch = batch_of(req.command);
         const command_meta meta = detail::meta_for("payout", batch, step_name, req.now_us);
         const domain::channel_id channel = req.channel;
-        send_command<payout_entity>(self, st->r.payouts, channel, req.command, meta, st->r.timeout,
+        send_command<payout_entity>(self, st->r.payouts, channel, req.command, meta, *st->asks,
           [self, st, promise, channel, batch, step_name](result<entity_reply> reply) mutable {
             if (!reply || (step_name != "confirm" && step_name != "fail_final")) {
               promise.deliver(std::move(reply));

@@ -24,6 +24,7 @@ struct purchase_run {
 
 struct purchase_state {
   routes r;
+  std::shared_ptr<ask_watch> asks;  // bounds every reply this manager waits for
   flow_options options;
   caf::actor payouts;
   std::unordered_map<std::string, purchase_run> runs;
@@ -112,19 +113,18 @@ void step(caf::event_based_actor* self, const state_ptr& st, const std::string& 
   const command_meta meta = detail::meta_for("purchase", id, domain::process::step_name(next), now);
   auto after = [self, st, id, next](result<entity_reply> r) { on_reply(self, st, id, next, std::move(r)); };
   const auto buyer_wallet = domain::wallet_key{domain::wallet_owner::of(in.buyer), domain::asset::usdt};
-  const auto& timeout = st->r.timeout;
   const domain::transfer_id tid(id);
   const std::string from = buyer_wallet.stream();
   const auto credit = [&](domain::wallet_key to, std::string suffix, domain::amount value,
                           std::string kind) {
-    send_wallet(self, st->r, to,
+    send_wallet(self, st->r, *st->asks, to,
                                 domain::wallet::credit{domain::transfer_id(id + "." + suffix), value,
                                                        std::move(kind), from},
                                 meta, after);
   };
   switch (next) {
     case purchase_step::hold:
-      send_wallet(self, st->r, buyer_wallet,
+      send_wallet(self, st->r, *st->asks, buyer_wallet,
                                   domain::wallet::hold{tid, in.paid, in.hold_expires_at_us,
                                                        domain::process::stream(process_key(id))},
                                   meta, after);
@@ -132,13 +132,13 @@ void step(caf::event_based_actor* self, const state_ptr& st, const std::string& 
     case purchase_step::redeem_coupon:
       send_command<coupon_entity>(self, st->r.coupons, in.coupon,
                                   domain::coupon::redeem{in.buyer, in.channel, in.tier, in.list_price, id},
-                                  meta, timeout, after);
+                                  meta, *st->asks, after);
       return;
     case purchase_step::activate:
       send_command<subscription_entity>(self, st->r.subscriptions,
                                         subscription_key{in.buyer, in.channel},
                                         domain::subscription::activate{id, in.tier, in.days}, meta,
-                                        timeout, after);
+                                        *st->asks, after);
       return;
     case purchase_step::credit_fee:
       credit({domain::wallet_owner::of(domain::system_account::platform_revenue), domain::asset::usdt},
@@ -154,26 +154,26 @@ void step(caf::event_based_actor* self, const state_ptr& st, const std::string& 
       return;
     case purchase_step::accrue:
       send_command<payout_entity>(self, st->r.payouts, in.channel,
-                                  domain::payout::accrue{id, in.channel_share}, meta, timeout, after);
+                                  domain::payout::accrue{id, in.channel_share}, meta, *st->asks, after);
       return;
     case purchase_step::post:
-      send_wallet(self, st->r, buyer_wallet,
+      send_wallet(self, st->r, *st->asks, buyer_wallet,
                                   domain::wallet::post{tid}, meta, after);
       return;
     case purchase_step::void_hold:
-      send_wallet(self, st->r, buyer_wallet,
+      send_wallet(self, st->r, *st->asks, buyer_wallet,
                                   domain::wallet::void_hold{tid, "purchase_refused"}, meta,
                                   after);
       return;
     case purchase_step::complete:
       send_command<process_entity>(self, st->r.processes, process_key(id),
-                                   domain::process::complete{"completed"}, meta, timeout, after);
+                                   domain::process::complete{"completed"}, meta, *st->asks, after);
       return;
     case purchase_step::fail: {
       const error why = run.failure_error.value_or(make_error(errc::process_failed, "failed"));
       send_command<process_entity>(self, st->r.processes, process_key(id),
                                    domain::process::fail{std::string(errc_name(why.code)), why.message},
-                                   meta, timeout, after);
+                                   meta, *st->asks, after);
       return;
     }
     case purchase_step::done:
@@ -235,7 +235,7 @@ void price_and_start(caf::event_based_actor* self, const state_ptr& st,
   const command_meta meta = detail::meta_for("purchase", req.purchase_id, "start", req.now_us);
   send_command<process_entity>(
       self, st->r.processes, process_key(req.purchase_id),
-      domain::process::start{"purchase", intent->to_json()}, meta, st->r.timeout,
+      domain::process::start{"purchase", intent->to_json()}, meta, *st->asks,
       [self, st, g, in = *intent](result<entity_reply> started) mutable {
         if (!started) {
           g->promise.deliver(result<process_reply>(started.error()));
@@ -260,21 +260,20 @@ bool failed(const result<T>& r, gathering& g) {
 
 void gather(caf::event_based_actor* self, const state_ptr& st, std::shared_ptr<gathering> g) {
   const auto& req = g->request;
-  const auto timeout = st->r.timeout;
-  query_state<user_entity>(self, st->r.users, req.buyer, timeout,
-    [self, st, g, timeout](result<domain::user::state> buyer) {
+  query_state<user_entity>(self, st->r.users, req.buyer, *st->asks,
+    [self, st, g](result<domain::user::state> buyer) {
       if (failed(buyer, *g)) return;
       g->buyer = std::move(*buyer);
-      query_state<channel_entity>(self, st->r.channels, g->request.channel, timeout,
-        [self, st, g, timeout](result<domain::channel::state> channel) {
+      query_state<channel_entity>(self, st->r.channels, g->request.channel, *st->asks,
+        [self, st, g](result<domain::channel::state> channel) {
           if (failed(channel, *g)) return;
           g->channel = std::move(*channel);
-          query_state<settings_entity>(self, st->r.settings, singleton_key{}, timeout,
-            [self, st, g, timeout](result<domain::settings::state> settings) {
+          query_state<settings_entity>(self, st->r.settings, singleton_key{}, *st->asks,
+            [self, st, g](result<domain::settings::state> settings) {
               if (failed(settings, *g)) return;
               g->settings = std::move(*settings);
-              query_state<blacklist_entity>(self, st->r.blacklist, singleton_key{}, timeout,
-                [self, st, g, timeout](result<domain::blacklist::state> blacklist) {
+              query_state<blacklist_entity>(self, st->r.blacklist, singleton_key{}, *st->asks,
+                [self, st, g](result<domain::blacklist::state> blacklist) {
                   if (failed(blacklist, *g)) return;
                   g->blacklisted = blacklist->contains(domain::blacklist::kind::telegram_id,
                                                        std::to_string(g->request.buyer.value()));
@@ -284,7 +283,7 @@ void gather(caf::event_based_actor* self, const state_ptr& st, std::shared_ptr<g
                   }
                   auto code = domain::coupon::normalize_code(g->request.coupon);
                   if (failed(code, *g)) return;
-                  query_state<coupon_entity>(self, st->r.coupons, *code, timeout,
+                  query_state<coupon_entity>(self, st->r.coupons, *code, *st->asks,
                     [self, st, g](result<domain::coupon::state> coupon) {
                       if (failed(coupon, *g)) return;
                       g->coupon = std::move(*coupon);
@@ -302,9 +301,11 @@ caf::behavior purchase_manager(caf::event_based_actor* self, routes r, flow_opti
                                caf::actor payouts) {
   auto st = std::make_shared<purchase_state>();
   st->r = std::move(r);
+  st->asks = make_ask_watch(self, st->r.ask_bound);
   st->options = options;
   st->payouts = std::move(payouts);
   return {
+      [st](ask_tick_atom) { st->asks->on_tick(); },
       [self, st](purchase_request& req) {
         auto promise = self->make_response_promise();
         if (!domain::is_token(req.purchase_id, domain::transfer_id_bytes_max)) {
@@ -319,7 +320,7 @@ caf::behavior purchase_manager(caf::event_based_actor* self, routes r, flow_opti
         // A purchase id seen before keeps its first intent and outcome: never price it twice.
         auto g = std::make_shared<gathering>(gathering{std::move(req), promise, {}, {}, {}, {}, {}, false});
         query_state<process_entity>(
-            self, st->r.processes, process_key(g->request.purchase_id), st->r.timeout,
+            self, st->r.processes, process_key(g->request.purchase_id), *st->asks,
             [self, st, g](result<domain::process::state> existing) {
               if (failed(existing, *g)) return;
               if (!existing->is_started) {

@@ -12,12 +12,14 @@
 #include <cstdint>
 #include <functional>
 #include <list>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include <caf/all.hpp>
 
+#include "actors/ask_watch.hpp"
 #include "actors/directory.hpp"
 #include "actors/entity_actor.hpp"
 
@@ -30,6 +32,9 @@ struct registry_options {
   std::chrono::milliseconds idle_timeout{60'000};
   /// How often idle actors are looked for. Default: 1 s.
   std::chrono::milliseconds tick{1'000};
+  /// How long a passivation handshake waits for the entity; one that does not answer in time
+  /// stays live (swept on the tick, ask_watch.hpp). Default: 60 s.
+  std::chrono::milliseconds reply_bound{60'000};
 };
 
 template <class Entity>
@@ -51,6 +56,7 @@ struct registry_state {
   std::list<std::string> lru;  // least recently used first
   std::unordered_map<caf::actor_addr, std::string> streams_by_actor;
   registry_stats stats;
+  std::unique_ptr<ask_watch> asks;  // the passivation handshakes in flight
 
   static constexpr const char* name = "telepay.registry";
 };
@@ -86,6 +92,7 @@ class registry_logic {
 
   static void tick(self_type self) {
     auto& st = self->state;
+    st.asks->sweep(std::chrono::steady_clock::now());
     const auto cutoff = std::chrono::steady_clock::now() - st.options.idle_timeout;
     std::vector<std::string> idle;
     for (const std::string& stream : st.lru) {
@@ -169,10 +176,15 @@ class registry_logic {
     auto& slot = self->state.live.at(stream);
     slot.passivating = true;
     const caf::actor actor = slot.actor;
+    auto waiting = self->state.asks->template watch<bool>([self, stream, actor](result<bool> r) {
+      // Gone (an error other than the timeout) counts as stopped; no answer in time, as busy.
+      handshake_done(self, stream, actor, r ? *r : r.code() != errc::request_timeout);
+    });
     self->request(actor, caf::infinite, passivate_atom::value)
-        .then(
-            [self, stream, actor](bool stopped) { handshake_done(self, stream, actor, stopped); },
-            [self, stream, actor](caf::error&) { handshake_done(self, stream, actor, true); });
+        .then([waiting](bool stopped) { waiting->answer(stopped); },
+              [waiting](caf::error&) {
+                waiting->answer(result<bool>(make_error(errc::internal, "the entity actor is gone")));
+              });
   }
 
   static void handshake_done(self_type self, const std::string& stream, const caf::actor& actor,
@@ -222,6 +234,7 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state<Entity>>* self,
   self->state.store = store;
   self->state.directory = directory;
   self->state.options = options;
+  self->state.asks = std::make_unique<ask_watch>(options.reply_bound);
   self->set_down_handler([self](caf::down_msg& down) { logic::on_down(self, down); });
   // On shutdown take the entity actors along: the actor system waits for every actor.
   self->set_exit_handler([self](caf::exit_msg& msg) {

@@ -11,6 +11,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/ask_watch.hpp"
 #include "actors/directory.hpp"
 #include "actors/entities.hpp"
 #include "actors/registry.hpp"
@@ -42,10 +43,10 @@ struct routes {
   caf::actor withdrawals;
   /// Live entity actors, to message them without the registry hop (null: always the registry).
   std::shared_ptr<actor_directory> directory;
-  /// Internal requests wait without a timer by default (caf::infinite): an entity actor always
-  /// answers, and CAF answers for it if it dies. A timer per request costs the CAF clock thread
-  /// a map insert and erase under a lock, measured at ~10% of all CPU under load.
-  caf::duration timeout{caf::infinite};
+  /// How long an actor waits for another's reply before it answers itself with
+  /// errc::request_timeout (ask_watch.hpp: one watch per asking actor, no CAF timer per
+  /// request). A process step that times out is retried like any transient failure.
+  std::chrono::milliseconds ask_bound{60'000};
 
   const caf::actor& wallet(const domain::wallet_key& key) const {
     return wallets[std::hash<std::string>{}(key.stream()) % wallets.size()];
@@ -173,54 +174,78 @@ inline bool is_transient(errc code) {
   return false;
 }
 
-/// Sends a command to an entity (directly if its actor is live, else through its registry);
-/// `done` gets the entity's reply.
+/// A watch for `self`'s asks: its ticks are ask_tick_atom messages to `self`, which the
+/// actor's behavior hands to on_tick().
+template <class Self>
+std::shared_ptr<ask_watch> make_ask_watch(Self* self, std::chrono::milliseconds bound) {
+  return std::make_shared<ask_watch>(
+      bound, [self](std::chrono::milliseconds delay) { self->delayed_send(self, delay, ask_tick_atom::value); });
+}
+
+/// Asks `to` and hands the reply, CAF's error or the watch's timeout to `done` (exactly once).
+template <class T, class Self, class Dest, class... Ts>
+void ask(Self* self, ask_watch& asks, const Dest& to, std::function<void(result<T>)> done, Ts&&... message) {
+  auto waiting = asks.watch<T>(std::move(done));
+  self->request(to, caf::infinite, std::forward<Ts>(message)...)
+      .then([waiting](result<T>& r) { waiting->answer(std::move(r)); },
+            [waiting](caf::error& e) { waiting->answer(result<T>(from_caf(e))); });
+}
+
+namespace detail {
+
 template <class Entity, class Self>
-void send_command(Self* self, const caf::actor& registry, const typename Entity::key_type& key,
-                  typename Entity::command_type command, command_meta meta,
-                  caf::duration timeout, std::function<void(result<entity_reply>)> done,
-                  const actor_directory* directory = nullptr) {
+void send_command_to(Self* self, const caf::actor& registry, const typename Entity::key_type& key,
+                     typename Entity::command_type command, command_meta meta,
+                     std::shared_ptr<watched_ask<entity_reply>> waiting, const actor_directory* directory) {
   using env_type = envelope<typename Entity::command_type>;
   if (directory != nullptr) {
     if (caf::actor live = directory->find(Entity::stream(key))) {
       auto env = std::make_shared<env_type>(env_type{std::move(meta), std::move(command)});
-      self->request(live, timeout, cmd_atom::value, *env)
-          .then([done](result<entity_reply>& r) { done(std::move(r)); },
-                [self, registry, key, env, timeout, done](caf::error& e) {
+      self->request(live, caf::infinite, cmd_atom::value, *env)
+          .then([waiting](result<entity_reply>& r) { waiting->answer(std::move(r)); },
+                [self, registry, key, env, waiting](caf::error& e) {
                   if (e != caf::sec::request_receiver_down) {
-                    done(result<entity_reply>(from_caf(e)));
+                    waiting->answer(result<entity_reply>(from_caf(e)));
                     return;
                   }
+                  if (waiting->answered()) return;  // timed out meanwhile
                   // It passivated in between: the registry spawns a fresh one.
-                  send_command<Entity>(self, registry, key, env->command, env->meta, timeout, done);
+                  send_command_to<Entity>(self, registry, key, env->command, env->meta, waiting, nullptr);
                 });
       return;
     }
   }
-  self->request(registry, timeout, route_atom::value, key,
-                env_type{std::move(meta), std::move(command)})
-      .then([done](result<entity_reply>& r) { done(std::move(r)); },
-            [done](caf::error& e) { done(result<entity_reply>(from_caf(e))); });
+  self->request(registry, caf::infinite, route_atom::value, key, env_type{std::move(meta), std::move(command)})
+      .then([waiting](result<entity_reply>& r) { waiting->answer(std::move(r)); },
+            [waiting](caf::error& e) { waiting->answer(result<entity_reply>(from_caf(e))); });
+}
+
+}  // namespace detail
+
+/// Sends a command to an entity (directly if its actor is live, else through its registry);
+/// `done` gets the entity's reply, or request_timeout once `asks`' bound has passed.
+template <class Entity, class Self>
+void send_command(Self* self, const caf::actor& registry, const typename Entity::key_type& key,
+                  typename Entity::command_type command, command_meta meta, ask_watch& asks,
+                  std::function<void(result<entity_reply>)> done, const actor_directory* directory = nullptr) {
+  detail::send_command_to<Entity>(self, registry, key, std::move(command), std::move(meta),
+                                  asks.watch<entity_reply>(std::move(done)), directory);
 }
 
 /// A wallet command, straight to the wallet's actor when it is live.
 template <class Self>
-void send_wallet(Self* self, const routes& r, const domain::wallet_key& key,
+void send_wallet(Self* self, const routes& r, ask_watch& asks, const domain::wallet_key& key,
                  domain::wallet::command command, command_meta meta,
                  std::function<void(result<entity_reply>)> done) {
-  send_command<wallet_entity>(self, r.wallet(key), key, std::move(command), std::move(meta),
-                              r.timeout, std::move(done), r.directory.get());
+  send_command<wallet_entity>(self, r.wallet(key), key, std::move(command), std::move(meta), asks, std::move(done),
+                              r.directory.get());
 }
 
 /// Reads an entity's durable state through its registry.
 template <class Entity, class Self>
-void query_state(Self* self, const caf::actor& registry, const typename Entity::key_type& key,
-                 caf::duration timeout,
+void query_state(Self* self, const caf::actor& registry, const typename Entity::key_type& key, ask_watch& asks,
                  std::function<void(result<typename Entity::state_type>)> done) {
-  using state_result = result<typename Entity::state_type>;
-  self->request(registry, timeout, route_atom::value, key, state_atom::value)
-      .then([done](state_result& r) { done(std::move(r)); },
-            [done](caf::error& e) { done(state_result(from_caf(e))); });
+  ask<typename Entity::state_type>(self, asks, registry, std::move(done), route_atom::value, key, state_atom::value);
 }
 
 }  // namespace telepay::actors

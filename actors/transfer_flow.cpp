@@ -22,6 +22,7 @@ struct transfer_run {
 
 struct transfer_state {
   routes r;
+  std::shared_ptr<ask_watch> asks;  // bounds every reply this manager waits for
   flow_options options;
   std::unordered_map<std::string, transfer_run> runs;
 };
@@ -99,23 +100,23 @@ void step(caf::event_based_actor* self, const state_ptr& st, const std::string& 
   const domain::transfer_id tid(id);
   switch (next) {
     case transfer_step::hold:
-      send_wallet(self, st->r, run.t.from,
+      send_wallet(self, st->r, *st->asks, run.t.from,
                                   domain::wallet::hold{tid, run.t.value, run.t.expires_at_us,
                                                        run.t.to.stream()},
                                   meta, after);
       return;
     case transfer_step::credit:
-      send_wallet(self, st->r, run.t.to,
+      send_wallet(self, st->r, *st->asks, run.t.to,
                                   domain::wallet::credit{tid, run.t.value, "transfer",
                                                          run.t.from.stream()},
                                   meta, after);
       return;
     case transfer_step::post:
-      send_wallet(self, st->r, run.t.from,
+      send_wallet(self, st->r, *st->asks, run.t.from,
                                   domain::wallet::post{tid}, meta, after);
       return;
     case transfer_step::void_hold:
-      send_wallet(self, st->r, run.t.from,
+      send_wallet(self, st->r, *st->asks, run.t.from,
                                   domain::wallet::void_hold{tid, "credit_refused"}, meta, after);
       return;
     case transfer_step::done:
@@ -145,8 +146,10 @@ status validate(const transfer_request& req) {
 caf::behavior transfer_manager(caf::event_based_actor* self, routes r, flow_options options) {
   auto st = std::make_shared<transfer_state>();
   st->r = std::move(r);
+  st->asks = make_ask_watch(self, st->r.ask_bound);
   st->options = options;
   return {
+      [st](ask_tick_atom) { st->asks->on_tick(); },
       [self, st](transfer_request& req) {
         auto promise = self->make_response_promise();
         if (auto valid = validate(req); !valid) {

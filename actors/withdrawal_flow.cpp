@@ -48,6 +48,7 @@ struct withdrawal_run {
 
 struct withdrawal_state {
   routes r;
+  std::shared_ptr<ask_watch> asks;  // bounds every reply this manager waits for
   flow_options options;
   std::unordered_map<std::string, withdrawal_run> runs;
   /// The last 24 hours of withdrawals, per user and per operator (the cumulative limits). This
@@ -121,7 +122,7 @@ void run_step(caf::event_based_actor* self, const state_ptr& st, const std::stri
       it->second.busy = true;
       send_command<withdrawal_entity>(
           self, st->r.withdrawals, id, domain::withdrawal::fail{"hold refused: " + r.error().message.substr(0, 200), ""},
-          fail_meta, st->r.timeout, [self, st, id](result<entity_reply>) {
+          fail_meta, *st->asks, [self, st, id](result<entity_reply>) {
             if (auto run = st->runs.find(id); run != st->runs.end()) run->second.busy = false;
             step(self, st, id);
           });
@@ -139,16 +140,16 @@ void run_step(caf::event_based_actor* self, const state_ptr& st, const std::stri
     send_command<chain_send_entity>(self, st->r.chain_sends, *st->options.sender,
                                     domain::chain_send::request{domain::chain_send::withdrawal_ref(id),
                                                                 domain::chain_send::purpose::withdrawal, to, w.value},
-                                    meta, st->r.timeout, after);
+                                    meta, *st->asks, after);
   } else if (next == "credit_clearing") {
     const auto clearing = domain::wallet_key{domain::wallet_owner::of(domain::system_account::chain_clearing),
                                              domain::asset::usdt};
-    send_wallet(self, st->r, clearing,
+    send_wallet(self, st->r, *st->asks, clearing,
                 domain::wallet::credit{domain::transfer_id(domain::withdrawal::hold_id(id)), w.value, "withdrawal",
                                        user_wallet.stream()},
                 meta, after);
   } else {
-    send_wallet(self, st->r, user_wallet, wallet_command(next, w, meta.now_us, st->options), meta, after);
+    send_wallet(self, st->r, *st->asks, user_wallet, wallet_command(next, w, meta.now_us, st->options), meta, after);
   }
 }
 
@@ -158,7 +159,7 @@ void step(caf::event_based_actor* self, const state_ptr& st, const std::string& 
   // never dropped while a command of it may still change money.
   if (run == st->runs.end() || run->second.busy) return;
   run->second.busy = true;
-  query_state<withdrawal_entity>(self, st->r.withdrawals, id, st->r.timeout,
+  query_state<withdrawal_entity>(self, st->r.withdrawals, id, *st->asks,
     [self, st, id](result<domain::withdrawal::state> w) {
       auto it = st->runs.find(id);
       if (it == st->runs.end()) return;
@@ -193,7 +194,7 @@ void command_then_run(caf::event_based_actor* self, const state_ptr& st, const s
                       domain::withdrawal::command command, const std::string& step_name, std::int64_t now_us,
                       withdrawal_promise promise, bool counted_here = false) {
   send_command<withdrawal_entity>(self, st->r.withdrawals, id, std::move(command),
-                                  detail::meta_for("withdrawal", id, step_name, now_us), st->r.timeout,
+                                  detail::meta_for("withdrawal", id, step_name, now_us), *st->asks,
     [self, st, id, step_name, promise, counted_here](result<entity_reply> r) mutable {
       if (!r) {
         if (counted_here) st->totals.remove(id);
@@ -211,11 +212,13 @@ caf::behavior withdrawal_manager(caf::event_based_actor* self, routes r, flow_op
                                  std::vector<domain::withdrawal::counted> recent) {
   auto st = std::make_shared<withdrawal_state>();
   st->r = std::move(r);
+  st->asks = make_ask_watch(self, st->r.ask_bound);
   st->options = options;
   for (auto& c : recent) {
     st->totals.add(std::move(c));
   }
   return {
+      [st](ask_tick_atom) { st->asks->on_tick(); },
       [self, st](withdrawal_request& req) {
         auto promise = self->make_response_promise();
         if (!domain::is_token(req.id, domain::withdrawal::id_bytes_max)) {
@@ -223,7 +226,7 @@ caf::behavior withdrawal_manager(caf::event_based_actor* self, routes r, flow_op
               make_error(errc::invalid_argument, "a withdrawal id is 1-48 of A-Z a-z 0-9 _ . : -")));
           return;
         }
-        query_state<blacklist_entity>(self, st->r.blacklist, singleton_key{}, st->r.timeout,
+        query_state<blacklist_entity>(self, st->r.blacklist, singleton_key{}, *st->asks,
           [self, st, req, promise](result<domain::blacklist::state> blacklist) mutable {
             if (!blacklist) {
               promise.deliver(result<domain::withdrawal::state>(blacklist.error()));
@@ -234,7 +237,7 @@ caf::behavior withdrawal_manager(caf::event_based_actor* self, routes r, flow_op
                   make_error(errc::blacklisted, "the address " + utf8_prefix(req.address, 64) + " is blacklisted")));
               return;
             }
-            query_state<settings_entity>(self, st->r.settings, singleton_key{}, st->r.timeout,
+            query_state<settings_entity>(self, st->r.settings, singleton_key{}, *st->asks,
               [self, st, req, promise](result<domain::settings::state> settings) mutable {
                 if (!settings) {
                   promise.deliver(result<domain::withdrawal::state>(settings.error()));
@@ -275,7 +278,7 @@ caf::behavior withdrawal_manager(caf::event_based_actor* self, routes r, flow_op
         send_command<withdrawal_entity>(self, st->r.withdrawals, req.id, std::move(command),
                                         detail::meta_for("withdrawal", req.id, req.success ? "complete" : "fail",
                                                          req.now_us),
-                                        st->r.timeout,
+                                        *st->asks,
           [self, st, id = req.id, promise](result<entity_reply> recorded) mutable {
             if (!recorded) {
               promise.deliver(result<domain::withdrawal::state>(recorded.error()));
