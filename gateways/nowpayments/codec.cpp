@@ -249,4 +249,21 @@ result<invoice_created> read_invoice_created(std::string_view body) {
   return out;
 }
 
+result<domain::invoice::report> to_report(const payment_report& p, std::string source) {
+  TELEPAY_TRY(state, domain::invoice::parse_status(p.status));
+  domain::invoice::report r;
+  r.payment_id = p.payment_id;
+  r.parent_payment_id = p.parent_payment_id;
+  r.state = state;
+  r.source = std::move(source);
+  r.price_amount = p.price_amount;
+  r.price_currency = p.price_currency;
+  r.pay_amount = p.pay_amount;
+  r.pay_currency = p.pay_currency;
+  r.actually_paid = p.actually_paid;
+  r.outcome_amount = p.outcome_amount;
+  r.outcome_currency = p.outcome_currency;
+  return r;
+}
+
 }  // namespace telepay::gateways::nowpayments

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "domain/base/result.hpp"
+#include "domain/invoice.hpp"
 #include "gateways/nowpayments/js_json.hpp"
 
 namespace telepay::gateways::nowpayments {
@@ -50,6 +51,10 @@ struct payment_report {
 
 /// Reads the fields the ledger uses. Errors: payment_invalid naming the field.
 result<payment_report> read_payment(const js_value& body);
+
+/// The payment as the ledger records it; `source`: "ipn:recursive", "ipn:legacy" or "poll".
+/// Errors: payment_invalid (a status NOWPayments does not document).
+result<domain::invoice::report> to_report(const payment_report& p, std::string source);
 
 /// POST /v1/invoice.
 struct invoice_request {

@@ -149,6 +149,24 @@ TEST(Telepayd, RejectsBadConfiguration) {
                                      {"--listen", "127.0.0.1:99999"});
   EXPECT_EQ(bad_listen.wait_exit(10'000), 2);
   EXPECT_NE(bad_listen.log().find("listen port must be 0..65535"), std::string::npos);
+
+  // A number of the wrong TOML type is refused, never ignored (the default would apply
+  // silently) nor converted (a float out of range was undefined behaviour in the conversion).
+  const std::pair<std::string, std::string> wrong_types[] = {
+      {"[http]\nio_threads = \"4\"\n", "http.io_threads must be an integer in 1..64"},
+      {"[actors]\nscheduler_threads = 1e36\n", "actors.scheduler_threads must be an integer in 1..256"},
+      {"[telegram]\npoll_timeout_s = 2.0\n", "telegram.poll_timeout_s must be an integer in 1..50"},
+      {"[nowpayments]\nreconcile_every_ms = true\n", "nowpayments.reconcile_every_ms must be an integer in 10..86400000"},
+  };
+  int n = 0;
+  for (const auto& [text, expected] : wrong_types) {
+    const auto file = dir.path() / ("wrong" + std::to_string(n) + ".toml");
+    std::ofstream(file) << text;
+    testing::daemon_process wrong(daemon_binary, dir.path() / ("data-wrong" + std::to_string(n++)),
+                                  {"--config", file.string()});
+    EXPECT_EQ(wrong.wait_exit(10'000), 2) << text;
+    EXPECT_NE(wrong.log().find(expected), std::string::npos) << text << wrong.log();
+  }
 }
 
 TEST(Telepayd, ReadsItsConfigFile) {

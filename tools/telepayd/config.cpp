@@ -4,6 +4,9 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <optional>
+#include <sstream>
 
 #include <toml++/toml.h>
 
@@ -72,13 +75,37 @@ result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text
   return std::pair<std::string, std::uint16_t>(host, static_cast<std::uint16_t>(port));
 }
 
+namespace {
+
+/// The node's value when it is a TOML integer; a float, a string or a boolean is not one (toml++'s
+/// value<int64_t>() would convert a float, casting one out of range is undefined behaviour).
+std::optional<std::int64_t> integer_of(const toml::node* node) {
+  if (node == nullptr || !node->is_integer()) return std::nullopt;
+  return node->as_integer()->get();
+}
+
+}  // namespace
+
 status load_config_file(const std::filesystem::path& file, daemon_config& config) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    return make_error(errc::invalid_argument, "config " + file.string() + ": cannot be opened for reading");
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    return make_error(errc::invalid_argument, "config " + file.string() + ": could not be read");
+  }
+  return load_config_text(text.str(), file.string(), config);
+}
+
+status load_config_text(std::string_view toml_text, std::string_view source, daemon_config& config) {
+  const std::string file(source);
   toml::table table;
   try {
-    table = toml::parse_file(file.string());
+    table = toml::parse(toml_text, source);
   } catch (const toml::parse_error& e) {
-    return make_error(errc::invalid_argument, "config " + file.string() + ": " +
-                                                  std::string(e.description()));
+    return make_error(errc::invalid_argument, "config " + file + ": " + std::string(e.description()));
   }
   std::string problem;
   const auto string_key = [&](const toml::table& section, std::string_view section_name,
@@ -112,14 +139,14 @@ status load_config_file(const std::filesystem::path& file, daemon_config& config
                                       [&](const auto& k) { return k.first == name.str(); });
     if (section == known.end() || !node.is_table()) {
       return make_error(errc::invalid_argument,
-                        "config " + file.string() + ": unknown section [" +
+                        "config " + file + ": unknown section [" +
                             std::string(name.str()) + "]");
     }
     for (const auto& [key, value] : *node.as_table()) {
       (void)value;
       if (std::find(section->second.begin(), section->second.end(), key.str()) ==
           section->second.end()) {
-        return make_error(errc::invalid_argument, "config " + file.string() + ": unknown key " +
+        return make_error(errc::invalid_argument, "config " + file + ": unknown key " +
                                                       std::string(name.str()) + "." +
                                                       std::string(key.str()));
       }
@@ -145,16 +172,10 @@ status load_config_file(const std::filesystem::path& file, daemon_config& config
     config.listen_address = parsed->first;
     config.listen_port = parsed->second;
   }
-  if (auto threads = section("http")["io_threads"].value<std::int64_t>()) {
-    if (*threads < 1 || *threads > 64) {
-      return make_error(errc::invalid_argument, "config http.io_threads must be 1..64");
-    }
-    config.http_io_threads = static_cast<std::size_t>(*threads);
-  }
   const auto integer = [&](std::string_view sec, std::string_view key, std::int64_t low, std::int64_t high,
                            const auto& apply) {
     if (const auto* node = section(sec).get(key)) {
-      auto v = node->value<std::int64_t>();
+      auto v = integer_of(node);
       if (!v || *v < low || *v > high) {
         if (problem.empty()) {
           problem = std::string(sec) + "." + std::string(key) + " must be an integer in " + std::to_string(low) +
@@ -181,12 +202,9 @@ status load_config_file(const std::filesystem::path& file, daemon_config& config
     }
     config.webhook_listen = *parsed;
   }
-  if (auto threads = section("actors")["scheduler_threads"].value<std::int64_t>()) {
-    if (*threads < 1 || *threads > 256) {
-      return make_error(errc::invalid_argument, "config actors.scheduler_threads must be 1..256");
-    }
-    config.scheduler_threads = static_cast<std::size_t>(*threads);
-  }
+  integer("http", "io_threads", 1, 64, [&](std::int64_t v) { config.http_io_threads = static_cast<std::size_t>(v); });
+  integer("actors", "scheduler_threads", 1, 256,
+          [&](std::int64_t v) { config.scheduler_threads = static_cast<std::size_t>(v); });
   string_key(section("log"), "log", "level", config.log_level);
   string_key(section("telegram"), "telegram", "bot_token", config.telegram_bot_token);
   string_key(section("telegram"), "telegram", "api_url", config.telegram_api_url);
@@ -196,7 +214,7 @@ status load_config_file(const std::filesystem::path& file, daemon_config& config
   string_key(section("telegram"), "telegram", "webhook_secret", config.telegram_webhook_secret);
   if (const auto* admins = section("telegram")["admins"].as_array()) {
     for (const auto& a : *admins) {
-      auto id = a.value<std::int64_t>();
+      auto id = integer_of(&a);
       if (!id || *id <= 0) {
         if (problem.empty()) problem = "telegram.admins must be a list of positive Telegram user ids";
       } else {
@@ -204,13 +222,7 @@ status load_config_file(const std::filesystem::path& file, daemon_config& config
       }
     }
   }
-  if (auto t = section("telegram")["poll_timeout_s"].value<std::int64_t>()) {
-    if (*t < 1 || *t > 50) {
-      if (problem.empty()) problem = "telegram.poll_timeout_s must be 1..50";
-    } else {
-      config.telegram_poll_timeout_s = *t;
-    }
-  }
+  integer("telegram", "poll_timeout_s", 1, 50, [&](std::int64_t v) { config.telegram_poll_timeout_s = v; });
   if (config.telegram_mode != "polling" && config.telegram_mode != "webhook" && problem.empty()) {
     problem = "telegram.mode must be polling or webhook";
   }
@@ -222,13 +234,7 @@ status load_config_file(const std::filesystem::path& file, daemon_config& config
   string_key(section("nowpayments"), "nowpayments", "success_url", config.nowpayments_success_url);
   string_key(section("nowpayments"), "nowpayments", "cancel_url", config.nowpayments_cancel_url);
   const auto millis = [&](std::string_view sec, std::string_view key, std::int64_t& into) {
-    if (auto v = section(sec)[key].value<std::int64_t>()) {
-      if (*v < 10 || *v > 86'400'000) {
-        if (problem.empty()) problem = std::string(sec) + "." + std::string(key) + " must be 10..86400000";
-      } else {
-        into = *v;
-      }
-    }
+    integer(sec, key, 10, 86'400'000, [&](std::int64_t v) { into = v; });
   };
   millis("nowpayments", "reconcile_every_ms", config.nowpayments_reconcile_every_ms);
   millis("nowpayments", "reconcile_after_ms", config.nowpayments_reconcile_after_ms);
@@ -238,14 +244,14 @@ status load_config_file(const std::filesystem::path& file, daemon_config& config
     if (key.str() == "rpc_url") continue;
     if (auto text = value.value<std::string>()) {
       config.chain[std::string(key.str())] = *text;
-    } else if (auto number = value.value<std::int64_t>()) {
+    } else if (auto number = integer_of(&value)) {
       config.chain[std::string(key.str())] = std::to_string(*number);
     } else if (problem.empty()) {
       problem = "chain." + std::string(key.str()) + " must be a string or an integer";
     }
   }
   if (!problem.empty()) {
-    return make_error(errc::invalid_argument, "config " + file.string() + ": " + problem);
+    return make_error(errc::invalid_argument, "config " + file + ": " + problem);
   }
   return {};
 }

@@ -78,6 +78,8 @@ result<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text
 /// Reads a TOML file into `config` (only keys present override). Unknown keys are errors, so a
 /// typo does not silently fall back to a default.
 status load_config_file(const std::filesystem::path& file, daemon_config& config);
+/// The same for TOML text; `source` names it in errors (the file's path).
+status load_config_text(std::string_view text, std::string_view source, daemon_config& config);
 
 /// Applies TELEPAY_* environment variables (secrets and URLs). Secrets are removed from the
 /// environment once read. Errors name the variable (a malformed value, a test hook in a build
