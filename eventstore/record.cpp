@@ -108,6 +108,14 @@ result<record_view> decode_record(std::string_view bytes) {
     return corrupt("record has " + std::to_string(body.size() - in.offset()) +
                    " unexpected trailing bytes");
   }
+  // What encode_record requires of its writer: a record outside it was not written by telepay.
+  if (view.seq == 0) return corrupt("record seq is 0 (seqs start at 1)");
+  if (view.version == 0) return corrupt("record version is 0 (stream versions start at 1)");
+  if (view.schema_version == 0) return corrupt("record schema version is 0 (schema versions start at 1)");
+  if (view.payload.size() > limits::event_payload_bytes_max) {
+    return corrupt("record payload is " + std::to_string(view.payload.size()) + " bytes, over the limit " +
+                   std::to_string(limits::event_payload_bytes_max));
+  }
   std::memcpy(view.hash.data(), bytes.data() + body.size(), view.hash.size());
   view.hashed_bytes = body;
   return view;

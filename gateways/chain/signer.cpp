@@ -51,9 +51,18 @@ result<secret_key> secret_key::parse(std::string_view hex) {
 }
 
 result<secret_key> secret_key::from_file(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) return make_error(errc::invalid_argument, "cannot read the key file " + path);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // A key is 64 hex digits (and perhaps 0x and a newline): read a little more than that at
+  // most, so a wrong path to a large file is refused instead of read whole.
+  constexpr std::size_t key_file_bytes_max = 1024;
+  std::string text(key_file_bytes_max + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > key_file_bytes_max) {
+    OPENSSL_cleanse(text.data(), text.size());
+    return make_error(errc::invalid_argument, "key file " + path + " is larger than a key (over 1024 bytes)");
+  }
   auto key = parse(text);
   OPENSSL_cleanse(text.data(), text.size());
   if (!key) return make_error(errc::invalid_argument, "key file " + path + ": " + key.error().message);

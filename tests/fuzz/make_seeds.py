@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
 
@@ -62,6 +63,25 @@ for name in sorted(os.listdir(golden)):
     payload = open(os.path.join(golden, name), "rb").read().rstrip(b"\n")
     head = name[: -len(".json")]
     seed("event_codec", "golden-" + head, head.encode() + b"\n" + payload)
+
+# ---- the stored record layout (eventstore/record.hpp): a hash-chained log of golden events ----
+def record_bytes(seq, version, at_us, schema, prev, stream, kind, corr, cause, idem, payload):
+    def s16(b):
+        return struct.pack(">H", len(b)) + b
+    body = (bytes([1]) + struct.pack(">QQqH", seq, version, at_us, schema) + prev + s16(stream) + s16(kind)
+            + s16(corr) + s16(cause) + s16(idem) + struct.pack(">I", len(payload)) + payload)
+    return body + hashlib.sha256(body).digest()
+
+prev = bytes(32)
+for seq, name in enumerate(sorted(n for n in os.listdir(golden) if n.endswith(".json"))[:12], start=1):
+    head = name[: -len(".json")]
+    kind, _, version_text = head.rpartition(".v")
+    payload = open(os.path.join(golden, name), "rb").read().rstrip(b"\n")
+    record = record_bytes(seq, 1, 1_790_000_000_000_000 + seq, int(version_text), prev,
+                          ("stream-%d" % seq).encode(), kind.encode(), b"purchase:p1" if seq % 2 else b"",
+                          b"step" if seq % 3 else b"", b"idem-%d" % seq if seq % 4 else b"", payload)
+    prev = record[-32:]
+    seed("event_record", "golden-" + head, record)
 
 # ---- the operator API: OpenAPI request examples ----
 openapi = json.load(open(os.path.join(ROOT, "docs", "openapi.json"), encoding="utf-8"))

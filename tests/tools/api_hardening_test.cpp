@@ -364,6 +364,22 @@ TEST_F(Hardening, AHotKeyFileOthersCanReadIsRefused) {
                                   {"TELEPAY_CHAIN_RPC_URL=http://127.0.0.1:9", "TELEPAY_CHAIN_HOT_KEY_FILE=" + key_file.string()});
   EXPECT_EQ(refused.wait_exit(10000), 2) << refused.log();
   EXPECT_NE(refused.log().find("chmod 600"), std::string::npos) << refused.log();
+
+  // A path that is not a key file: a FIFO would block the start for ever, a large file would be
+  // read whole. Both are refused by name.
+  const auto fifo = dir.path() / "hot.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const auto large = dir.path() / "large.key";
+  std::ofstream(large) << std::string(4096, '0');
+  std::filesystem::permissions(large, std::filesystem::perms::owner_read);
+  const std::pair<std::filesystem::path, std::string> wrong[] = {{fifo, "is not a regular file"},
+                                                                 {large, "is larger than a key"}};
+  for (const auto& [path, expected] : wrong) {
+    testing::daemon_process not_a_key(daemon_binary, dir.path() / ("data-" + path.filename().string()), {},
+                                      {"TELEPAY_CHAIN_RPC_URL=http://127.0.0.1:9", "TELEPAY_CHAIN_HOT_KEY_FILE=" + path.string()});
+    EXPECT_EQ(not_a_key.wait_exit(10000), 2) << not_a_key.log();
+    EXPECT_NE(not_a_key.log().find(expected), std::string::npos) << not_a_key.log();
+  }
 }
 
 TEST_F(Hardening, APortFileThatCannotBeWrittenStopsCleanly) {

@@ -95,6 +95,10 @@ result<gateways::chain::service_options> chain_options(const daemon_config& conf
     if (::stat(key_file.c_str(), &info) != 0) {
       return make_error(errc::invalid_argument, "chain.hot_key_file " + key_file + " cannot be read");
     }
+    if (!S_ISREG(info.st_mode)) {
+      // A FIFO would block the start for ever, a device could be read without end.
+      return make_error(errc::invalid_argument, "chain.hot_key_file " + key_file + " is not a regular file");
+    }
     if ((info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
       return make_error(errc::invalid_argument, "chain.hot_key_file " + key_file +
                                                     " is accessible by group or others: chmod 600 it");
