@@ -32,8 +32,6 @@ namespace telepay::actors {
 
 using ask_tick_atom = caf::atom_constant<caf::atom("asktick")>;
 
-class ask_watch;
-
 namespace detail {
 
 struct ask_node {
@@ -46,7 +44,6 @@ struct ask_node {
   ask_node& operator=(const ask_node&) = delete;
   virtual ~ask_node() { unlink(); }
 
-  bool linked() const { return prev != nullptr; }
   void unlink() {
     if (prev != nullptr) {
       prev->next = next;
@@ -103,7 +100,6 @@ class ask_watch {
     head_.prev = nullptr;  // head_ is not in a list any more: its own destructor does nothing
   }
 
-  std::chrono::milliseconds bound() const { return bound_; }
   std::chrono::milliseconds tick_period() const {
     return std::max(std::chrono::milliseconds(1), bound_ / 4);
   }
@@ -136,6 +132,7 @@ class ask_watch {
   /// Expires every ask whose deadline is at or before `now`; returns how many.
   std::size_t sweep(clock::time_point now) {
     std::size_t n = 0;
+    if (empty() || head_.next->deadline > now) return n;  // most ticks: nothing overdue
     const error why = make_error(errc::request_timeout, "no reply within " + std::to_string(bound_.count()) + " ms");
     while (head_.next != &head_ && head_.next->deadline <= now) {
       detail::ask_node* overdue = head_.next;
@@ -162,7 +159,7 @@ class ask_watch {
     void expire(const error&) override {}
   };
   std::chrono::milliseconds bound_;
-  std::function<void(std::chrono::milliseconds)> arm_;
+  arm_fn arm_;
   sentinel head_;
   bool armed_ = false;
   std::uint64_t expired_ = 0;
