@@ -107,6 +107,41 @@ std::optional<std::int64_t> parse_i64(std::string_view text) {
 
 }  // namespace
 
+result<wallet_owner> parse_wallet_owner(std::string_view owner) {
+  const auto bad = [&] {
+    return make_error(errc::wallet_owner_invalid,
+                      "not a wallet owner: '" + utf8_prefix(owner, 80) +
+                          "' (a user id, ch:<channel id> or sys:<account>)");
+  };
+  if (owner.substr(0, 4) == "sys:") {
+    auto account = parse_system_account(owner.substr(4));
+    if (!account) {
+      return account.error();
+    }
+    return wallet_owner::of(*account);
+  }
+  if (owner.substr(0, 3) == "ch:") {
+    const auto id = parse_i64(owner.substr(3));
+    if (!id || *id == 0) {
+      return bad();
+    }
+    const wallet_owner parsed = wallet_owner::of(channel_id(*id));
+    if (parsed.text() != owner) {  // "ch:007", "ch:+7"
+      return bad();
+    }
+    return parsed;
+  }
+  const auto id = parse_i64(owner);
+  if (!id || *id <= 0) {
+    return bad();
+  }
+  const wallet_owner parsed = wallet_owner::of(user_id(*id));
+  if (parsed.text() != owner) {  // "042"
+    return bad();
+  }
+  return parsed;
+}
+
 result<wallet_key> parse_wallet_stream(std::string_view stream) {
   const auto bad = [&] {
     return make_error(errc::wallet_owner_invalid,
@@ -125,28 +160,15 @@ result<wallet_key> parse_wallet_stream(std::string_view stream) {
     return bad();
   }
   const std::string_view owner = stream.substr(prefix.size(), dash - prefix.size());
-  wallet_key key;
-  key.currency = *currency;
   if (owner.substr(0, 4) == "sys:") {
-    auto account = parse_system_account(owner.substr(4));
-    if (!account) {
-      return account.error();
-    }
-    key.owner = wallet_owner::of(*account);
-  } else if (owner.substr(0, 3) == "ch:") {
-    const auto id = parse_i64(owner.substr(3));
-    if (!id || *id == 0) {
-      return bad();
-    }
-    key.owner = wallet_owner::of(channel_id(*id));
-  } else {
-    const auto id = parse_i64(owner);
-    if (!id || *id <= 0) {
-      return bad();
-    }
-    key.owner = wallet_owner::of(user_id(*id));
+    TELEPAY_TRY(parsed, parse_wallet_owner(owner));
+    return wallet_key{parsed, *currency};
   }
-  return key;
+  auto parsed = parse_wallet_owner(owner);
+  if (!parsed) {
+    return bad();
+  }
+  return wallet_key{*parsed, *currency};
 }
 
 std::string user_stream(user_id user) { return "user-" + std::to_string(user.value()); }

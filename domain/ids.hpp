@@ -75,6 +75,9 @@ struct wallet_key {
   friend bool operator==(const wallet_key&, const wallet_key&) = default;
 };
 
+/// Parses an owner's text ("42", "ch:-100123", "sys:platform_revenue"), exactly: no prefix
+/// matching, no leading zeros or signs beyond what text() writes.
+result<wallet_owner> parse_wallet_owner(std::string_view owner);
 /// Parses "wallet-{owner}-{asset}" back into a key.
 result<wallet_key> parse_wallet_stream(std::string_view stream);
 

@@ -116,6 +116,9 @@ struct chain_fault {
   std::string reason;
 };
 
+/// verify()'s default end: the head of the log.
+inline constexpr std::uint64_t verify_to_head = ~std::uint64_t{0};
+
 struct verify_report {
   std::uint64_t records = 0;
   std::uint64_t last_seq = 0;
@@ -238,9 +241,12 @@ class event_store {
 
   /// Walks [from_seq, head]: decodes every record, checks seq continuity, each record's hash, the
   /// link to its predecessor, per-stream version continuity (when from_seq is 1) and recorded_at
-  /// order. Stops at the first fault. `progress` (optional) is called every ~64k records.
+  /// order. Stops at the first fault, or after `through_seq` (default: the head; a seq beyond
+  /// the head is a fault, the records are missing). `progress` (optional) is called every ~64k
+  /// records.
   virtual verify_report verify(std::uint64_t from_seq,
-                               const std::function<void(std::uint64_t done)>& progress) = 0;
+                               const std::function<void(std::uint64_t done)>& progress,
+                               std::uint64_t through_seq = verify_to_head) = 0;
 
   /// Read-only mode: catches up with the primary's latest writes.
   virtual status refresh() = 0;

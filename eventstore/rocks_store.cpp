@@ -568,10 +568,11 @@ result<std::optional<snapshot>> rocks_store::load_snapshot(std::string_view stre
 }
 
 verify_report rocks_store::verify(std::uint64_t from_seq,
-                                  const std::function<void(std::uint64_t done)>& progress) {
+                                  const std::function<void(std::uint64_t done)>& progress,
+                                  std::uint64_t through_seq) {
   verify_report report;
   from_seq = std::max<std::uint64_t>(from_seq, 1);
-  const std::uint64_t head = head_seq();
+  const std::uint64_t head = through_seq == verify_to_head ? head_seq() : through_seq;
   auto fault = [&](std::uint64_t seq, std::string_view stream, std::string reason) {
     report.fault = chain_fault{seq, std::string(stream), std::move(reason)};
     return report;

@@ -108,7 +108,8 @@ class rocks_store final : public event_store {
   result<std::uint32_t> projection_format(std::string_view name) override;
   status drop_projection(std::string_view name, std::uint32_t format) override;
   verify_report verify(std::uint64_t from_seq,
-                       const std::function<void(std::uint64_t done)>& progress) override;
+                       const std::function<void(std::uint64_t done)>& progress,
+                       std::uint64_t through_seq = verify_to_head) override;
   status refresh() override;
   store_stats stats() const override;
   std::uint64_t disk_bytes() override;

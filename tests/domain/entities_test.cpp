@@ -89,6 +89,21 @@ TEST(ReferralCode, RoundTripsAndRefusesJunk) {
   }
 }
 
+TEST(WalletOwner, ParsesExactlyWhatTextWrites) {
+  for (const wallet_owner& o : {wallet_owner::of(user_id(42)), wallet_owner::of(channel_id(-100123)),
+                                wallet_owner::of(system_account::platform_revenue)}) {
+    auto parsed = parse_wallet_owner(o.text());
+    ASSERT_TRUE(parsed.has_value()) << o.text();
+    EXPECT_EQ(*parsed, o);
+  }
+  // A filter names one owner: no prefixes, no other spellings of the same number.
+  for (const char* bad : {"", "042", "+42", "-42", "0", "ch:", "ch:0", "ch:+7", "ch:007", "sys:",
+                          "sys:platform", "sys:bogus", "42 ", "user:42"}) {
+    EXPECT_FALSE(parse_wallet_owner(bad).has_value()) << bad;
+  }
+  EXPECT_EQ(parse_wallet_owner("4")->id, 4);
+}
+
 TEST(Referral, TiersAtTheirBoundaries) {
   EXPECT_EQ(referral::tier_for(usd("0")), referral::tier::bronze);
   EXPECT_EQ(referral::tier_for(usd("99.99")), referral::tier::bronze);

@@ -347,6 +347,22 @@ TEST_F(EventStoreTest, RecordsCarryMetadataAndFormAHashChain) {
   EXPECT_EQ(report.last_hash, store_->head_hash());
 }
 
+TEST_F(EventStoreTest, VerifyStopsAtTheSeqAskedForAndCallsOneBeyondTheHeadMissing) {
+  must_append("a", expected_version::no_stream(), {event("t.one", "{}"), event("t.two", "{}")});
+  must_append("b", expected_version::no_stream(), {event("t.one", "{}")});
+  auto all = store_->read_all(1, 10);
+  ASSERT_TRUE(all.has_value());
+  auto through_two = store_->verify(1, {}, 2);
+  EXPECT_FALSE(through_two.fault.has_value());
+  EXPECT_EQ(through_two.records, 2u);
+  EXPECT_EQ(through_two.last_seq, 2u);
+  EXPECT_EQ(through_two.last_hash, (*all)[1].hash);
+  auto beyond = store_->verify(1, {}, 4);
+  ASSERT_TRUE(beyond.fault.has_value());
+  EXPECT_EQ(beyond.fault->seq, 4u);
+  EXPECT_NE(beyond.fault->reason.find("missing"), std::string::npos) << beyond.fault->reason;
+}
+
 TEST_F(EventStoreTest, CloseAndReopenKeepsEverythingAndContinuesTheChain) {
   must_append("a", expected_version::no_stream(), {event("t.one", "{}")}, "key-a");
   must_append("b", expected_version::no_stream(), {event("t.one", "{}"), event("t.two", "{}")});

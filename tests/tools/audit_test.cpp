@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <array>
 #include <fstream>
 #include <sstream>
 
@@ -208,6 +209,209 @@ TEST_F(AuditTest, BalanceAtASeqOutOfRangeOrBeyondTheHeadIsExitTwo) {
   EXPECT_NE(beyond.err.find("--at: seq 31 is beyond the head of the log (30)"), std::string::npos) << beyond.err;
   auto head = audit({"balance", "--db", db_path().string(), "--user", "1", "--at", "30"});
   EXPECT_EQ(head.err.find("--at:"), std::string::npos) << head.err;  // the head itself is a valid seq
+}
+
+// A small wallet log as the ledger writes it: user 7 is credited 5, 2 of it held and posted;
+// a channel accrual and a platform fee. Closed before the tool runs, so a test may tamper.
+class AuditAccountsTest : public ::testing::Test {
+ protected:
+  AuditAccountsTest() {
+    eventstore::open_options options;
+    options.directory = db_path();
+    auto store = eventstore::event_store::open(options);
+    EXPECT_TRUE(store.has_value());
+    const auto append = [&](const std::string& stream, std::vector<new_event> events) {
+      auto version = (*store)->stream_version(stream);
+      EXPECT_TRUE(version.has_value());
+      auto expected = *version == 0 ? expected_version::no_stream() : expected_version::exactly(*version);
+      EXPECT_TRUE((*store)->append(stream, expected, events, "").has_value());
+    };
+    append("wallet-7-USDT",
+           {new_event{"wallet.credited", 1,
+                      R"({"amount":"5","asset":"USDT","counterparty":"wallet-sys:chain_clearing-USDT","kind":"deposit","transfer_id":"dep-1"})"}});
+    append("wallet-7-USDT",
+           {new_event{"wallet.held", 1,
+                      R"({"amount":"2","asset":"USDT","counterparty":"wallet-ch:9-USDT","expires_at":"2030-01-01T00:00:00.000000Z","transfer_id":"buy-1"})"}});
+    append("wallet-7-USDT", {new_event{"wallet.hold_posted", 1, R"({"amount":"2","asset":"USDT","transfer_id":"buy-1"})"}});
+    append("wallet-ch:9-USDT",
+           {new_event{"wallet.credited", 1,
+                      R"({"amount":"1.9","asset":"USDT","counterparty":"wallet-7-USDT","kind":"channel_share","transfer_id":"buy-1"})"}});
+    append("wallet-sys:platform_revenue-USDT",
+           {new_event{"wallet.credited", 1,
+                      R"({"amount":"0.1","asset":"USDT","counterparty":"wallet-7-USDT","kind":"fee","transfer_id":"buy-1"})"}});
+    auto records = (*store)->read_all(1, 10);
+    EXPECT_TRUE(records.has_value());
+    for (const auto& r : *records) {
+      hashes_.push_back(to_hex(r.hash));
+    }
+  }
+
+  std::filesystem::path db_path() const { return dir_.path() / "db"; }
+
+  testing::command_result audit(std::vector<std::string> args) {
+    // {subcommand, options...} -> telepay-audit subcommand --db DIR options...
+    args.insert(args.begin() + 1, {"--db", db_path().string()});
+    args.insert(args.begin(), audit_binary);
+    return testing::run_command(args);
+  }
+
+  testing::temp_dir dir_;
+  std::vector<std::string> hashes_;  // by seq - 1
+};
+
+std::string field(const std::string& json, std::initializer_list<const char*> path) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element e;
+  if (parser.parse(json).get(e)) {
+    return "<not json: " + json + ">";
+  }
+  for (const char* step : path) {
+    simdjson::dom::element next;
+    const bool index = step[0] >= '0' && step[0] <= '9';
+    if ((index ? e.at(static_cast<std::size_t>(std::stoul(step))).get(next) : e[step].get(next))) {
+      return std::string("<no ") + step + ">";
+    }
+    e = next;
+  }
+  if (e.is_string()) {
+    return std::string(std::string_view(e));
+  }
+  return simdjson::to_string(e);
+}
+
+TEST_F(AuditAccountsTest, BalanceOfAnyAccountCarriesTheSeqsTimeHashAndAssets) {
+  auto user = audit({"balance", "--account", "7", "--json"});
+  ASSERT_EQ(user.exit_code, 0) << user.out << user.err;
+  EXPECT_EQ(field(user.out, {"account"}), "7");
+  EXPECT_EQ(field(user.out, {"as_of_seq"}), "5");
+  EXPECT_EQ(field(user.out, {"as_of_hash"}), hashes_[4]);
+  EXPECT_EQ(field(user.out, {"verified_records"}), "5");
+  EXPECT_EQ(field(user.out, {"as_of_time"}).size(), std::string("2026-11-25T10:00:00.000000Z").size()) << user.out;
+  EXPECT_EQ(field(user.out, {"wallets", "0", "asset"}), "USDT");
+  EXPECT_EQ(field(user.out, {"wallets", "0", "balance"}), "3");
+  EXPECT_EQ(field(user.out, {"wallets", "0", "held"}), "0");
+  EXPECT_EQ(field(user.out, {"wallets", "1", "asset"}), "USD");
+  EXPECT_EQ(field(user.out, {"wallets", "1", "events"}), "0");
+  // The text carries the same figures, each with its asset.
+  auto text = audit({"balance", "--user", "7"});
+  ASSERT_EQ(text.exit_code, 0) << text.out << text.err;
+  EXPECT_NE(text.out.find("account 7 as of seq 5, recorded "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("seq 5 hash: " + hashes_[4]), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("chain verified: seqs 1-5 (5 records)"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("USDT: balance 3 USDT, available 3 USDT, held 0 USDT (credits 5 USDT, debits 2 USDT; "
+                          "3 events, the last at seq 3)"),
+            std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("USD: no movements (balance 0 USD)"), std::string::npos) << text.out;
+  // At a seq in the past: the hold is still pending.
+  auto past = audit({"balance", "--account", "7", "--asset", "USDT", "--at", "2", "--json"});
+  ASSERT_EQ(past.exit_code, 0) << past.out << past.err;
+  EXPECT_EQ(field(past.out, {"as_of_hash"}), hashes_[1]);
+  EXPECT_EQ(field(past.out, {"wallets", "0", "held"}), "2");
+  EXPECT_EQ(field(past.out, {"wallets", "0", "available"}), "3");
+  EXPECT_EQ(field(past.out, {"wallets", "1", "asset"}), "<no 1>");  // one asset asked for
+  // Channels and system accounts, not only users.
+  auto channel = audit({"balance", "--account", "ch:9", "--asset", "USDT", "--json"});
+  EXPECT_EQ(field(channel.out, {"wallets", "0", "balance"}), "1.9") << channel.out << channel.err;
+  auto platform = audit({"balance", "--account", "sys:platform_revenue", "--asset", "USDT", "--json"});
+  EXPECT_EQ(field(platform.out, {"wallets", "0", "balance"}), "0.1") << platform.out << platform.err;
+  // An owner is named exactly.
+  for (const char* bad : {"07", "ch:", "sys:nobody", "user-7"}) {
+    auto refused = audit({"balance", "--account", bad});
+    EXPECT_EQ(refused.exit_code, 2) << bad << refused.out;
+    EXPECT_NE(refused.err.find("telepay-audit: "), std::string::npos) << bad << refused.err;
+  }
+  auto neither = audit({"balance"});
+  EXPECT_EQ(neither.exit_code, 2);
+  EXPECT_NE(neither.err.find("--user ID or --account OWNER"), std::string::npos) << neither.err;
+}
+
+TEST_F(AuditAccountsTest, BalanceOnATamperedCopyRefusesInsteadOfReporting) {
+  testing::flip_payload_byte(db_path(), 2);
+  auto head = audit({"balance", "--account", "7"});
+  EXPECT_EQ(head.exit_code, 1) << head.out << head.err;
+  EXPECT_NE(head.out.find("FAILED: chain broken at seq 2 stream wallet-7-USDT"), std::string::npos) << head.out;
+  EXPECT_EQ(head.out.find("balance"), std::string::npos) << head.out;  // no figure from an unverified log
+  auto json = audit({"statement", "--account", "7", "--asset", "USDT", "--json"});
+  EXPECT_EQ(json.exit_code, 1) << json.out << json.err;
+  // Before the damaged record the chain verifies, and the balance there is reported.
+  auto before = audit({"balance", "--account", "7", "--at", "1", "--json"});
+  EXPECT_EQ(before.exit_code, 0) << before.out << before.err;
+  EXPECT_EQ(field(before.out, {"wallets", "0", "balance"}), "5") << before.out;
+}
+
+TEST_F(AuditAccountsTest, StatementListsEveryMovementWithTheBalanceAfterItInPages) {
+  auto all = audit({"statement", "--account", "7", "--asset", "USDT", "--json"});
+  ASSERT_EQ(all.exit_code, 0) << all.out << all.err;
+  EXPECT_EQ(field(all.out, {"stream"}), "wallet-7-USDT");
+  EXPECT_EQ(field(all.out, {"events"}), "3");
+  EXPECT_EQ(field(all.out, {"has_more"}), "false");
+  EXPECT_EQ(field(all.out, {"next_after_version"}), "null");
+  EXPECT_EQ(field(all.out, {"closing_balance"}), "3");
+  const std::vector<std::array<const char*, 6>> expected{
+      // type, change, held_change, balance_after, held_after, available_after
+      {"wallet.credited", "+5", "0", "5", "0", "5"},
+      {"wallet.held", "0", "+2", "5", "2", "3"},
+      {"wallet.hold_posted", "-2", "-2", "3", "0", "3"}};
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const std::string n = std::to_string(i);
+    EXPECT_EQ(field(all.out, {"lines", n.c_str(), "type"}), expected[i][0]);
+    EXPECT_EQ(field(all.out, {"lines", n.c_str(), "change"}), expected[i][1]);
+    EXPECT_EQ(field(all.out, {"lines", n.c_str(), "held_change"}), expected[i][2]);
+    EXPECT_EQ(field(all.out, {"lines", n.c_str(), "balance_after"}), expected[i][3]);
+    EXPECT_EQ(field(all.out, {"lines", n.c_str(), "held_after"}), expected[i][4]);
+    EXPECT_EQ(field(all.out, {"lines", n.c_str(), "available_after"}), expected[i][5]);
+    EXPECT_EQ(field(all.out, {"lines", n.c_str(), "seq"}), std::to_string(i + 1));
+    EXPECT_EQ(field(all.out, {"lines", n.c_str(), "asset"}), "USDT");
+  }
+  // The posted hold names where the money went (the hold's counterparty).
+  EXPECT_EQ(field(all.out, {"lines", "2", "counterparty"}), "wallet-ch:9-USDT");
+  auto first = audit({"statement", "--account", "7", "--asset", "USDT", "--limit", "2", "--json"});
+  EXPECT_EQ(field(first.out, {"has_more"}), "true") << first.out;
+  EXPECT_EQ(field(first.out, {"next_after_version"}), "2");
+  EXPECT_EQ(field(first.out, {"closing_balance"}), "3");  // the whole walk, not the page
+  auto second = audit({"statement", "--account", "7", "--asset", "USDT", "--after-version", "2", "--json"});
+  EXPECT_EQ(field(second.out, {"lines", "0", "type"}), "wallet.hold_posted") << second.out;
+  EXPECT_EQ(field(second.out, {"lines", "1", "type"}), "<no 1>");
+  auto text = audit({"statement", "--account", "7", "--asset", "USDT", "--limit", "2"});
+  EXPECT_NE(text.out.find("statement of wallet-7-USDT (USDT), 2 of 3 movements"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("closing: balance 3 USDT, held 0 USDT, available 3 USDT"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("more: --after-version 2"), std::string::npos) << text.out;
+  auto no_asset = audit({"statement", "--account", "7"});
+  EXPECT_EQ(no_asset.exit_code, 2);
+  EXPECT_NE(no_asset.err.find("--asset is required"), std::string::npos) << no_asset.err;
+}
+
+TEST_F(AuditAccountsTest, ReplayWithNoStoredProjectionsFailsWithItsOwnExitCode) {
+  auto text = audit({"replay"});
+  EXPECT_EQ(text.exit_code, 3) << text.out << text.err;
+  EXPECT_NE(text.out.find("FAILED: nothing compared"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("the server stored no copy: not compared"), std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find("OK"), std::string::npos) << text.out;
+  auto json = audit({"replay", "--json"});
+  EXPECT_EQ(json.exit_code, 3) << json.out << json.err;
+  EXPECT_EQ(field(json.out, {"ok"}), "false");
+  EXPECT_EQ(field(json.out, {"projections_compared"}), "0");
+  EXPECT_EQ(field(json.out, {"projections", "0", "status"}), "not_stored");
+}
+
+TEST_F(AuditAccountsTest, VerifyAndCheckGiveTheSameFiguresInJson) {
+  auto verify = audit({"verify", "--json"});
+  ASSERT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  EXPECT_EQ(field(verify.out, {"records"}), "5");
+  EXPECT_EQ(field(verify.out, {"head_hash"}), hashes_[4]);
+  EXPECT_EQ(field(verify.out, {"ok"}), "true");
+  auto check = audit({"check", "--json"});
+  EXPECT_EQ(field(check.out, {"assets", "0", "asset"}), "USDT") << check.out << check.err;
+  EXPECT_EQ(field(check.out, {"assets", "0", "credits"}), "7");
+  EXPECT_EQ(field(check.out, {"assets", "0", "debits"}), "2");
+  auto check_text = audit({"check"});
+  EXPECT_NE(check_text.out.find("USDT: credits 7 USDT, debits 2 USDT"), std::string::npos) << check_text.out;
+  testing::flip_payload_byte(db_path(), 4);
+  auto broken = audit({"verify", "--json"});
+  EXPECT_EQ(broken.exit_code, 1) << broken.out;
+  EXPECT_EQ(field(broken.out, {"ok"}), "false");
+  EXPECT_EQ(field(broken.out, {"fault", "seq"}), "4");
+  EXPECT_EQ(field(broken.out, {"fault", "stream"}), "wallet-ch:9-USDT");
 }
 
 TEST(AuditEmptyLog, VerifiesAnEmptyLog) {

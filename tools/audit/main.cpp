@@ -1,15 +1,18 @@
 // telepay-audit: the auditor's offline tool. Opens the log read-only (a RocksDB secondary
 // instance), so it works on a copy and beside a running server without disturbing it.
 //
-//   telepay-audit verify --db DIR
-//   telepay-audit export --db DIR --format jsonl|csv [--from SEQ] [--to SEQ] [--output FILE]
+//   telepay-audit verify --db DIR [--json]
+//   telepay-audit export --db DIR --format jsonl|csv [--from SEQ] [--to SEQ] [--output FILE] [--json]
 //   telepay-audit stats  --db DIR [--json]
 //   telepay-audit replay --db DIR [--json] [--max-differences N]
-//   telepay-audit balance --db DIR --user ID [--at SEQ|TIME]
+//   telepay-audit balance --db DIR (--user ID | --account OWNER) [--asset A] [--at SEQ|TIME] [--json]
+//   telepay-audit statement --db DIR (--user ID | --account OWNER) --asset A [--at SEQ|TIME]
+//                           [--after-version V] [--limit N] [--json]
 //   telepay-audit check  --db DIR [--json]
 //
-// Exit codes: 0 success, 1 the chain does not verify (verify) or a difference or violation was
-// found (replay, check), 2 usage or I/O error.
+// Exit codes: 0 success, 1 the chain does not verify (verify, and balance and statement, which
+// verify the chain through the seq they report) or a difference or violation was found (replay,
+// check), 2 usage or I/O error, 3 replay had nothing to compare.
 
 #include <CLI/CLI.hpp>
 
@@ -29,9 +32,7 @@
 namespace telepay::tools {
 namespace {
 
-constexpr int exit_ok = 0;
-constexpr int exit_chain_broken = 1;
-constexpr int exit_error = 2;
+constexpr int exit_chain_broken = exit_failed;
 
 std::unique_ptr<eventstore::event_store> open_log(const std::string& directory) {
   eventstore::open_options options;
@@ -46,7 +47,7 @@ std::unique_ptr<eventstore::event_store> open_log(const std::string& directory) 
   return std::move(store.value());
 }
 
-int run_verify(const std::string& directory) {
+int run_verify(const std::string& directory, bool json) {
   auto store = open_log(directory);
   if (!store) {
     return exit_error;
@@ -55,6 +56,24 @@ int run_verify(const std::string& directory) {
   progress_meter meter("verify", head);
   const auto report = store->verify(1, [&](std::uint64_t done) { meter.update(done); });
   meter.finish();
+  const std::string head_hash = report.records == 0 ? std::string(64, '0') : to_hex(report.last_hash);
+  if (json) {
+    std::string out = "{\"records\":" + std::to_string(report.records);
+    out += ",\"head_seq\":" + std::to_string(report.fault ? head : report.last_seq);
+    out += ",\"ok\":";
+    out += report.fault ? "false" : "true";
+    if (report.fault) {
+      out += ",\"fault\":{\"seq\":" + std::to_string(report.fault->seq) + ",\"stream\":";
+      append_json_string(out, report.fault->stream);
+      out += ",\"reason\":";
+      append_json_string(out, report.fault->reason);
+      out += "}";
+    } else {
+      out += ",\"head_hash\":\"" + head_hash + "\"";
+    }
+    std::printf("%s}\n", out.c_str());
+    return report.fault ? exit_chain_broken : exit_ok;
+  }
   if (report.fault) {
     std::printf("FAILED: chain broken at seq %llu%s%s: %s\n",
                 static_cast<unsigned long long>(report.fault->seq),
@@ -66,14 +85,12 @@ int run_verify(const std::string& directory) {
   }
   std::printf("OK: %llu events verified\nhead seq: %llu\nhead hash: %s\n",
               static_cast<unsigned long long>(report.records),
-              static_cast<unsigned long long>(report.last_seq),
-              report.records == 0 ? std::string(64, '0').c_str()
-                                  : to_hex(report.last_hash).c_str());
+              static_cast<unsigned long long>(report.last_seq), head_hash.c_str());
   return exit_ok;
 }
 
 int run_export(const std::string& directory, const std::string& format, std::uint64_t from,
-               std::uint64_t to, const std::string& output) {
+               std::uint64_t to, const std::string& output, bool json) {
   auto store = open_log(directory);
   if (!store) {
     return exit_error;
@@ -116,7 +133,15 @@ int run_export(const std::string& directory, const std::string& format, std::uin
                  static_cast<unsigned long long>(count));
     return exit_error;
   }
-  std::fprintf(stderr, "exported %llu events\n", static_cast<unsigned long long>(count));
+  // The summary goes to stderr: stdout (without --output) is the export itself.
+  if (json) {
+    std::fprintf(stderr, "{\"events\":%llu,\"from_seq\":%llu,\"to_seq\":%llu,\"format\":\"%s\"}\n",
+                 static_cast<unsigned long long>(count), static_cast<unsigned long long>(from),
+                 static_cast<unsigned long long>(last), format.c_str());
+  } else {
+    std::fprintf(stderr, "exported %llu events (seqs %llu-%llu)\n", static_cast<unsigned long long>(count),
+                 static_cast<unsigned long long>(from), static_cast<unsigned long long>(last));
+  }
   return exit_ok;
 }
 
@@ -215,8 +240,10 @@ int main(int argc, char** argv) {
   CLI::App app{"telepay-audit: verify, export and inspect a telepay event log (read-only)"};
   app.require_subcommand(1);
   std::string db;
+  bool json = false;
   auto* verify = app.add_subcommand("verify", "walk the whole hash chain and name the first bad seq");
   verify->add_option("--db", db, "event log directory")->required();
+  verify->add_flag("--json", json, "print one JSON object");
 
   std::string format;
   std::uint64_t from = 1;
@@ -230,8 +257,8 @@ int main(int argc, char** argv) {
   exporter->add_option("--from", from, "first seq (default 1)")->check(CLI::PositiveNumber);
   exporter->add_option("--to", to, "last seq (default: the head)")->check(CLI::PositiveNumber);
   exporter->add_option("--output", output, "file to write (default: stdout)");
+  exporter->add_flag("--json", json, "the summary on stderr as one JSON object");
 
-  bool json = false;
   auto* stats = app.add_subcommand("stats", "event counts by type and stream category");
   stats->add_option("--db", db, "event log directory")->required();
   stats->add_flag("--json", json, "print one JSON object");
@@ -242,12 +269,32 @@ int main(int argc, char** argv) {
   replay->add_flag("--json", json, "print one JSON object");
   replay->add_option("--max-differences", max_differences, "differences listed at most (default 50)");
 
+  // balance and statement name an account the same way.
   std::int64_t user = 0;
-  std::string at;
-  auto* balance = app.add_subcommand("balance", "a user's balances now or at a seq or time");
-  balance->add_option("--db", db, "event log directory")->required();
-  balance->add_option("--user", user, "user (Telegram) id")->required();
-  balance->add_option("--at", at, "a seq or a UTC time (2026-11-25T10:00:00Z); default: now");
+  telepay::tools::account_query query;
+  std::string asset_code;
+  const auto account_options = [&](CLI::App* command, bool asset_required) {
+    command->add_option("--db", db, "event log directory")->required();
+    auto* by_user = command->add_option("--user", user, "a user (Telegram) id");
+    auto* by_account = command->add_option("--account", query.owner,
+                                           "a wallet owner: a user id, ch:<channel id> or sys:<account>");
+    by_user->excludes(by_account);
+    by_account->excludes(by_user);
+    command->add_option("--asset", asset_code, asset_required ? "USDT or USD" : "USDT or USD (default: both)")
+        ->check(CLI::IsMember({"USDT", "USD"}));
+    command->add_option("--at", query.at, "a seq or a UTC time (2026-11-25T10:00:00Z); default: the head");
+    command->add_flag("--json", query.json, "print one JSON object");
+  };
+  auto* balance = app.add_subcommand("balance", "an account's balances at the head or at a seq or time, "
+                                                "after verifying the chain up to it");
+  account_options(balance, false);
+  std::uint64_t after_version = 0;
+  std::size_t limit = 1000;
+  auto* statement = app.add_subcommand("statement", "every movement of one wallet with the balance after it, "
+                                                    "after verifying the chain up to the seq");
+  account_options(statement, true);
+  statement->add_option("--after-version", after_version, "list movements after this stream version (default 0)");
+  statement->add_option("--limit", limit, "movements listed at most (default 1000)");
 
   auto* check = app.add_subcommand("check", "double entry and no-negative invariants over all history");
   check->add_option("--db", db, "event log directory")->required();
@@ -265,12 +312,24 @@ int main(int argc, char** argv) {
     return telepay::tools::exit_error;
   }
   if (verify->parsed()) {
-    return telepay::tools::run_verify(db);
+    return telepay::tools::run_verify(db, json);
   }
   if (exporter->parsed()) {
-    return telepay::tools::run_export(db, format, from, to, output);
+    return telepay::tools::run_export(db, format, from, to, output, json);
   }
-  if (replay->parsed() || balance->parsed() || check->parsed()) {
+  if (balance->parsed() || statement->parsed()) {
+    if (query.owner.empty()) {
+      if (user <= 0) {
+        std::fprintf(stderr, "telepay-audit: name the account with --user ID or --account OWNER\n");
+        return telepay::tools::exit_error;
+      }
+      query.owner = std::to_string(user);
+    }
+    if (!asset_code.empty()) {
+      query.currency = *telepay::domain::parse_asset(asset_code);
+    }
+  }
+  if (replay->parsed() || balance->parsed() || statement->parsed() || check->parsed()) {
     auto store = telepay::tools::open_log(db);
     if (!store) {
       return telepay::tools::exit_error;
@@ -279,7 +338,10 @@ int main(int argc, char** argv) {
       return telepay::tools::run_replay(*store, json, max_differences);
     }
     if (balance->parsed()) {
-      return telepay::tools::run_balance(*store, user, at);
+      return telepay::tools::run_balance(*store, query);
+    }
+    if (statement->parsed()) {
+      return telepay::tools::run_statement(*store, query, after_version, limit);
     }
     return telepay::tools::run_check(*store, json);
   }
