@@ -56,8 +56,9 @@ struct flow_options {
   /// Fault injection for crash tests only: exit the process (137) right after a payment's
   /// settlement process has durably started, before any money moves.
   bool crash_after_payment_start = false;
-  /// The hot wallet that sends payouts and withdrawals on chain; without one, held payouts and
-  /// withdrawals wait (and are resumed once a sender is configured).
+  /// The hot wallet that sends payouts and withdrawals on chain. Without one a new withdrawal
+  /// or an approval is refused (chain_not_configured) before money is held, and held payouts and
+  /// earlier withdrawals wait (resumed once a sender is configured, or cancelled).
   std::optional<domain::chain_send::key> sender;
 };
 

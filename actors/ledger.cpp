@@ -203,11 +203,96 @@ promise_of<entity_reply> link_referrer(facade_self self, const facade_deps& d,
   return promise;
 }
 
+/// Whether a deposit to `user` can be carried out now (registered, not blacklisted: what the
+/// deposit process refuses), so a request or decision that could not be carried out is refused
+/// before anything is recorded.
+void check_creditable(facade_self self, const facade_deps& d, domain::user_id user,
+                      std::function<void(status)> done) {
+  query_state<user_entity>(self, d.r.users, user, *d.asks,
+    [self, d, user, done](result<domain::user::state> st) {
+      if (!st) {
+        done(st.error());
+        return;
+      }
+      if (!st->is_registered) {
+        done(make_error(errc::user_not_registered,
+                        "user " + std::to_string(user.value()) + " is not registered: nothing was recorded"));
+        return;
+      }
+      query_state<blacklist_entity>(self, d.r.blacklist, singleton_key{}, *d.asks,
+        [user, done](result<domain::blacklist::state> blacklist) {
+          if (!blacklist) {
+            done(blacklist.error());
+            return;
+          }
+          if (blacklist->contains(domain::blacklist::kind::telegram_id, std::to_string(user.value()))) {
+            done(make_error(errc::blacklisted,
+                            "user " + std::to_string(user.value()) + " is blacklisted: nothing was recorded"));
+            return;
+          }
+          done(status{});
+        });
+    });
+}
+
+/// A manual deposit request or rejection; a request for a user who cannot be credited is
+/// refused before it is recorded (it could never be approved).
+promise_of<entity_reply> manual_deposit_command(facade_self self, const facade_deps& d,
+                                                manual_deposit_request req) {
+  auto* request = std::get_if<domain::manual_deposit::request>(&req.command);
+  if (request == nullptr) {
+    return command<manual_deposit_entity>(self, d, d.r.manual_deposits, req.deposit_id, std::move(req.command),
+                                          req.now_us);
+  }
+  auto promise = self->make_response_promise<result<entity_reply>>();
+  check_creditable(self, d, request->user, [self, d, promise, req](status ok) mutable {
+    if (!ok) {
+      promise.deliver(result<entity_reply>(ok.error()));
+      return;
+    }
+    send_command<manual_deposit_entity>(self, d.r.manual_deposits, req.deposit_id, std::move(req.command),
+                                        command_meta{req.now_us, "", "request"}, *d.asks,
+                                        [promise](result<entity_reply> r) mutable { promise.deliver(std::move(r)); });
+  });
+  return promise;
+}
+
+void record_manual_approval(facade_self self, const facade_deps& d, promise_of<process_reply> promise,
+                            const manual_deposit_approval& req);
+
 /// Records the second operator's approval, then runs the deposit from manual clearing (its id
-/// derived from the request's, so a retried approval never credits twice).
+/// derived from the request's, so a retried approval never credits twice). The approval is
+/// recorded only after checking that the deposit can be carried out (the user registered and
+/// not blacklisted), so "approved" never stands for money that was not credited. (A blacklist
+/// entry added between the check and the deposit still leaves it approved and not credited; the
+/// deposit's refusal is the answer, and the same operator's repeated approval re-runs it.)
 promise_of<process_reply> approve_manual_deposit(facade_self self, const facade_deps& d,
                                                  const manual_deposit_approval& req) {
   auto promise = self->make_response_promise<result<process_reply>>();
+  query_state<manual_deposit_entity>(self, d.r.manual_deposits, req.deposit_id, *d.asks,
+    [self, d, promise, req](result<domain::manual_deposit::state> before) mutable {
+      if (!before) {
+        promise.deliver(result<process_reply>(before.error()));
+        return;
+      }
+      if (before->status == domain::manual_deposit::status_kind::none) {
+        // Let the entity's decision name the refusal (no such deposit).
+        record_manual_approval(self, d, promise, req);
+        return;
+      }
+      check_creditable(self, d, before->request.user, [self, d, promise, req](status ok) mutable {
+        if (!ok) {
+          promise.deliver(result<process_reply>(ok.error()));
+          return;
+        }
+        record_manual_approval(self, d, promise, req);
+      });
+    });
+  return promise;
+}
+
+void record_manual_approval(facade_self self, const facade_deps& d, promise_of<process_reply> promise,
+                            const manual_deposit_approval& req) {
   send_command<manual_deposit_entity>(
       self, d.r.manual_deposits, req.deposit_id, domain::manual_deposit::approve{req.by},
       command_meta{req.now_us, "manual:" + req.deposit_id, "approve"}, *d.asks,
@@ -230,7 +315,6 @@ promise_of<process_reply> approve_manual_deposit(facade_self self, const facade_
                                std::move(deposit));
           });
       });
-  return promise;
 }
 
 /// A deposit command, answered with the deposit's state once the command is durable.
@@ -464,10 +548,7 @@ ledger_actor::behavior_type facade_actor(facade_self self, facade_deps d) {
       [self, d](token_request& req) {
         return command<token_entity>(self, d, d.r.tokens, req.token_id, std::move(req.command), req.now_us);
       },
-      [self, d](manual_deposit_request& req) {
-        return command<manual_deposit_entity>(self, d, d.r.manual_deposits, req.deposit_id,
-                                              std::move(req.command), req.now_us);
-      },
+      [self, d](manual_deposit_request& req) { return manual_deposit_command(self, d, std::move(req)); },
       [self, d](manual_deposit_approval& req) { return approve_manual_deposit(self, d, req); },
       [self, d](chain_deposit_request& req) { return chain_deposit_command(self, d, std::move(req)); },
       [self, d](chain_deposit_credit_request& req) { return credit_chain_deposit(self, d, req); },

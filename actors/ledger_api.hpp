@@ -228,10 +228,13 @@ struct withdrawal_request {
   std::string by;
   std::int64_t now_us = 0;
 };
-/// A second operator's approval (then the send) or rejection (then the hold is voided).
+/// A second operator's approval (then the send) or rejection (then the hold is voided), or a
+/// cancel by an operator or the user before its transaction is signed (a queued send is
+/// abandoned first; then the hold is voided).
+enum class withdrawal_verdict : std::uint8_t { approve, reject, cancel };
 struct withdrawal_decision {
   std::string id;
-  bool approve = true;
+  withdrawal_verdict verdict = withdrawal_verdict::approve;
   std::string by;
   std::string reason;
   std::int64_t now_us = 0;

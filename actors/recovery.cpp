@@ -46,10 +46,12 @@ void note_problem(scan_state& st, const eventstore::record_view& r, const std::s
   }
 }
 
-/// Counts requested withdrawals for the 24-hour totals; rejected and failed ones drop out.
+/// Counts requested withdrawals for the 24-hour totals; rejected, failed and cancelled ones drop
+/// out (their money stayed).
 void on_withdrawal_event(scan_state& st, const eventstore::record_view& r) {
   const std::string id(r.stream.substr(std::string_view("withdrawal-").size()));
-  if (r.type == domain::withdrawal::rejected::type_name || r.type == domain::withdrawal::failed::type_name) {
+  if (r.type == domain::withdrawal::rejected::type_name || r.type == domain::withdrawal::failed::type_name ||
+      r.type == domain::withdrawal::cancelled::type_name) {
     st.requested_withdrawals.erase(id);
     return;
   }
@@ -220,7 +222,8 @@ result<recovery_result> scan_unfinished(eventstore::event_store& store,
   for (auto& [id, done] : st.withdrawals) {
     // Finished: posted and credited, voided, or failed before anything was held.
     const bool finished = done.contains("credit_clearing") || done.contains("void") ||
-                          ((done.contains("fail") || done.contains("reject")) && !done.contains("hold"));
+                          ((done.contains("fail") || done.contains("reject") || done.contains("cancel")) &&
+                           !done.contains("hold"));
     if (!finished) out.withdrawals.push_back(withdrawal_resume{id, std::move(done)});
   }
   for (auto& [id, counted] : st.requested_withdrawals) {

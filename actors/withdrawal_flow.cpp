@@ -21,7 +21,11 @@ std::string next_withdrawal_step(domain::withdrawal::status_kind status, const s
   switch (status) {
     case status_kind::none: return "";
     case status_kind::rejected:
-    case status_kind::failed: return has("hold") && !has("void") ? "void" : "";
+    case status_kind::failed:
+    case status_kind::cancelled:
+      // Whether this run saw the hold or not (a run begun by a decision starts with only that
+      // decision done): void it once; hold_not_found means nothing was held.
+      return has("void") ? "" : "void";
     case status_kind::completed:
       if (!has("post")) return "post";
       if (!has("credit_clearing")) return "credit_clearing";
@@ -88,8 +92,10 @@ domain::wallet::command wallet_command(const std::string& next, const domain::wi
     return domain::wallet::hold{tid, w.value, expires, clearing.stream()};
   }
   if (next == "post") return domain::wallet::post{tid};
-  return domain::wallet::void_hold{tid, w.status == domain::withdrawal::status_kind::rejected ? "withdrawal_rejected"
-                                                                                                : "withdrawal_failed"};
+  const char* reason = "withdrawal_failed";
+  if (w.status == domain::withdrawal::status_kind::rejected) reason = "withdrawal_rejected";
+  if (w.status == domain::withdrawal::status_kind::cancelled) reason = "withdrawal_cancelled";
+  return domain::wallet::void_hold{tid, reason};
 }
 
 void run_step(caf::event_based_actor* self, const state_ptr& st, const std::string& id,
@@ -100,7 +106,7 @@ void run_step(caf::event_based_actor* self, const state_ptr& st, const std::stri
     auto it = st->runs.find(id);
     if (it == st->runs.end()) return;
     it->second.busy = false;
-    if (r) {
+    if (r || (next == "void" && r.code() == errc::hold_not_found)) {  // nothing held: nothing to void
       it->second.done.insert(next);
       it->second.attempts = 0;
       step(self, st, id);
@@ -206,6 +212,114 @@ void command_then_run(caf::event_based_actor* self, const state_ptr& st, const s
     });
 }
 
+error not_sendable(const std::string& what) {
+  return make_error(errc::chain_not_configured,
+                    what + ": no chain gateway with a hot-wallet key is configured on this server, so nothing "
+                           "would send it; nothing was held or decided");
+}
+
+/// Ends a cancel that recorded nothing: the run it marked busy is freed (and dropped when
+/// nothing else waits on it).
+void release(const state_ptr& st, const std::string& id) {
+  auto run = st->runs.find(id);
+  if (run == st->runs.end()) return;
+  run->second.busy = false;
+  if (run->second.waiting.empty()) st->runs.erase(run);
+}
+
+/// Cancels a withdrawal before its transaction is signed. Its run stays busy for the whole
+/// cancel, so no step of it (a send) starts meanwhile. A send already queued on the hot wallet's
+/// stream is abandoned first: that stream has one writer, so once abandoned it is never signed,
+/// and once signed the abandon (and so the cancel) is refused. Then the cancel is recorded and
+/// the run voids the hold.
+void cancel(caf::event_based_actor* self, const state_ptr& st, const withdrawal_decision& req,
+            withdrawal_promise promise) {
+  const std::string id = req.id;
+  auto& run = st->runs[id];
+  if (run.busy) {
+    promise.deliver(result<domain::withdrawal::state>(
+        make_error(errc::overloaded, "withdrawal " + id + " has a step in progress; retry in a moment")));
+    return;
+  }
+  run.busy = true;
+  const domain::withdrawal::cancel command{req.by, req.reason};
+  auto fail = [st, id, promise](const error& e) mutable {
+    release(st, id);
+    promise.deliver(result<domain::withdrawal::state>(e));
+  };
+  auto record = [self, st, id, command, now_us = req.now_us, promise, fail]() mutable {
+    send_command<withdrawal_entity>(self, st->r.withdrawals, id, command,
+                                    detail::meta_for("withdrawal", id, "cancel", now_us), *st->asks,
+      [self, st, id, promise, fail](result<entity_reply> r) mutable {
+        if (!r) {
+          fail(r.error());
+          return;
+        }
+        st->totals.remove(id);  // the money stays
+        if (auto it = st->runs.find(id); it != st->runs.end()) it->second.busy = false;
+        begin(self, st, id, {"cancel"}, promise);
+      });
+  };
+  query_state<withdrawal_entity>(self, st->r.withdrawals, id, *st->asks,
+    [self, st, id, command, now_us = req.now_us, fail, record](result<domain::withdrawal::state> w) mutable {
+      if (!w) {
+        fail(w.error());
+        return;
+      }
+      // The entity's own rules first (exists, not final, the user's own), before the send is touched.
+      auto decided = domain::withdrawal::decide(*w, command, now_us);
+      if (!decided) {
+        fail(decided.error());
+        return;
+      }
+      if (decided->empty() || !st->options.sender) {
+        record();  // already cancelled (the run finishes the void), or no send was ever asked for
+        return;
+      }
+      const domain::chain_send::key sender = *st->options.sender;
+      query_state<chain_send_entity>(self, st->r.chain_sends, sender, *st->asks,
+        [self, st, id, command, now_us, sender, fail, record](result<domain::chain_send::state> sends) mutable {
+          if (!sends) {
+            fail(sends.error());
+            return;
+          }
+          namespace cs = domain::chain_send;
+          const std::string ref = cs::withdrawal_ref(id);
+          if (sends->closed.contains(ref)) {
+            fail(make_error(errc::withdrawal_state_invalid,
+                            "withdrawal " + id + " was sent on chain; it cannot be cancelled"));
+            return;
+          }
+          const auto open = sends->open.find(ref);
+          if (open == sends->open.end() || open->second.status == cs::send_status::abandoned) {
+            record();
+            return;
+          }
+          if (open->second.status != cs::send_status::requested) {
+            fail(make_error(errc::withdrawal_state_invalid,
+                            "withdrawal " + id + "'s transaction is signed (nonce " +
+                                std::to_string(open->second.nonce) +
+                                ") and may be mined; it cannot be cancelled"));
+            return;
+          }
+          send_command<chain_send_entity>(
+              self, st->r.chain_sends, sender, cs::abandon{ref, "withdrawal cancelled by " + command.by, "", 0, 0, {}},
+              detail::meta_for("withdrawal", id, "abandon_send", now_us), *st->asks,
+              [id, fail, record](result<entity_reply> abandoned) mutable {
+                if (!abandoned) {
+                  // Signed meanwhile: the hot wallet's stream refused the abandon.
+                  fail(abandoned.code() == errc::send_state_invalid
+                           ? make_error(errc::withdrawal_state_invalid,
+                                        "withdrawal " + id + "'s transaction was just signed; it cannot be cancelled")
+                           : abandoned.error());
+                  return;
+                }
+                record();
+              });
+        });
+    });
+}
+
 }  // namespace
 
 caf::behavior withdrawal_manager(caf::event_based_actor* self, routes r, flow_options options,
@@ -224,6 +338,10 @@ caf::behavior withdrawal_manager(caf::event_based_actor* self, routes r, flow_op
         if (!domain::is_token(req.id, domain::withdrawal::id_bytes_max)) {
           promise.deliver(result<domain::withdrawal::state>(
               make_error(errc::invalid_argument, "a withdrawal id is 1-48 of A-Z a-z 0-9 _ . : -")));
+          return;
+        }
+        if (!st->options.sender) {
+          promise.deliver(result<domain::withdrawal::state>(not_sendable("withdrawal " + req.id + " refused")));
           return;
         }
         query_state<blacklist_entity>(self, st->r.blacklist, singleton_key{}, *st->asks,
@@ -262,10 +380,21 @@ caf::behavior withdrawal_manager(caf::event_based_actor* self, routes r, flow_op
       },
       [self, st](withdrawal_decision& req) {
         auto promise = self->make_response_promise();
-        domain::withdrawal::command command = domain::withdrawal::approve{req.by};
-        if (!req.approve) command = domain::withdrawal::reject{req.by, req.reason};
-        command_then_run(self, st, req.id, std::move(command), req.approve ? "approve" : "reject", req.now_us,
-                         promise);
+        switch (req.verdict) {
+          case withdrawal_verdict::approve:
+            if (!st->options.sender) {
+              promise.deliver(result<domain::withdrawal::state>(not_sendable(
+                  "withdrawal " + req.id + " not approved (cancel or reject it, or configure the hot wallet)")));
+              return;
+            }
+            command_then_run(self, st, req.id, domain::withdrawal::approve{req.by}, "approve", req.now_us, promise);
+            return;
+          case withdrawal_verdict::reject:
+            command_then_run(self, st, req.id, domain::withdrawal::reject{req.by, req.reason}, "reject", req.now_us,
+                             promise);
+            return;
+          case withdrawal_verdict::cancel: cancel(self, st, req, promise); return;
+        }
       },
       [self, st](withdrawal_outcome& req) {
         auto promise = self->make_response_promise();

@@ -71,12 +71,14 @@ std::string_view status_name(status_kind s) {
     case status_kind::rejected: return "rejected";
     case status_kind::completed: return "completed";
     case status_kind::failed: return "failed";
+    case status_kind::cancelled: return "cancelled";
   }
   return "";
 }
 
 bool is_final(status_kind s) {
-  return s == status_kind::rejected || s == status_kind::completed || s == status_kind::failed;
+  return s == status_kind::rejected || s == status_kind::completed || s == status_kind::failed ||
+         s == status_kind::cancelled;
 }
 
 void requested::write(json_object_writer& w) const {
@@ -140,6 +142,17 @@ result<failed> failed::read(const json_value& v) {
   return failed{std::move(facts), std::move(reason), std::move(tx)};
 }
 
+void cancelled::write(json_object_writer& w) const {
+  write_facts(w, facts);
+  w.str("by", by).str("reason", reason).i64("user", facts.user.value());
+}
+result<cancelled> cancelled::read(const json_value& v) {
+  TELEPAY_TRY(facts, read_facts(v));
+  TELEPAY_TRY(by, v.str("by"));
+  TELEPAY_TRY(reason, v.str("reason"));
+  return cancelled{std::move(facts), std::move(by), std::move(reason)};
+}
+
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
   if (const auto* r = std::get_if<request>(&c)) return decide_request(s, *r);
   if (s.status == status_kind::none) return make_error(errc::withdrawal_not_found, "no withdrawal " + s.id);
@@ -162,6 +175,18 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
             if (s.status == status_kind::rejected) return std::vector<event>{};
             if (s.status != status_kind::awaiting_approval) return bad_state(s, "be rejected");
             return std::vector<event>{rejected{facts_of(s), r.by, r.reason}};
+          },
+          [&](const cancel& x) -> decision {
+            TELEPAY_CHECK(check_text(x.by, 128, "by"));
+            TELEPAY_CHECK(check_text(x.reason, 256, "reason"));
+            if (!is_operator(x.by) && x.by != "telegram:" + std::to_string(s.user.value())) {
+              return make_error(errc::withdrawal_not_found, "no withdrawal " + s.id);
+            }
+            if (s.status == status_kind::cancelled) return std::vector<event>{};
+            if (s.status != status_kind::awaiting_approval && s.status != status_kind::approved) {
+              return bad_state(s, "be cancelled");
+            }
+            return std::vector<event>{cancelled{facts_of(s), x.by, x.reason}};
           },
           [&](const complete& d) -> decision {
             if (s.status == status_kind::completed) return std::vector<event>{};
@@ -203,6 +228,9 @@ void evolve(state& s, const event& e) {
           s.status = status_kind::failed;
           s.reason = ev.reason;
           s.tx_hash = ev.tx_hash;
+        } else if constexpr (std::is_same_v<T, cancelled>) {
+          s.status = status_kind::cancelled;
+          s.reason = ev.reason;
         } else {
           static_assert(always_false<T>, "withdrawal::evolve: unhandled withdrawal event");
         }

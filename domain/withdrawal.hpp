@@ -4,6 +4,8 @@
 ///   requested (amount, address, by; above the approval limit it waits for a second operator)
 ///   -> approved (by another operator than the requester) | rejected
 ///   -> completed (the transaction's receipt succeeded) | failed (reverted, abandoned, refused)
+///   requested | approved -> cancelled (by an operator or the user, before its transaction is
+///   signed: the process abandons a queued send first, so nothing leaves once it is cancelled)
 ///
 /// The process (actors) holds the user's wallet when requested, asks the hot wallet for a send
 /// once no approval is pending, posts the hold on completion and voids it on rejection or
@@ -32,6 +34,7 @@ enum class status_kind : std::uint8_t {
   rejected = 3,
   completed = 4,
   failed = 5,
+  cancelled = 6,
 };
 std::string_view status_name(status_kind s);
 bool is_final(status_kind s);
@@ -100,7 +103,20 @@ struct failed {
   friend bool operator==(const failed&, const failed&) = default;
 };
 
-using event = std::variant<requested, approved, rejected, completed, failed>;
+/// Cancelled before its transaction was signed (by an operator, or by the user through the
+/// bot); the process voids the hold, so the money is the user's again.
+struct cancelled {
+  static constexpr std::string_view type_name = "withdrawal.cancelled";
+  static constexpr std::uint16_t version = 1;
+  outcome_facts facts;
+  std::string by;
+  std::string reason;
+  void write(json_object_writer& w) const;
+  static result<cancelled> read(const json_value& v);
+  friend bool operator==(const cancelled&, const cancelled&) = default;
+};
+
+using event = std::variant<requested, approved, rejected, completed, failed, cancelled>;
 
 struct state {
   std::string id;
@@ -141,6 +157,14 @@ struct reject {
   std::string reason;
 };
 /// The send's outcome. Errors: withdrawal_state_invalid (not approved). Nothing when already final.
+/// Cancel a withdrawal awaiting approval or approved (the process checks first that no
+/// transaction of it was signed). `by` is an operator or the user themself ("telegram:{user}").
+/// Errors: invalid_argument (by, reason), withdrawal_state_invalid (final), withdrawal_not_found
+/// (a user cancelling another user's). A repeat after it is cancelled decides nothing.
+struct cancel {
+  std::string by;
+  std::string reason;
+};
 struct complete {
   std::string tx_hash;
 };
@@ -149,7 +173,7 @@ struct fail {
   std::string tx_hash;
 };
 
-using command = std::variant<request, approve, reject, complete, fail>;
+using command = std::variant<request, approve, reject, cancel, complete, fail>;
 
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t now_us);
 void evolve(state& s, const event& e);

@@ -592,6 +592,9 @@ void withdrawals::apply(const eventstore::record_view& r, const any_event& e) {
           out.status = "failed";
           out.reason = w.reason;
           out.tx_hash = w.tx_hash;
+        } else if constexpr (std::is_same_v<T, domain::withdrawal::cancelled>) {
+          out.status = "cancelled";
+          out.reason = w.reason;
         } else {
           static_assert(always_false<T>, "withdrawals: unhandled withdrawal event");
         }

@@ -342,9 +342,10 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
   /// Whether an answer is kept as the key's answer. Requests refused before they ran (bad
   /// input, auth, limits: nothing was written) and transient failures (5xx, 429) are not: a
   /// retry with the same key runs again. Answers the ledger decided are.
-  static bool remembered(unsigned status) {
-    return (status >= 200 && status < 300) || status == 404 || status == 409 || status == 422;
-  }
+  /// Only outcomes are remembered under an Idempotency-Key: a refusal (4xx) wrote nothing, so a
+  /// retry after fixing its cause (registering the user, correcting the body) runs again
+  /// instead of replaying the refusal; a 5xx may be transient.
+  static bool remembered(unsigned status) { return status >= 200 && status < 300; }
 
   static response replay(const actors::recorded_answer& before, const std::string& digest,
                          const scope& s) {
@@ -477,7 +478,15 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
                    [&](actors::token_request& x) { send_entity(std::move(x), std::move(done)); },
                    [&](actors::withdrawal_request& x) { send_withdrawal(std::move(x), std::move(done)); },
                    [&](actors::withdrawal_decision& x) { send_withdrawal(std::move(x), std::move(done)); },
-                   [&](actors::broadcast_request& x) { send_broadcast(std::move(x), std::move(done)); },
+                   [&](actors::broadcast_request& x) {
+                     if (!hooks.broadcasts_delivered) {
+                       done(error_response(503, "not_configured",
+                                           "Telegram is not configured on this server: nothing would deliver the "
+                                           "broadcast; nothing was recorded"));
+                       return;
+                     }
+                     send_broadcast(std::move(x), std::move(done));
+                   },
                    [&](chain_rescan& x) {
                      done(hooks.chain_rescan ? hooks.chain_rescan(x)
                                              : error_response(409, "chain_not_configured",

@@ -51,6 +51,9 @@ struct api_hooks {
   std::shared_ptr<actors::attention_board> attention;
   /// POST /v1/admin/invoices, when NOWPayments is configured (unset: 503 not_configured).
   std::function<void(const invoice_order&, responder)> create_invoice;
+  /// Whether the Telegram gateway runs and so delivers broadcasts; when not, a new broadcast is
+  /// refused (503 not_configured) before anything is recorded.
+  bool broadcasts_delivered = false;
 };
 
 class api {

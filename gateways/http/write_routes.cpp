@@ -232,14 +232,21 @@ result<write_command> request_withdrawal(const request& req, const writer& who, 
 result<write_command> approve_withdrawal(const request& req, const writer& who, std::int64_t now) {
   TELEPAY_TRY(b, body::parse(req.body, {}));
   TELEPAY_TRY(id, path_text(req, "id"));
-  return command(actors::withdrawal_decision{id, true, by(who), "", now});
+  return command(actors::withdrawal_decision{id, actors::withdrawal_verdict::approve, by(who), "", now});
 }
 
 result<write_command> reject_withdrawal(const request& req, const writer& who, std::int64_t now) {
   TELEPAY_TRY(b, body::parse(req.body, {"reason"}));
   TELEPAY_TRY(id, path_text(req, "id"));
   TELEPAY_TRY(reason, b.text("reason"));
-  return command(actors::withdrawal_decision{id, false, by(who), reason, now});
+  return command(actors::withdrawal_decision{id, actors::withdrawal_verdict::reject, by(who), reason, now});
+}
+
+result<write_command> cancel_withdrawal(const request& req, const writer& who, std::int64_t now) {
+  TELEPAY_TRY(b, body::parse(req.body, {"reason"}));
+  TELEPAY_TRY(id, path_text(req, "id"));
+  TELEPAY_TRY(reason, b.text("reason"));
+  return command(actors::withdrawal_decision{id, actors::withdrawal_verdict::cancel, by(who), reason, now});
 }
 
 result<write_command> create_coupon(const request& req, const writer& who, std::int64_t now) {
@@ -504,6 +511,7 @@ constexpr write_route table[] = {
     {"/v1/admin/withdrawals", role::operator_, request_withdrawal},
     {"/v1/admin/withdrawals/{id}/approve", role::operator_, approve_withdrawal},
     {"/v1/admin/withdrawals/{id}/reject", role::operator_, reject_withdrawal},
+    {"/v1/admin/withdrawals/{id}/cancel", role::operator_, cancel_withdrawal},
     {"/v1/admin/coupons", role::operator_, create_coupon},
     {"/v1/admin/manual-deposits", role::operator_, request_manual_deposit},
     {"/v1/admin/manual-deposits/{id}/approve", role::operator_, approve_manual_deposit},

@@ -95,6 +95,7 @@ intent parse_command(std::string_view message, bool is_admin) {
     if (gap == std::string_view::npos) return withdraw{};
     return withdraw{std::string(rest.substr(0, gap)), std::string(trim(rest.substr(gap + 1)))};
   }
+  if (command == "/cancel_withdrawal") return cancel_withdrawal{utf8_prefix(rest, 64)};
   if (command == "/referral") return referral{};
   if (command == "/subscriptions") return subscriptions{};
   if (command == "/subscribe" || command == "/donate") {
@@ -259,6 +260,7 @@ std::string help_text(bool is_admin) {
       "/subscriptions - your subscriptions and their expiry\n"
       "/wallet - your balance and your USDT (BEP-20) deposit address\n"
       "/withdraw AMOUNT ADDRESS - send USDT (BEP-20) from your balance to your own wallet\n"
+      "/cancel_withdrawal ID - cancel your withdrawal until it is sent\n"
       "/referral - your referral link, earnings and tier\n"
       "/help - this list";
   if (is_admin) out += "\nAdmin: /stats, /ban ID, /unban ID, /broadcast TEXT";

@@ -29,6 +29,7 @@ struct help {};
 struct list_channels {};
 struct wallet {};
 struct withdraw { std::string amount; std::string address; };  // "/withdraw 25 0x..."; empty: usage
+struct cancel_withdrawal { std::string id; };  // "/cancel_withdrawal tg-wd-..."; empty: usage
 struct referral {};
 struct subscriptions {};
 struct show_channel { std::int64_t channel = 0; };
@@ -49,7 +50,7 @@ struct stale_button {};     // callback data we do not understand (old, forged, 
 struct unknown_command { std::string command; };
 struct ignore {};           // nothing to do (other updates, member changes, bots)
 
-using intent = std::variant<start, help, list_channels, wallet, withdraw, referral, subscriptions, show_channel, show_tier,
+using intent = std::variant<start, help, list_channels, wallet, withdraw, cancel_withdrawal, referral, subscriptions, show_channel, show_tier,
                             ask_coupon, pay_invoice, pay_balance, donate, keypad, donate_invoice, donate_balance,
                             text, admin_stats, admin_ban, admin_broadcast, join_request, stale_button,
                             unknown_command, ignore>;

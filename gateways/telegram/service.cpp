@@ -857,6 +857,9 @@ struct service::impl {
     if (!r) {
       if (r.code() == errc::insufficient_funds) {
         out.items.push_back(bot::message("Your balance is too low for this withdrawal. /wallet shows it."));
+      } else if (r.code() == errc::chain_not_configured) {
+        out.items.push_back(bot::message("Withdrawals are not available on this server yet. Nothing was taken from "
+                                         "your balance."));
       } else if (r.code() == errc::payout_address_invalid) {
         out.items.push_back(bot::message("That address is not valid: " + r.error().message));
       } else {
@@ -868,12 +871,40 @@ struct service::impl {
     std::string text = "Withdrawal " + id + " of " + what;
     if (r->status == domain::withdrawal::status_kind::awaiting_approval) {
       text += " is held and waits for an operator's approval.";
-    } else if (!options.withdrawals_sent) {
-      text += " is held; it is sent once on-chain payouts are enabled on this server.";
     } else {
       text += " is on its way.";
     }
+    if (!domain::withdrawal::is_final(r->status)) {
+      text += " /cancel_withdrawal " + id + " cancels it until it is sent.";
+    }
     out.items.push_back(bot::message(text));
+  }
+
+  void act(const actors::inbound_update& in, const update&, const dialogue&, const domain::user::state*,
+           const bot::cancel_withdrawal& c, reply_set& out) {
+    counted("cancel_withdrawal");
+    if (c.id.empty()) {
+      out.items.push_back(bot::message("Send /cancel_withdrawal ID with the id your withdrawal's message shows."));
+      return;
+    }
+    // The ledger checks that the withdrawal is this user's and not yet signed.
+    auto r = client.ask_and_wait<domain::withdrawal::state>(
+        actors::withdrawal_decision{c.id, actors::withdrawal_verdict::cancel,
+                                    "telegram:" + std::to_string(in.user.value()), "asked by the user", now_us()});
+    if (!r) {
+      if (r.code() == errc::withdrawal_not_found || r.code() == errc::invalid_argument) {
+        out.items.push_back(bot::message("You have no withdrawal " + c.id + "."));
+      } else if (r.code() == errc::withdrawal_state_invalid) {
+        out.items.push_back(
+            bot::message("Withdrawal " + c.id + " can no longer be cancelled: it was already sent or has ended."));
+      } else {
+        out.items.push_back(bot::message("Withdrawal " + c.id + " could not be cancelled right now; try again in a "
+                                         "moment."));
+      }
+      return;
+    }
+    out.items.push_back(bot::message("Withdrawal " + c.id + " of " + domain::format_amount(r->value) + " USDT is " +
+                                     "cancelled. The amount is back in your balance."));
   }
 
   void act(const actors::inbound_update& in, const update&, const dialogue&, const domain::user::state*,

@@ -46,8 +46,6 @@ struct service_options {
   /// The user's USDT deposit address (the chain gateway; empty: deposits are not configured).
   /// Called on a bot worker thread; it may block.
   std::function<result<std::string>(domain::user_id)> deposit_address;
-  /// Whether a hot wallet sends withdrawals (otherwise they are held until one is configured).
-  bool withdrawals_sent = false;
   /// Where the gateway reports what an operator should know (a refused offset file, an update
   /// given up on, a delivery that could not be recorded). Called from the service's threads.
   /// Default (empty): one line on stderr.

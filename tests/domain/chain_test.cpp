@@ -428,6 +428,60 @@ TEST(Withdrawal, AtOrBelowTheLimitNeedsNoApprovalAndBadInputIsRefused) {
   EXPECT_EQ(wd::decide(t, wd::approve{"op"}, 0).code(), errc::withdrawal_not_found);
 }
 
+// Issue 13: a withdrawal that cannot be sent held the user's money for ever (rejecting an
+// approved one was refused and there was no cancel). Until its transaction is signed it can be
+// cancelled, by an operator or by the user it belongs to, and the user is told.
+TEST(Withdrawal, CancelledBeforeItIsSentByAnOperatorOrItsOwnUser) {
+  const std::string good = "0x7F31abEa73053A3e049Eaa0f8E73d351DA173229";
+  wd::state s("w11");
+  for (const auto& e : wd::decide(s, wd::request{user_id(7), usdt(5), good, "telegram:7", usdt(1000)}, 0).value()) {
+    wd::evolve(s, e);
+  }
+  ASSERT_EQ(s.status, wd::status_kind::approved);
+  EXPECT_EQ(wd::decide(s, wd::cancel{"telegram:8", "mine now"}, 0).code(), errc::withdrawal_not_found);
+  EXPECT_EQ(wd::decide(s, wd::cancel{"telegram:7", ""}, 0).code(), errc::invalid_argument);
+  auto by_user = wd::decide(s, wd::cancel{"telegram:7", "asked by the user"}, 0);
+  ASSERT_TRUE(by_user.has_value()) << by_user.error().message;
+  ASSERT_EQ(by_user->size(), 1u);
+  const auto encoded = encode_event((*by_user)[0]);
+  EXPECT_EQ(encoded.type, "withdrawal.cancelled");
+  for (const auto& e : *by_user) wd::evolve(s, e);
+  EXPECT_EQ(s.status, wd::status_kind::cancelled);
+  EXPECT_TRUE(wd::is_final(s.status));
+  EXPECT_TRUE(wd::decide(s, wd::cancel{"op:alice", "again"}, 0)->empty());
+  EXPECT_EQ(wd::decide(s, wd::complete{tx}, 0).code(), errc::withdrawal_state_invalid);
+  EXPECT_TRUE(wd::decide(s, wd::fail{"abandoned", ""}, 0)->empty()) << "a late report of the abandoned send";
+  EXPECT_FALSE(notice::plan("withdrawal-w11", encoded.type, encoded.version, encoded.payload, 0))
+      << "the bot answered the user who cancelled; no second message";
+
+  wd::state waiting("w12");
+  for (const auto& e :
+       wd::decide(waiting, wd::request{user_id(7), usdt(1500), good, "op:alice", usdt(1000)}, 0).value()) {
+    wd::evolve(waiting, e);
+  }
+  ASSERT_EQ(waiting.status, wd::status_kind::awaiting_approval);
+  for (const auto& e : wd::decide(waiting, wd::cancel{"op:alice", "wrong address"}, 0).value()) {
+    wd::evolve(waiting, e);
+  }
+  EXPECT_EQ(waiting.status, wd::status_kind::cancelled);
+  EXPECT_EQ(waiting.reason, "wrong address");
+  const auto by_operator = encode_event(wd::event(wd::cancelled{{user_id(7), usdt(1500), good}, "op:alice", "wrong address"}));
+  auto told = notice::plan("withdrawal-w12", by_operator.type, by_operator.version, by_operator.payload, 0);
+  ASSERT_TRUE(told.has_value());
+  EXPECT_EQ(told->user, user_id(7));
+  EXPECT_NE(told->items[0].text.find("cancelled by an operator (wrong address)"), std::string::npos)
+      << told->items[0].text;
+  EXPECT_NE(told->items[0].text.find("back in your balance"), std::string::npos) << told->items[0].text;
+  EXPECT_EQ(wd::decide(waiting, wd::approve{"op:bob"}, 0).code(), errc::withdrawal_state_invalid);
+
+  wd::state sent("w13");
+  for (const auto& e : wd::decide(sent, wd::request{user_id(7), usdt(5), good, "telegram:7", usdt(1000)}, 0).value()) {
+    wd::evolve(sent, e);
+  }
+  for (const auto& e : wd::decide(sent, wd::complete{tx}, 0).value()) wd::evolve(sent, e);
+  EXPECT_EQ(wd::decide(sent, wd::cancel{"op:alice", "too late"}, 0).code(), errc::withdrawal_state_invalid);
+}
+
 TEST(Withdrawal, EndingsTellTheUserAndCarryTheirFacts) {
   wd::state s("w9");
   const std::string good = "0x7F31abEa73053A3e049Eaa0f8E73d351DA173229";

@@ -221,6 +221,74 @@ TEST_F(ApiTest, RetriesWithTheSameKeyGetTheFirstAnswer) {
   EXPECT_NE(log.body.find("/v1/admin/channels"), std::string::npos);
 }
 
+// Issue 13: a manual deposit for a user who does not exist was recorded and could be
+// "approved" (the list said approved, nothing was credited). Now it is refused before anything
+// is recorded, and the refusal is not remembered under its key: the same retry works once the
+// user is registered.
+TEST_F(ApiTest, AManualDepositForAnUnregisteredUserIsRefusedAndNothingIsRecorded) {
+  ASSERT_TRUE(daemon->started()) << daemon->log();
+  const std::string alice = new_token("operator", R"(,"operator":"alice")");
+  const std::string bob = new_token("operator", R"(,"operator":"bob")");
+  const std::string body = R"({"id":"bank-9","user_id":4242,"amount":"50","reference":"SEPA 9"})";
+  const std::uint64_t before = head();
+  auto refused = post(alice, "/v1/admin/manual-deposits", body, "md-unreg-1");
+  EXPECT_EQ(refused.status, 404) << refused.body;
+  EXPECT_EQ(field(refused.body, "error"), "user_not_registered") << refused.body;
+  auto approve = post(bob, "/v1/admin/manual-deposits/bank-9/approve", "{}", "md-unreg-2");
+  EXPECT_EQ(approve.status, 404) << approve.body;
+  EXPECT_EQ(field(approve.body, "error"), "manual_deposit_not_found") << approve.body;
+  auto events = get(bob, "/v1/events?from=" + std::to_string(before + 1) + "&limit=1000");
+  ASSERT_EQ(events.status, 200);
+  EXPECT_EQ(events.body.find("manual_deposit."), std::string::npos) << events.body;
+  // The cause fixed, the same request under the same key runs (it is not replayed as 404).
+  register_user(alice, 4242);
+  auto retried = post(alice, "/v1/admin/manual-deposits", body, "md-unreg-1");
+  EXPECT_EQ(retried.status, 200) << retried.body;
+  EXPECT_EQ(retried.header("idempotent-replay"), "");
+  auto approved = post(bob, "/v1/admin/manual-deposits/bank-9/approve", "{}", "md-unreg-2");
+  EXPECT_EQ(approved.status, 200) << approved.body;
+  EXPECT_EQ(field(approved.body, "outcome"), "completed") << approved.body;
+  auto balances = eventually(bob, "/v1/users/4242/balances", [](const std::string& b) {
+    return b.find("\"available\":\"50\"") != std::string::npos;
+  });
+  EXPECT_NE(balances.body.find("\"available\":\"50\""), std::string::npos) << balances.body;
+}
+
+// Issue 13: with no chain gateway, a withdrawal answered 200 "approved" and held the user's
+// money for ever; a broadcast answered 202 and sat in "created" with no Telegram to send it.
+// Both are refused now, before anything is held or recorded.
+TEST_F(ApiTest, WithoutItsGatewayAWithdrawalOrABroadcastIsRefusedAndNothingIsHeld) {
+  ASSERT_TRUE(daemon->started()) << daemon->log();
+  const std::string alice = new_token("operator", R"(,"operator":"alice")");
+  const std::string bob = new_token("operator", R"(,"operator":"bob")");
+  register_user(alice, 4343);
+  ASSERT_EQ(post(alice, "/v1/admin/manual-deposits",
+                 R"({"id":"bank-43","user_id":4343,"amount":"100","reference":"SEPA"})", "md-43")
+                .status,
+            200);
+  ASSERT_EQ(post(bob, "/v1/admin/manual-deposits/bank-43/approve", "{}", "md-43-ok").status, 200);
+  eventually(bob, "/v1/users/4343/balances",
+             [](const std::string& b) { return b.find("\"available\":\"100\"") != std::string::npos; });
+  const std::uint64_t before = head();
+  auto refused = post(alice, "/v1/admin/withdrawals",
+                      R"({"id":"w-43","user_id":4343,"amount":"25","address":"0x7F31abEa73053A3e049Eaa0f8E73d351DA173229"})",
+                      "wd-43");
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_EQ(field(refused.body, "error"), "chain_not_configured") << refused.body;
+  EXPECT_NE(field(refused.body, "message").find("nothing was held"), std::string::npos) << refused.body;
+  auto broadcast = post(alice, "/v1/admin/broadcasts", R"({"id":"bc-43","text":"hello","segment":"all"})", "bc-43");
+  EXPECT_EQ(broadcast.status, 503) << broadcast.body;
+  EXPECT_EQ(field(broadcast.body, "error"), "not_configured") << broadcast.body;
+  auto events = get(bob, "/v1/events?from=" + std::to_string(before + 1) + "&limit=1000");
+  ASSERT_EQ(events.status, 200);
+  EXPECT_EQ(events.body.find("withdrawal."), std::string::npos) << events.body;
+  EXPECT_EQ(events.body.find("wallet.held"), std::string::npos) << events.body;
+  EXPECT_EQ(events.body.find("broadcast."), std::string::npos) << events.body;
+  auto balances = get(bob, "/v1/users/4343/balances");
+  EXPECT_NE(balances.body.find("\"available\":\"100\""), std::string::npos) << balances.body;
+  EXPECT_EQ(get(bob, "/v1/withdrawals/w-43").status, 404);
+}
+
 TEST_F(ApiTest, ManualDepositsNeedASecondOperator) {
   ASSERT_TRUE(daemon->started()) << daemon->log();
   // Two people: tokens name their operator (a second token of the same operator is no second

@@ -24,6 +24,15 @@ namespace {
 const std::string daemon_binary = TELEPAYD_BIN;
 const std::string address = "0x7F31abEa73053A3e049Eaa0f8E73d351DA173229";
 
+/// Withdrawals need a hot wallet to send them (without one they are refused). Its node is not
+/// reachable here (port 1 refuses connections), so a send is queued and never signed: the
+/// state in which a withdrawal can still be cancelled.
+std::vector<std::string> chain_environment() {
+  return {"TELEPAY_CHAIN_RPC_URL=http://127.0.0.1:1", "TELEPAY_CHAIN_ID=56",
+          "TELEPAY_CHAIN_TOKEN=0x55d398326f99059ff775485246999027b3197955",
+          "TELEPAY_CHAIN_HOT_KEY=0x0bca2c4f0fbab0c86d82054a11f28b2ea56d268139d1ce5fb544f4bed04ec9db"};
+}
+
 class DualControl : public ::testing::Test {
  protected:
   DualControl() {
@@ -31,7 +40,8 @@ class DualControl : public ::testing::Test {
                                    "--role", "admin", "--operator", "owner", "--rate", "10000", "--burst", "10000"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     owner = r.out.substr(0, r.out.find_first_of("\r\n"));
-    daemon = std::make_unique<testing::daemon_process>(daemon_binary, dir.path() / "data");
+    daemon = std::make_unique<testing::daemon_process>(daemon_binary, dir.path() / "data",
+                                                       std::vector<std::string>{}, chain_environment());
   }
 
   testing::http_reply post(const std::string& token, const std::string& target, const std::string& body) {
@@ -115,7 +125,8 @@ TEST_F(DualControl, ManySmallWithdrawalsReachASecondOperatorOnceTheDailySumDoes)
   EXPECT_NE(field(third, {"approval_reason"}).find("within 24 hours"), std::string::npos) << third;
   // A restart keeps the day's totals (rebuilt from the log).
   EXPECT_EQ(daemon->stop(), 0);
-  daemon = std::make_unique<testing::daemon_process>(daemon_binary, dir.path() / "data");
+  daemon = std::make_unique<testing::daemon_process>(daemon_binary, dir.path() / "data", std::vector<std::string>{},
+                                                     chain_environment());
   ASSERT_TRUE(daemon->started()) << daemon->log();
   EXPECT_EQ(field(withdraw(owner, "w-4", 43, "10"), {"status"}), "awaiting_approval");
 }
@@ -182,6 +193,67 @@ TEST_F(DualControl, ABlacklistedWalletCanBeNeitherWithdrawnToNorPaidOut) {
                       R"("payout_strategy":"instant","payout_address":")" + address + "\"}");
   EXPECT_EQ(channel.status, 400) << channel.body;
   EXPECT_EQ(field(channel.body, {"error"}), "blacklisted");
+}
+
+// Issue 13: an approved withdrawal that was never sent could not be rejected, and nothing
+// could cancel it, so the user's money stayed held for ever. Before its transaction is signed an
+// operator cancels it: the send queued on the hot wallet is abandoned first (so it can never be
+// signed), the hold is voided, the user's balance is whole again, and the answer says so. One
+// awaiting approval is cancelled the same way; an ended one is refused.
+TEST_F(DualControl, AWithdrawalNotYetSignedIsCancelledAndItsMoneyComesBack) {
+  ASSERT_TRUE(daemon->started()) << daemon->log();
+  const std::string bob = mint(owner, "operator", "bob");
+  usable(bob);
+  fund(owner, bob, 45, "3000");
+  EXPECT_EQ(field(withdraw(owner, "w-c1", 45, "25"), {"status"}), "approved");
+  // The send is queued on the hot wallet's stream (its node is down, so it is never signed).
+  bool queued = false;
+  for (int i = 0; i < 200 && !queued; ++i) {
+    queued = get(owner, "/v1/events?from=1&limit=1000").body.find("chain_send.requested") != std::string::npos;
+    if (!queued) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(queued);
+  EXPECT_NE(get(owner, "/v1/users/45/balances").body.find("\"held\":\"25\""), std::string::npos);
+  auto no_reason = post(owner, "/v1/admin/withdrawals/w-c1/cancel", "{}");
+  EXPECT_EQ(no_reason.status, 400) << no_reason.body;
+  auto cancelled = post(owner, "/v1/admin/withdrawals/w-c1/cancel", R"({"reason":"the user asked by e-mail"})");
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body << daemon->log();
+  EXPECT_EQ(field(cancelled.body, {"status"}), "cancelled") << cancelled.body;
+  EXPECT_EQ(field(cancelled.body, {"reason"}), "the user asked by e-mail") << cancelled.body;
+  const std::string events = get(owner, "/v1/events?from=1&limit=1000").body;
+  EXPECT_NE(events.find("chain_send.abandoned"), std::string::npos) << "the queued send can never be signed";
+  EXPECT_NE(events.find("withdrawal.cancelled"), std::string::npos);
+  std::string balances;
+  for (int i = 0; i < 200; ++i) {
+    balances = get(owner, "/v1/users/45/balances").body;
+    if (balances.find("\"available\":\"3000\"") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(balances.find("\"available\":\"3000\""), std::string::npos) << balances;
+  EXPECT_NE(balances.find("\"held\":\"0\""), std::string::npos) << balances;
+  // Again: the same answer, nothing new.
+  auto again = post(bob, "/v1/admin/withdrawals/w-c1/cancel", R"({"reason":"twice"})");
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(field(again.body, {"status"}), "cancelled");
+  // One waiting for a second operator: cancelled, and it can no longer be approved.
+  EXPECT_EQ(field(withdraw(owner, "w-c2", 45, "1500"), {"status"}), "awaiting_approval");
+  auto waiting = post(owner, "/v1/admin/withdrawals/w-c2/cancel", R"({"reason":"wrong address"})");
+  EXPECT_EQ(field(waiting.body, {"status"}), "cancelled") << waiting.body;
+  auto late = post(bob, "/v1/admin/withdrawals/w-c2/approve", "");
+  EXPECT_EQ(late.status, 409) << late.body;
+  EXPECT_EQ(field(late.body, {"error"}), "withdrawal_state_invalid");
+  auto unknown = post(owner, "/v1/admin/withdrawals/w-none/cancel", R"({"reason":"x"})");
+  EXPECT_EQ(unknown.status, 404) << unknown.body;
+  for (int i = 0; i < 200; ++i) {
+    balances = get(owner, "/v1/users/45/balances").body;
+    if (balances.find("\"available\":\"3000\"") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(balances.find("\"available\":\"3000\""), std::string::npos) << balances;
+  // The list shows both as cancelled.
+  auto list = get(owner, "/v1/withdrawals?user_id=45&status=cancelled");
+  EXPECT_NE(list.body.find("w-c1"), std::string::npos) << list.body;
+  EXPECT_NE(list.body.find("w-c2"), std::string::npos) << list.body;
 }
 
 }  // namespace

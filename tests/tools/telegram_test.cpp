@@ -402,7 +402,8 @@ TEST_F(TelegramE2E, TheWalletShowsThePersonalDepositAddress) {
   // unreachable, is only needed to watch it): the bot and the API give the same address.
   start_daemon({"TELEPAY_CHAIN_RPC_URL=http://127.0.0.1:9",
                 "TELEPAY_CHAIN_XPUB=xpub6F6pNxoNoTs7PYpRxv3PqWtYUaVyVpjRjvzkbpNKmg8hHAEBCpqWj2Aoy31TpY4Pw7CJA5U3mHEHszHr"
-                "EAi9QG6tgfGVcFeexBacF1D2SVC"});
+                "EAi9QG6tgfGVcFeexBacF1D2SVC",
+                "TELEPAY_CHAIN_HOT_KEY=0x0bca2c4f0fbab0c86d82054a11f28b2ea56d268139d1ce5fb544f4bed04ec9db"});
   say(311, "/start");
   wait_message(311, "Welcome");
   say(311, "/wallet");
@@ -419,22 +420,57 @@ TEST_F(TelegramE2E, TheWalletShowsThePersonalDepositAddress) {
     ++assigned;
   }
   EXPECT_EQ(assigned, 1u);
-  // A withdrawal from the bot: held at once; without a hot wallet it waits (and says so).
+  // A withdrawal from the bot: held at once, and queued on the hot wallet.
   ASSERT_EQ(post("/v1/admin/manual-deposits", R"({"id":"md-311","user_id":311,"amount":"30","reference":"bank"})",
                  "md-311")
                 .status,
             200);
   ASSERT_EQ(post("/v1/admin/manual-deposits/md-311/approve", "{}", "md-311-ok", second_admin).status, 200);
   say(311, "/withdraw 12.5 0x7F31abEa73053A3e049Eaa0f8E73d351DA173229");
-  wait_message(311, "sent once on-chain payouts are enabled");
+  auto sent = wait_message(311, "is on its way");
   auto rows = get("/v1/withdrawals?user_id=311").body;
   EXPECT_EQ(json_field(rows, {"items", "0", "status"}), "approved") << rows;
   EXPECT_EQ(json_field(rows, {"items", "0", "amount"}), "12.5") << rows;
   EXPECT_NE(get("/v1/users/311/balances").body.find("\"available\":\"17.5\""), std::string::npos);
+  // Issue 13: the user can cancel it until it is signed (its node is down here, so it is not).
+  const std::string id = json_field(rows, {"items", "0", "id"});
+  ASSERT_FALSE(id.empty()) << rows;
+  EXPECT_NE(sent.text.find("/cancel_withdrawal " + id), std::string::npos) << sent.text;
+  say(312, "/cancel_withdrawal " + id);
+  wait_message(312, "You have no withdrawal " + id);
+  say(311, "/cancel_withdrawal " + id);
+  auto cancelled = wait_message(311, "is cancelled");
+  EXPECT_NE(cancelled.text.find("back in your balance"), std::string::npos) << cancelled.text;
+  EXPECT_EQ(json_field(get("/v1/withdrawals/" + id).body, {"status"}), "cancelled");
+  std::string balances;
+  for (int i = 0; i < 200; ++i) {
+    balances = get("/v1/users/311/balances").body;
+    if (balances.find("\"available\":\"30\"") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(balances.find("\"available\":\"30\""), std::string::npos) << balances;
   say(311, "/withdraw 100 0x7F31abEa73053A3e049Eaa0f8E73d351DA173229");
   wait_message(311, "balance is too low for this withdrawal");
   say(311, "/withdraw 1 0x7f31abEa73053A3e049Eaa0f8E73d351DA173229");
   wait_message(311, "address is not valid");
+}
+
+// Issue 13: without a hot wallet a withdrawal from the bot was held for ever ("sent once
+// on-chain payouts are enabled"). It is refused in the user's words, and nothing is held.
+TEST_F(TelegramE2E, WithoutAHotWalletAWithdrawalIsRefusedAndNothingIsHeld) {
+  start_daemon();
+  say(312, "/start");
+  wait_message(312, "Welcome");
+  ASSERT_EQ(post("/v1/admin/manual-deposits", R"({"id":"md-312","user_id":312,"amount":"30","reference":"bank"})",
+                 "md-312")
+                .status,
+            200);
+  ASSERT_EQ(post("/v1/admin/manual-deposits/md-312/approve", "{}", "md-312-ok", second_admin).status, 200);
+  say(312, "/withdraw 12.5 0x7F31abEa73053A3e049Eaa0f8E73d351DA173229");
+  auto reply = wait_message(312, "not available on this server");
+  EXPECT_NE(reply.text.find("Nothing was taken from your balance"), std::string::npos) << reply.text;
+  EXPECT_EQ(json_field(get("/v1/withdrawals?user_id=312").body, {"items", "0", "id"}), "");
+  EXPECT_NE(get("/v1/users/312/balances").body.find("\"available\":\"30\""), std::string::npos);
 }
 
 TEST_F(TelegramE2E, TheDonationKeypadKeepsItsLimitsAndTimesOut) {

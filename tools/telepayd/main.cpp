@@ -454,7 +454,6 @@ int run(const daemon_config& config) {
       gateways::chain::service* chain_for_bot = chain.get();
       tg.deposit_address = [chain_for_bot](domain::user_id user) { return chain_for_bot->deposit_address(user); };
     }
-    tg.withdrawals_sent = chain && chain_config && chain_config->hot_key.has_value();
     if (config.test_keypad_timeout_s != 300) {
       log->warn("TEST KNOB: the donation keypad times out after {} s", config.test_keypad_timeout_s);
     }
@@ -550,6 +549,7 @@ int run(const daemon_config& config) {
     }
     nowpayments->handle_create_invoice(order, std::move(reply));
   };
+  hooks.broadcasts_delivered = telegram != nullptr;
   hooks.anonymous_rate_per_second = config.http_anonymous_rate_per_second;
   hooks.anonymous_burst = config.http_anonymous_burst;
   gateways::http::api api(*client, reads, std::move(hooks));
