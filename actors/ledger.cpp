@@ -383,7 +383,8 @@ promise_of<domain::invoice::state> create_invoice(facade_self self, const facade
         errc::invalid_argument, "order id must be 1-48 characters of A-Z a-z 0-9 _ . : -")));
     return promise;
   }
-  purchase_request quote{req.order_id, req.buyer, req.channel, req.tier, req.donation_usd, req.coupon, req.now_us};
+  purchase_request quote{req.order_id, req.buyer,  req.channel, req.tier, req.donation_usd,
+                         req.coupon,   req.now_us, /*paid_by_invoice=*/true};
   ask<domain::process::purchase_intent>(
       self, *d.asks, d.purchases,
           [self, d, promise, req](result<domain::process::purchase_intent> priced) mutable {

@@ -74,6 +74,9 @@ struct purchase_request {
   domain::amount donation_usd = domain::amount(domain::asset::usd, 0);
   std::string coupon;      // "" when none
   std::int64_t now_us = 0;
+  /// Paid by a NOWPayments invoice (its money enters with it): earns the referral commission;
+  /// a purchase from the balance does not (domain::process::purchase_facts::paid_by_invoice).
+  bool paid_by_invoice = false;
 };
 struct deposit_request {
   std::string deposit_id;

@@ -116,6 +116,7 @@ void step(caf::event_based_actor* self, const state_ptr& st, std::uint64_t id) {
   }
   purchase.coupon = in.coupon;
   purchase.now_us = now;
+  purchase.paid_by_invoice = true;  // its deposit paid no commission: this purchase earns it
   ask<process_reply>(
       self, *st->asks, st->purchases,
       [self, st, id](result<process_reply> r) {

@@ -221,6 +221,7 @@ void price_and_start(caf::event_based_actor* self, const state_ptr& st,
   facts.coupon = g->coupon ? &*g->coupon : nullptr;
   facts.settings = &*g->settings;
   facts.buyer_blacklisted = g->blacklisted;
+  facts.paid_by_invoice = g->request.paid_by_invoice;
   const purchase_request& req = g->request;
   auto intent = domain::process::price_purchase(req.purchase_id, facts, req.tier, req.donation_usd,
                                                 req.now_us);
@@ -314,6 +315,12 @@ caf::behavior purchase_manager(caf::event_based_actor* self, routes r, flow_opti
           return;
         }
         if (auto running = st->runs.find(req.purchase_id); running != st->runs.end()) {
+          if (auto same = domain::process::check_same_purchase(running->second.intent, req.buyer, req.channel,
+                                                               req.tier, req.donation_usd, req.coupon);
+              !same) {
+            promise.deliver(result<process_reply>(same.error()));
+            return;
+          }
           running->second.promises.push_back(promise);
           return;
         }
@@ -327,14 +334,23 @@ caf::behavior purchase_manager(caf::event_based_actor* self, routes r, flow_opti
                 gather(self, st, g);
                 return;
               }
+              auto intent = purchase_intent::from_json(existing->intent);
+              if (failed(intent, *g)) return;
+              // The same id for something else is no retry: refused, not answered with the
+              // first purchase's outcome.
+              const auto& asked = g->request;
+              if (auto same = domain::process::check_same_purchase(*intent, asked.buyer, asked.channel, asked.tier,
+                                                                   asked.donation_usd, asked.coupon);
+                  !same) {
+                g->promise.deliver(result<process_reply>(same.error()));
+                return;
+              }
               if (existing->is_failed) {
                 g->promise.deliver(result<process_reply>(make_error(
                     errc::process_failed, "purchase " + g->request.purchase_id + " failed earlier: " +
                                               existing->failure_reason)));
                 return;
               }
-              auto intent = purchase_intent::from_json(existing->intent);
-              if (failed(intent, *g)) return;
               std::set<std::string> done;
               if (existing->is_completed) {
                 done.insert("complete");

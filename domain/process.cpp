@@ -161,6 +161,29 @@ result<purchase_intent> purchase_intent::from_json(std::string_view json) {
   return out;
 }
 
+status check_same_purchase(const purchase_intent& first, user_id buyer, channel_id channel, std::uint32_t tier,
+                           const amount& donation_usd, std::string_view coupon) {
+  std::string differs;
+  if (first.buyer != buyer) {
+    differs = "buyer " + std::to_string(first.buyer.value());
+  } else if (first.channel != channel) {
+    differs = "channel " + std::to_string(first.channel.value());
+  } else if (first.donation != (tier == 0) || (!first.donation && first.tier != tier)) {
+    differs = first.donation ? std::string("a donation") : "tier " + std::to_string(first.tier);
+  } else if (first.donation && first.list_price != donation_usd) {
+    differs = "a donation of " + format_amount(first.list_price) + " USD";
+  } else {
+    auto code = coupon.empty() ? result<std::string>(std::string()) : coupon::normalize_code(coupon);
+    if (!code || *code != first.coupon) {
+      differs = first.coupon.empty() ? std::string("no coupon") : "coupon " + first.coupon;
+    }
+  }
+  if (differs.empty()) return {};
+  return make_error(errc::idempotency_key_reused_with_different_payload,
+                    "purchase " + first.purchase_id + " was made with other terms (" + differs +
+                        "); use a new purchase id");
+}
+
 result<purchase_intent> price_purchase(std::string purchase_id, const purchase_facts& facts,
                                        std::uint32_t tier, const amount& donation_usd,
                                        std::int64_t now_us) {
@@ -209,7 +232,7 @@ result<purchase_intent> price_purchase(std::string purchase_id, const purchase_f
   TELEPAY_TRY(paid, convert(price, config.usd_to_usdt()));
   out.paid = paid;
   out.fee = percent_of(paid, config.platform_fee_bps);
-  if (buyer.referrer && !out.donation) {
+  if (buyer.referrer && !out.donation && facts.paid_by_invoice) {  // the referral rule: purchase_facts
     out.referrer = buyer.referrer;
     out.commission = percent_of(paid, config.referral_rate_bps);
   } else {

@@ -116,6 +116,12 @@ struct purchase_intent {
   friend bool operator==(const purchase_intent&, const purchase_intent&) = default;
 };
 
+/// Whether a repeated purchase id asks for what its first request did (buyer, channel, tier or
+/// donation amount, coupon). Otherwise idempotency_key_reused_with_different_payload naming the
+/// difference: a reused id never answers "completed" for something it did not buy.
+status check_same_purchase(const purchase_intent& first, user_id buyer, channel_id channel, std::uint32_t tier,
+                           const amount& donation_usd, std::string_view coupon);
+
 /// What the caller read before starting a purchase (the domain has no I/O).
 struct purchase_facts {
   const user::state* buyer = nullptr;
@@ -123,6 +129,11 @@ struct purchase_facts {
   const coupon::state* coupon = nullptr;  // null when no coupon was given
   const settings::state* settings = nullptr;
   bool buyer_blacklisted = false;
+  /// The referral rule: commission is earned once per unit of money that enters the ledger. A
+  /// purchase paid by an invoice brings its money in (its deposit pays no commission), so it
+  /// earns the commission; a purchase paid from the balance earns none, because that money
+  /// earned it when it was deposited. Donations earn none either way.
+  bool paid_by_invoice = false;
 };
 
 /// Prices a subscription (tier >= 1) or a donation (tier 0, `donation_usd` set): checks the

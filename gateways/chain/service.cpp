@@ -38,6 +38,7 @@ result<node_check> check_with(rpc_client& rpc, const service_options& options, c
 /// code does not compile until it is placed. What is not the caller's fault is 503 (retry).
 unsigned status_for(errc code) {
   switch (code) {
+    case errc::not_found:
     case errc::user_not_registered: return 404;
     case errc::user_id_invalid:
     case errc::invalid_argument: return 400;
@@ -56,7 +57,6 @@ unsigned status_for(errc code) {
     case errc::storage_failed:
     case errc::chain_broken:
     case errc::record_corrupt:
-    case errc::not_found:
     case errc::format_mismatch:
     case errc::append_queue_full:
     case errc::amount_invalid:
@@ -271,15 +271,30 @@ result<std::string> service::deposit_address(domain::user_id user) {
   return text;
 }
 
-void service::handle_deposit_address(std::int64_t user_id, http::responder reply) {
+void service::handle_deposit_address(std::int64_t user_id, bool assign, http::responder reply) {
   auto self = impl_;
   auto user = domain::make_user_id(user_id);
   if (!user) {
     reply(http::error_response(400, errc_name(user.code()), user.error().message));
     return;
   }
-  self->post([this, self, user = *user, reply = std::move(reply)] {
-    auto a = deposit_address(user);
+  self->post([this, self, assign, user = *user, reply = std::move(reply)] {
+    const auto assigned = [&]() -> result<std::string> {
+      if (assign) return deposit_address(user);
+      if (!self->account) return make_error(errc::chain_not_configured, "deposit addresses need TELEPAY_CHAIN_XPUB");
+      TELEPAY_TRY(state, self->client.ask_and_wait<domain::user::state>(actors::user_query{user}));
+      if (!state.is_registered) {
+        return make_error(errc::user_not_registered, "user " + std::to_string(user.value()) + " is not registered");
+      }
+      const auto found = state.deposit_addresses.find(self->options.chain_id);
+      if (found == state.deposit_addresses.end()) {
+        return make_error(errc::not_found, "no deposit address is assigned to user " + std::to_string(user.value()) +
+                                               " yet; POST /v1/admin/users/" + std::to_string(user.value()) +
+                                               "/deposit-address assigns one");
+      }
+      return found->second;
+    };
+    auto a = assigned();
     if (!a) {
       reply(http::error_response(status_for(a.code()), errc_name(a.code()), a.error().message));
       return;

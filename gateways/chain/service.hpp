@@ -100,8 +100,11 @@ class service {
   /// user_not_registered, user_id_invalid.
   result<std::string> deposit_address(domain::user_id user);
 
-  /// GET /v1/users/{id}/deposit-address -> {"user_id","chain_id","address","path","token"}.
-  void handle_deposit_address(std::int64_t user_id, http::responder reply);
+  /// The user's deposit address as {"user_id","chain_id","address","path","token"}.
+  /// `assign` (POST /v1/admin/users/{id}/deposit-address, the operator hands it to the user):
+  /// recorded on the user's stream on first use. Otherwise (GET /v1/users/{id}/deposit-address)
+  /// only read: 404 not_found when none is assigned yet, so a GET never writes.
+  void handle_deposit_address(std::int64_t user_id, bool assign, http::responder reply);
   /// POST /v1/admin/chain/rescan {"from_block":N}: the watcher reads blocks N up to its live
   /// cursor again on a cursor of their own (recorded, resumed after a restart), in the live
   /// scan's spare time: new deposits keep being credited meanwhile, nothing twice. A request

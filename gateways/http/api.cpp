@@ -499,6 +499,14 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
                      }
                      hooks.create_invoice(x, std::move(done));
                    },
+                   [&](deposit_address_assign& x) {
+                     if (!hooks.assign_deposit_address) {
+                       done(error_response(409, "chain_not_configured",
+                                           "the chain gateway is not configured on this server"));
+                       return;
+                     }
+                     hooks.assign_deposit_address(x.user, std::move(done));
+                   },
                    [&](process_retry& x) {
                      // A parked process resumes where it stopped (its steps are idempotent).
                      if (!hooks.attention || !hooks.attention->retry(x.kind, x.id)) {

@@ -51,6 +51,9 @@ struct api_hooks {
   std::shared_ptr<actors::attention_board> attention;
   /// POST /v1/admin/invoices, when NOWPayments is configured (unset: 503 not_configured).
   std::function<void(const invoice_order&, responder)> create_invoice;
+  /// POST /v1/admin/users/{id}/deposit-address, when the chain gateway derives deposit
+  /// addresses (unset: 409 chain_not_configured).
+  std::function<void(domain::user_id, responder)> assign_deposit_address;
   /// Whether the Telegram gateway runs and so delivers broadcasts; when not, a new broadcast is
   /// refused (503 not_configured) before anything is recorded.
   bool broadcasts_delivered = false;

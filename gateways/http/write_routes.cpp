@@ -488,6 +488,12 @@ result<write_command> create_invoice(const request& req, const writer&, std::int
   return command(std::move(out));
 }
 
+result<write_command> assign_deposit_address(const request& req, const writer&, std::int64_t) {
+  TELEPAY_TRY(b, body::parse(req.body, {}));
+  TELEPAY_TRY(user, path_user(req));
+  return command(deposit_address_assign{user});
+}
+
 result<write_command> retry_process(const request& req, const writer&, std::int64_t) {
   TELEPAY_TRY(b, body::parse(req.body, {}));
   TELEPAY_TRY(kind, path_text(req, "kind"));
@@ -500,6 +506,7 @@ constexpr write_route table[] = {
     {"/v1/admin/users", role::operator_, register_user},
     {"/v1/admin/users/{id}/ban", role::operator_, ban_user},
     {"/v1/admin/users/{id}/unban", role::operator_, unban_user},
+    {"/v1/admin/users/{id}/deposit-address", role::operator_, assign_deposit_address},
     {"/v1/admin/blacklist", role::operator_, blacklist_add},
     {"/v1/admin/blacklist/remove", role::operator_, blacklist_remove},
     {"/v1/admin/channels", role::operator_, register_channel},

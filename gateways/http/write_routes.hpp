@@ -52,6 +52,11 @@ struct invoice_order {
   bool previous_not_created = false;
 };
 
+/// A user's deposit address to assign (recorded on first use; a gateway action).
+struct deposit_address_assign {
+  domain::user_id user;
+};
+
 /// A process parked as needing attention, to resume now.
 struct process_retry {
   std::string kind;
@@ -63,7 +68,7 @@ using write_command =
                  actors::channel_request, actors::coupon_request, actors::manual_deposit_request,
                  actors::manual_deposit_approval, actors::purchase_request, actors::settings_request, token_mint,
                  actors::token_request, actors::withdrawal_request, actors::withdrawal_decision,
-                 actors::broadcast_request, chain_rescan, invoice_order, process_retry>;
+                 actors::broadcast_request, chain_rescan, invoice_order, deposit_address_assign, process_retry>;
 
 struct write_route {
   std::string_view pattern;

@@ -33,7 +33,9 @@ struct world {
 
 TEST(PurchasePricing, SplitsFeeCommissionAndChannelShare) {
   world w;
-  auto intent = price_purchase("p1", w.facts(), 1, usd("0"), now);
+  auto f = w.facts();
+  f.paid_by_invoice = true;  // the money enters with the purchase: it earns the commission
+  auto intent = price_purchase("p1", f, 1, usd("0"), now);
   ASSERT_TRUE(intent.has_value()) << intent.error().message;
   EXPECT_EQ(format_amount(intent->paid), "10");
   EXPECT_EQ(format_amount(intent->fee), "1");
@@ -46,6 +48,24 @@ TEST(PurchasePricing, SplitsFeeCommissionAndChannelShare) {
   EXPECT_EQ(*back, *intent);
 }
 
+// Issue 13: a referee's deposit of 50 paid the referrer 1.5, and a purchase from that balance
+// paid 3% again. Commission is earned once per unit of money entering: a purchase from the
+// balance earns none (the deposit earned it); one paid by an invoice does.
+TEST(PurchasePricing, APurchaseFromTheBalanceEarnsNoSecondCommission) {
+  world w;
+  auto intent = price_purchase("p1", w.facts(), 1, usd("0"), now);
+  ASSERT_TRUE(intent.has_value()) << intent.error().message;
+  EXPECT_FALSE(intent->referrer.has_value());
+  EXPECT_TRUE(intent->commission.is_zero());
+  EXPECT_EQ(format_amount(intent->fee), "1");
+  EXPECT_EQ(format_amount(intent->channel_share), "9");
+  auto by_invoice = w.facts();
+  by_invoice.paid_by_invoice = true;
+  auto gift = price_purchase("p2", by_invoice, 0, usd("4.99"), now);
+  ASSERT_TRUE(gift.has_value());
+  EXPECT_TRUE(gift->commission.is_zero()) << "donations earn no commission";
+}
+
 TEST(PurchasePricing, DonationsPayNoCommissionAndRespectLimits) {
   world w;
   auto gift = price_purchase("p1", w.facts(), 0, usd("4.99"), now);
@@ -54,6 +74,28 @@ TEST(PurchasePricing, DonationsPayNoCommissionAndRespectLimits) {
   EXPECT_TRUE(gift->commission.is_zero());
   EXPECT_EQ(format_amount(gift->channel_share), "4.491");
   EXPECT_EQ(price_purchase("p2", w.facts(), 0, usd("4.98"), now).error().code, errc::donation_out_of_range);
+}
+
+// Issue 13: a purchase id reused for another channel answered "completed" and bought nothing.
+// Only the same terms are a retry.
+TEST(PurchasePricing, ARepeatedPurchaseIdIsARetryOnlyWithTheSameTerms) {
+  world w;
+  auto first = price_purchase("p1", w.facts(), 1, usd("0"), now);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_TRUE(check_same_purchase(*first, user_id(2), channel_id(-100), 1, usd("0"), ""));
+  const auto refused = [&](status s) { return !s && s.code() == errc::idempotency_key_reused_with_different_payload; };
+  EXPECT_TRUE(refused(check_same_purchase(*first, user_id(2), channel_id(-200), 1, usd("0"), "")));
+  EXPECT_TRUE(refused(check_same_purchase(*first, user_id(9), channel_id(-100), 1, usd("0"), "")));
+  EXPECT_TRUE(refused(check_same_purchase(*first, user_id(2), channel_id(-100), 2, usd("0"), "")));
+  EXPECT_TRUE(refused(check_same_purchase(*first, user_id(2), channel_id(-100), 0, usd("5"), "")));
+  EXPECT_TRUE(refused(check_same_purchase(*first, user_id(2), channel_id(-100), 1, usd("0"), "SAVE10")));
+  auto other = check_same_purchase(*first, user_id(2), channel_id(-200), 1, usd("0"), "");
+  EXPECT_NE(other.error().message.find("channel -100"), std::string::npos) << other.error().message;
+  auto gift = price_purchase("p2", w.facts(), 0, usd("4.99"), now);
+  ASSERT_TRUE(gift.has_value());
+  EXPECT_TRUE(check_same_purchase(*gift, user_id(2), channel_id(-100), 0, usd("4.99"), ""));
+  EXPECT_TRUE(refused(check_same_purchase(*gift, user_id(2), channel_id(-100), 0, usd("30"), "")));
+  EXPECT_TRUE(refused(check_same_purchase(*gift, user_id(2), channel_id(-100), 1, usd("0"), "")));
 }
 
 TEST(PurchasePricing, RefusesBannedBlacklistedAndUnregisteredBuyers) {
@@ -85,7 +127,9 @@ TEST(PurchasePricing, AFullDiscountMeansNothingToPay) {
 
 TEST(PurchaseSteps, RunInOrderAndResumeAnywhere) {
   world w;
-  const auto intent = *price_purchase("p1", w.facts(), 1, usd("0"), now);
+  auto f = w.facts();
+  f.paid_by_invoice = true;  // with a referral commission to credit
+  const auto intent = *price_purchase("p1", f, 1, usd("0"), now);
   std::set<std::string> done;
   std::vector<purchase_step> order;
   for (auto s = next_purchase_step(intent, done, false); s != purchase_step::done;

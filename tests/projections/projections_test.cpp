@@ -89,25 +89,26 @@ TEST_F(ProjectionsTest, RowsMeanWhatTheySay) {
     EXPECT_TRUE(m.apply(r).has_value());
     return true;
   }).has_value());
-  // Balances: user 2 paid 10 from 100; user 1 got commission 3% of deposits 2..4 (3 x 3) and
-  // of the purchase (0.3), plus the 7.5 transfer.
+  // Balances: user 2 paid 10 from 100; user 1 got commission 3% of deposits 2..4 (3 x 3), none
+  // on the purchase paid from that balance (the referral rule: once per unit of money entering),
+  // plus the 7.5 transfer.
   EXPECT_EQ(m.balance.find("wallet-2-USDT")->balance_text(), "90");
-  EXPECT_EQ(m.balance.find("wallet-1-USDT")->balance_text(), "116.8");
+  EXPECT_EQ(m.balance.find("wallet-1-USDT")->balance_text(), "116.5");
   EXPECT_EQ(m.balance.find("wallet-sys:nowpayments_clearing-USDT")->balance_text(), "-400");
-  // Referrals: three referees, commission 9.3, Bronze (under 100 USD).
+  // Referrals: three referees, commission 9, Bronze (under 100 USD).
   const referral_row* ref = m.referral.find(padded(1));
   ASSERT_NE(ref, nullptr);
   EXPECT_EQ(ref->referees, 3u);
-  EXPECT_EQ(format_amount(amount(asset::usdt, ref->earnings)), "9.3");
+  EXPECT_EQ(format_amount(amount(asset::usdt, ref->earnings)), "9");
   EXPECT_EQ(ref->tier, "Bronze");
   EXPECT_EQ(m.referral.rank(1), 1u);
-  // Subscriptions and channel revenue (8.7 from the sale, 4.5 from the donation).
+  // Subscriptions and channel revenue (9 from the sale, 4.5 from the donation).
   const subscription_row* sub = m.subscription.find("2:-5");
   ASSERT_NE(sub, nullptr);
   EXPECT_EQ(sub->purchases, 1u);
   const channel_row* ch = m.channel.find("-5");
   ASSERT_NE(ch, nullptr);
-  EXPECT_EQ(format_amount(amount(asset::usdt, ch->revenue)), "13.2");
+  EXPECT_EQ(format_amount(amount(asset::usdt, ch->revenue)), "13.5");
   EXPECT_EQ(format_amount(amount(asset::usdt, ch->donations)), "4.5");
   // Processes by status, users banned.
   EXPECT_EQ(m.process.find("purchase:p1")->status, "completed");

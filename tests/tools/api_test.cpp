@@ -289,6 +289,49 @@ TEST_F(ApiTest, WithoutItsGatewayAWithdrawalOrABroadcastIsRefusedAndNothingIsHel
   EXPECT_EQ(get(bob, "/v1/withdrawals/w-43").status, 404);
 }
 
+// Issue 13: a purchase id reused with other terms (another channel) answered 200
+// "outcome":"completed" and bought nothing. It is refused with 422 (as manual deposits are), and
+// the same terms under a new Idempotency-Key are still the same purchase, paid once.
+TEST_F(ApiTest, APurchaseIdReusedForAnotherChannelIsRefused) {
+  ASSERT_TRUE(daemon->started()) << daemon->log();
+  const std::string alice = new_token("operator", R"(,"operator":"alice")");
+  const std::string bob = new_token("operator", R"(,"operator":"bob")");
+  for (const char* channel : {"-5001", "-5002"}) {
+    auto r = post(admin, "/v1/admin/channels",
+                  std::string(R"({"channel_id":)") + channel +
+                      R"(,"owner_id":5,"title":"T","tiers":[{"price":"10","days":30}],"payout_strategy":"instant","payout_address":")" +
+                      address + R"("})",
+                  std::string("chan") + channel);
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  register_user(alice, 4444);
+  ASSERT_EQ(post(alice, "/v1/admin/manual-deposits",
+                 R"({"id":"bank-44","user_id":4444,"amount":"50","reference":"SEPA"})", "md-44")
+                .status,
+            200);
+  ASSERT_EQ(post(bob, "/v1/admin/manual-deposits/bank-44/approve", "{}", "md-44-ok").status, 200);
+  eventually(bob, "/v1/users/4444/balances",
+             [](const std::string& b) { return b.find("\"available\":\"50\"") != std::string::npos; });
+  auto bought = post(alice, "/v1/admin/purchases", R"({"purchase_id":"p-44","user_id":4444,"channel_id":-5001,"tier":1})",
+                     "buy-1");
+  ASSERT_EQ(bought.status, 200) << bought.body;
+  EXPECT_EQ(field(bought.body, "outcome"), "completed") << bought.body;
+  auto other = post(alice, "/v1/admin/purchases", R"({"purchase_id":"p-44","user_id":4444,"channel_id":-5002,"tier":1})",
+                    "buy-2");
+  EXPECT_EQ(other.status, 422) << other.body;
+  EXPECT_EQ(field(other.body, "error"), "idempotency_key_reused_with_different_payload") << other.body;
+  EXPECT_NE(field(other.body, "message").find("channel -5001"), std::string::npos) << other.body;
+  auto same = post(alice, "/v1/admin/purchases", R"({"purchase_id":"p-44","user_id":4444,"channel_id":-5001,"tier":1})",
+                   "buy-3");
+  EXPECT_EQ(same.status, 200) << same.body;
+  EXPECT_EQ(field(same.body, "outcome"), "completed") << same.body;
+  auto balances = eventually(bob, "/v1/users/4444/balances",
+                             [](const std::string& b) { return b.find("\"available\":\"40\"") != std::string::npos; });
+  EXPECT_NE(balances.body.find("\"available\":\"40\""), std::string::npos) << "paid once: " << balances.body;
+  auto subscriptions = get(bob, "/v1/subscriptions?channel=-5002");
+  EXPECT_EQ(subscriptions.body.find("4444"), std::string::npos) << subscriptions.body;
+}
+
 TEST_F(ApiTest, ManualDepositsNeedASecondOperator) {
   ASSERT_TRUE(daemon->started()) << daemon->log();
   // Two people: tokens name their operator (a second token of the same operator is no second

@@ -235,7 +235,11 @@ class ChainE2E : public ::testing::Test {
                    R"({"user_id":)" + std::to_string(user) + R"(,"referral_code":")" + code + "\"}", "u-user")
                   .status,
               200);
-    auto a = get("/v1/users/" + std::to_string(user) + "/deposit-address", op1);
+    // Issue 13: the GET only reads (before, it recorded the address: a GET that wrote).
+    auto none = get("/v1/users/" + std::to_string(user) + "/deposit-address", op1);
+    EXPECT_EQ(none.status, 404) << none.body;
+    EXPECT_EQ(json_field(none.body, {"error"}), "not_found") << none.body;
+    auto a = post("/v1/admin/users/" + std::to_string(user) + "/deposit-address", "", "addr-" + std::to_string(user));
     EXPECT_EQ(a.status, 200) << a.body;
     return json_field(a.body, {"address"});
   }
@@ -338,8 +342,11 @@ TEST_F(ChainE2E, DepositsAreCreditedOnlyAfterTwelveBlocksWithTheReferralCommissi
   start_daemon();
   const std::string address = register_users();
   ASSERT_FALSE(address.empty());
-  // Deterministic: the same address on a second request, recorded once.
+  // Deterministic: the same address read back and on a second assignment, recorded once.
   EXPECT_EQ(json_field(get("/v1/users/" + std::to_string(user) + "/deposit-address", op1).body, {"address"}), address);
+  EXPECT_EQ(json_field(post("/v1/admin/users/" + std::to_string(user) + "/deposit-address", "", "addr-again").body,
+                       {"address"}),
+            address);
   node->mint(node->account(1), usdt(100));
   const std::string tx = node->transfer(node->account(1), address, usdt(100));
   ASSERT_TRUE(eventually([&] { return deposit_status(tx) == "detected"; })) << daemon->log();

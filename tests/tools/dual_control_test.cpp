@@ -242,6 +242,10 @@ TEST_F(DualControl, AWithdrawalNotYetSignedIsCancelledAndItsMoneyComesBack) {
   auto late = post(bob, "/v1/admin/withdrawals/w-c2/approve", "");
   EXPECT_EQ(late.status, 409) << late.body;
   EXPECT_EQ(field(late.body, {"error"}), "withdrawal_state_invalid");
+  // A rejection gives the money back as well (its run begins at the decision, not knowing the hold).
+  EXPECT_EQ(field(withdraw(owner, "w-c3", 45, "1500"), {"status"}), "awaiting_approval");
+  auto rejected = post(bob, "/v1/admin/withdrawals/w-c3/reject", R"({"reason":"unknown address"})");
+  EXPECT_EQ(field(rejected.body, {"status"}), "rejected") << rejected.body;
   auto unknown = post(owner, "/v1/admin/withdrawals/w-none/cancel", R"({"reason":"x"})");
   EXPECT_EQ(unknown.status, 404) << unknown.body;
   for (int i = 0; i < 200; ++i) {

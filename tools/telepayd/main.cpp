@@ -549,6 +549,12 @@ int run(const daemon_config& config) {
     }
     nowpayments->handle_create_invoice(order, std::move(reply));
   };
+  if (chain && chain_config && !chain_config->xpub.empty()) {
+    gateways::chain::service* chain_for_api = chain.get();
+    hooks.assign_deposit_address = [chain_for_api](domain::user_id user, gateways::http::responder reply) {
+      chain_for_api->handle_deposit_address(user.value(), true, std::move(reply));
+    };
+  }
   hooks.broadcasts_delivered = telegram != nullptr;
   hooks.anonymous_rate_per_second = config.http_anonymous_rate_per_second;
   hooks.anonymous_burst = config.http_anonymous_burst;
@@ -573,9 +579,10 @@ int run(const daemon_config& config) {
                np_service->handle_ipn(req, std::move(reply));
              });
   gateways::chain::service* chain_service = chain.get();
+  // A user's deposit address: the GET only reads it (404 while none is assigned); the write
+  // route POST /v1/admin/users/{id}/deposit-address (hooks.assign_deposit_address) records it.
   api.add_read(routes, "/v1/users/{id}/deposit-address", domain::role::operator_,
                [chain_service](const gateways::http::request& req, gateways::http::responder reply) {
-                 // Recorded on the user's stream on first use (an operator hands it to the user).
                  if (chain_service == nullptr) {
                    reply(gateways::http::error_response(409, "chain_not_configured",
                                                         "the chain gateway is not configured on this server"));
@@ -588,7 +595,7 @@ int run(const daemon_config& config) {
                    reply(gateways::http::error_response(400, "invalid_argument", "the user id is an integer"));
                    return;
                  }
-                 chain_service->handle_deposit_address(id, std::move(reply));
+                 chain_service->handle_deposit_address(id, false, std::move(reply));
                });
   api.add_read(routes, "/v1/chain/status", domain::role::auditor,
                [chain_service](const gateways::http::request&, gateways::http::responder reply) {
