@@ -286,6 +286,12 @@ result<write_command> create_coupon(const request& req, const writer& who, std::
   return command(actors::coupon_request{code, std::move(c), now});
 }
 
+result<write_command> disable_coupon(const request& req, const writer& who, std::int64_t now) {
+  TELEPAY_TRY(b, body::parse(req.body, {}));
+  TELEPAY_TRY(code, path_text(req, "code"));
+  return command(actors::coupon_request{code, domain::coupon::disable{by(who)}, now});
+}
+
 result<write_command> request_manual_deposit(const request& req, const writer& who, std::int64_t now) {
   TELEPAY_TRY(b, body::parse(req.body, {"id", "user_id", "amount", "reference"}));
   TELEPAY_TRY(id, b.text("id"));
@@ -520,6 +526,7 @@ constexpr write_route table[] = {
     {"/v1/admin/withdrawals/{id}/reject", role::operator_, reject_withdrawal},
     {"/v1/admin/withdrawals/{id}/cancel", role::operator_, cancel_withdrawal},
     {"/v1/admin/coupons", role::operator_, create_coupon},
+    {"/v1/admin/coupons/{code}/disable", role::operator_, disable_coupon},
     {"/v1/admin/manual-deposits", role::operator_, request_manual_deposit},
     {"/v1/admin/manual-deposits/{id}/approve", role::operator_, approve_manual_deposit},
     {"/v1/admin/manual-deposits/{id}/reject", role::operator_, reject_manual_deposit},

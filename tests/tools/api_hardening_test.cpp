@@ -154,6 +154,44 @@ TEST_F(Hardening, ATransientFailureIsNotRememberedAsTheKeysAnswer) {
   EXPECT_EQ(audit.body.find("invoice-1"), std::string::npos) << "transient answers are not recorded";
 }
 
+// Issue 13: a token could be revoked only over the API, by another admin token; a leaked
+// token of the only admin could not be shut out. `telepayd token revoke` records the revocation
+// in the stopped server's log; the restarted server refuses the token.
+TEST_F(Hardening, ATokenIsRevokedOfflineAndRefusedAfterTheRestart) {
+  start();
+  const std::string auditor = new_token("auditor", "mint-auditor");
+  const auto authorised = [&](const std::string& token) {
+    return testing::http_request(daemon->port(), "GET", "/v1/channels", "", {{"Authorization", "Bearer " + token}})
+        .status;
+  };
+  for (int i = 0; i < 200 && authorised(auditor) != 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(authorised(auditor), 200);
+  const std::string id = auditor.substr(3, 12);
+  auto busy = testing::run_command({daemon_binary, "token", "revoke", "--data", data().string(), "--id", id});
+  EXPECT_EQ(busy.exit_code, 1) << "the running server holds the log";
+  EXPECT_NE(busy.err.find("POST /v1/admin/tokens/{id}/revoke"), std::string::npos) << busy.err;
+  EXPECT_EQ(daemon->stop(), 0);
+  auto bad = testing::run_command({daemon_binary, "token", "revoke", "--data", data().string(), "--id", "no such!"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  auto unknown = testing::run_command({daemon_binary, "token", "revoke", "--data", data().string(), "--id", "AAAAAAAAAAAA"});
+  EXPECT_EQ(unknown.exit_code, 1) << unknown.err;
+  EXPECT_NE(unknown.err.find("no token"), std::string::npos) << unknown.err;
+  auto revoked = testing::run_command({daemon_binary, "token", "revoke", "--data", data().string(), "--id", id});
+  EXPECT_EQ(revoked.exit_code, 0) << revoked.err;
+  EXPECT_NE(revoked.err.find("revoked token " + id), std::string::npos) << revoked.err;
+  auto again = testing::run_command({daemon_binary, "token", "revoke", "--data", data().string(), "--id", id});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find("already revoked"), std::string::npos) << again.err;
+  daemon = std::make_unique<testing::daemon_process>(daemon_binary, data());
+  ASSERT_TRUE(daemon->started()) << daemon->log();
+  EXPECT_EQ(authorised(auditor), 401);
+  EXPECT_EQ(authorised(admin), 200) << "the other tokens still work";
+  auto events = get("/v1/events?from=1&limit=1000");
+  EXPECT_NE(events.body.find("token.revoked"), std::string::npos) << events.body;
+}
+
 TEST_F(Hardening, InputRefusedBeforeItRanIsNotRecorded) {
   start();
   auto head = [&] { return field(testing::http_request(daemon->port(), "GET", "/health").body, {"store", "head_seq"}); };

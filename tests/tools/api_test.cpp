@@ -332,6 +332,42 @@ TEST_F(ApiTest, APurchaseIdReusedForAnotherChannelIsRefused) {
   EXPECT_EQ(subscriptions.body.find("4444"), std::string::npos) << subscriptions.body;
 }
 
+// Issue 13: a coupon could be created and never withdrawn. Disabled, it is refused at
+// checkout and nothing is charged; disabling again changes nothing; an unknown code is 404.
+TEST_F(ApiTest, ADisabledCouponIsRefusedAtCheckout) {
+  ASSERT_TRUE(daemon->started()) << daemon->log();
+  const std::string alice = new_token("operator", R"(,"operator":"alice")");
+  const std::string bob = new_token("operator", R"(,"operator":"bob")");
+  ASSERT_EQ(post(admin, "/v1/admin/channels",
+                 R"({"channel_id":-5101,"owner_id":5,"title":"T","tiers":[{"price":"10","days":30}],"payout_strategy":"instant","payout_address":")" +
+                     address + R"("})",
+                 "chan-5101")
+                .status,
+            200);
+  register_user(alice, 4545);
+  ASSERT_EQ(post(alice, "/v1/admin/manual-deposits",
+                 R"({"id":"bank-45","user_id":4545,"amount":"50","reference":"SEPA"})", "md-45")
+                .status,
+            200);
+  ASSERT_EQ(post(bob, "/v1/admin/manual-deposits/bank-45/approve", "{}", "md-45-ok").status, 200);
+  auto coupon = post(alice, "/v1/admin/coupons",
+                     R"({"code":"HALF","kind":"percent","percent_bps":5000,"usage_limit":0,"expires_at":"2099-01-01T00:00:00Z"})",
+                     "coupon-half");
+  ASSERT_EQ(coupon.status, 200) << coupon.body;
+  auto disabled = post(alice, "/v1/admin/coupons/half/disable", "", "coupon-half-off");
+  EXPECT_EQ(disabled.status, 200) << disabled.body;
+  auto again = post(bob, "/v1/admin/coupons/HALF/disable", "", "coupon-half-off-2");
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(post(alice, "/v1/admin/coupons/NOPE/disable", "", "coupon-nope").status, 404);
+  auto refused = post(alice, "/v1/admin/purchases",
+                      R"({"purchase_id":"p-45","user_id":4545,"channel_id":-5101,"tier":1,"coupon":"HALF"})", "buy-45");
+  EXPECT_EQ(refused.status, 404) << refused.body;
+  EXPECT_EQ(field(refused.body, "error"), "coupon_not_found") << refused.body;
+  auto balances = eventually(bob, "/v1/users/4545/balances",
+                             [](const std::string& b) { return b.find("\"available\":\"50\"") != std::string::npos; });
+  EXPECT_NE(balances.body.find("\"available\":\"50\""), std::string::npos) << "nothing charged: " << balances.body;
+}
+
 TEST_F(ApiTest, ManualDepositsNeedASecondOperator) {
   ASSERT_TRUE(daemon->started()) << daemon->log();
   // Two people: tokens name their operator (a second token of the same operator is no second

@@ -6,6 +6,7 @@
 //   telepayd [--data DIR] [--listen HOST:PORT] [--config FILE] [--port-file FILE]
 //   telepayd token create --role admin|operator|auditor [--operator NAME] [--label L] [--cidr CIDR]...
 //                         [--rate N] [--burst N] [--data DIR]      (offline: the server stopped)
+//   telepayd token revoke --id ID [--data DIR]                        (offline: the server stopped)
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -753,6 +754,23 @@ struct token_options {
   std::uint32_t burst = 100;
 };
 
+/// The stopped server's log, for the offline token commands (a running server holds its lock:
+/// then the API does the same thing).
+result<std::unique_ptr<eventstore::event_store>> open_offline(const daemon_config& config, const char* instead) {
+  if (auto secured = secure_data_dir(config.data_dir, make_logger("telepayd")); !secured) {
+    return secured.error();
+  }
+  eventstore::open_options store_options;
+  store_options.directory = config.data_dir / "eventlog";
+  auto store = eventstore::event_store::open(store_options);
+  if (!store) {
+    return make_error(store.code(), "cannot open " + store_options.directory.string() + " (" +
+                                        store.error().message + "); if telepayd is running, use " + instead +
+                                        " instead");
+  }
+  return std::move(store).value();
+}
+
 /// `telepayd token create`: appends a token to the (stopped) server's log, prints it once.
 int create_token(const daemon_config& config, const token_options& options) {
   auto access = domain::parse_role(options.role);
@@ -760,18 +778,9 @@ int create_token(const daemon_config& config, const token_options& options) {
     std::fprintf(stderr, "telepayd: %s\n", access.error().message.c_str());
     return 2;
   }
-  if (auto secured = secure_data_dir(config.data_dir, make_logger("telepayd")); !secured) {
-    std::fprintf(stderr, "telepayd: %s\n", secured.error().message.c_str());
-    return 1;
-  }
-  eventstore::open_options store_options;
-  store_options.directory = config.data_dir / "eventlog";
-  auto store = eventstore::event_store::open(store_options);
+  auto store = open_offline(config, "POST /v1/admin/tokens");
   if (!store) {
-    std::fprintf(stderr,
-                 "telepayd: cannot open %s (%s); if telepayd is running, create tokens with "
-                 "POST /v1/admin/tokens instead\n",
-                 store_options.directory.c_str(), store.error().message.c_str());
+    std::fprintf(stderr, "telepayd: %s\n", store.error().message.c_str());
     return 1;
   }
   const auto token = gateways::http::generate_token();
@@ -803,6 +812,64 @@ int create_token(const daemon_config& config, const token_options& options) {
   std::printf("%s\n", token.text.c_str());
   std::fprintf(stderr, "telepayd: created %s token %s (the line above is its secret; shown once)\n",
                options.role.c_str(), token.id.c_str());
+  return 0;
+}
+
+/// `telepayd token revoke --id ID`: records the token's revocation in the (stopped) server's
+/// log, so a leaked admin token can be shut out even when no other admin token is at hand.
+/// Exit 0 when revoked (or already revoked), 1 when the token does not exist or the log cannot
+/// be written, 2 for bad input.
+int revoke_token(const daemon_config& config, const std::string& id) {
+  if (!domain::is_token(id, domain::token::id_bytes)) {
+    std::fprintf(stderr, "telepayd: a token id is the 12 characters after tp_ (tp_<id>_<secret>)\n");
+    return 2;
+  }
+  auto store = open_offline(config, "POST /v1/admin/tokens/{id}/revoke");
+  if (!store) {
+    std::fprintf(stderr, "telepayd: %s\n", store.error().message.c_str());
+    return 1;
+  }
+  const std::string stream = domain::token::stream(id);
+  domain::token::state state(id);
+  std::uint64_t stream_at = 0;
+  for (;;) {
+    auto page = (*store)->read_stream(stream, stream_at + 1, 256);
+    if (!page) {
+      std::fprintf(stderr, "telepayd: reading %s: %s\n", stream.c_str(), page.error().message.c_str());
+      return 1;
+    }
+    for (const auto& r : *page) {
+      auto e = domain::decode_event<domain::token::event>(r.type, r.schema_version, r.payload);
+      if (!e) {
+        std::fprintf(stderr, "telepayd: %s version %llu does not decode: %s\n", stream.c_str(),
+                     static_cast<unsigned long long>(r.version), e.error().message.c_str());
+        return 1;
+      }
+      domain::token::evolve(state, *e);
+      stream_at = r.version;
+    }
+    if (page->size() < 256) break;
+  }
+  auto events = domain::token::decide(state, domain::token::revoke{"telepayd-cli"}, now_us());
+  if (!events) {
+    std::fprintf(stderr, "telepayd: %s\n", events.error().message.c_str());
+    return events.code() == errc::token_not_found ? 1 : 2;
+  }
+  if (events->empty()) {
+    std::fprintf(stderr, "telepayd: token %s was already revoked\n", id.c_str());
+    return 0;
+  }
+  std::vector<eventstore::new_event> encoded;
+  for (const auto& e : *events) {
+    auto x = domain::encode_event(e);
+    encoded.push_back(eventstore::new_event{x.type, x.version, x.payload});
+  }
+  auto appended = (*store)->append(stream, eventstore::expected_version::exactly(stream_at), encoded, "");
+  if (!appended) {
+    std::fprintf(stderr, "telepayd: %s\n", appended.error().message.c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "telepayd: revoked token %s (by telepayd-cli)\n", id.c_str());
   return 0;
 }
 
@@ -840,6 +907,10 @@ int main(int argc, char** argv) {
   create_cmd->add_option("--burst", token.burst, "burst size (default 100)")
       ->check(CLI::Range(1u, 10'000'000u));
   create_cmd->add_option("--data", data_dir, "data directory (default ./data)");
+  std::string revoke_id;
+  auto* revoke_cmd = token_cmd->add_subcommand("revoke", "revoke a token (it is refused from then on)");
+  revoke_cmd->add_option("--id", revoke_id, "the token id: the 12 characters after tp_")->required();
+  revoke_cmd->add_option("--data", data_dir, "data directory (default ./data)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -862,6 +933,9 @@ int main(int argc, char** argv) {
   }
   if (create_cmd->parsed()) {
     return telepay::tools::create_token(config, token);
+  }
+  if (revoke_cmd->parsed()) {
+    return telepay::tools::revoke_token(config, revoke_id);
   }
   if (!listen.empty()) {
     auto parsed = telepay::tools::parse_listen(listen);
