@@ -3,6 +3,7 @@
 #include <set>
 
 #include "domain/base/json.hpp"
+#include "domain/codec/json.hpp"
 #include "projections/export.hpp"
 #include "projections/host.hpp"
 #include "projections/point_in_time.hpp"
@@ -78,7 +79,11 @@ result<std::string> ledger_reads::user(std::int64_t user_id) const {
     if (row == nullptr) {
       return make_error(errc::not_found, "no user " + std::to_string(user_id));
     }
-    return with_fields("\"user_id\":" + std::to_string(user_id), row->to_json());
+    // The code a referee gives (/start ref_CODE, or referral_code on registration).
+    auto id = domain::make_user_id(user_id);
+    std::string code = "\"referral_code\":";
+    append_json_string(code, id ? domain::referral_code_for(*id) : std::string());
+    return with_fields(code + ",\"user_id\":" + std::to_string(user_id), row->to_json());
   });
 }
 
@@ -138,12 +143,17 @@ result<std::uint64_t> ledger_reads::seq_at(std::int64_t at_us) const {
 
 result<std::string> ledger_reads::referral(std::int64_t user_id) const {
   return host_.read([&](const model_set& m) -> result<std::string> {
+    if (m.user.find(projections::padded(static_cast<std::uint64_t>(user_id))) == nullptr) {
+      return make_error(errc::not_found, "no user " + std::to_string(user_id));  // not 200 with zeros
+    }
     const auto* row = m.referral.find(projections::padded(static_cast<std::uint64_t>(user_id)));
     projections::referral_row empty;
     empty.referrer = user_id;
     empty.tier = "Bronze";
-    const std::string rank = "\"rank\":" + std::to_string(m.referral.rank(user_id));
-    return with_fields(rank, (row ? *row : empty).to_json());
+    auto id = domain::make_user_id(user_id);
+    std::string fields = "\"rank\":" + std::to_string(m.referral.rank(user_id)) + ",\"referral_code\":";
+    append_json_string(fields, id ? domain::referral_code_for(*id) : std::string());
+    return with_fields(fields, (row ? *row : empty).to_json());
   });
 }
 
@@ -345,6 +355,47 @@ std::optional<auth_token> ledger_reads::token(const std::string& token_id) const
                       row->revoked || !access,
                       row->identity,
                       row->pending};
+  });
+}
+
+result<std::string> ledger_reads::tokens(const page_request& page) const {
+  return host_.read([&](const model_set& m) -> result<std::string> {
+    const std::size_t limit = clamp_limit(page.limit);
+    std::string items;
+    std::size_t count = 0;
+    std::string last;
+    bool more = false;
+    m.token.scan(page.cursor, [&](const std::string& id, const projections::token_row& row) {
+      if (count == limit) {
+        more = true;
+        return false;
+      }
+      std::string item;
+      {
+        domain::json_object_writer w(item);
+        w.raw("allowed_cidrs", domain::json_string_array(row.allowed_cidrs))
+            .u64("burst", row.burst)
+            .str("label", row.label)
+            .str("minted_by", row.minted_by)
+            .str("operator", row.identity.starts_with("op:") ? row.identity.substr(3) : row.identity)
+            .boolean("pending", row.pending)
+            .u64("rate_per_second", row.rate_per_second)
+            .boolean("revoked", row.revoked)
+            .str("role", row.role)
+            .str("token_id", id);
+      }
+      items += count++ ? "," : "";
+      items += item;
+      last = id;
+      return true;
+    });
+    std::string out = "{\"items\":[" + items + "],\"next_cursor\":";
+    if (more) {
+      append_json_string(out, last);
+    } else {
+      out += "null";
+    }
+    return out + "}";
   });
 }
 

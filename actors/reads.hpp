@@ -115,6 +115,9 @@ class ledger_reads {
   std::optional<recorded_answer> recorded(const std::string& token, const std::string& method,
                                           const std::string& path, const std::string& key) const;
   std::optional<auth_token> token(const std::string& token_id) const;
+  /// Every token by id, without its secret's hash: role, operator, label, limits, allowlist,
+  /// who minted it, pending, revoked.
+  result<std::string> tokens(const page_request& page) const;
   /// Dual control is on once two different operators have held admin tokens (approved ones,
   /// revoked later or not): from then on a change that weakens a control needs a second admin,
   /// and revoking the other admin does not turn it off.

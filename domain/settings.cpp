@@ -116,6 +116,24 @@ result<bool> weakens(const state& s, std::string_view key, std::string_view valu
   return limit_of(next, key).units() > limit_of(current, key).units();
 }
 
+std::string_view description(std::string_view key) {
+  if (key == "hold_timeout_seconds") return "seconds a purchase's or transfer's hold lasts before it may be voided";
+  if (key == "platform_fee_bps") return "platform fee on each payment, in basis points (1000 = 10%)";
+  if (key == "referral_rate_bps") {
+    return "referral commission on money a referee brings in (deposits, purchases paid by invoice), in basis "
+           "points (300 = 3%)";
+  }
+  if (key == "usd_usdt_rate") return "USDT paid per USD of a price (decimal, 8 places)";
+  if (key == "withdrawal_approval_usdt") return "USDT above which one withdrawal waits for a second operator";
+  if (key == "withdrawal_operator_daily_usdt") {
+    return "USDT of withdrawals one operator may request within 24 hours before a second operator approves";
+  }
+  if (key == "withdrawal_user_daily_usdt") {
+    return "USDT one user may withdraw within 24 hours before a second operator approves";
+  }
+  return "";
+}
+
 result<std::string> get(const state& s, std::string_view key) {
   if (key == "referral_rate_bps") return std::to_string(s.referral_rate_bps);
   if (key == "platform_fee_bps") return std::to_string(s.platform_fee_bps);

@@ -70,6 +70,10 @@ inline constexpr std::string_view keys[] = {"hold_timeout_seconds",     "platfor
                                             "withdrawal_approval_usdt", "withdrawal_operator_daily_usdt",
                                             "withdrawal_user_daily_usdt"};
 
+/// What a setting means and its unit, for operators reading them back (GET /v1/settings); ""
+/// for an unknown key.
+std::string_view description(std::string_view key);
+
 /// Whether setting `key` to `value` weakens a control (raises a withdrawal limit). Errors as
 /// for an invalid setting.
 result<bool> weakens(const state& s, std::string_view key, std::string_view value);

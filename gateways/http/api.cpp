@@ -5,6 +5,7 @@
 
 #include "gateways/http/api.hpp"
 #include "gateways/http/body.hpp"
+#include "gateways/http/config_reads.hpp"
 #include "gateways/http/read_routes.hpp"
 #include "gateways/http/write_routes.hpp"
 #include "domain/base/visit.hpp"
@@ -696,6 +697,41 @@ void api::install(router& r) {
     out.body = (self->hooks.metrics ? self->hooks.metrics() : std::string()) + metrics_text();
     return out;
   });
+
+  // ---- what operators set, read back from the entities (always current) ----
+  add_read(r, "/v1/settings", role::auditor, [self](const request&, responder reply) {
+    self->client.ask<domain::settings::state>(actors::settings_query{}, [reply](result<domain::settings::state> s) {
+      reply(s ? json_ok(settings_body(*s)) : from_error(s.error()));
+    });
+  });
+  add_read(r, "/v1/channels/{id}/config", role::auditor, [self](const request& req, responder reply) {
+    std::int64_t id = 0;
+    const std::string_view text = req.param("id");  // an integer: the route's decoder checked it
+    (void)std::from_chars(text.data(), text.data() + text.size(), id);
+    auto channel = domain::make_channel_id(id);
+    if (!channel) {
+      reply(from_error(channel.error()));
+      return;
+    }
+    self->client.ask<domain::channel::state>(actors::channel_query{*channel},
+                                             [reply](result<domain::channel::state> c) {
+                                               auto body = c ? channel_config_body(*c) : result<std::string>(c.error());
+                                               reply(body ? json_ok(std::move(*body)) : from_error(body.error()));
+                                             });
+  });
+  add_read(r, "/v1/coupons/{code}", role::auditor, [self](const request& req, responder reply) {
+    auto code = domain::coupon::normalize_code(req.param("code"));
+    if (!code) {
+      reply(from_error(make_error(errc::coupon_not_found, "no coupon " + utf8_prefix(req.param("code"), 64))));
+      return;
+    }
+    self->client.ask<domain::coupon::state>(actors::coupon_query{*code}, [reply](result<domain::coupon::state> c) {
+      auto body = c ? coupon_body(*c) : result<std::string>(c.error());
+      reply(body ? json_ok(std::move(*body)) : from_error(body.error()));
+    });
+  });
+  read("/v1/tokens", role::auditor,
+       [&reads](const request&, const read_args& a) { return from_result(reads.tokens(page_of(a))); });
 
   // ---- reads (auditor) ----
   read("/v1/users", role::auditor,

@@ -42,7 +42,7 @@ constexpr std::array<query_field, 2> user_status_fields{{{"user_id", integer, id
 constexpr std::array<query_field, 1> audit_fields{{{"token", text}}};
 constexpr std::array<query_field, 2> events_fields{{{"from", integer, 1, id_max}, {"limit", integer, 1, page_limit_max}}};
 
-constexpr std::array<read_route, 24> routes{{
+constexpr std::array<read_route, 28> routes{{
     {"/metrics", role::auditor, false, path_kind::none, {}, no_fields},
     {"/v1/users", role::auditor, true, path_kind::none, {}, no_fields},
     {"/v1/users/{id}", role::auditor, false, path_kind::integer, "id", no_fields},
@@ -53,6 +53,10 @@ constexpr std::array<read_route, 24> routes{{
     {"/v1/subscriptions", role::auditor, true, path_kind::none, {}, subscriptions_fields},
     {"/v1/channels", role::auditor, true, path_kind::none, {}, no_fields},
     {"/v1/channels/{id}", role::auditor, false, path_kind::integer, "id", no_fields},
+    {"/v1/channels/{id}/config", role::auditor, false, path_kind::integer, "id", no_fields},
+    {"/v1/settings", role::auditor, false, path_kind::none, {}, no_fields},
+    {"/v1/tokens", role::auditor, true, path_kind::none, {}, no_fields},
+    {"/v1/coupons/{code}", role::auditor, false, path_kind::text, "code", no_fields},
     {"/v1/payouts", role::auditor, true, path_kind::none, {}, payouts_fields},
     {"/v1/processes", role::auditor, true, path_kind::none, {}, processes_fields},
     {"/v1/processes/attention", role::auditor, false, path_kind::none, {}, no_fields},

@@ -368,6 +368,73 @@ TEST_F(ApiTest, ADisabledCouponIsRefusedAtCheckout) {
   EXPECT_NE(balances.body.find("\"available\":\"50\""), std::string::npos) << "nothing charged: " << balances.body;
 }
 
+// Issue 13: a channel's tiers, strategy and address (even after a second operator approved a
+// new one), the settings and their defaults, tokens, coupons and a user's referral code could
+// not be read back; an unknown user's referrals answered 200 with zeros.
+TEST_F(ApiTest, WhatAnOperatorSetsCanBeReadBack) {
+  ASSERT_TRUE(daemon->started()) << daemon->log();
+  const std::string alice = new_token("operator", R"(,"operator":"alice")");
+  const std::string bob = new_token("operator", R"(,"operator":"bob")");
+  ASSERT_EQ(post(admin, "/v1/admin/channels",
+                 R"({"channel_id":-5201,"owner_id":5,"title":"Signals","tiers":[{"price":"9.99","days":30},{"price":"24.5","days":90}],"payout_strategy":"threshold","payout_threshold":"50","payout_address":")" +
+                     address + R"("})",
+                 "chan-5201")
+                .status,
+            200);
+  const std::string other = "0x52908400098527886E0F7030069857D2E4169EE7";
+  ASSERT_EQ(post(alice, "/v1/admin/channels/-5201/payout-address", R"({"address":")" + other + R"("})", "addr-5201")
+                .status,
+            200);
+  auto config = get(bob, "/v1/channels/-5201/config");
+  ASSERT_EQ(config.status, 200) << config.body;
+  EXPECT_EQ(field(config.body, "payout_strategy"), "threshold");
+  EXPECT_EQ(field(config.body, "payout_threshold"), "50");
+  EXPECT_EQ(field(config.body, "payout_address"), address);
+  EXPECT_NE(field(config.body, "payout_address_change").find(other), std::string::npos) << config.body;
+  EXPECT_NE(field(config.body, "tiers").find(R"("price":"24.5")"), std::string::npos) << config.body;
+  ASSERT_EQ(post(bob, "/v1/admin/channels/-5201/payout-address/approve", R"({"address":")" + other + R"("})",
+                 "addr-5201-ok")
+                .status,
+            200);
+  config = get(bob, "/v1/channels/-5201/config");
+  EXPECT_EQ(field(config.body, "payout_address"), other) << config.body;
+  EXPECT_EQ(field(config.body, "payout_address_change"), "") << config.body;
+  EXPECT_EQ(get(bob, "/v1/channels/-9999/config").status, 404);
+
+  ASSERT_EQ(post(admin, "/v1/admin/settings", R"({"key":"platform_fee_bps","value":"500"})", "fee-500").status, 200);
+  auto settings = get(bob, "/v1/settings");
+  ASSERT_EQ(settings.status, 200) << settings.body;
+  EXPECT_NE(settings.body.find(R"("default":"1000","description":)"), std::string::npos) << settings.body;
+  EXPECT_NE(settings.body.find(R"("key":"platform_fee_bps","value":"500")"), std::string::npos) << settings.body;
+
+  auto tokens = get(bob, "/v1/tokens");
+  ASSERT_EQ(tokens.status, 200) << tokens.body;
+  EXPECT_NE(tokens.body.find(R"("operator":"alice")"), std::string::npos) << tokens.body;
+  EXPECT_EQ(tokens.body.find("secret"), std::string::npos) << "no secret, not even its hash: " << tokens.body;
+  EXPECT_NE(tokens.body.find(alice.substr(3, 12)), std::string::npos) << tokens.body;
+
+  ASSERT_EQ(post(alice, "/v1/admin/coupons",
+                 R"({"code":"Half","kind":"percent","percent_bps":5000,"usage_limit":10,"expires_at":"2099-01-01T00:00:00Z"})",
+                 "coupon-half")
+                .status,
+            200);
+  auto coupon = get(bob, "/v1/coupons/half");
+  ASSERT_EQ(coupon.status, 200) << coupon.body;
+  EXPECT_EQ(field(coupon.body, "code"), "HALF");
+  EXPECT_EQ(field(coupon.body, "percent_bps"), "5000");
+  EXPECT_EQ(field(coupon.body, "usage_limit"), "10");
+  EXPECT_EQ(field(coupon.body, "uses"), "0");
+  EXPECT_EQ(get(bob, "/v1/coupons/NOPE").status, 404);
+
+  register_user(alice, 4646);
+  auto user = eventually(bob, "/v1/users/4646", [](const std::string&) { return true; });
+  EXPECT_EQ(field(user.body, "referral_code"), "r3l2") << user.body;  // "r" + base 36 of 4646
+  auto referrals = get(bob, "/v1/referrals/4646");
+  EXPECT_EQ(referrals.status, 200) << referrals.body;
+  EXPECT_EQ(field(referrals.body, "referral_code"), "r3l2") << referrals.body;
+  EXPECT_EQ(get(bob, "/v1/referrals/777777").status, 404) << "an unknown user is not 200 with zeros";
+}
+
 TEST_F(ApiTest, ManualDepositsNeedASecondOperator) {
   ASSERT_TRUE(daemon->started()) << daemon->log();
   // Two people: tokens name their operator (a second token of the same operator is no second
