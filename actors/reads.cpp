@@ -7,6 +7,7 @@
 #include "projections/export.hpp"
 #include "projections/host.hpp"
 #include "projections/point_in_time.hpp"
+#include "projections/statement.hpp"
 
 namespace telepay::actors {
 namespace {
@@ -94,11 +95,18 @@ result<std::string> ledger_reads::users(const page_request& page) const {
 }
 
 result<std::string> ledger_reads::user_balances(std::int64_t user_id, std::uint64_t at_seq) const {
+  auto user = domain::make_user_id(user_id);
+  if (!user) return user.error();
+  TELEPAY_TRY(body, account_balances(domain::wallet_owner::of(*user), at_seq));
+  return "{\"user_id\":" + std::to_string(user_id) + "," + body.substr(1);
+}
+
+result<std::string> ledger_reads::account_balances(const domain::wallet_owner& owner, std::uint64_t at_seq) const {
   std::string items;
   if (at_seq == 0) {
     items = host_.read([&](const model_set& m) {
       std::string out;
-      m.balance.scan_prefix("wallet-" + std::to_string(user_id) + "-",
+      m.balance.scan_prefix("wallet-" + owner.text() + "-",
                             [&](const std::string& key, const projections::balance_row& row) {
                               out += out.empty() ? "" : ",";
                               std::string stream = "\"stream\":";
@@ -109,30 +117,57 @@ result<std::string> ledger_reads::user_balances(std::int64_t user_id, std::uint6
     });
   } else {
     for (domain::asset a : domain::asset_all) {
-      const domain::wallet_key key{domain::wallet_owner::of(domain::user_id(user_id)), a};
+      const domain::wallet_key key{owner, a};
       auto row = projections::balance_at(store_, key, at_seq);
-      if (!row) {
-        return row.error();
-      }
-      if (row->events == 0) {
-        continue;
-      }
+      if (!row) return row.error();
+      if (row->events == 0) continue;
       items += items.empty() ? "" : ",";
       std::string stream = "\"stream\":";
       append_json_string(stream, key.stream());
       items += with_fields(stream, row->to_json());
     }
   }
-  std::string out = "{\"user_id\":" + std::to_string(user_id);
-  out += at_seq == 0 ? ",\"as_of\":\"now\"" : ",\"as_of_seq\":" + std::to_string(at_seq);
-  out += ",\"wallets\":[" + items + "]}";
+  std::string out = at_seq == 0 ? "{\"as_of\":\"now\"" : "{\"as_of_seq\":" + std::to_string(at_seq);
+  out += ",\"owner\":";
+  append_json_string(out, owner.text());
+  return out + ",\"wallets\":[" + items + "]}";
+}
+
+result<std::string> ledger_reads::statement(const domain::wallet_key& wallet, std::uint64_t after_version,
+                                            std::size_t limit) const {
+  TELEPAY_TRY(page, projections::statement(store_, wallet, after_version, clamp_limit(limit), store_.head_seq()));
+  std::vector<std::string> lines;
+  lines.reserve(page.lines.size());
+  for (const auto& line : page.lines) lines.push_back(line.to_json());
+  std::string out;
+  {
+    domain::json_object_writer w(out);
+    w.str("asset", domain::asset_code(wallet.currency))
+        .money("available", page.closing_available)
+        .str("balance", page.closing_balance)
+        .boolean("has_more", page.has_more)
+        .money("held", page.closing_held)
+        .raw("lines", domain::json_array(lines));
+    if (page.has_more) w.u64("next_after_version", page.last_version);
+    w.str("owner", wallet.owner.text()).str("stream", wallet.stream());
+  }
   return out;
 }
 
-result<std::string> ledger_reads::wallets(const page_request& page, const std::string& owner_prefix) const {
+result<std::string> ledger_reads::wallets(const page_request& page, const std::string& owner,
+                                          const std::string& kind) const {
   return host_.read([&](const model_set& m) -> result<std::string> {
     return page_of(m.balance, page, [&](const std::string&, const projections::balance_row& r) {
-      return owner_prefix.empty() || r.owner.starts_with(owner_prefix);
+      if (!owner.empty() && r.owner != owner) return false;  // exact: "4" is not "42"
+      if (kind.empty()) return true;
+      auto parsed = domain::parse_wallet_owner(r.owner);
+      if (!parsed) return false;
+      switch (parsed->type) {
+        case domain::wallet_owner::kind::user: return kind == "user";
+        case domain::wallet_owner::kind::channel: return kind == "channel";
+        case domain::wallet_owner::kind::system: return kind == "system";
+      }
+      return false;
     });
   });
 }

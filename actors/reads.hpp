@@ -60,7 +60,14 @@ class ledger_reads {
   result<std::string> users(const page_request& page) const;
   /// The user's wallets now, or as of a seq (at_seq > 0) from the log.
   result<std::string> user_balances(std::int64_t user_id, std::uint64_t at_seq) const;
-  result<std::string> wallets(const page_request& page, const std::string& owner_prefix) const;
+  /// Wallets; filters: owner (exact, "" any: "42", "ch:-100", "sys:platform_revenue") and kind
+  /// ("user", "channel", "system"; "" any).
+  result<std::string> wallets(const page_request& page, const std::string& owner, const std::string& kind) const;
+  /// Every wallet of one account (any owner) now (at_seq 0) or as of `at_seq`.
+  result<std::string> account_balances(const domain::wallet_owner& owner, std::uint64_t at_seq) const;
+  /// One wallet's movements with the balance after each, from the log (projections/statement.hpp).
+  result<std::string> statement(const domain::wallet_key& wallet, std::uint64_t after_version,
+                                std::size_t limit) const;
   /// The seq that was the head at a time (for `?at=TIME`).
   result<std::uint64_t> seq_at(std::int64_t at_us) const;
 

@@ -738,27 +738,51 @@ void api::install(router& r) {
        [&reads](const request&, const read_args& a) { return from_result(reads.users(page_of(a))); });
   read("/v1/users/{id}", role::auditor,
        [&reads](const request&, const read_args& a) { return from_result(reads.user(a.id)); });
-  read("/v1/users/{id}/balances", role::auditor, [&reads](const request&, const read_args& a) {
+  // `at` (a seq or a time) as the seq to fold to: 0 for now; nullopt when the log starts later.
+  const auto at_seq_of = [&reads](const read_args& a) -> result<std::optional<std::uint64_t>> {
     std::uint64_t at_seq = 0;
     if (a.at_seq) {
       at_seq = *a.at_seq;
     } else if (a.at_time_us) {
-      auto found = reads.seq_at(*a.at_time_us);
-      if (!found) {
-        return from_error(found.error());
-      }
-      if (*found == 0) {
-        return json_ok("{\"user_id\":" + std::to_string(a.id) + ",\"as_of_seq\":0,\"wallets\":[]}");
-      }
-      at_seq = *found;
+      TELEPAY_TRY(found, reads.seq_at(*a.at_time_us));
+      if (found == 0) return std::optional<std::uint64_t>();
+      at_seq = found;
     }
     if (at_seq > reads.head_seq()) {
-      return error_response(400, "invalid_argument", "at is beyond the head of the log");
+      return make_error(errc::invalid_argument, "at is beyond the head of the log");
     }
-    return from_result(reads.user_balances(a.id, at_seq));
+    return std::optional<std::uint64_t>(at_seq);
+  };
+  read("/v1/users/{id}/balances", role::auditor, [&reads, at_seq_of](const request&, const read_args& a) {
+    auto at = at_seq_of(a);
+    if (!at) return from_error(at.error());
+    if (!*at) return json_ok("{\"user_id\":" + std::to_string(a.id) + ",\"as_of_seq\":0,\"wallets\":[]}");
+    return from_result(reads.user_balances(a.id, **at));
+  });
+  read("/v1/accounts/{owner}/balances", role::auditor, [&reads, at_seq_of](const request&, const read_args& a) {
+    auto owner = domain::parse_wallet_owner(a.key);
+    if (!owner) return from_error(make_error(errc::not_found, "no account " + a.key + " (" + owner.error().message + ")"));
+    auto at = at_seq_of(a);
+    if (!at) return from_error(at.error());
+    if (!*at) {
+      std::string out = "{\"as_of_seq\":0,\"owner\":";
+      append_json_string(out, owner->text());
+      return json_ok(out + ",\"wallets\":[]}");
+    }
+    return from_result(reads.account_balances(*owner, **at));
+  });
+  read("/v1/accounts/{owner}/statement", role::auditor, [&reads](const request&, const read_args& a) {
+    auto owner = domain::parse_wallet_owner(a.key);
+    if (!owner) return from_error(make_error(errc::not_found, "no account " + a.key + " (" + owner.error().message + ")"));
+    const std::string code = a.text("asset");
+    auto currency = domain::parse_asset(code.empty() ? "USDT" : code);
+    if (!currency) return from_error(currency.error());
+    return from_result(reads.statement(domain::wallet_key{*owner, *currency},
+                                       static_cast<std::uint64_t>(a.integer("after_version", 0)),
+                                       static_cast<std::size_t>(a.integer("limit", 100))));
   });
   read("/v1/wallets", role::auditor, [&reads](const request&, const read_args& a) {
-    return from_result(reads.wallets(page_of(a), a.text("owner")));
+    return from_result(reads.wallets(page_of(a), a.text("owner"), a.text("kind")));
   });
   read("/v1/referrals/leaderboard", role::auditor, [&reads](const request&, const read_args& a) {
     return from_result(reads.leaderboard(static_cast<std::size_t>(a.integer("limit", 10)),

@@ -27,7 +27,13 @@ constexpr std::array<std::string_view, 3> subscription_statuses = {"active", "ex
 
 constexpr std::array<query_field, 0> no_fields{};
 constexpr std::array<query_field, 1> balances_fields{{{"at", seq_or_time}}};
-constexpr std::array<query_field, 1> wallets_fields{{{"owner", text}}};
+constexpr std::array<std::string_view, 3> owner_kinds = {"user", "channel", "system"};
+constexpr std::array<std::string_view, 2> asset_codes = {domain::asset_code(domain::asset::usdt),
+                                                         domain::asset_code(domain::asset::usd)};
+constexpr std::array<query_field, 2> wallets_fields{{{"owner", text}, {"kind", text, 0, 0, owner_kinds}}};
+constexpr std::array<query_field, 3> statement_fields{{{"asset", text, 0, 0, asset_codes},
+                                                       {"after_version", integer, 0, id_max},
+                                                       {"limit", integer, 1, page_limit_max}}};
 constexpr std::array<query_field, 2> leaderboard_fields{{{"limit", integer, 1, page_limit_max},
                                                          {"offset", integer, 0, 1'000'000'000}}};
 constexpr std::array<query_field, 5> subscriptions_fields{{{"user_id", integer, id_min, id_max},
@@ -42,12 +48,14 @@ constexpr std::array<query_field, 2> user_status_fields{{{"user_id", integer, id
 constexpr std::array<query_field, 1> audit_fields{{{"token", text}}};
 constexpr std::array<query_field, 2> events_fields{{{"from", integer, 1, id_max}, {"limit", integer, 1, page_limit_max}}};
 
-constexpr std::array<read_route, 28> routes{{
+constexpr std::array<read_route, 30> routes{{
     {"/metrics", role::auditor, false, path_kind::none, {}, no_fields},
     {"/v1/users", role::auditor, true, path_kind::none, {}, no_fields},
     {"/v1/users/{id}", role::auditor, false, path_kind::integer, "id", no_fields},
     {"/v1/users/{id}/balances", role::auditor, false, path_kind::integer, "id", balances_fields},
     {"/v1/wallets", role::auditor, true, path_kind::none, {}, wallets_fields},
+    {"/v1/accounts/{owner}/balances", role::auditor, false, path_kind::text, "owner", balances_fields},
+    {"/v1/accounts/{owner}/statement", role::auditor, false, path_kind::text, "owner", statement_fields},
     {"/v1/referrals/leaderboard", role::auditor, false, path_kind::none, {}, leaderboard_fields},
     {"/v1/referrals/{id}", role::auditor, false, path_kind::integer, "id", no_fields},
     {"/v1/subscriptions", role::auditor, true, path_kind::none, {}, subscriptions_fields},

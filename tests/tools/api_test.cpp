@@ -435,6 +435,68 @@ TEST_F(ApiTest, WhatAnOperatorSetsCanBeReadBack) {
   EXPECT_EQ(get(bob, "/v1/referrals/777777").status, 404) << "an unknown user is not 200 with zeros";
 }
 
+// Issue 13: statements and point-in-time balances existed for users only, and the wallets
+// filter matched owners as a string prefix ("4" matched users 42 and 43). Every account (user,
+// channel, system) has both; filters match exactly; a bad filter value is a 400 naming it.
+TEST_F(ApiTest, EveryAccountHasAStatementAndBalancesAtAPointInTime) {
+  ASSERT_TRUE(daemon->started()) << daemon->log();
+  const std::string alice = new_token("operator", R"(,"operator":"alice")");
+  const std::string bob = new_token("operator", R"(,"operator":"bob")");
+  ASSERT_EQ(post(admin, "/v1/admin/channels",
+                 R"({"channel_id":-5301,"owner_id":5,"title":"T","tiers":[{"price":"10","days":30}],"payout_strategy":"threshold","payout_threshold":"1000","payout_address":")" +
+                     address + R"("})",
+                 "chan-5301")
+                .status,
+            200);
+  for (std::int64_t user : {4, 42}) {
+    register_user(alice, user);
+    const std::string id = "bank-s" + std::to_string(user);
+    ASSERT_EQ(post(alice, "/v1/admin/manual-deposits",
+                   R"({"id":")" + id + R"(","user_id":)" + std::to_string(user) + R"(,"amount":"50","reference":"SEPA"})",
+                   "md-" + id)
+                  .status,
+              200);
+    ASSERT_EQ(post(bob, "/v1/admin/manual-deposits/" + id + "/approve", "{}", "ok-" + id).status, 200);
+  }
+  const std::uint64_t before_purchase = head();
+  ASSERT_EQ(post(alice, "/v1/admin/purchases", R"({"purchase_id":"p-s42","user_id":42,"channel_id":-5301,"tier":1})",
+                 "buy-s42")
+                .status,
+            200);
+  // A user's statement: the deposit, then the purchase's hold and its posting, balance after each.
+  auto statement = get(bob, "/v1/accounts/42/statement?asset=USDT");
+  ASSERT_EQ(statement.status, 200) << statement.body;
+  EXPECT_EQ(field(statement.body, "balance"), "40") << statement.body;
+  EXPECT_EQ(field(statement.body, "owner"), "42");
+  EXPECT_NE(statement.body.find(R"("balance_after":"50","change":"+50")"), std::string::npos) << statement.body;
+  auto first = get(bob, "/v1/accounts/42/statement?limit=1");
+  EXPECT_EQ(field(first.body, "has_more"), "true") << first.body;
+  EXPECT_EQ(field(first.body, "next_after_version"), "1") << first.body;
+  auto rest = get(bob, "/v1/accounts/42/statement?after_version=1");
+  EXPECT_EQ(rest.body.find(R"("change":"+50")"), std::string::npos) << "the next page starts after it: " << rest.body;
+  // A system account and a channel.
+  auto clearing = get(bob, "/v1/accounts/sys:manual_clearing/statement");
+  ASSERT_EQ(clearing.status, 200) << clearing.body;
+  EXPECT_EQ(field(clearing.body, "balance"), "-100") << clearing.body;
+  auto channel_now = get(bob, "/v1/accounts/ch:-5301/balances");
+  ASSERT_EQ(channel_now.status, 200) << channel_now.body;
+  EXPECT_NE(channel_now.body.find(R"("balance":"9")"), std::string::npos) << channel_now.body;
+  auto channel_then = get(bob, "/v1/accounts/ch:-5301/balances?at=" + std::to_string(before_purchase));
+  ASSERT_EQ(channel_then.status, 200) << channel_then.body;
+  EXPECT_EQ(field(channel_then.body, "wallets"), "[]") << "nothing before the purchase: " << channel_then.body;
+  EXPECT_EQ(get(bob, "/v1/accounts/ch:-5301/balances?at=99999999").status, 400);
+  EXPECT_EQ(get(bob, "/v1/accounts/nobody/balances").status, 404);
+  EXPECT_EQ(get(bob, "/v1/accounts/42/statement?asset=EUR").status, 400);
+  // Exact owners: "4" is user 4, not users 4 and 42.
+  auto four = eventually(bob, "/v1/wallets?owner=4",
+                         [](const std::string& b) { return b.find("wallet-4-USDT") != std::string::npos; });
+  EXPECT_NE(four.body.find("wallet-4-USDT"), std::string::npos) << four.body;
+  EXPECT_EQ(four.body.find("wallet-42-USDT"), std::string::npos) << four.body;
+  auto bogus = get(bob, "/v1/wallets?kind=bogus");
+  EXPECT_EQ(bogus.status, 400) << bogus.body;
+  EXPECT_NE(bogus.body.find("kind"), std::string::npos) << bogus.body;
+}
+
 TEST_F(ApiTest, ManualDepositsNeedASecondOperator) {
   ASSERT_TRUE(daemon->started()) << daemon->log();
   // Two people: tokens name their operator (a second token of the same operator is no second
@@ -468,7 +530,7 @@ TEST_F(ApiTest, ManualDepositsNeedASecondOperator) {
   auto early = get(bob, "/v1/users/42/balances?at=1");
   ASSERT_EQ(early.status, 200) << early.body;
   EXPECT_EQ(early.body.find("250.5"), std::string::npos);
-  auto wallets = eventually(bob, "/v1/wallets?owner=sys:", [](const std::string& b) {
+  auto wallets = eventually(bob, "/v1/wallets?kind=system", [](const std::string& b) {
     return b.find("manual_clearing") != std::string::npos;
   });
   EXPECT_NE(wallets.body.find("\"balance\":\"-250.5\""), std::string::npos) << wallets.body;
