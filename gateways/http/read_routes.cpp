@@ -41,10 +41,29 @@ constexpr std::array<query_field, 5> subscriptions_fields{{{"user_id", integer, 
                                                            {"channel", integer, id_min, id_max},
                                                            {"status", text, 0, 0, subscription_statuses},
                                                            {"within_days", integer, 0, 3650}}};
-constexpr std::array<query_field, 2> payouts_fields{{{"channel", integer, id_min, id_max}, {"status", text}}};
-constexpr std::array<query_field, 2> processes_fields{{{"kind", text}, {"status", text}}};
-constexpr std::array<query_field, 1> status_fields{{{"status", text}}};
-constexpr std::array<query_field, 2> user_status_fields{{{"user_id", integer, id_min, id_max}, {"status", text}}};
+// Every status filter names its values: another one is a 400 naming the parameter, not an
+// empty page (the values are what the read models write).
+constexpr std::array<std::string_view, 4> payout_statuses = {"created", "submitted", "confirmed", "failed"};
+constexpr std::array<std::string_view, 3> process_kinds = {"purchase", "deposit", "payment"};
+constexpr std::array<std::string_view, 3> process_statuses = {"started", "completed", "failed"};
+constexpr std::array<std::string_view, 3> manual_deposit_statuses = {"requested", "approved", "rejected"};
+constexpr std::array<std::string_view, 11> invoice_statuses = {
+    "created", "waiting", "confirming", "confirmed", "sending", "finished", "partially_paid",
+    "failed", "expired", "refunded", "review"};
+constexpr std::array<std::string_view, 6> withdrawal_statuses = {"awaiting_approval", "approved", "rejected",
+                                                                 "completed", "failed", "cancelled"};
+constexpr std::array<std::string_view, 3> chain_deposit_statuses = {"detected", "orphaned", "confirmed"};
+constexpr std::array<query_field, 2> payouts_fields{
+    {{"channel", integer, id_min, id_max}, {"status", text, 0, 0, payout_statuses}}};
+constexpr std::array<query_field, 2> processes_fields{
+    {{"kind", text, 0, 0, process_kinds}, {"status", text, 0, 0, process_statuses}}};
+constexpr std::array<query_field, 1> manual_deposits_fields{{{"status", text, 0, 0, manual_deposit_statuses}}};
+constexpr std::array<query_field, 2> invoices_fields{
+    {{"user_id", integer, id_min, id_max}, {"status", text, 0, 0, invoice_statuses}}};
+constexpr std::array<query_field, 2> withdrawals_fields{
+    {{"user_id", integer, id_min, id_max}, {"status", text, 0, 0, withdrawal_statuses}}};
+constexpr std::array<query_field, 2> chain_deposits_fields{
+    {{"user_id", integer, id_min, id_max}, {"status", text, 0, 0, chain_deposit_statuses}}};
 constexpr std::array<query_field, 1> audit_fields{{{"token", text}}};
 constexpr std::array<query_field, 2> events_fields{{{"from", integer, 1, id_max}, {"limit", integer, 1, page_limit_max}}};
 
@@ -68,12 +87,12 @@ constexpr std::array<read_route, 30> routes{{
     {"/v1/payouts", role::auditor, true, path_kind::none, {}, payouts_fields},
     {"/v1/processes", role::auditor, true, path_kind::none, {}, processes_fields},
     {"/v1/processes/attention", role::auditor, false, path_kind::none, {}, no_fields},
-    {"/v1/manual-deposits", role::auditor, true, path_kind::none, {}, status_fields},
-    {"/v1/invoices", role::auditor, true, path_kind::none, {}, user_status_fields},
+    {"/v1/manual-deposits", role::auditor, true, path_kind::none, {}, manual_deposits_fields},
+    {"/v1/invoices", role::auditor, true, path_kind::none, {}, invoices_fields},
     {"/v1/invoices/{order_id}", role::auditor, false, path_kind::text, "order_id", no_fields},
-    {"/v1/withdrawals", role::auditor, true, path_kind::none, {}, user_status_fields},
+    {"/v1/withdrawals", role::auditor, true, path_kind::none, {}, withdrawals_fields},
     {"/v1/withdrawals/{id}", role::auditor, false, path_kind::text, "id", no_fields},
-    {"/v1/chain/deposits", role::auditor, true, path_kind::none, {}, user_status_fields},
+    {"/v1/chain/deposits", role::auditor, true, path_kind::none, {}, chain_deposits_fields},
     {"/v1/blacklist", role::auditor, true, path_kind::none, {}, no_fields},
     {"/v1/audit-log", role::auditor, true, path_kind::none, {}, audit_fields},
     {"/v1/events", role::auditor, false, path_kind::none, {}, events_fields},

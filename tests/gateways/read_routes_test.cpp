@@ -74,7 +74,7 @@ TEST(ReadRoutes, AParameterTheRouteDoesNotTakeIsRefusedByName) {
 }
 
 TEST(ReadRoutes, AParameterGivenTwiceIsRefused) {
-  EXPECT_NE(refusal("/v1/invoices", "status=a&status=b").find("status is given twice"), std::string::npos);
+  EXPECT_NE(refusal("/v1/invoices", "status=waiting&status=finished").find("status is given twice"), std::string::npos);
   EXPECT_NE(refusal("/v1/users", "limit=5&limit=6").find("limit is given twice"), std::string::npos);
 }
 
@@ -90,6 +90,20 @@ TEST(ReadRoutes, MalformedEscapesBadTextAndBadIntegersAreRefused) {
   EXPECT_NE(refusal("/v1/subscriptions", "within_days=3651").find("within_days"), std::string::npos);
   EXPECT_NE(refusal("/v1/subscriptions", "status=paused").find("status is one of active, expiring, expired"),
             std::string::npos);
+}
+
+// Issue 13: status=bogus answered 200 with an empty page on seven endpoints (and 400 on one).
+// Every status (and kind) filter now names its values.
+TEST(ReadRoutes, AnUnknownFilterValueIsRefusedOnEveryEndpoint) {
+  for (const char* route : {"/v1/payouts", "/v1/processes", "/v1/manual-deposits", "/v1/invoices", "/v1/withdrawals",
+                            "/v1/chain/deposits", "/v1/subscriptions"}) {
+    EXPECT_NE(refusal(route, "status=bogus").find("status is one of"), std::string::npos) << route;
+  }
+  EXPECT_NE(refusal("/v1/processes", "kind=bogus").find("kind is one of"), std::string::npos);
+  EXPECT_NE(refusal("/v1/wallets", "kind=bogus").find("kind is one of user, channel, system"), std::string::npos);
+  EXPECT_TRUE(decode("/v1/withdrawals", "status=cancelled").has_value());
+  EXPECT_TRUE(decode("/v1/invoices", "status=review").has_value());
+  EXPECT_TRUE(decode("/v1/processes", "kind=payment&status=failed").has_value());
 }
 
 TEST(ReadRoutes, PathParametersAreChecked) {
