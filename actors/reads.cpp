@@ -34,9 +34,12 @@ std::string key_field(const std::string& key) {
   return out;
 }
 
-/// One page of a table's rows that pass `keep`, each with its key.
-template <class Table, class Keep>
-std::string page_of(const Table& table, const page_request& page, Keep keep) {
+/// A row as a list item: its JSON with its key in front.
+const auto with_key = [](const std::string& key, const auto& row) { return with_fields(key_field(key), row.to_json()); };
+
+/// One page of a table's rows that pass `keep`, each rendered by `render` (default: with its key).
+template <class Table, class Keep, class Render = decltype(with_key)>
+std::string page_of(const Table& table, const page_request& page, Keep keep, Render render = with_key) {
   const std::size_t limit = clamp_limit(page.limit);
   std::string items;
   std::size_t count = 0;
@@ -51,7 +54,7 @@ std::string page_of(const Table& table, const page_request& page, Keep keep) {
       return false;
     }
     items += count++ ? "," : "";
-    items += with_fields(key_field(key), row.to_json());
+    items += render(key, row);
     last = key;
     return true;
   });
@@ -395,16 +398,8 @@ std::optional<auth_token> ledger_reads::token(const std::string& token_id) const
 
 result<std::string> ledger_reads::tokens(const page_request& page) const {
   return host_.read([&](const model_set& m) -> result<std::string> {
-    const std::size_t limit = clamp_limit(page.limit);
-    std::string items;
-    std::size_t count = 0;
-    std::string last;
-    bool more = false;
-    m.token.scan(page.cursor, [&](const std::string& id, const projections::token_row& row) {
-      if (count == limit) {
-        more = true;
-        return false;
-      }
+    // Not the row's JSON: that carries the secret's hash.
+    return page_of(m.token, page, keep_all, [](const std::string& id, const projections::token_row& row) {
       std::string item;
       {
         domain::json_object_writer w(item);
@@ -419,18 +414,8 @@ result<std::string> ledger_reads::tokens(const page_request& page) const {
             .str("role", row.role)
             .str("token_id", id);
       }
-      items += count++ ? "," : "";
-      items += item;
-      last = id;
-      return true;
+      return item;
     });
-    std::string out = "{\"items\":[" + items + "],\"next_cursor\":";
-    if (more) {
-      append_json_string(out, last);
-    } else {
-      out += "null";
-    }
-    return out + "}";
   });
 }
 

@@ -169,7 +169,8 @@ inline bool is_transient(errc code) {
     case errc::withdrawal_state_invalid:
     case errc::approval_pending:
     case errc::send_state_invalid:
-    case errc::chain_not_configured: return false;
+    case errc::chain_not_configured:
+    case errc::withdrawal_below_minimum: return false;
   }
   return false;
 }

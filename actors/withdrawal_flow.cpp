@@ -126,8 +126,13 @@ void run_step(caf::event_based_actor* self, const state_ptr& st, const std::stri
       it->second.refusal = r.error();
       const command_meta fail_meta = detail::meta_for("withdrawal", id, "fail", detail::wall_clock_us());
       it->second.busy = true;
+      // The reason is for the user's and operators' eyes: no stream names or internal texts
+      // (the requester already has the precise refusal).
       send_command<withdrawal_entity>(
-          self, st->r.withdrawals, id, domain::withdrawal::fail{"hold refused: " + r.error().message.substr(0, 200), ""},
+          self, st->r.withdrawals, id,
+          domain::withdrawal::fail{r.code() == errc::insufficient_funds ? "the balance was too low"
+                                                                        : "the amount could not be held",
+                                   "", /*nothing_held=*/true},
           fail_meta, *st->asks, [self, st, id](result<entity_reply>) {
             if (auto run = st->runs.find(id); run != st->runs.end()) run->second.busy = false;
             step(self, st, id);
@@ -344,6 +349,13 @@ caf::behavior withdrawal_manager(caf::event_based_actor* self, routes r, flow_op
           promise.deliver(result<domain::withdrawal::state>(not_sendable("withdrawal " + req.id + " refused")));
           return;
         }
+        std::string to = req.address;
+        std::transform(to.begin(), to.end(), to.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (to == st->options.sender->address) {
+          promise.deliver(result<domain::withdrawal::state>(
+              make_error(errc::payout_address_invalid, "that is the hot wallet's own address")));
+          return;
+        }
         query_state<blacklist_entity>(self, st->r.blacklist, singleton_key{}, *st->asks,
           [self, st, req, promise](result<domain::blacklist::state> blacklist) mutable {
             if (!blacklist) {
@@ -371,10 +383,10 @@ caf::behavior withdrawal_manager(caf::event_based_actor* self, routes r, flow_op
                                                  settings->withdrawal_operator_daily_usdt);
                   st->totals.add(domain::withdrawal::counted{req.id, req.user, req.by, req.value.units(), req.now_us});
                 }
-                command_then_run(self, st, req.id,
-                                 domain::withdrawal::request{req.user, req.value, req.address, req.by,
-                                                             settings->withdrawal_approval_usdt, reason},
-                                 "request", req.now_us, promise, counted_here);
+                domain::withdrawal::request request{req.user, req.value, req.address, req.by,
+                                                    settings->withdrawal_approval_usdt, reason};
+                request.minimum = settings->withdrawal_min_usdt;
+                command_then_run(self, st, req.id, std::move(request), "request", req.now_us, promise, counted_here);
               });
           });
       },

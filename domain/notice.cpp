@@ -398,6 +398,7 @@ std::optional<plan_result> plan_withdrawal(std::string_view stream, std::string_
             return plan_result{c.facts.user, {message(describe(c.facts) + " was sent: transaction " + c.tx_hash + ".")}};
           },
           [&](const withdrawal::failed& f) -> plan_t {
+            if (f.nothing_held) return std::nullopt;  // refused at once: the requester was answered
             return plan_result{f.facts.user, {message(describe(f.facts) + " was not sent (" + f.reason +
                                                       "). The amount stays in your balance.")}};
           },

@@ -70,6 +70,14 @@ status apply(state& s, std::string_view key, std::string_view value) {
     limit_of(s, key) = *limit;
     return {};
   }
+  if (key == "withdrawal_min_usdt") {
+    auto minimum = parse_amount(value, asset::usdt);
+    if (!minimum || minimum->is_zero()) {
+      return invalid(key, "must be a positive USDT amount (a withdrawal smaller than it is refused)");
+    }
+    s.withdrawal_min_usdt = *minimum;
+    return {};
+  }
   return make_error(errc::setting_unknown, "unknown setting '" + utf8_prefix(key, 64) + "'");
 }
 
@@ -125,6 +133,7 @@ std::string_view description(std::string_view key) {
   }
   if (key == "usd_usdt_rate") return "USDT paid per USD of a price (decimal, 8 places)";
   if (key == "withdrawal_approval_usdt") return "USDT above which one withdrawal waits for a second operator";
+  if (key == "withdrawal_min_usdt") return "the smallest withdrawal in USDT (smaller ones are refused before anything is held)";
   if (key == "withdrawal_operator_daily_usdt") {
     return "USDT of withdrawals one operator may request within 24 hours before a second operator approves";
   }
@@ -142,6 +151,7 @@ result<std::string> get(const state& s, std::string_view key) {
   if (key == "withdrawal_approval_usdt") return format_amount(s.withdrawal_approval_usdt);
   if (key == "withdrawal_user_daily_usdt") return format_amount(s.withdrawal_user_daily_usdt);
   if (key == "withdrawal_operator_daily_usdt") return format_amount(s.withdrawal_operator_daily_usdt);
+  if (key == "withdrawal_min_usdt") return format_amount(s.withdrawal_min_usdt);
   return make_error(errc::setting_unknown, "unknown setting '" + utf8_prefix(key, 64) + "'");
 }
 

@@ -57,6 +57,8 @@ struct state {
   /// 24 hours, above which a second operator approves (whatever each one's size).
   amount withdrawal_user_daily_usdt = amount(asset::usdt, pow10_u128(18) * 2000);
   amount withdrawal_operator_daily_usdt = amount(asset::usdt, pow10_u128(18) * 10000);
+  /// The smallest withdrawal (a smaller one costs more gas than it is worth, or is a typo).
+  amount withdrawal_min_usdt = amount(asset::usdt, pow10_u128(18) * 10);
   /// Changes waiting for a second admin, by key.
   std::map<std::string, pending_change> pending;
   friend bool operator==(const state&, const state&) = default;
@@ -67,8 +69,8 @@ struct state {
 /// The keys, in the order /settings lists them.
 inline constexpr std::string_view keys[] = {"hold_timeout_seconds",     "platform_fee_bps",
                                             "referral_rate_bps",        "usd_usdt_rate",
-                                            "withdrawal_approval_usdt", "withdrawal_operator_daily_usdt",
-                                            "withdrawal_user_daily_usdt"};
+                                            "withdrawal_approval_usdt", "withdrawal_min_usdt",
+                                            "withdrawal_operator_daily_usdt", "withdrawal_user_daily_usdt"};
 
 /// What a setting means and its unit, for operators reading them back (GET /v1/settings); ""
 /// for an unknown key.

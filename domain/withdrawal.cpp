@@ -28,6 +28,9 @@ result<std::vector<event>> decide_request(const state& s, const request& r) {
   if (!is_token(s.id, id_bytes_max)) return invalid("a withdrawal id is 1-48 of A-Z a-z 0-9 _ . : -");
   TELEPAY_CHECK(check_text(r.by, 128, "by"));
   TELEPAY_TRY(address, parse_evm_address(r.address));
+  if (address == "0x0000000000000000000000000000000000000000") {
+    return make_error(errc::payout_address_invalid, "the zero address burns what it receives");
+  }
   if (r.value.currency() != asset::usdt || r.value.is_zero()) {
     return make_error(errc::amount_must_be_positive, "a withdrawal is a positive USDT amount");
   }
@@ -35,6 +38,10 @@ result<std::vector<event>> decide_request(const state& s, const request& r) {
   if (s.status != status_kind::none) {
     if (s.user == r.user && s.value == r.value && s.address == address) return std::vector<event>{};
     return invalid("withdrawal " + s.id + " exists with other terms");
+  }
+  if (!r.minimum.is_zero() && r.value.units() < r.minimum.units()) {
+    return make_error(errc::withdrawal_below_minimum,
+                      "the smallest withdrawal is " + format_amount(r.minimum) + " USDT");
   }
   std::string reason = r.approval_reason;
   if (reason.empty() && r.value.units() > r.approval_limit.units()) {
@@ -133,13 +140,19 @@ result<completed> completed::read(const json_value& v) {
 
 void failed::write(json_object_writer& w) const {
   write_facts(w, facts);
+  if (nothing_held) w.boolean("nothing_held", true);  // optional: absent in older events
   w.str("reason", reason).str("tx_hash", tx_hash).i64("user", facts.user.value());
 }
 result<failed> failed::read(const json_value& v) {
   TELEPAY_TRY(facts, read_facts(v));
+  bool nothing_held = false;
+  if (v.has("nothing_held")) {
+    TELEPAY_TRY(flag, v.boolean("nothing_held"));
+    nothing_held = flag;
+  }
   TELEPAY_TRY(reason, v.str("reason"));
   TELEPAY_TRY(tx, v.str("tx_hash"));
-  return failed{std::move(facts), std::move(reason), std::move(tx)};
+  return failed{std::move(facts), std::move(reason), std::move(tx), nothing_held};
 }
 
 void cancelled::write(json_object_writer& w) const {
@@ -197,7 +210,7 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
           [&](const fail& f) -> decision {
             if (is_final(s.status)) return std::vector<event>{};
             TELEPAY_CHECK(check_text(f.reason, 300, "reason"));
-            return std::vector<event>{failed{facts_of(s), f.reason, f.tx_hash}};
+            return std::vector<event>{failed{facts_of(s), f.reason, f.tx_hash, f.nothing_held}};
           },
       },
       c);

@@ -98,6 +98,9 @@ struct failed {
   outcome_facts facts;
   std::string reason;
   std::string tx_hash;  // "" when nothing reached the chain
+  /// Refused before anything was held (the balance was too low): the requester was answered
+  /// at once, so nobody is told again (optional field: absent means false).
+  bool nothing_held = false;
   void write(json_object_writer& w) const;
   static result<failed> read(const json_value& v);
   friend bool operator==(const failed&, const failed&) = default;
@@ -135,7 +138,8 @@ struct state {
   friend bool operator==(const state&, const state&) = default;
 };
 
-/// Errors: invalid_argument (id, by), payout_address_invalid, amount_must_be_positive; a repeat
+/// Errors: invalid_argument (id, by), payout_address_invalid (malformed, or the zero address,
+/// which burns what it receives), amount_must_be_positive, withdrawal_below_minimum; a repeat
 /// with the same terms decides nothing, other terms are invalid_argument.
 struct request {
   user_id user;
@@ -146,6 +150,8 @@ struct request {
   /// Non-empty: a second operator approves whatever the amount (the 24-hour totals of the user
   /// or the operator are over their limits); the text says which.
   std::string approval_reason{};
+  /// Below it the request is refused (withdrawal_below_minimum); zero: no minimum.
+  amount minimum = amount(asset::usdt, 0);
 };
 /// Errors: approval_same_operator (the requester), withdrawal_state_invalid (not awaiting).
 struct approve {
@@ -171,6 +177,7 @@ struct complete {
 struct fail {
   std::string reason;
   std::string tx_hash;
+  bool nothing_held = false;
 };
 
 using command = std::variant<request, approve, reject, cancel, complete, fail>;

@@ -139,6 +139,7 @@ enum class errc : std::uint32_t {
   approval_pending = 406,        // a change that waits for a second operator
   send_state_invalid = 407,      // a hot-wallet send command that its state refuses
   chain_not_configured = 408,
+  withdrawal_below_minimum = 409,  // smaller than the withdrawal_min_usdt setting
 };
 
 /// A short, stable, human-readable name for each code (used in logs and HTTP errors).
@@ -249,6 +250,7 @@ constexpr std::string_view errc_name(errc code) {
     case errc::approval_pending: return "approval_pending";
     case errc::send_state_invalid: return "send_state_invalid";
     case errc::chain_not_configured: return "chain_not_configured";
+    case errc::withdrawal_below_minimum: return "withdrawal_below_minimum";
   }
   return "unknown";  // Unreachable for valid enumerators; keeps -Wreturn-type quiet.
 }
@@ -359,6 +361,7 @@ inline constexpr errc errc_all[] = {
     errc::approval_pending,
     errc::send_state_invalid,
     errc::chain_not_configured,
+    errc::withdrawal_below_minimum,
 };
 
 }  // namespace telepay

@@ -141,7 +141,8 @@ unsigned status_for(errc code) {
     case errc::withdrawal_not_found:
     case errc::withdrawal_state_invalid:
     case errc::approval_pending:
-    case errc::send_state_invalid: return 503;
+    case errc::send_state_invalid:
+    case errc::withdrawal_below_minimum: return 503;
   }
   return 503;  // not reached: every code is listed above
 }

@@ -67,6 +67,7 @@ unsigned status_for(errc code) {
     case errc::user_id_invalid:
     case errc::tiers_invalid:
     case errc::donation_out_of_range:
+    case errc::withdrawal_below_minimum:
     case errc::payout_address_invalid:
     case errc::payout_threshold_invalid:
     case errc::channel_title_invalid:

@@ -137,7 +137,8 @@ unsigned status_for(errc code) {
     case errc::withdrawal_state_invalid:
     case errc::approval_pending:
     case errc::send_state_invalid:
-    case errc::chain_not_configured: return 400;
+    case errc::chain_not_configured:
+    case errc::withdrawal_below_minimum: return 400;
   }
   return 500;  // not reached: every code is listed above
 }

@@ -857,6 +857,8 @@ struct service::impl {
     if (!r) {
       if (r.code() == errc::insufficient_funds) {
         out.items.push_back(bot::message("Your balance is too low for this withdrawal. /wallet shows it."));
+      } else if (r.code() == errc::withdrawal_below_minimum) {
+        out.items.push_back(bot::message("That is below the minimum: " + r.error().message + "."));
       } else if (r.code() == errc::chain_not_configured) {
         out.items.push_back(bot::message("Withdrawals are not available on this server yet. Nothing was taken from "
                                          "your balance."));

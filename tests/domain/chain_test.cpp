@@ -482,6 +482,37 @@ TEST(Withdrawal, CancelledBeforeItIsSentByAnOperatorOrItsOwnUser) {
   EXPECT_EQ(wd::decide(sent, wd::cancel{"op:alice", "too late"}, 0).code(), errc::withdrawal_state_invalid);
 }
 
+// Issue 13: /withdraw 0.000000000000000001 was held and the zero address accepted; a refusal
+// for a low balance told the user twice, once with a stream name.
+TEST(Withdrawal, AMinimumTheZeroAddressAndARefusalToldOnce) {
+  const std::string good = "0x7F31abEa73053A3e049Eaa0f8E73d351DA173229";
+  wd::request small{user_id(7), *parse_amount("9.99", asset::usdt), good, "telegram:7", usdt(1000)};
+  small.minimum = usdt(10);
+  auto refused = wd::decide(wd::state("w20"), small, 0);
+  EXPECT_EQ(refused.code(), errc::withdrawal_below_minimum);
+  EXPECT_NE(refused.error().message.find("10 USDT"), std::string::npos) << refused.error().message;
+  small.value = usdt(10);
+  EXPECT_TRUE(wd::decide(wd::state("w20"), small, 0).has_value()) << "the minimum itself is allowed";
+  EXPECT_EQ(wd::decide(wd::state("w21"),
+                       wd::request{user_id(7), usdt(10), "0x0000000000000000000000000000000000000000", "x", usdt(1000)},
+                       0)
+                .code(),
+            errc::payout_address_invalid);
+  wd::state s("w22");
+  for (const auto& e : wd::decide(s, wd::request{user_id(7), usdt(50), good, "telegram:7", usdt(1000)}, 0).value()) {
+    wd::evolve(s, e);
+  }
+  auto failed = wd::decide(s, wd::fail{"the balance was too low", "", true}, 0);
+  ASSERT_TRUE(failed.has_value());
+  const auto encoded = encode_event((*failed)[0]);
+  EXPECT_NE(encoded.payload.find("\"nothing_held\":true"), std::string::npos) << encoded.payload;
+  auto back = decode_event<wd::event>(encoded.type, encoded.version, encoded.payload);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_TRUE(std::get<wd::failed>(*back).nothing_held);
+  EXPECT_FALSE(notice::plan("withdrawal-w22", encoded.type, encoded.version, encoded.payload, 0))
+      << "the requester was answered at once";
+}
+
 TEST(Withdrawal, EndingsTellTheUserAndCarryTheirFacts) {
   wd::state s("w9");
   const std::string good = "0x7F31abEa73053A3e049Eaa0f8E73d351DA173229";

@@ -99,6 +99,24 @@ class ApiTest : public ::testing::Test {
     return r;
   }
 
+  /// Registers `user` and credits `amount` USDT through a manual deposit `requester` asks for
+  /// and `approver` approves; waits until the balance shows it.
+  void fund(const std::string& requester, const std::string& approver, std::int64_t user, const std::string& amount) {
+    register_user(requester, user);
+    const std::string id = "fund-" + std::to_string(user);
+    auto requested = post(requester, "/v1/admin/manual-deposits",
+                          R"({"id":")" + id + R"(","user_id":)" + std::to_string(user) + R"(,"amount":")" + amount +
+                              R"(","reference":"SEPA"})",
+                          id);
+    ASSERT_EQ(requested.status, 200) << requested.body;
+    auto approved = post(approver, "/v1/admin/manual-deposits/" + id + "/approve", "{}", id + "-ok");
+    ASSERT_EQ(approved.status, 200) << approved.body;
+    const std::string shown = "\"available\":\"" + amount + "\"";
+    auto balances = eventually(approver, "/v1/users/" + std::to_string(user) + "/balances",
+                               [&](const std::string& b) { return b.find(shown) != std::string::npos; });
+    ASSERT_NE(balances.body.find(shown), std::string::npos) << balances.body;
+  }
+
   void register_user(const std::string& token, std::int64_t id) {
     auto r = post(token, "/v1/admin/users", R"({"user_id":)" + std::to_string(id) + R"(,"username":"u"})",
                   "reg-" + std::to_string(id));
@@ -261,14 +279,7 @@ TEST_F(ApiTest, WithoutItsGatewayAWithdrawalOrABroadcastIsRefusedAndNothingIsHel
   ASSERT_TRUE(daemon->started()) << daemon->log();
   const std::string alice = new_token("operator", R"(,"operator":"alice")");
   const std::string bob = new_token("operator", R"(,"operator":"bob")");
-  register_user(alice, 4343);
-  ASSERT_EQ(post(alice, "/v1/admin/manual-deposits",
-                 R"({"id":"bank-43","user_id":4343,"amount":"100","reference":"SEPA"})", "md-43")
-                .status,
-            200);
-  ASSERT_EQ(post(bob, "/v1/admin/manual-deposits/bank-43/approve", "{}", "md-43-ok").status, 200);
-  eventually(bob, "/v1/users/4343/balances",
-             [](const std::string& b) { return b.find("\"available\":\"100\"") != std::string::npos; });
+  fund(alice, bob, 4343, "100");
   const std::uint64_t before = head();
   auto refused = post(alice, "/v1/admin/withdrawals",
                       R"({"id":"w-43","user_id":4343,"amount":"25","address":"0x7F31abEa73053A3e049Eaa0f8E73d351DA173229"})",
@@ -304,14 +315,7 @@ TEST_F(ApiTest, APurchaseIdReusedForAnotherChannelIsRefused) {
                   std::string("chan") + channel);
     ASSERT_EQ(r.status, 200) << r.body;
   }
-  register_user(alice, 4444);
-  ASSERT_EQ(post(alice, "/v1/admin/manual-deposits",
-                 R"({"id":"bank-44","user_id":4444,"amount":"50","reference":"SEPA"})", "md-44")
-                .status,
-            200);
-  ASSERT_EQ(post(bob, "/v1/admin/manual-deposits/bank-44/approve", "{}", "md-44-ok").status, 200);
-  eventually(bob, "/v1/users/4444/balances",
-             [](const std::string& b) { return b.find("\"available\":\"50\"") != std::string::npos; });
+  fund(alice, bob, 4444, "50");
   auto bought = post(alice, "/v1/admin/purchases", R"({"purchase_id":"p-44","user_id":4444,"channel_id":-5001,"tier":1})",
                      "buy-1");
   ASSERT_EQ(bought.status, 200) << bought.body;
@@ -344,12 +348,7 @@ TEST_F(ApiTest, ADisabledCouponIsRefusedAtCheckout) {
                  "chan-5101")
                 .status,
             200);
-  register_user(alice, 4545);
-  ASSERT_EQ(post(alice, "/v1/admin/manual-deposits",
-                 R"({"id":"bank-45","user_id":4545,"amount":"50","reference":"SEPA"})", "md-45")
-                .status,
-            200);
-  ASSERT_EQ(post(bob, "/v1/admin/manual-deposits/bank-45/approve", "{}", "md-45-ok").status, 200);
+  fund(alice, bob, 4545, "50");
   auto coupon = post(alice, "/v1/admin/coupons",
                      R"({"code":"HALF","kind":"percent","percent_bps":5000,"usage_limit":0,"expires_at":"2099-01-01T00:00:00Z"})",
                      "coupon-half");
@@ -448,16 +447,8 @@ TEST_F(ApiTest, EveryAccountHasAStatementAndBalancesAtAPointInTime) {
                  "chan-5301")
                 .status,
             200);
-  for (std::int64_t user : {4, 42}) {
-    register_user(alice, user);
-    const std::string id = "bank-s" + std::to_string(user);
-    ASSERT_EQ(post(alice, "/v1/admin/manual-deposits",
-                   R"({"id":")" + id + R"(","user_id":)" + std::to_string(user) + R"(,"amount":"50","reference":"SEPA"})",
-                   "md-" + id)
-                  .status,
-              200);
-    ASSERT_EQ(post(bob, "/v1/admin/manual-deposits/" + id + "/approve", "{}", "ok-" + id).status, 200);
-  }
+  fund(alice, bob, 4, "50");
+  fund(alice, bob, 42, "50");
   const std::uint64_t before_purchase = head();
   ASSERT_EQ(post(alice, "/v1/admin/purchases", R"({"purchase_id":"p-s42","user_id":42,"channel_id":-5301,"tier":1})",
                  "buy-s42")

@@ -449,10 +449,23 @@ TEST_F(TelegramE2E, TheWalletShowsThePersonalDepositAddress) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_NE(balances.find("\"available\":\"30\""), std::string::npos) << balances;
+  // Issue 13: over the balance there were two replies, one leaking "hold refused:
+  // wallet-5008-USDT has 3.01 available". Now one, in the user's words.
   say(311, "/withdraw 100 0x7F31abEa73053A3e049Eaa0f8E73d351DA173229");
   wait_message(311, "balance is too low for this withdrawal");
   say(311, "/withdraw 1 0x7f31abEa73053A3e049Eaa0f8E73d351DA173229");
   wait_message(311, "address is not valid");
+  // No minimum and the zero address were accepted; both are refused before anything is held.
+  say(311, "/withdraw 0.000000000000000001 0x7F31abEa73053A3e049Eaa0f8E73d351DA173229");
+  wait_message(311, "below the minimum: the smallest withdrawal is 10 USDT");
+  say(311, "/withdraw 12 0x0000000000000000000000000000000000000000");
+  wait_message(311, "zero address");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1'500));  // time for a notice to follow
+  const std::string all = dump(311);
+  EXPECT_EQ(all.find("was not sent"), std::string::npos) << all;
+  EXPECT_EQ(all.find("wallet-"), std::string::npos) << "no stream names in user messages: " << all;
+  EXPECT_EQ(all.find("hold refused"), std::string::npos) << all;
+  EXPECT_NE(get("/v1/users/311/balances").body.find("\"available\":\"30\""), std::string::npos);
 }
 
 // Issue 13: without a hot wallet a withdrawal from the bot was held for ever ("sent once
