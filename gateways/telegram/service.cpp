@@ -698,10 +698,16 @@ struct service::impl {
     const bool admin = is_admin(user);
     auto conversation = client.ask_and_wait<domain::conversation::state>(actors::conversation_query{in.user});
     if (!conversation) return;
-    // Banned users get no answer at all.
+    // Banned users get no answer, except that a button press is acknowledged (Telegram shows a
+    // spinner until then) with nothing in it.
     auto account = client.ask_and_wait<domain::user::state>(actors::user_query{in.user});
     if (account && account->is_banned) {
       count(intents, "banned_ignored");
+      if (u->kind == update_kind::callback_query) {
+        reply_set acknowledged;
+        acknowledged.items.push_back(bot::answer(u->callback_id));
+        emit(in, acknowledged);
+      }
       return;
     }
     reply_set out;
@@ -716,6 +722,18 @@ struct service::impl {
       }
       emit(in, out);
       return;
+    }
+    // Anyone who writes to the bot is registered on first contact (before, a user who never sent
+    // /start could pick a tier and pay, then hear "buyer ... is not registered"). /start registers
+    // with its referral code itself; join requests and ignored updates are not contact.
+    const bool contact = !std::holds_alternative<bot::start>(intent) && !std::holds_alternative<bot::join_request>(intent) &&
+                         !std::holds_alternative<bot::ignore>(intent);
+    if (contact && account && !account->is_registered) {
+      auto registered = client.ask_and_wait<actors::entity_reply>(actors::register_user_request{in.user, "", "", now_us()});
+      if (registered) {
+        count(intents, "registered_on_first_contact");
+        if (auto again = client.ask_and_wait<domain::user::state>(actors::user_query{in.user})) account = std::move(again);
+      }
     }
     std::visit([&](auto& i) { act(in, *u, conversation->dialogue, account ? &*account : nullptr, i, out); }, intent);
     // Every callback query is answered (Telegram shows a spinner until then).

@@ -486,6 +486,19 @@ TEST_F(TelegramE2E, WithoutAHotWalletAWithdrawalIsRefusedAndNothingIsHeld) {
   EXPECT_NE(get("/v1/users/312/balances").body.find("\"available\":\"30\""), std::string::npos);
 }
 
+// Issue 13: someone who never sent /start could pick a tier and pay, then hear "buyer ... is not
+// registered". Anyone who writes to the bot is registered on first contact.
+TEST_F(TelegramE2E, AnyoneWhoWritesToTheBotIsRegisteredOnFirstContact) {
+  start_daemon();
+  setup_channel();
+  say(5011, "/channels");
+  wait_message(5011, "Paid channels");
+  EXPECT_TRUE(eventually([&] { return get("/v1/users/5011").status == 200; })) << get("/v1/users/5011").body;
+  press(5011, "c:" + std::to_string(channel));
+  wait_message(5011, "USD for 30 days");
+  EXPECT_EQ(dump(5011).find("not registered"), std::string::npos) << dump(5011);
+}
+
 TEST_F(TelegramE2E, TheDonationKeypadKeepsItsLimitsAndTimesOut) {
   start_daemon({"TELEPAY_TEST_KEYPAD_TIMEOUT_S=10"});
   setup_channel();
@@ -599,6 +612,16 @@ TEST_F(TelegramE2E, TheWebhookRefusesAForgedSecretAndBannedUsersAreIgnored) {
   say(601, "/help");
   ASSERT_TRUE(eventually([&] { return count_events("telegram.update_received", "conversation-601") == 3u; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(messages(601).size(), before);
+  // Issue 13: a banned user's button press was never answered (a spinner until Telegram gave
+  // up). It is acknowledged, with nothing in it, and still no message.
+  const auto shown = messages(601);
+  ASSERT_FALSE(shown.empty());
+  auto pressed = sim("/sim/users/601/press",
+                     R"({"message_id":)" + std::to_string(shown.back().id) + R"(,"data":"c:1","force":true})");
+  ASSERT_EQ(pressed.status, 200) << pressed.body;
+  EXPECT_TRUE(eventually([&] { return last_answer(601) == "."; })) << state();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(messages(601).size(), before);
 }
 
