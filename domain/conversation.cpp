@@ -19,6 +19,7 @@ result<mode> parse_mode(std::string_view text) {
   if (text == "idle") return mode::idle;
   if (text == "donation") return mode::donation;
   if (text == "coupon") return mode::coupon;
+  if (text == "offer") return mode::offer;
   return make_error(errc::event_decode_failed, "unknown conversation mode '" + std::string(text) + "'");
 }
 
@@ -43,6 +44,7 @@ std::string_view mode_name(mode m) {
     case mode::idle: return "idle";
     case mode::donation: return "donation";
     case mode::coupon: return "coupon";
+    case mode::offer: return "offer";
   }
   return "idle";
 }

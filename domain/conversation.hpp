@@ -43,7 +43,9 @@ struct update_received {
   friend bool operator==(const update_received&, const update_received&) = default;
 };
 
-enum class mode : std::uint8_t { idle = 1, donation = 2, coupon = 3 };
+/// offer: the pay buttons the bot showed last (channel, tier, a donation's amount in `digits`,
+/// a coupon): a press pays only for that, once.
+enum class mode : std::uint8_t { idle = 1, donation = 2, coupon = 3, offer = 4 };
 std::string_view mode_name(mode m);
 
 /// The dialogue: the donation keypad (channel, digits typed, the keypad message) or a coupon

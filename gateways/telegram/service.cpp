@@ -989,7 +989,7 @@ struct service::impl {
     out.items.push_back(bot::message(bot::channel_text(*c), bot::channel_keyboard(*c)));
   }
 
-  void act(const actors::inbound_update&, const update&, const dialogue& d, const domain::user::state*,
+  void act(const actors::inbound_update& in, const update&, const dialogue& d, const domain::user::state*,
            const bot::show_tier& t, reply_set& out) {
     counted("tier");
     auto c = channel_view_of(t.channel);
@@ -1000,6 +1000,7 @@ struct service::impl {
     const std::string coupon = d.channel == t.channel && d.tier == t.tier ? d.coupon : "";
     out.items.push_back(
         bot::message(bot::tier_text(*c, c->tiers[t.tier - 1], coupon), bot::tier_keyboard(t.channel, t.tier)));
+    out.dialogue = offer(t.channel, t.tier, "", coupon, in.received_at_us);
   }
 
   void act(const actors::inbound_update& in, const update&, const dialogue&, const domain::user::state*,
@@ -1037,7 +1038,7 @@ struct service::impl {
     out.items.push_back(bot::message("Coupon " + *code + " takes " + domain::format_amount(*discount) +
                                          " USD off.\n" + bot::tier_text(*c, c->tiers[d.tier - 1], *code),
                                      bot::tier_keyboard(d.channel, d.tier)));
-    out.dialogue = dialogue{domain::conversation::mode::idle, d.channel, d.tier, "", 0, in.received_at_us, *code};
+    out.dialogue = offer(d.channel, d.tier, "", *code, in.received_at_us);
   }
 
   void pay_by_invoice(const actors::inbound_update& in, std::int64_t channel, std::uint32_t tier, std::int64_t cents,
@@ -1094,18 +1095,43 @@ struct service::impl {
     if (u.message_id > 0) out.items.push_back(bot::edit_buttons(u.message_id));
   }
 
+  /// The pay buttons just shown, kept server-side: a press pays for this and nothing else.
+  static dialogue offer(std::int64_t channel, std::uint32_t tier, std::string amount, std::string coupon,
+                        std::int64_t at_us) {
+    return dialogue{domain::conversation::mode::offer, channel, tier, std::move(amount), 0, at_us, std::move(coupon)};
+  }
+
+  /// Whether a pay button is the offer the bot made last (not an older one, not one already
+  /// used, not forged: the amount comes from the server's record, never from the button). When
+  /// it is not, the press is answered and changes nothing; when it is, the offer is used up, so
+  /// a second press cannot order again.
+  bool take_offer(const update& u, const dialogue& d, std::int64_t channel, std::uint32_t tier, std::int64_t cents,
+                  reply_set& out) {
+    const bool offered = d.mode == domain::conversation::mode::offer && d.channel == channel && d.tier == tier &&
+                         (tier != 0 || d.digits == bot::format_cents(cents));
+    if (!offered) {
+      counted("stale_offer");
+      out.items.push_back(bot::answer(u.callback_id, "This offer is no longer valid."));
+      close_offer(u, out);
+      return false;
+    }
+    close_offer(u, out);
+    out.dialogue = dialogue{};
+    return true;
+  }
+
   void act(const actors::inbound_update& in, const update& u, const dialogue& d, const domain::user::state*,
            const bot::pay_invoice& p, reply_set& out) {
     counted("pay_invoice");
-    close_offer(u, out);
-    pay_by_invoice(in, p.channel, p.tier, 0, d.channel == p.channel && d.tier == p.tier ? d.coupon : "", out);
+    if (!take_offer(u, d, p.channel, p.tier, 0, out)) return;
+    pay_by_invoice(in, p.channel, p.tier, 0, d.coupon, out);
   }
 
   void act(const actors::inbound_update& in, const update& u, const dialogue& d, const domain::user::state*,
            const bot::pay_balance& p, reply_set& out) {
     counted("pay_balance");
-    close_offer(u, out);
-    pay_from_balance(in, p.channel, p.tier, 0, d.channel == p.channel && d.tier == p.tier ? d.coupon : "", out);
+    if (!take_offer(u, d, p.channel, p.tier, 0, out)) return;
+    pay_from_balance(in, p.channel, p.tier, 0, d.coupon, out);
   }
 
   void act(const actors::inbound_update& in, const update&, const dialogue&, const domain::user::state*,
@@ -1159,22 +1185,22 @@ struct service::impl {
             u.message_id,
             "Donation to " + title + ": " + bot::format_cents(r.cents) + " USD. How do you pay?",
             bot::donation_pay_keyboard(d.channel, r.cents)));
-        out.dialogue = dialogue{};
+        out.dialogue = offer(d.channel, 0, bot::format_cents(r.cents), "", in.received_at_us);
         return;
     }
   }
 
-  void act(const actors::inbound_update& in, const update& u, const dialogue&, const domain::user::state*,
+  void act(const actors::inbound_update& in, const update& u, const dialogue& d, const domain::user::state*,
            const bot::donate_invoice& p, reply_set& out) {
     counted("donate_invoice");
-    close_offer(u, out);
+    if (!take_offer(u, d, p.channel, 0, p.cents, out)) return;
     pay_by_invoice(in, p.channel, 0, p.cents, "", out);
   }
 
-  void act(const actors::inbound_update& in, const update& u, const dialogue&, const domain::user::state*,
+  void act(const actors::inbound_update& in, const update& u, const dialogue& d, const domain::user::state*,
            const bot::donate_balance& p, reply_set& out) {
     counted("donate_balance");
-    close_offer(u, out);
+    if (!take_offer(u, d, p.channel, 0, p.cents, out)) return;
     pay_from_balance(in, p.channel, 0, p.cents, "", out);
   }
 

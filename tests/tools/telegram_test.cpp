@@ -391,10 +391,48 @@ TEST_F(TelegramE2E, PayingFromTheWalletAndWithACoupon) {
   EXPECT_FALSE(subscription_expiry(301).empty());
   auto balances = get("/v1/users/301/balances").body;
   EXPECT_NE(balances.find("\"available\":\"7.5\""), std::string::npos) << balances;
+  // Issue 13: a forced second press of a used offer (Telegram delivers stale buttons) ordered
+  // again. The offer is kept server-side and used up by the first press.
+  auto forced = sim("/sim/users/301/press", R"({"message_id":)" + std::to_string(offer.id) + R"(,"data":"pb:)" +
+                                                std::to_string(channel) + R"(:2","force":true})");
+  ASSERT_EQ(forced.status, 200) << forced.body;
+  EXPECT_TRUE(eventually([&] { return last_answer(301) == "This offer is no longer valid.."; })) << last_answer(301);
   // Not enough left for tier 1 twice over: a clear answer, no purchase.
   press(301, "t:" + std::to_string(channel) + ":2");
   press(301, "pb:" + std::to_string(channel) + ":2");
   wait_message(301, "balance is too low");
+  EXPECT_NE(get("/v1/users/301/balances").body.find("\"available\":\"7.5\""), std::string::npos);
+  // Issue 13: a forged db:<channel>:3000 on a 5.00 donation offer took 30 USD: the amount came
+  // from the button. Only the amount the bot offered is paid, once.
+  press(301, "c:" + std::to_string(channel));
+  press(301, "d:" + std::to_string(channel));
+  wait_message(301, "Donation to Signals: _ USD");
+  for (const char* key : {"5", "ok"}) {
+    press(301, std::string("k:") + key);
+    ASSERT_TRUE(eventually([&] { return !last_answer(301).empty(); }));
+  }
+  auto donation = wait_message(301, "5.00 USD. How do you pay?");
+  const auto forge = [&](const std::string& data) {
+    auto r = sim("/sim/users/301/press",
+                 R"({"message_id":)" + std::to_string(donation.id) + R"(,"data":")" + data + R"(","force":true})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_TRUE(eventually([&] { return last_answer(301) == "This offer is no longer valid.."; })) << last_answer(301);
+  };
+  forge("db:" + std::to_string(channel) + ":700");
+  EXPECT_NE(get("/v1/users/301/balances").body.find("\"available\":\"7.5\""), std::string::npos)
+      << "nothing taken for a forged amount";
+  auto started = sim("/sim/users/301/press", R"({"message_id":)" + std::to_string(donation.id) + R"(,"data":"db:)" +
+                                                 std::to_string(channel) + R"(:500","force":true})");
+  ASSERT_EQ(started.status, 200) << started.body;
+  std::string balances_after;
+  ASSERT_TRUE(eventually([&] {
+    balances_after = get("/v1/users/301/balances").body;
+    return balances_after.find("\"available\":\"2.5\"") != std::string::npos;
+  })) << balances_after << dump(301);
+  forge("db:" + std::to_string(channel) + ":500");  // the same offer again: used up
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_NE(get("/v1/users/301/balances").body.find("\"available\":\"2.5\""), std::string::npos)
+      << "one donation per offer";
 }
 
 TEST_F(TelegramE2E, TheWalletShowsThePersonalDepositAddress) {
