@@ -1,6 +1,7 @@
 #pragma once
 // Shared by the process managers (internal to actors/).
 
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -16,6 +17,12 @@ inline std::int64_t wall_clock_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+/// An address as the hot wallet's queue keys recipients: "0x" + 40 lower-case hex.
+inline std::string lower_address(std::string address) {
+  for (char& c : address) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return address;
 }
 
 inline std::chrono::milliseconds backoff(const flow_options& options, int attempts) {

@@ -203,8 +203,8 @@ promise_of<entity_reply> link_referrer(facade_self self, const facade_deps& d,
   return promise;
 }
 
-/// Whether a deposit to `user` can be carried out now (registered, not blacklisted: what the
-/// deposit process refuses), so a request or decision that could not be carried out is refused
+/// Whether a deposit to `user` can be carried out now (domain::process::check_creditable, the
+/// deposit's own rule), so a request or decision that could not be carried out is refused
 /// before anything is recorded.
 void check_creditable(facade_self self, const facade_deps& d, domain::user_id user,
                       std::function<void(status)> done) {
@@ -214,23 +214,15 @@ void check_creditable(facade_self self, const facade_deps& d, domain::user_id us
         done(st.error());
         return;
       }
-      if (!st->is_registered) {
-        done(make_error(errc::user_not_registered,
-                        "user " + std::to_string(user.value()) + " is not registered: nothing was recorded"));
-        return;
-      }
       query_state<blacklist_entity>(self, d.r.blacklist, singleton_key{}, *d.asks,
-        [user, done](result<domain::blacklist::state> blacklist) {
+        [user, done, account = std::move(*st)](result<domain::blacklist::state> blacklist) {
           if (!blacklist) {
             done(blacklist.error());
             return;
           }
-          if (blacklist->contains(domain::blacklist::kind::telegram_id, std::to_string(user.value()))) {
-            done(make_error(errc::blacklisted,
-                            "user " + std::to_string(user.value()) + " is blacklisted: nothing was recorded"));
-            return;
-          }
-          done(status{});
+          auto ok = domain::process::check_creditable(
+              account, blacklist->contains(domain::blacklist::kind::telegram_id, std::to_string(user.value())));
+          done(ok ? ok : status(make_error(ok.code(), ok.error().message + ": nothing was recorded")));
         });
     });
 }
@@ -493,7 +485,7 @@ ledger_actor::behavior_type facade_actor(facade_self self, facade_deps d) {
       },
       [self, d](conversation_request& req) {
         return command<conversation_entity>(self, d, d.r.conversations, req.user, std::move(req.command),
-                                            req.now_us, "telegram:" + std::to_string(req.user.value()));
+                                            req.now_us, domain::telegram_identity(req.user));
       },
       [self, d](notice_query& q) { return query<notice_entity>(self, d, d.r.notices, q.user); },
       [self, d](broadcast_request& req) {

@@ -1,8 +1,6 @@
 // The payout process manager: batch accruals when the channel's strategy says so, hold the
 // channel's wallet for the batch, and settle the hold when the chain confirms or finally fails.
 
-#include <algorithm>
-#include <cctype>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -103,13 +101,11 @@ void step(caf::event_based_actor* self, const state_ptr& st, const std::string& 
                                 domain::wallet::hold{tid, run.b.value, expires, "payout:" + batch},
                                 meta, after);
   } else if (next == "send") {
-    std::string to = run.b.address;
-    std::transform(to.begin(), to.end(), to.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     send_command<chain_send_entity>(
         self, st->r.chain_sends, *st->options.sender,
         domain::chain_send::request{domain::chain_send::payout_ref(run.b.channel, batch),
-                                    domain::chain_send::purpose::payout, to, run.b.value},
+                                    domain::chain_send::purpose::payout, detail::lower_address(run.b.address),
+                                    run.b.value},
         meta, *st->asks, after);
   } else if (next == "post") {
     send_wallet(self, st->r, *st->asks, channel_wallet,

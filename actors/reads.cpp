@@ -70,6 +70,15 @@ std::string page_of(const Table& table, const page_request& page, Keep keep, Ren
 
 const auto keep_all = [](const std::string&, const auto&) { return true; };
 
+/// "referral_code":"r..." for a user: the code a referee gives (/start ref_CODE, or
+/// referral_code on registration).
+std::string referral_code_field(std::int64_t user_id) {
+  auto id = domain::make_user_id(user_id);
+  std::string out = "\"referral_code\":";
+  append_json_string(out, id ? domain::referral_code_for(*id) : std::string());
+  return out;
+}
+
 }  // namespace
 
 ledger_reads::ledger_reads(eventstore::event_store& store, projections::projection_host& host)
@@ -83,11 +92,7 @@ result<std::string> ledger_reads::user(std::int64_t user_id) const {
     if (row == nullptr) {
       return make_error(errc::not_found, "no user " + std::to_string(user_id));
     }
-    // The code a referee gives (/start ref_CODE, or referral_code on registration).
-    auto id = domain::make_user_id(user_id);
-    std::string code = "\"referral_code\":";
-    append_json_string(code, id ? domain::referral_code_for(*id) : std::string());
-    return with_fields(code + ",\"user_id\":" + std::to_string(user_id), row->to_json());
+    return with_fields(referral_code_field(user_id) + ",\"user_id\":" + std::to_string(user_id), row->to_json());
   });
 }
 
@@ -188,10 +193,8 @@ result<std::string> ledger_reads::referral(std::int64_t user_id) const {
     projections::referral_row empty;
     empty.referrer = user_id;
     empty.tier = "Bronze";
-    auto id = domain::make_user_id(user_id);
-    std::string fields = "\"rank\":" + std::to_string(m.referral.rank(user_id)) + ",\"referral_code\":";
-    append_json_string(fields, id ? domain::referral_code_for(*id) : std::string());
-    return with_fields(fields, (row ? *row : empty).to_json());
+    return with_fields("\"rank\":" + std::to_string(m.referral.rank(user_id)) + "," + referral_code_field(user_id),
+                       (row ? *row : empty).to_json());
   });
 }
 

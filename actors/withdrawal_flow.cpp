@@ -3,8 +3,6 @@
 // the hold and credit chain clearing (money left) or void it (money back). Each step's events
 // carry correlation "withdrawal:{id}" and causation = the step, so recovery resumes it.
 
-#include <algorithm>
-#include <cctype>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -146,11 +144,10 @@ void run_step(caf::event_based_actor* self, const state_ptr& st, const std::stri
     st->runs.erase(it);
   };
   if (next == "send") {
-    std::string to = w.address;
-    std::transform(to.begin(), to.end(), to.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     send_command<chain_send_entity>(self, st->r.chain_sends, *st->options.sender,
                                     domain::chain_send::request{domain::chain_send::withdrawal_ref(id),
-                                                                domain::chain_send::purpose::withdrawal, to, w.value},
+                                                                domain::chain_send::purpose::withdrawal,
+                                                                detail::lower_address(w.address), w.value},
                                     meta, *st->asks, after);
   } else if (next == "credit_clearing") {
     const auto clearing = domain::wallet_key{domain::wallet_owner::of(domain::system_account::chain_clearing),
@@ -349,9 +346,7 @@ caf::behavior withdrawal_manager(caf::event_based_actor* self, routes r, flow_op
           promise.deliver(result<domain::withdrawal::state>(not_sendable("withdrawal " + req.id + " refused")));
           return;
         }
-        std::string to = req.address;
-        std::transform(to.begin(), to.end(), to.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        if (to == st->options.sender->address) {
+        if (detail::lower_address(req.address) == st->options.sender->address) {
           promise.deliver(result<domain::withdrawal::state>(
               make_error(errc::payout_address_invalid, "that is the hot wallet's own address")));
           return;

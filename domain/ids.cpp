@@ -181,6 +181,8 @@ std::string subscription_stream(user_id user, channel_id channel) {
 std::string payout_stream(channel_id channel) { return "payout-" + std::to_string(channel.value()); }
 std::string coupon_stream(std::string_view code) { return "coupon-" + std::string(code); }
 
+std::string telegram_identity(user_id user) { return "telegram:" + std::to_string(user.value()); }
+
 std::string referral_code_for(user_id user) {
   static constexpr char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
   auto value = static_cast<std::uint64_t>(user.value());

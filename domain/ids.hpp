@@ -89,6 +89,10 @@ std::string coupon_stream(std::string_view code);
 inline constexpr std::string_view settings_stream = "settings";
 inline constexpr std::string_view blacklist_stream = "blacklist";
 
+/// Who acts when a user does something themself through the bot: "telegram:{id}" (operators
+/// are "op:{name}"); recorded as `by` and compared to tell a user's own act from an operator's.
+std::string telegram_identity(user_id user);
+
 /// Referral codes are derived from the user id ("r" + base-36), so resolving one needs no index.
 std::string referral_code_for(user_id user);
 result<user_id> parse_referral_code(std::string_view code);

@@ -408,7 +408,7 @@ std::optional<plan_result> plan_withdrawal(std::string_view stream, std::string_
           },
           [&](const withdrawal::cancelled& c) -> plan_t {
             // The user who cancelled their own was answered by the bot already.
-            if (c.by == "telegram:" + std::to_string(c.facts.user.value())) return std::nullopt;
+            if (c.by == telegram_identity(c.facts.user)) return std::nullopt;
             return plan_result{c.facts.user, {message(describe(c.facts) + " was cancelled by an operator (" +
                                                       c.reason + "). The amount is back in your balance.")}};
           },

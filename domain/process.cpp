@@ -328,6 +328,16 @@ result<deposit_intent> deposit_intent::from_json(std::string_view json) {
   return out;
 }
 
+status check_creditable(const user::state& user, bool blacklisted) {
+  if (!user.is_registered) {
+    return make_error(errc::user_not_registered, "user " + std::to_string(user.id.value()) + " is not registered");
+  }
+  if (blacklisted) {
+    return make_error(errc::blacklisted, "user " + std::to_string(user.id.value()) + " is blacklisted");
+  }
+  return {};
+}
+
 result<deposit_intent> price_deposit(std::string deposit_id, const user::state& user,
                                      bool blacklisted, const amount& value, system_account source,
                                      std::string external_ref, const settings::state& settings,
@@ -335,14 +345,7 @@ result<deposit_intent> price_deposit(std::string deposit_id, const user::state& 
   if (!is_token(deposit_id, transfer_id_bytes_max)) {
     return make_error(errc::invalid_argument, "deposit id must be a 1-64 character token");
   }
-  if (!user.is_registered) {
-    return make_error(errc::user_not_registered, "user " + std::to_string(user.id.value()) +
-                                                     " is not registered");
-  }
-  if (blacklisted) {
-    return make_error(errc::blacklisted, "user " + std::to_string(user.id.value()) +
-                                             " is blacklisted");
-  }
+  TELEPAY_CHECK(check_creditable(user, blacklisted));
   if (value.currency() != asset::usdt || value.is_zero()) {
     return make_error(errc::amount_must_be_positive, "deposits are positive USDT amounts");
   }

@@ -171,6 +171,11 @@ struct deposit_intent {
   friend bool operator==(const deposit_intent&, const deposit_intent&) = default;
 };
 
+/// Whether money may be credited to `user` (what a deposit refuses): user_not_registered,
+/// blacklisted. Callers that record a decision first (a manual deposit's request or approval)
+/// ask it before recording, so nothing is recorded that the deposit would refuse.
+status check_creditable(const user::state& user, bool blacklisted);
+
 /// `with_commission` false: money that pays for a purchase (a NOWPayments invoice), whose
 /// purchase pays the referral commission itself.
 result<deposit_intent> price_deposit(std::string deposit_id, const user::state& user,

@@ -192,7 +192,7 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
           [&](const cancel& x) -> decision {
             TELEPAY_CHECK(check_text(x.by, 128, "by"));
             TELEPAY_CHECK(check_text(x.reason, 256, "reason"));
-            if (!is_operator(x.by) && x.by != "telegram:" + std::to_string(s.user.value())) {
+            if (!is_operator(x.by) && x.by != telegram_identity(s.user)) {
               return make_error(errc::withdrawal_not_found, "no withdrawal " + s.id);
             }
             if (s.status == status_kind::cancelled) return std::vector<event>{};

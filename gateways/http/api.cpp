@@ -700,16 +700,13 @@ void api::install(router& r) {
   });
 
   // ---- what operators set, read back from the entities (always current) ----
-  add_read(r, "/v1/settings", role::auditor, [self](const request&, responder reply) {
+  add_read(r, "/v1/settings", role::auditor, [self](const request&, const read_args&, responder reply) {
     self->client.ask<domain::settings::state>(actors::settings_query{}, [reply](result<domain::settings::state> s) {
       reply(s ? json_ok(settings_body(*s)) : from_error(s.error()));
     });
   });
-  add_read(r, "/v1/channels/{id}/config", role::auditor, [self](const request& req, responder reply) {
-    std::int64_t id = 0;
-    const std::string_view text = req.param("id");  // an integer: the route's decoder checked it
-    (void)std::from_chars(text.data(), text.data() + text.size(), id);
-    auto channel = domain::make_channel_id(id);
+  add_read(r, "/v1/channels/{id}/config", role::auditor, [self](const request&, const read_args& a, responder reply) {
+    auto channel = domain::make_channel_id(a.id);
     if (!channel) {
       reply(from_error(channel.error()));
       return;
@@ -720,10 +717,10 @@ void api::install(router& r) {
                                                reply(body ? json_ok(std::move(*body)) : from_error(body.error()));
                                              });
   });
-  add_read(r, "/v1/coupons/{code}", role::auditor, [self](const request& req, responder reply) {
-    auto code = domain::coupon::normalize_code(req.param("code"));
+  add_read(r, "/v1/coupons/{code}", role::auditor, [self](const request&, const read_args& a, responder reply) {
+    auto code = domain::coupon::normalize_code(a.key);
     if (!code) {
-      reply(from_error(make_error(errc::coupon_not_found, "no coupon " + utf8_prefix(req.param("code"), 64))));
+      reply(from_error(make_error(errc::coupon_not_found, "no coupon " + utf8_prefix(a.key, 64))));
       return;
     }
     self->client.ask<domain::coupon::state>(actors::coupon_query{*code}, [reply](result<domain::coupon::state> c) {
@@ -760,9 +757,15 @@ void api::install(router& r) {
     if (!*at) return json_ok("{\"user_id\":" + std::to_string(a.id) + ",\"as_of_seq\":0,\"wallets\":[]}");
     return from_result(reads.user_balances(a.id, **at));
   });
-  read("/v1/accounts/{owner}/balances", role::auditor, [&reads, at_seq_of](const request&, const read_args& a) {
+  // The {owner} of an account route; an owner that cannot be is an account that does not exist.
+  const auto account_of = [](const read_args& a) -> result<domain::wallet_owner> {
     auto owner = domain::parse_wallet_owner(a.key);
-    if (!owner) return from_error(make_error(errc::not_found, "no account " + a.key + " (" + owner.error().message + ")"));
+    if (!owner) return make_error(errc::not_found, "no account " + a.key + " (" + owner.error().message + ")");
+    return owner;
+  };
+  read("/v1/accounts/{owner}/balances", role::auditor, [&reads, at_seq_of, account_of](const request&, const read_args& a) {
+    auto owner = account_of(a);
+    if (!owner) return from_error(owner.error());
     auto at = at_seq_of(a);
     if (!at) return from_error(at.error());
     if (!*at) {
@@ -772,9 +775,9 @@ void api::install(router& r) {
     }
     return from_result(reads.account_balances(*owner, **at));
   });
-  read("/v1/accounts/{owner}/statement", role::auditor, [&reads](const request&, const read_args& a) {
-    auto owner = domain::parse_wallet_owner(a.key);
-    if (!owner) return from_error(make_error(errc::not_found, "no account " + a.key + " (" + owner.error().message + ")"));
+  read("/v1/accounts/{owner}/statement", role::auditor, [&reads, account_of](const request&, const read_args& a) {
+    auto owner = account_of(a);
+    if (!owner) return from_error(owner.error());
     const std::string code = a.text("asset");
     auto currency = domain::parse_asset(code.empty() ? "USDT" : code);
     if (!currency) return from_error(currency.error());
@@ -901,13 +904,14 @@ void api::add_read(router& r, std::string pattern, domain::role need, read_handl
       reply(std::get<response>(who));
       return;
     }
-    if (auto args = decode_read(*route, req); !args) {
+    auto args = decode_read(*route, req);
+    if (!args) {
       response refused = from_error(args.error());
       self->count(pattern, refused.status);
       reply(std::move(refused));
       return;
     }
-    fn(req, [self, pattern, reply = std::move(reply)](response out) {
+    fn(req, *args, [self, pattern, reply = std::move(reply)](response out) {
       self->count(pattern, out.status);
       reply(std::move(out));
     });

@@ -31,6 +31,7 @@ response error_answer(const error& e);
 
 struct chain_rescan;   // gateways/http/write_routes.hpp
 struct invoice_order;  // gateways/http/write_routes.hpp
+struct read_args;      // gateways/http/read_routes.hpp
 
 struct api_hooks {
   /// The /health body (JSON), from the server's wiring.
@@ -79,8 +80,9 @@ class api {
   void add_public(router& r, std::string method, std::string pattern, handler fn);
 
   /// Adds a GET route behind the same authentication (token, allowlist, rate limit, role) whose
-  /// handler answers asynchronously.
-  using read_handler = std::function<void(const request&, responder)>;
+  /// handler answers asynchronously, with the request decoded by its read-route row (the path
+  /// parameter as read_args::id or ::key, the query's filters).
+  using read_handler = std::function<void(const request&, const read_args&, responder)>;
   void add_read(router& r, std::string pattern, domain::role need, read_handler fn);
 
   /// The API's own Prometheus text: requests by route and status, refusals by reason.

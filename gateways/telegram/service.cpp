@@ -871,7 +871,7 @@ struct service::impl {
     // One withdrawal per update: a redelivered update finds the same id and asks nothing new.
     const std::string id = bot::order_id_for(in.update_id, "wd");
     auto r = client.ask_and_wait<domain::withdrawal::state>(actors::withdrawal_request{
-        id, in.user, *value, w.address, "telegram:" + std::to_string(in.user.value()), now_us()});
+        id, in.user, *value, w.address, domain::telegram_identity(in.user), now_us()});
     if (!r) {
       if (r.code() == errc::insufficient_funds) {
         out.items.push_back(bot::message("Your balance is too low for this withdrawal. /wallet shows it."));
@@ -910,7 +910,7 @@ struct service::impl {
     // The ledger checks that the withdrawal is this user's and not yet signed.
     auto r = client.ask_and_wait<domain::withdrawal::state>(
         actors::withdrawal_decision{c.id, actors::withdrawal_verdict::cancel,
-                                    "telegram:" + std::to_string(in.user.value()), "asked by the user", now_us()});
+                                    domain::telegram_identity(in.user), "asked by the user", now_us()});
     if (!r) {
       if (r.code() == errc::withdrawal_not_found || r.code() == errc::invalid_argument) {
         out.items.push_back(bot::message("You have no withdrawal " + c.id + "."));
@@ -1261,7 +1261,7 @@ struct service::impl {
     counted(b.ban ? "admin_ban" : "admin_unban");
     auto target = domain::make_user_id(b.user);
     if (!target) return;
-    const std::string by = "telegram:" + std::to_string(in.user.value());
+    const std::string by = domain::telegram_identity(in.user);
     domain::user::command cmd = b.ban ? domain::user::command(domain::user::ban{"banned by a bot admin", by})
                                       : domain::user::command(domain::user::unban{by});
     auto r = client.ask_and_wait<actors::entity_reply>(actors::user_admin_request{*target, cmd, now_us()});
@@ -1275,7 +1275,7 @@ struct service::impl {
     const std::string id = bot::order_id_for(in.update_id, "bc");
     auto r = client.ask_and_wait<actors::entity_reply>(actors::broadcast_request{
         id,
-        domain::broadcast::start{b.message, "all", "telegram:" + std::to_string(in.user.value())},
+        domain::broadcast::start{b.message, "all", domain::telegram_identity(in.user)},
         now_us()});
     out.items.push_back(bot::message(r ? "Broadcast " + id + " started to all users (25 messages/s)."
                                        : "Broadcast refused: " + r.error().message));

@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <csignal>
 #include <fstream>
 #include <future>
@@ -37,6 +36,7 @@
 #include "eventstore/event_store.hpp"
 #include "gateways/chain/service.hpp"
 #include "gateways/http/api.hpp"
+#include "gateways/http/read_routes.hpp"
 #include "gateways/http/write_routes.hpp"
 #include "gateways/http/router.hpp"
 #include "gateways/http/server.hpp"
@@ -583,23 +583,18 @@ int run(const daemon_config& config) {
   // A user's deposit address: the GET only reads it (404 while none is assigned); the write
   // route POST /v1/admin/users/{id}/deposit-address (hooks.assign_deposit_address) records it.
   api.add_read(routes, "/v1/users/{id}/deposit-address", domain::role::operator_,
-               [chain_service](const gateways::http::request& req, gateways::http::responder reply) {
+               [chain_service](const gateways::http::request&, const gateways::http::read_args& a,
+                               gateways::http::responder reply) {
                  if (chain_service == nullptr) {
                    reply(gateways::http::error_response(409, "chain_not_configured",
                                                         "the chain gateway is not configured on this server"));
                    return;
                  }
-                 std::int64_t id = 0;
-                 const std::string_view text = req.param("id");
-                 const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-                 if (ec != std::errc() || end != text.data() + text.size()) {
-                   reply(gateways::http::error_response(400, "invalid_argument", "the user id is an integer"));
-                   return;
-                 }
-                 chain_service->handle_deposit_address(id, false, std::move(reply));
+                 chain_service->handle_deposit_address(a.id, false, std::move(reply));  // an integer: decoded
                });
   api.add_read(routes, "/v1/chain/status", domain::role::auditor,
-               [chain_service](const gateways::http::request&, gateways::http::responder reply) {
+               [chain_service](const gateways::http::request&, const gateways::http::read_args&,
+                               gateways::http::responder reply) {
                  gateways::http::response out;
                  out.body = chain_service == nullptr ? "{\"configured\":false}" : chain_service->status_json();
                  reply(std::move(out));
