@@ -9,10 +9,11 @@
 ///             credit).
 ///   deposit   external money to a user: credit the user, debit the clearing account, then the
 ///             referral commission (debit referral expense, credit the referrer).
-///   payout    after an accrual, batch when the channel's strategy says so and hold the
-///             channel's wallet, then ask the hot wallet to send it (when a chain sender is
-///             configured); on the chain's confirmation post the hold and credit chain
-///             clearing; on final failure void it.
+///   payout    after an accrual (only with a chain sender configured: without one accruals
+///             wait unbatched), batch when the channel's strategy says so and hold the
+///             channel's wallet, then ask the hot wallet to send it; on the chain's
+///             confirmation post the hold and credit chain clearing; on final failure (or an
+///             operator's cancel before the transaction is signed) void it.
 ///   withdrawal a user's: hold the user's wallet, wait for a second operator above the limit,
 ///             ask the hot wallet to send; on success post and credit chain clearing, on
 ///             rejection or failure void.
@@ -57,8 +58,9 @@ struct flow_options {
   /// settlement process has durably started, before any money moves.
   bool crash_after_payment_start = false;
   /// The hot wallet that sends payouts and withdrawals on chain. Without one a new withdrawal
-  /// or an approval is refused (chain_not_configured) before money is held, and held payouts and
-  /// earlier withdrawals wait (resumed once a sender is configured, or cancelled).
+  /// or an approval is refused (chain_not_configured) before money is held, no payout batch is
+  /// created (accruals wait unbatched, batched at the first start with one), and batches held
+  /// and withdrawals approved earlier wait (resumed once a sender is configured, or cancelled).
   std::optional<domain::chain_send::key> sender;
 };
 
@@ -97,8 +99,9 @@ struct payout_resume {
   std::string address;  // the batch's payout address (EIP-55)
 };
 
-/// The next step of a payout batch, or "" when it waits for the chain or is finished. `can_send`:
-/// a chain sender is configured (after the hold, the send is asked for).
+/// The next step of a payout batch, or "" when it waits for the chain or is finished (a batch
+/// that failed finally before its hold has nothing to undo). `can_send`: a chain sender is
+/// configured (after the hold, the send is asked for).
 std::string next_payout_step(const std::set<std::string>& done, bool can_send = true);
 
 /// An unfinished withdrawal found in the log: its steps done so far ("request", "approve",

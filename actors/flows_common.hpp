@@ -5,11 +5,14 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
 
 #include "actors/flows.hpp"
+#include "actors/routes.hpp"
+#include "domain/chain_send.hpp"
 
 namespace telepay::actors::detail {
 
@@ -76,6 +79,54 @@ std::function<void()> resend(caf::event_based_actor* self, Resume message) {
 inline command_meta meta_for(std::string_view kind, std::string_view id, std::string_view step,
                              std::int64_t now_us) {
   return command_meta{now_us, domain::process::correlation(kind, id), std::string(step)};
+}
+
+/// Takes back the hot-wallet send `ref` of a process an operator or user cancels: nothing to
+/// take back when the hot wallet never had it or it was abandoned already; abandoned (with
+/// `reason`) while only requested; refused with `state_code` once it is signed or closed, since
+/// a signed transaction may be mined whatever the ledger says. `what` names the process in
+/// those errors ("withdrawal w-1"). Then `record()` records the cancel; `fail` is told why not.
+inline void abandon_unsigned_send(caf::event_based_actor* self, const routes& r, const domain::chain_send::key& sender,
+                                  std::string ref, std::string what, errc state_code, std::string reason,
+                                  command_meta meta, std::shared_ptr<ask_watch> asks, std::function<void(const error&)> fail,
+                                  std::function<void()> record) {
+  namespace cs = domain::chain_send;
+  query_state<chain_send_entity>(
+      self, r.chain_sends, sender, *asks,
+      [self, registry = r.chain_sends, sender, ref = std::move(ref), what = std::move(what), state_code,
+       reason = std::move(reason), meta = std::move(meta), asks, fail = std::move(fail),
+       record = std::move(record)](result<cs::state> sends) mutable {
+        if (!sends) {
+          fail(sends.error());
+          return;
+        }
+        if (sends->closed.contains(ref)) {
+          fail(make_error(state_code, what + " was sent on chain; it cannot be cancelled"));
+          return;
+        }
+        const auto open = sends->open.find(ref);
+        if (open == sends->open.end() || open->second.status == cs::send_status::abandoned) {
+          record();
+          return;
+        }
+        if (open->second.status != cs::send_status::requested) {
+          fail(make_error(state_code, what + "'s transaction is signed (nonce " + std::to_string(open->second.nonce) +
+                                          ") and may be mined; it cannot be cancelled"));
+          return;
+        }
+        send_command<chain_send_entity>(
+            self, registry, sender, cs::abandon{ref, reason, "", 0, 0, {}}, meta, *asks,
+            [what, state_code, fail, record](result<entity_reply> abandoned) {
+              if (!abandoned) {
+                // Signed meanwhile: the hot wallet's stream refused the abandon.
+                fail(abandoned.code() == errc::send_state_invalid
+                         ? make_error(state_code, what + "'s transaction was just signed; it cannot be cancelled")
+                         : abandoned.error());
+                return;
+              }
+              record();
+            });
+      });
 }
 
 }  // namespace telepay::actors::detail

@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "actors/flows_common.hpp"
+#include "domain/base/json.hpp"
 #include "domain/base/visit.hpp"
 
 namespace telepay::actors {
@@ -454,6 +455,7 @@ ledger_actor::behavior_type facade_actor(facade_self self, facade_deps d) {
         return promise;
       },
       [self, d](payout_request& req) { return forward<entity_reply>(self, d, d.payouts, std::move(req)); },
+      [self, d](payout_cancel& req) { return forward<entity_reply>(self, d, d.payouts, std::move(req)); },
       [self, d](purchase_request& req) { return forward<process_reply>(self, d, d.purchases, std::move(req)); },
       [self, d](deposit_request& req) { return forward<process_reply>(self, d, d.deposits, std::move(req)); },
       [self, d](transfer_request& req) {
@@ -501,7 +503,8 @@ ledger_actor::behavior_type facade_actor(facade_self self, facade_deps d) {
       [self, d](broadcast_query& q) {
         if (!domain::is_token(q.id, domain::broadcast::id_bytes_max)) {
           auto promise = self->make_response_promise<result<domain::broadcast::state>>();
-          promise.deliver(result<domain::broadcast::state>(make_error(errc::not_found, "no such broadcast")));
+          promise.deliver(result<domain::broadcast::state>(
+              make_error(errc::broadcast_not_found, "no broadcast " + utf8_prefix(q.id, 64))));
           return promise;
         }
         return query<broadcast_entity>(self, d, d.r.broadcasts, q.id);
@@ -675,6 +678,14 @@ result<std::unique_ptr<ledger>> ledger::start(caf::actor_system& system,
   }
   for (const auto& w : out->recovered_.withdrawals) {
     caf::anon_send(d.withdrawals, resume_atom::value, w);
+  }
+  if (flows.sender) {
+    // Accruals that waited (no hot wallet before, or a batch cancelled): batched now if the
+    // strategy says so, under an id unique to this start ("pb-s" + the log's length).
+    const std::string start = "s" + std::to_string(out->recovered_.records_scanned);
+    for (const auto& channel : out->recovered_.accruing_channels) {
+      caf::anon_send(d.payouts, accrued_atom::value, channel, start);
+    }
   }
   return out;
 }

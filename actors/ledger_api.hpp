@@ -99,6 +99,16 @@ struct payout_request {  // from the chain gateway: submitted / confirmed / fail
   domain::payout::command command;
   std::int64_t now_us = 0;
 };
+/// An operator's cancel of a payout batch whose transaction is not signed yet: a send queued on
+/// the hot wallet's stream is abandoned first, then the batch fails finally and its hold is
+/// voided; the money is the channel's again and goes into a later batch.
+struct payout_cancel {
+  domain::channel_id channel;
+  std::string batch_id;
+  std::string by;
+  std::string reason;
+  std::int64_t now_us = 0;
+};
 
 // ---- operators ----
 struct token_request {  // create / revoke an API token
@@ -312,6 +322,7 @@ using ledger_actor = caf::typed_actor<
     caf::replies_to<subscription_request>::with<result<entity_reply>>,
     caf::replies_to<wallet_request>::with<result<entity_reply>>,
     caf::replies_to<payout_request>::with<result<entity_reply>>,
+    caf::replies_to<payout_cancel>::with<result<entity_reply>>,
     caf::replies_to<token_request>::with<result<entity_reply>>,
     caf::replies_to<manual_deposit_request>::with<result<entity_reply>>,
     caf::replies_to<manual_deposit_approval>::with<result<process_reply>>,
@@ -367,6 +378,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::purchase_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::deposit_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::transfer_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::payout_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::payout_cancel)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::process_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::result<telepay::actors::process_reply>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::wallet_query)

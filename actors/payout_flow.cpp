@@ -2,6 +2,7 @@
 // channel's wallet for the batch, and settle the hold when the chain confirms or finally fails.
 
 #include <memory>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -12,6 +13,8 @@ namespace telepay::actors {
 
 std::string next_payout_step(const std::set<std::string>& done, bool can_send) {
   const auto has = [&](const char* step) { return done.contains(step); };
+  // Failed finally (by the chain, or cancelled) before anything was held: nothing to undo.
+  if (has("fail_final") && !has("hold")) return "";
   if (!has("hold")) return "hold";
   if (has("confirm")) {
     if (!has("post")) return "post";
@@ -36,6 +39,8 @@ struct payout_state {
   std::shared_ptr<ask_watch> asks;  // bounds every reply this manager waits for
   flow_options options;
   std::unordered_map<std::string, payout_run> runs;  // by batch id
+  /// Batches an operator is cancelling: no step of theirs starts meanwhile (a send above all).
+  std::set<std::string> cancelling;
 };
 
 using state_ptr = std::shared_ptr<payout_state>;
@@ -53,6 +58,9 @@ void step(caf::event_based_actor* self, const state_ptr& st, const std::string& 
   auto found = st->runs.find(batch);
   if (found == st->runs.end()) {
     return;
+  }
+  if (st->cancelling.contains(batch)) {
+    return;  // the cancel goes on with this run when it has decided
   }
   payout_run& run = found->second;
   const std::string next = next_payout_step(run.b.done, st->options.sender.has_value());
@@ -146,6 +154,10 @@ void track(caf::event_based_actor* self, const state_ptr& st, domain::channel_id
         }
         return;
       }
+      // The batch's own state says what the chain (or an operator) decided: a run resumed or
+      // resent from an older view must not ask for a send of a batch that has failed finally.
+      if (found->second.final_failure) done.insert("fail_final");
+      if (found->second.status == domain::payout::batch_status::confirmed) done.insert("confirm");
       payout_run run;
       run.b = payout_resume{channel, batch, found->second.value, std::move(done), found->second.address};
       if (reply) {
@@ -158,6 +170,9 @@ void track(caf::event_based_actor* self, const state_ptr& st, domain::channel_id
 
 void on_accrued(caf::event_based_actor* self, const state_ptr& st, domain::channel_id channel,
                 const std::string& purchase) {
+  if (!st->options.sender) {
+    return;  // no hot wallet would send a batch: the accruals wait unbatched (and stay available)
+  }
   query_state<channel_entity>(self, st->r.channels, channel, *st->asks,
     [self, st, channel, purchase](result<domain::channel::state> ch) {
       if (!ch) return;
@@ -181,6 +196,85 @@ void on_accrued(caf::event_based_actor* self, const state_ptr& st, domain::chann
               track(self, st, channel, batch, {"batch"}, std::nullopt);
             });
         });
+    });
+}
+
+/// Cancels a batch whose transaction is not signed yet. No step of the batch starts while the
+/// cancel decides (st->cancelling). A send queued on the hot wallet's stream is abandoned first:
+/// that stream has one writer, so once abandoned it is never signed, and once signed the abandon
+/// (and so the cancel) is refused. Then the batch fails finally (its money is unbatched again)
+/// and the run voids the hold, if the wallet has one.
+void cancel(caf::event_based_actor* self, const state_ptr& st, const payout_cancel& req,
+            caf::response_promise promise) {
+  const std::string batch = req.batch_id;
+  const domain::channel_id channel = req.channel;
+  if (st->runs.contains(batch) || st->cancelling.contains(batch)) {
+    promise.deliver(result<entity_reply>(
+        make_error(errc::overloaded, "payout batch " + batch + " has a step in progress; retry in a moment")));
+    return;
+  }
+  st->cancelling.insert(batch);
+  auto fail = [self, st, batch, promise](const error& e) mutable {
+    st->cancelling.erase(batch);
+    step(self, st, batch);  // a run that arrived meanwhile goes on
+    promise.deliver(result<entity_reply>(e));
+  };
+  auto record = [self, st, channel, batch, now_us = req.now_us, promise, fail]() mutable {
+    const auto wallet = domain::wallet_key{domain::wallet_owner::of(channel), domain::asset::usdt};
+    query_state<wallet_entity>(self, st->r.wallet(wallet), wallet, *st->asks,
+      [self, st, channel, batch, now_us, promise, fail](result<domain::wallet::state> w) mutable {
+        if (!w) {
+          fail(w.error());
+          return;
+        }
+        const bool held = w->holds.contains(batch);
+        send_command<payout_entity>(
+            self, st->r.payouts, channel, domain::payout::mark_failed{batch, "cancelled_by_operator", true},
+            detail::meta_for("payout", batch, "fail_final", now_us), *st->asks,
+            [self, st, channel, batch, held, promise, fail](result<entity_reply> r) mutable {
+              if (!r) {
+                fail(r.error());
+                return;
+              }
+              st->cancelling.erase(batch);
+              std::set<std::string> done{"batch", "fail_final"};
+              if (held) done.insert("hold");
+              track(self, st, channel, batch, std::move(done), std::make_pair(promise, *r));
+            });
+      });
+  };
+  query_state<payout_entity>(self, st->r.payouts, channel, *st->asks,
+    [self, st, channel, batch, by = req.by, reason = req.reason, now_us = req.now_us, fail,
+     record](result<domain::payout::state> state) mutable {
+      if (!state) {
+        fail(state.error());
+        return;
+      }
+      const auto found = state->batches.find(batch);
+      if (found == state->batches.end()) {
+        fail(make_error(errc::payout_batch_not_found,
+                        "channel " + std::to_string(channel.value()) + " has no payout batch " + batch));
+        return;
+      }
+      const domain::payout::batch& b = found->second;
+      if (b.final_failure) {
+        record();  // cancelled or failed already: the run finishes the void
+        return;
+      }
+      if (b.status != domain::payout::batch_status::created) {
+        fail(make_error(errc::payout_state_invalid,
+                        "payout batch " + batch + " is " + std::string(domain::payout::status_name(b.status)) +
+                            (b.tx_hash.empty() ? "" : " (tx " + b.tx_hash + ")") + "; only a created batch can be cancelled"));
+        return;
+      }
+      if (!st->options.sender) {
+        record();  // no hot wallet: nothing was ever asked to send it
+        return;
+      }
+      detail::abandon_unsigned_send(
+          self, st->r, *st->options.sender, domain::chain_send::payout_ref(channel, batch), "payout batch " + batch,
+          errc::payout_state_invalid, "payout cancelled by " + by + (reason.empty() ? "" : ": " + reason),
+          detail::meta_for("payout", batch, "abandon_send", now_us), st->asks, fail, record);
     });
 }
 
@@ -242,6 +336,11 @@ caf::behavior payout_manager(caf::event_based_actor* self, routes r, flow_option
             track(self, st, channel, batch, {"batch", "hold", step_name},
                   std::make_pair(promise, *reply));
           });
+      },
+      [self, st](payout_cancel& req) {
+        auto promise = self->make_response_promise();
+        cancel(self, st, req, promise);
+        return promise;
       },
       [self, st](resume_atom, payout_resume& resume) {
         const auto channel = resume.channel;

@@ -58,7 +58,9 @@ std::string page_of(const Table& table, const page_request& page, Keep keep, Ren
     last = key;
     return true;
   });
-  std::string out = "{\"items\":[" + items + "],\"next_cursor\":";
+  // has_more and next_cursor say the same thing: clients test the one, pass the other back.
+  std::string out = std::string("{\"has_more\":") + (more ? "true" : "false") + ",\"items\":[" + items +
+                    "],\"next_cursor\":";
   if (more) {
     append_json_string(out, last);
   } else {

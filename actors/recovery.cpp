@@ -37,6 +37,9 @@ struct scan_state {
   std::unordered_map<std::string, transfer_trace> transfers;
   std::map<std::pair<std::string, std::string>, process_trace> processes;
   std::unordered_map<std::string, payout_trace> payouts;
+  // Channels by whether their latest payout record left money unbatched (an accrual or a
+  // failure): only those are offered a batch at start-up.
+  std::map<std::int64_t, bool> accruing;
   std::vector<std::string> problems;
 };
 
@@ -129,6 +132,20 @@ void on_process(scan_state& st, const eventstore::record_view& r, const std::str
   trace.done.insert(std::string(r.causation_id));
 }
 
+/// The channel a "payout-{channel}" stream names. The stream name comes from the log:
+/// std::stoll would throw through ledger::start on a tampered one, and a zero id would trap in
+/// channel_id.
+result<domain::channel_id> channel_of_payout_stream(std::string_view stream) {
+  constexpr std::string_view prefix = "payout-";
+  if (!stream.starts_with(prefix)) return make_error(errc::invalid_argument, "not a payout stream");
+  const std::string_view digits = stream.substr(prefix.size());
+  std::int64_t channel = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), channel);
+  return ec == std::errc() && end == digits.data() + digits.size() && !digits.empty()
+             ? domain::make_channel_id(channel)
+             : result<domain::channel_id>(make_error(errc::invalid_argument, "not a channel id"));
+}
+
 void on_payout(scan_state& st, const eventstore::record_view& r, const std::string& batch) {
   auto& trace = st.payouts[batch];
   trace.done.insert(std::string(r.causation_id));
@@ -136,19 +153,11 @@ void on_payout(scan_state& st, const eventstore::record_view& r, const std::stri
     return;
   }
   auto event = domain::decode_event<domain::payout::event>(r.type, r.schema_version, r.payload);
-  constexpr std::string_view prefix = "payout-";
-  if (!event || r.stream.substr(0, prefix.size()) != prefix) {
+  if (!event) {
     note_problem(st, r, "undecodable payout batch");
     return;
   }
-  // The stream name comes from the log: std::stoll would throw through ledger::start on a
-  // tampered one, and a zero id would trap in channel_id.
-  const std::string_view digits = r.stream.substr(prefix.size());
-  std::int64_t channel = 0;
-  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), channel);
-  auto id = ec == std::errc() && end == digits.data() + digits.size() && !digits.empty()
-                ? domain::make_channel_id(channel)
-                : result<domain::channel_id>(make_error(errc::invalid_argument, "not a channel id"));
+  auto id = channel_of_payout_stream(r.stream);
   if (!id) {
     note_problem(st, r, "payout batch on a stream that names no channel");
     return;
@@ -172,6 +181,14 @@ result<recovery_result> scan_unfinished(eventstore::event_store& store,
     st.last_recorded_at_us = r.recorded_at_us;
     if (r.stream.starts_with("withdrawal-")) {
       on_withdrawal_event(st, r);
+    }
+    if (r.stream.starts_with("payout-")) {
+      if (auto channel = channel_of_payout_stream(r.stream)) {
+        st.accruing[channel->value()] =
+            r.type == domain::payout::accrued::type_name || r.type == domain::payout::failed::type_name;
+      } else {
+        note_problem(st, r, "payout record on a stream that names no channel");
+      }
     }
     if (r.correlation_id.empty()) {
       return true;
@@ -218,6 +235,9 @@ result<recovery_result> scan_unfinished(eventstore::event_store& store,
     if (trace.channel && !next_payout_step(trace.done).empty()) {
       out.payouts.push_back(payout_resume{*trace.channel, batch, trace.value, std::move(trace.done), ""});
     }
+  }
+  for (const auto& [channel, unbatched] : st.accruing) {
+    if (unbatched) out.accruing_channels.push_back(domain::channel_id(channel));
   }
   for (auto& [id, done] : st.withdrawals) {
     // Finished: posted and credited, voided, or failed before anything was held.

@@ -17,6 +17,10 @@ struct recovery_result {
   std::vector<transfer_resume> transfers;
   std::vector<process_resume> processes;
   std::vector<payout_resume> payouts;
+  /// Channels whose latest payout record (an accrual, or a failure) left money unbatched: at
+  /// start-up with a hot wallet each is offered a batch, as its strategy says (accruals wait
+  /// unbatched while no hot wallet is configured, and a cancelled batch's money waits too).
+  std::vector<domain::channel_id> accruing_channels;
   std::vector<payment_pending> payments;  // recorded payments whose settlement never started
   std::vector<withdrawal_resume> withdrawals;
   /// Withdrawals requested within 24 hours of the last record and neither rejected nor failed:

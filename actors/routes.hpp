@@ -170,7 +170,11 @@ inline bool is_transient(errc code) {
     case errc::approval_pending:
     case errc::send_state_invalid:
     case errc::chain_not_configured:
-    case errc::withdrawal_below_minimum: return false;
+    case errc::withdrawal_below_minimum:
+    case errc::broadcast_not_found:
+    case errc::broadcast_state_invalid:
+    case errc::purchase_not_found:
+    case errc::refund_refused: return false;
   }
   return false;
 }

@@ -101,7 +101,7 @@ bool outbox_feed::on_records(std::span<const eventstore::record> records) {
       broadcasts_.emplace(r.stream.substr(10), r.seq);
       continue;
     }
-    if (r.type == "broadcast.finished" && r.stream.substr(0, 10) == "broadcast-") {
+    if ((r.type == "broadcast.finished" || r.type == "broadcast.cancelled") && r.stream.substr(0, 10) == "broadcast-") {
       broadcasts_.erase(r.stream.substr(10));
       continue;
     }

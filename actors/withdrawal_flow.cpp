@@ -278,47 +278,10 @@ void cancel(caf::event_based_actor* self, const state_ptr& st, const withdrawal_
         record();  // already cancelled (the run finishes the void), or no send was ever asked for
         return;
       }
-      const domain::chain_send::key sender = *st->options.sender;
-      query_state<chain_send_entity>(self, st->r.chain_sends, sender, *st->asks,
-        [self, st, id, command, now_us, sender, fail, record](result<domain::chain_send::state> sends) mutable {
-          if (!sends) {
-            fail(sends.error());
-            return;
-          }
-          namespace cs = domain::chain_send;
-          const std::string ref = cs::withdrawal_ref(id);
-          if (sends->closed.contains(ref)) {
-            fail(make_error(errc::withdrawal_state_invalid,
-                            "withdrawal " + id + " was sent on chain; it cannot be cancelled"));
-            return;
-          }
-          const auto open = sends->open.find(ref);
-          if (open == sends->open.end() || open->second.status == cs::send_status::abandoned) {
-            record();
-            return;
-          }
-          if (open->second.status != cs::send_status::requested) {
-            fail(make_error(errc::withdrawal_state_invalid,
-                            "withdrawal " + id + "'s transaction is signed (nonce " +
-                                std::to_string(open->second.nonce) +
-                                ") and may be mined; it cannot be cancelled"));
-            return;
-          }
-          send_command<chain_send_entity>(
-              self, st->r.chain_sends, sender, cs::abandon{ref, "withdrawal cancelled by " + command.by, "", 0, 0, {}},
-              detail::meta_for("withdrawal", id, "abandon_send", now_us), *st->asks,
-              [id, fail, record](result<entity_reply> abandoned) mutable {
-                if (!abandoned) {
-                  // Signed meanwhile: the hot wallet's stream refused the abandon.
-                  fail(abandoned.code() == errc::send_state_invalid
-                           ? make_error(errc::withdrawal_state_invalid,
-                                        "withdrawal " + id + "'s transaction was just signed; it cannot be cancelled")
-                           : abandoned.error());
-                  return;
-                }
-                record();
-              });
-        });
+      detail::abandon_unsigned_send(self, st->r, *st->options.sender, domain::chain_send::withdrawal_ref(id),
+                                    "withdrawal " + id, errc::withdrawal_state_invalid,
+                                    "withdrawal cancelled by " + command.by,
+                                    detail::meta_for("withdrawal", id, "abandon_send", now_us), st->asks, fail, record);
     });
 }
 

@@ -58,6 +58,18 @@ result<finished> finished::read(const json_value& v) {
   return finished{queued, skipped};
 }
 
+void cancelled::write(json_object_writer& w) const {
+  w.str("by", by).u64("queued", queued).str("reason", reason).u64("skipped", skipped);
+}
+
+result<cancelled> cancelled::read(const json_value& v) {
+  TELEPAY_TRY(by, v.str("by"));
+  TELEPAY_TRY(queued, v.u64("queued"));
+  TELEPAY_TRY(reason, v.str("reason"));
+  TELEPAY_TRY(skipped, v.u64("skipped"));
+  return cancelled{std::move(by), std::move(reason), queued, skipped};
+}
+
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t /*now_us*/) {
   using decision = result<std::vector<event>>;
   return std::visit(
@@ -77,6 +89,7 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
           [&](const progress& p) -> decision {
             if (!s.exists) return invalid("broadcast " + s.id + " was never started");
             if (s.is_finished) return invalid("broadcast " + s.id + " is finished");
+            if (s.is_cancelled) return make_error(errc::broadcast_state_invalid, "broadcast " + s.id + " was cancelled");
             if (p.queued < s.queued || p.skipped < s.skipped || p.cursor < s.cursor) {
               return invalid("broadcast progress only moves forward");
             }
@@ -86,7 +99,18 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
           [&](const finish&) -> decision {
             if (!s.exists) return invalid("broadcast " + s.id + " was never started");
             if (s.is_finished) return std::vector<event>{};
+            if (s.is_cancelled) return make_error(errc::broadcast_state_invalid, "broadcast " + s.id + " was cancelled");
             return std::vector<event>{finished{s.queued, s.skipped}};
+          },
+          [&](const cancel& x) -> decision {
+            if (x.reason.size() > reason_bytes_max || !is_valid_utf8(x.reason)) {
+              return invalid("a cancel reason is at most 500 bytes of UTF-8");
+            }
+            if (!s.exists) return make_error(errc::broadcast_not_found, "no broadcast " + s.id);
+            // A finished walk may still have messages queued behind a slow or stuck sender:
+            // cancelling it drops those. Only a second cancel decides nothing.
+            if (s.is_cancelled) return std::vector<event>{};
+            return std::vector<event>{cancelled{x.by, x.reason, s.queued, s.skipped}};
           },
       },
       c);
@@ -107,6 +131,10 @@ void evolve(state& s, const event& e) {
           s.skipped = ev.skipped;
         } else if constexpr (std::is_same_v<T, finished>) {
           s.is_finished = true;
+        } else if constexpr (std::is_same_v<T, cancelled>) {
+          s.is_cancelled = true;
+          s.cancelled_by = ev.by;
+          s.cancel_reason = ev.reason;
         } else {
           static_assert(always_false<T>, "broadcast::evolve: unhandled broadcast event");
         }

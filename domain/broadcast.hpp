@@ -1,7 +1,9 @@
 #pragma once
 /// A broadcast: one message from operators to all users or a segment, stream
 /// "broadcast-{id}". Its progress is events: started (text, segment, who), progress (how far
-/// the recipient list has been walked and how many notices are queued), finished. A restart
+/// the recipient list has been walked and how many notices are queued), finished, or cancelled
+/// by an operator (who, why): after that no recipient is walked and the gateway's sender drops
+/// the broadcast's notices still queued (recorded as not delivered, "broadcast cancelled"). A restart
 /// resumes from the last progress; each recipient's notice is recorded once per broadcast
 /// (notice origin "broadcast:{id}"), and each one's result is that notice's delivery record.
 ///
@@ -60,7 +62,22 @@ struct finished {
   friend bool operator==(const finished&, const finished&) = default;
 };
 
-using event = std::variant<started, progressed, finished>;
+/// An operator stopped the broadcast; queued and skipped are the counts when it stopped.
+struct cancelled {
+  static constexpr std::string_view type_name = "broadcast.cancelled";
+  static constexpr std::uint16_t version = 1;
+  std::string by;
+  std::string reason;
+  std::uint64_t queued = 0;
+  std::uint64_t skipped = 0;
+  void write(json_object_writer& w) const;
+  static result<cancelled> read(const json_value& v);
+  friend bool operator==(const cancelled&, const cancelled&) = default;
+};
+
+inline constexpr std::size_t reason_bytes_max = 500;
+
+using event = std::variant<started, progressed, finished, cancelled>;
 
 struct state {
   std::string id;
@@ -72,6 +89,12 @@ struct state {
   std::uint64_t queued = 0;
   std::uint64_t skipped = 0;
   bool is_finished = false;
+  bool is_cancelled = false;
+  std::string cancelled_by;
+  std::string cancel_reason;
+
+  /// Finished or cancelled: nothing more is walked or queued.
+  bool is_over() const { return is_finished || is_cancelled; }
 
   explicit state(std::string broadcast_id = {}) : id(std::move(broadcast_id)) {}
   friend bool operator==(const state&, const state&) = default;
@@ -88,12 +111,19 @@ struct progress {
   std::uint64_t skipped = 0;
 };
 struct finish {};
-using command = std::variant<start, progress, finish>;
+struct cancel {
+  std::string by;
+  std::string reason;
+};
+using command = std::variant<start, progress, finish, cancel>;
 
 /// start: once (a repeat with the same text and segment decides nothing; another is
 /// broadcast_exists... reported as invalid_argument). progress: only forward. finish: once.
-/// Errors: invalid_argument (empty or over-long text, bad segment, progress before start or
-/// after finish, a cursor or count going back).
+/// cancel: once started, even after its walk finished (its messages still queued are then
+/// dropped by the sender); a repeat decides nothing. Errors: invalid_argument (empty or
+/// over-long text or reason, bad segment, progress before start or after finish, a cursor or
+/// count going back); broadcast_not_found (cancel before start); broadcast_state_invalid
+/// (progress or finish after a cancel).
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t now_us);
 void evolve(state& s, const event& e);
 std::string idempotency_key(const state& s, const command& c);

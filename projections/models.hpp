@@ -391,18 +391,24 @@ class invoices : public table<invoice_row> {
 class deposit_addresses : public table<deposit_address_row> {
  public:
   std::string_view name() const override { return "deposit_addresses"; }
+  /// 2: rows name their user "user_id" (and amounts their asset), as every answer does.
+  std::uint32_t format_version() const override { return 2; }
   void apply(const eventstore::record_view& r, const any_event& e) override;
 };
 
 class chain_deposits : public table<chain_deposit_row> {
  public:
   std::string_view name() const override { return "chain_deposits"; }
+  /// 2: rows name their user "user_id" (and amounts their asset), as every answer does.
+  std::uint32_t format_version() const override { return 2; }
   void apply(const eventstore::record_view& r, const any_event& e) override;
 };
 
 class withdrawals : public table<withdrawal_row> {
  public:
   std::string_view name() const override { return "withdrawals"; }
+  /// 2: rows name their user "user_id" (and amounts their asset), as every answer does.
+  std::uint32_t format_version() const override { return 2; }
   void apply(const eventstore::record_view& r, const any_event& e) override;
 };
 

@@ -367,7 +367,7 @@ result<blacklist_row> blacklist_row::from_json(std::string_view json) {
 
 std::string deposit_address_row::to_json() const {
   return object([&](json_object_writer& w) {
-    w.str("address", address).u64("chain_id", chain_id).str("path", path).i64("user", user);
+    w.str("address", address).u64("chain_id", chain_id).str("path", path).i64("user_id", user);
   });
 }
 
@@ -377,15 +377,15 @@ result<deposit_address_row> deposit_address_row::from_json(std::string_view json
   TELEPAY_TRY(address, v.str("address"));
   TELEPAY_TRY(chain_id, v.u64("chain_id"));
   TELEPAY_TRY(path, v.str("path"));
-  TELEPAY_TRY(user, v.i64("user"));
+  TELEPAY_TRY(user, v.i64("user_id"));
   return deposit_address_row{chain_id, std::move(address), user, std::move(path)};
 }
 
 std::string chain_deposit_row::to_json() const {
   return object([&](json_object_writer& w) {
-    w.money("amount", amount(asset::usdt, value)).str("block_hash", block_hash).u64("block_number", block_number)
-        .u64("chain_id", chain_id).str("from", from).u64("log_index", log_index).str("status", status)
-        .str("to", to).str("tx_hash", tx_hash).i64("user", user);
+    w.money("amount", amount(asset::usdt, value)).str("asset", "USDT").str("block_hash", block_hash)
+        .u64("block_number", block_number).u64("chain_id", chain_id).str("from", from).u64("log_index", log_index)
+        .str("status", status).str("to", to).str("tx_hash", tx_hash).i64("user_id", user);
   });
 }
 
@@ -402,7 +402,7 @@ result<chain_deposit_row> chain_deposit_row::from_json(std::string_view json) {
   TELEPAY_TRY(status, v.str("status"));
   TELEPAY_TRY(to, v.str("to"));
   TELEPAY_TRY(tx_hash, v.str("tx_hash"));
-  TELEPAY_TRY(user, v.i64("user"));
+  TELEPAY_TRY(user, v.i64("user_id"));
   out.value = value;
   out.block_hash = std::move(block_hash);
   out.block_number = block_number;
@@ -419,8 +419,8 @@ result<chain_deposit_row> chain_deposit_row::from_json(std::string_view json) {
 std::string withdrawal_row::to_json() const {
   return object([&](json_object_writer& w) {
     w.str("address", address).money("amount", amount(asset::usdt, value)).str("approved_by", approved_by)
-        .str("id", id).str("reason", reason).str("requested_by", requested_by).str("status", status)
-        .str("tx_hash", tx_hash).i64("user", user);
+        .str("asset", "USDT").str("id", id).str("reason", reason).str("requested_by", requested_by)
+        .str("status", status).str("tx_hash", tx_hash).i64("user_id", user);
   });
 }
 
@@ -436,7 +436,7 @@ result<withdrawal_row> withdrawal_row::from_json(std::string_view json) {
   TELEPAY_TRY(requested_by, v.str("requested_by"));
   TELEPAY_TRY(status, v.str("status"));
   TELEPAY_TRY(tx_hash, v.str("tx_hash"));
-  TELEPAY_TRY(user, v.i64("user"));
+  TELEPAY_TRY(user, v.i64("user_id"));
   out.address = std::move(address);
   out.value = value;
   out.approved_by = std::move(approved_by);

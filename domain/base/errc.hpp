@@ -140,6 +140,12 @@ enum class errc : std::uint32_t {
   send_state_invalid = 407,      // a hot-wallet send command that its state refuses
   chain_not_configured = 408,
   withdrawal_below_minimum = 409,  // smaller than the withdrawal_min_usdt setting
+
+  // Broadcasts and purchases (440..459).
+  broadcast_not_found = 440,
+  broadcast_state_invalid = 441,  // a broadcast command that its state refuses (cancel a finished one)
+  purchase_not_found = 442,
+  refund_refused = 443,           // a purchase that cannot be refunded (refunded already, paid out)
 };
 
 /// A short, stable, human-readable name for each code (used in logs and HTTP errors).
@@ -251,6 +257,10 @@ constexpr std::string_view errc_name(errc code) {
     case errc::send_state_invalid: return "send_state_invalid";
     case errc::chain_not_configured: return "chain_not_configured";
     case errc::withdrawal_below_minimum: return "withdrawal_below_minimum";
+    case errc::broadcast_not_found: return "broadcast_not_found";
+    case errc::broadcast_state_invalid: return "broadcast_state_invalid";
+    case errc::purchase_not_found: return "purchase_not_found";
+    case errc::refund_refused: return "refund_refused";
   }
   return "unknown";  // Unreachable for valid enumerators; keeps -Wreturn-type quiet.
 }
@@ -362,6 +372,10 @@ inline constexpr errc errc_all[] = {
     errc::send_state_invalid,
     errc::chain_not_configured,
     errc::withdrawal_below_minimum,
+    errc::broadcast_not_found,
+    errc::broadcast_state_invalid,
+    errc::purchase_not_found,
+    errc::refund_refused,
 };
 
 }  // namespace telepay

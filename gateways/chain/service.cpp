@@ -142,7 +142,11 @@ unsigned status_for(errc code) {
     case errc::withdrawal_state_invalid:
     case errc::approval_pending:
     case errc::send_state_invalid:
-    case errc::withdrawal_below_minimum: return 503;
+    case errc::withdrawal_below_minimum:
+    case errc::broadcast_not_found:
+    case errc::broadcast_state_invalid:
+    case errc::purchase_not_found:
+    case errc::refund_refused: return 503;
   }
   return 503;  // not reached: every code is listed above
 }

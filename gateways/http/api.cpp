@@ -100,7 +100,9 @@ unsigned status_for(errc code) {
     case errc::manual_deposit_not_found:
     case errc::token_not_found:
     case errc::invoice_not_found:
-    case errc::withdrawal_not_found: return 404;
+    case errc::withdrawal_not_found:
+    case errc::broadcast_not_found:
+    case errc::purchase_not_found: return 404;
     case errc::wrong_expected_version:
     case errc::insufficient_funds:
     case errc::user_already_registered:
@@ -126,7 +128,9 @@ unsigned status_for(errc code) {
     case errc::withdrawal_state_invalid:
     case errc::approval_pending:
     case errc::send_state_invalid:
-    case errc::chain_not_configured: return 409;
+    case errc::chain_not_configured:
+    case errc::broadcast_state_invalid:
+    case errc::refund_refused: return 409;
     case errc::idempotency_key_reused_with_different_payload: return 422;
     case errc::rate_limited: return 429;
     case errc::chain_broken:
@@ -192,7 +196,7 @@ std::string withdrawal_body(const domain::withdrawal::state& w) {
   append_json_string(out, w.approval_reason);
   out += ",\"approved_by\":";
   append_json_string(out, w.approved_by);
-  out += ",\"id\":";
+  out += ",\"asset\":\"USDT\",\"id\":";
   append_json_string(out, w.id);
   out += ",\"needs_approval\":";
   out += w.needs_approval ? "true" : "false";
@@ -480,7 +484,12 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
                    [&](actors::token_request& x) { send_entity(std::move(x), std::move(done)); },
                    [&](actors::withdrawal_request& x) { send_withdrawal(std::move(x), std::move(done)); },
                    [&](actors::withdrawal_decision& x) { send_withdrawal(std::move(x), std::move(done)); },
+                   [&](actors::payout_cancel& x) { send_entity(std::move(x), std::move(done)); },
                    [&](actors::broadcast_request& x) {
+                     if (std::holds_alternative<domain::broadcast::cancel>(x.command)) {
+                       send_entity(std::move(x), std::move(done));  // stopping needs no gateway
+                       return;
+                     }
                      if (!hooks.broadcasts_delivered) {
                        done(error_response(503, "not_configured",
                                            "Telegram is not configured on this server: nothing would deliver the "
@@ -727,6 +736,13 @@ void api::install(router& r) {
       auto body = c ? coupon_body(*c) : result<std::string>(c.error());
       reply(body ? json_ok(std::move(*body)) : from_error(body.error()));
     });
+  });
+  add_read(r, "/v1/broadcasts/{id}", role::auditor, [self](const request&, const read_args& a, responder reply) {
+    self->client.ask<domain::broadcast::state>(actors::broadcast_query{a.key},
+                                               [reply](result<domain::broadcast::state> b) {
+                                                 auto body = b ? broadcast_body(*b) : result<std::string>(b.error());
+                                                 reply(body ? json_ok(std::move(*body)) : from_error(body.error()));
+                                               });
   });
   read("/v1/tokens", role::auditor,
        [&reads](const request&, const read_args& a) { return from_result(reads.tokens(page_of(a))); });

@@ -104,4 +104,19 @@ result<std::string> coupon_body(const domain::coupon::state& c) {
   return out;
 }
 
+result<std::string> broadcast_body(const domain::broadcast::state& b) {
+  if (!b.exists) return make_error(errc::broadcast_not_found, "no broadcast " + b.id);
+  std::string out;
+  {
+    domain::json_object_writer w(out);
+    w.str("broadcast_id", b.id);
+    if (b.is_cancelled) w.str("cancel_reason", b.cancel_reason).str("cancelled_by", b.cancelled_by);
+    w.str("cursor", b.cursor).u64("queued", b.queued).str("segment", b.segment).u64("skipped", b.skipped);
+    w.str("started_by", b.by)
+        .str("status", b.is_cancelled ? "cancelled" : b.is_finished ? "finished" : "running")
+        .str("text", b.text);
+  }
+  return out;
+}
+
 }  // namespace telepay::gateways::http

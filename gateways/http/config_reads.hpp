@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "domain/broadcast.hpp"
 #include "domain/channel.hpp"
 #include "domain/coupon.hpp"
 #include "domain/settings.hpp"
@@ -22,5 +23,9 @@ result<std::string> channel_config_body(const domain::channel::state& c);
 
 /// The coupon's terms and usage; errors: coupon_not_found (never created).
 result<std::string> coupon_body(const domain::coupon::state& c);
+
+/// A broadcast's text, segment and progress, with status "running", "finished" or "cancelled"
+/// (then who cancelled it and why); errors: broadcast_not_found (never started).
+result<std::string> broadcast_body(const domain::broadcast::state& b);
 
 }  // namespace telepay::gateways::http

@@ -67,7 +67,7 @@ constexpr std::array<query_field, 2> chain_deposits_fields{
 constexpr std::array<query_field, 1> audit_fields{{{"token", text}}};
 constexpr std::array<query_field, 2> events_fields{{{"from", integer, 1, id_max}, {"limit", integer, 1, page_limit_max}}};
 
-constexpr std::array<read_route, 30> routes{{
+constexpr std::array<read_route, 31> routes{{
     {"/metrics", role::auditor, false, path_kind::none, {}, no_fields},
     {"/v1/users", role::auditor, true, path_kind::none, {}, no_fields},
     {"/v1/users/{id}", role::auditor, false, path_kind::integer, "id", no_fields},
@@ -84,6 +84,7 @@ constexpr std::array<read_route, 30> routes{{
     {"/v1/settings", role::auditor, false, path_kind::none, {}, no_fields},
     {"/v1/tokens", role::auditor, true, path_kind::none, {}, no_fields},
     {"/v1/coupons/{code}", role::auditor, false, path_kind::text, "code", no_fields},
+    {"/v1/broadcasts/{id}", role::auditor, false, path_kind::text, "id", no_fields},
     {"/v1/payouts", role::auditor, true, path_kind::none, {}, payouts_fields},
     {"/v1/processes", role::auditor, true, path_kind::none, {}, processes_fields},
     {"/v1/processes/attention", role::auditor, false, path_kind::none, {}, no_fields},

@@ -218,6 +218,16 @@ result<write_command> approve_payout_address(const request& req, const writer& w
   return command(actors::channel_request{channel, domain::channel::approve_payout_address{address, by(who)}, now});
 }
 
+result<write_command> cancel_payout(const request& req, const writer& who, std::int64_t now) {
+  // Only a batch whose transaction is not signed yet: its send is abandoned, the batch fails
+  // finally and the hold is voided (the money waits for a later batch).
+  TELEPAY_TRY(b, body::parse(req.body, {"reason"}));
+  TELEPAY_TRY(channel, path_channel(req));
+  TELEPAY_TRY(batch, path_text(req, "batch"));
+  TELEPAY_TRY(reason, b.text("reason"));
+  return command(actors::payout_cancel{channel, batch, by(who), reason, now});
+}
+
 result<write_command> request_withdrawal(const request& req, const writer& who, std::int64_t now) {
   // Held now; above the setting withdrawal_approval_usdt it waits for another operator; then
   // the hot wallet sends it.
@@ -409,6 +419,14 @@ result<write_command> start_broadcast(const request& req, const writer& who, std
   return command(actors::broadcast_request{id, domain::broadcast::start{text, segment, by(who)}, now});
 }
 
+result<write_command> cancel_broadcast(const request& req, const writer& who, std::int64_t now) {
+  // Nothing more is queued; what is queued and not yet sent is dropped by the Telegram sender.
+  TELEPAY_TRY(b, body::parse(req.body, {"reason"}));
+  TELEPAY_TRY(id, path_text(req, "id"));
+  TELEPAY_TRY(reason, b.text("reason"));
+  return command(actors::broadcast_request{id, domain::broadcast::cancel{by(who), reason}, now});
+}
+
 result<write_command> rescan_chain(const request& req, const writer& who, std::int64_t) {
   TELEPAY_TRY(b, body::parse(req.body, {"from_block"}));
   TELEPAY_TRY(from, b.unsigned_integer("from_block"));
@@ -521,6 +539,7 @@ constexpr write_route table[] = {
     {"/v1/admin/channels/{id}/enable", role::operator_, enable_channel},
     {"/v1/admin/channels/{id}/payout-address", role::operator_, change_payout_address},
     {"/v1/admin/channels/{id}/payout-address/approve", role::operator_, approve_payout_address},
+    {"/v1/admin/channels/{id}/payouts/{batch}/cancel", role::operator_, cancel_payout},
     {"/v1/admin/withdrawals", role::operator_, request_withdrawal},
     {"/v1/admin/withdrawals/{id}/approve", role::operator_, approve_withdrawal},
     {"/v1/admin/withdrawals/{id}/reject", role::operator_, reject_withdrawal},
@@ -537,6 +556,7 @@ constexpr write_route table[] = {
     {"/v1/admin/tokens/{id}/approve", role::admin, approve_token},
     {"/v1/admin/tokens/{id}/revoke", role::admin, revoke_token},
     {"/v1/admin/broadcasts", role::operator_, start_broadcast},
+    {"/v1/admin/broadcasts/{id}/cancel", role::operator_, cancel_broadcast},
     {"/v1/admin/chain/rescan", role::operator_, rescan_chain},
     {"/v1/admin/invoices", role::operator_, create_invoice},
     {"/v1/admin/processes/{kind}/{id}/retry", role::operator_, retry_process},

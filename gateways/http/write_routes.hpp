@@ -68,7 +68,7 @@ using write_command =
                  actors::channel_request, actors::coupon_request, actors::manual_deposit_request,
                  actors::manual_deposit_approval, actors::purchase_request, actors::settings_request, token_mint,
                  actors::token_request, actors::withdrawal_request, actors::withdrawal_decision,
-                 actors::broadcast_request, chain_rescan, invoice_order, deposit_address_assign, process_retry>;
+                 actors::payout_cancel, actors::broadcast_request, chain_rescan, invoice_order, deposit_address_assign, process_retry>;
 
 struct write_route {
   std::string_view pattern;

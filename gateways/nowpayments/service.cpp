@@ -138,7 +138,11 @@ unsigned status_for(errc code) {
     case errc::approval_pending:
     case errc::send_state_invalid:
     case errc::chain_not_configured:
-    case errc::withdrawal_below_minimum: return 400;
+    case errc::withdrawal_below_minimum:
+    case errc::broadcast_not_found:
+    case errc::broadcast_state_invalid:
+    case errc::purchase_not_found:
+    case errc::refund_refused: return 400;
   }
   return 500;  // not reached: every code is listed above
 }

@@ -417,12 +417,34 @@ struct service::impl {
     return send_outcome{false, 0, false, "unknown notice kind"};
   }
 
+  /// Broadcast id -> (cancelled, when the ledger was last asked).
+  using broadcast_checks = std::map<std::string, std::pair<bool, std::int64_t>>;
+
+  /// Whether `origin` is a broadcast an operator cancelled: its queued notices are then
+  /// recorded as not delivered and never sent. The ledger is asked at most once a second per
+  /// broadcast (a cancel is final, so a yes is kept); without an answer the notice goes, as it
+  /// was queued while the broadcast ran.
+  bool from_cancelled_broadcast(const std::string& origin, broadcast_checks& seen) {
+    if (origin.rfind("broadcast:", 0) != 0) return false;
+    const std::string id = origin.substr(10);
+    const std::int64_t now = now_us();
+    if (auto it = seen.find(id); it != seen.end() && (it->second.first || it->second.second + 1'000'000 > now)) {
+      return it->second.first;
+    }
+    if (seen.size() >= 1024) seen.clear();  // bounded: a forgotten answer is only asked again
+    auto b = client.ask_and_wait<domain::broadcast::state>(actors::broadcast_query{id});
+    const bool cancelled = b && b->is_cancelled;
+    seen[id] = {cancelled, now};
+    return cancelled;
+  }
+
   void send_loop() {
     auto c = new_client(std::chrono::milliseconds(15'000));
     if (!c) return;
     flood_control flood(options.flood);
     std::deque<queued> queue;
     std::deque<std::int64_t> broadcast_window;  // broadcast sends in the last second
+    broadcast_checks broadcast_seen;
     while (!stopping.load()) {
       // Wait for work, or until the earliest queued item may go.
       std::int64_t now = now_us();
@@ -468,9 +490,15 @@ struct service::impl {
       queued q = std::move(*pick);
       queue.erase(pick);
       const std::int64_t chat = message_chat(q.item);
-      if (chat) flood.sent(chat, now);
-      if (q.item.origin.rfind("broadcast:", 0) == 0) broadcast_window.push_back(now);
-      auto o = perform(**c, q.item);
+      send_outcome o;
+      if (from_cancelled_broadcast(q.item.origin, broadcast_seen)) {
+        count(deliveries, "broadcast_cancelled");
+        o = send_outcome{false, 0, false, "broadcast cancelled"};  // recorded, never sent
+      } else {
+        if (chat) flood.sent(chat, now);
+        if (q.item.origin.rfind("broadcast:", 0) == 0) broadcast_window.push_back(now);
+        o = perform(**c, q.item);
+      }
       if (o.retry) {
         q.attempts += 1;
         if (o.retry_after_s > 0) {
@@ -573,7 +601,7 @@ struct service::impl {
 
   void run_broadcast(const std::string& id) {
     auto b = client.ask_and_wait<domain::broadcast::state>(actors::broadcast_query{id});
-    if (!b || !b->exists || b->is_finished) return;
+    if (!b || !b->exists || b->is_over()) return;
     std::string cursor = b->cursor;
     std::uint64_t queued_total = b->queued;
     std::uint64_t skipped = b->skipped;

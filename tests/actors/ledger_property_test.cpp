@@ -57,7 +57,7 @@ request random_request(std::mt19937_64& rng, int n) {
 
 class LedgerProperty : public ::testing::Test {
  protected:
-  testing::ledger_fixture fx;
+  testing::ledger_fixture fx{testing::with_hot_wallet()};  // so that payouts are batched and held
 
   result<process_reply> send(const request& r) {
     return std::visit([&](const auto& req) { return fx.call<process_reply>(req); }, r);

@@ -7,8 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <optional>
 #include <thread>
 
+#include "actors/flows.hpp"
 #include "tests/support/ledger_fixture.hpp"
 
 namespace telepay::actors {
@@ -27,6 +29,8 @@ const std::string address = "0x7F31abEa73053A3e049Eaa0f8E73d351DA173229";
 
 class LedgerTest : public ::testing::Test {
  protected:
+  explicit LedgerTest(ledger_options options = testing::with_hot_wallet()) : fx(std::move(options)) {}
+
   testing::ledger_fixture fx;
 
   void register_user(std::int64_t id, std::string code = "") {
@@ -254,6 +258,130 @@ TEST_F(LedgerTest, PayoutConfirmationSettlesTheChannelsHold) {
   ASSERT_TRUE(confirmed.has_value()) << confirmed.error().message;
   EXPECT_EQ(balance(channel_wallet(-1001)), "0");
   EXPECT_EQ(balance(system_wallet(system_account::chain_clearing)), "18");
+}
+
+TEST(NextPayoutStep, AFinalFailureUndoesOnlyWhatWasHeld) {
+  EXPECT_EQ(next_payout_step({"batch"}), "hold");
+  EXPECT_EQ(next_payout_step({"batch", "hold"}), "send");
+  EXPECT_EQ(next_payout_step({"batch", "hold"}, false), "");
+  // Cancelled before its hold: nothing to hold, nothing to void.
+  EXPECT_EQ(next_payout_step({"batch", "fail_final"}), "");
+  EXPECT_EQ(next_payout_step({"batch", "hold", "send", "fail_final"}), "void");
+  EXPECT_EQ(next_payout_step({"batch", "hold", "fail_final", "void"}), "");
+  EXPECT_EQ(next_payout_step({"batch", "hold", "send", "confirm"}), "post");
+}
+
+/// Polls `done` (up to 4 s); true once it holds.
+template <class Pred>
+bool eventually(Pred done) {
+  for (int i = 0; i < 200; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
+// Without a hot wallet nothing would send a batch: before, it was created and its money held
+// for ever. Now the accruals wait unbatched (the channel's money stays available), and the
+// first start with a hot wallet batches them as the strategy says.
+class NoHotWalletLedgerTest : public LedgerTest {
+ protected:
+  NoHotWalletLedgerTest() : LedgerTest(ledger_options{}) {}
+};
+
+TEST_F(NoHotWalletLedgerTest, PayoutsWaitUnbatchedUntilAHotWalletIsConfigured) {
+  register_user(2);
+  register_user(3);
+  register_channel(-1001, 3);  // instant: a batch per purchase, were there a hot wallet
+  deposit("d1", 2, "100");
+  ASSERT_TRUE(fx.call<process_reply>(purchase_request{"p1", user_id(2), channel_id(-1001), 1, usd("0"), "", test_now_us()}).has_value());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto payouts = fx.call<payout::state>(payout_query{channel_id(-1001)});
+  ASSERT_TRUE(payouts.has_value());
+  EXPECT_TRUE(payouts->batches.empty());
+  EXPECT_EQ(format_amount(amount(asset::usdt, payouts->unbatched)), "9");
+  EXPECT_TRUE(wallet_state(channel_wallet(-1001)).holds.empty());
+  EXPECT_EQ(format_amount(wallet_state(channel_wallet(-1001)).available()), "9");
+
+  fx.reopen(testing::with_hot_wallet());
+  ASSERT_TRUE(eventually([&] {
+    auto p = fx.call<payout::state>(payout_query{channel_id(-1001)});
+    return p && p->batches.size() == 1;
+  }));
+  payouts = fx.call<payout::state>(payout_query{channel_id(-1001)});
+  const std::string batch = payouts->batches.begin()->first;
+  EXPECT_TRUE(batch.starts_with("pb-s")) << batch;
+  EXPECT_EQ(format_amount(payouts->batches.begin()->second.value), "9");
+  EXPECT_EQ(payouts->unbatched, 0u);
+  const std::string ref = chain_send::payout_ref(channel_id(-1001), batch);
+  ASSERT_TRUE(eventually([&] {
+    auto sends = fx.call<chain_send::state>(chain_send_query{testing::test_hot_wallet()});
+    return sends && sends->open.contains(ref);
+  }));
+  EXPECT_TRUE(wallet_state(channel_wallet(-1001)).holds.contains(batch));
+  // A second start batches nothing more: the money is in that batch.
+  fx.reopen(testing::with_hot_wallet());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(fx.call<payout::state>(payout_query{channel_id(-1001)})->batches.size(), 1u);
+}
+
+// An operator cancels a batch whose transaction is not signed: the queued send is abandoned
+// (never signed after), the batch fails finally, the hold is voided and the money goes into
+// the next batch. Signed, submitted or unknown batches are refused.
+TEST_F(LedgerTest, CancellingAnUnsignedPayoutAbandonsItsSendAndFreesTheMoney) {
+  register_user(2);
+  register_user(3);
+  register_channel(-1001, 3);
+  deposit("d1", 2, "100");
+  ASSERT_TRUE(fx.call<process_reply>(purchase_request{"p1", user_id(2), channel_id(-1001), 1, usd("0"), "", test_now_us()}).has_value());
+  const std::string ref = chain_send::payout_ref(channel_id(-1001), "pb-p1");
+  const auto send_status = [&](const std::string& which) -> std::optional<chain_send::send_status> {
+    auto sends = fx.call<chain_send::state>(chain_send_query{testing::test_hot_wallet()});
+    if (!sends) return std::nullopt;
+    auto open = sends->open.find(which);
+    return open == sends->open.end() ? std::nullopt : std::optional(open->second.status);
+  };
+  ASSERT_TRUE(eventually([&] { return send_status(ref).has_value(); }));
+  EXPECT_EQ(format_amount(wallet_state(channel_wallet(-1001)).available()), "0");
+
+  auto cancelled = fx.call<entity_reply>(payout_cancel{channel_id(-1001), "pb-p1", "op1", "wrong address", test_now_us()});
+  ASSERT_TRUE(cancelled.has_value()) << cancelled.error().message;
+  EXPECT_EQ(send_status(ref), chain_send::send_status::abandoned);
+  auto payouts = fx.call<payout::state>(payout_query{channel_id(-1001)});
+  EXPECT_TRUE(payouts->batches.at("pb-p1").final_failure);
+  EXPECT_EQ(format_amount(amount(asset::usdt, payouts->unbatched)), "9");
+  EXPECT_TRUE(wallet_state(channel_wallet(-1001)).holds.empty());
+  EXPECT_EQ(format_amount(wallet_state(channel_wallet(-1001)).available()), "9");
+  // Again: the same answer, nothing more. The chain gateway's later report of the abandoned
+  // send (a final failure) is taken too, so it can settle the send.
+  EXPECT_TRUE(fx.call<entity_reply>(payout_cancel{channel_id(-1001), "pb-p1", "op1", "again", test_now_us()}).has_value());
+  auto reported = fx.call<entity_reply>(payout_request{channel_id(-1001), payout::mark_failed{"pb-p1", "abandoned", true}, test_now_us()});
+  EXPECT_TRUE(reported.has_value()) << reported.error().message;
+  EXPECT_EQ(format_amount(wallet_state(channel_wallet(-1001)).available()), "9");
+
+  auto unknown = fx.call<entity_reply>(payout_cancel{channel_id(-1001), "pb-none", "op1", "x", test_now_us()});
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().code, errc::payout_batch_not_found);
+
+  // The next purchase's batch takes the cancelled batch's money too.
+  ASSERT_TRUE(fx.call<process_reply>(purchase_request{"p2", user_id(2), channel_id(-1001), 1, usd("0"), "", test_now_us()}).has_value());
+  const std::string ref2 = chain_send::payout_ref(channel_id(-1001), "pb-p2");
+  ASSERT_TRUE(eventually([&] { return send_status(ref2).has_value(); }));
+  EXPECT_EQ(format_amount(fx.call<payout::state>(payout_query{channel_id(-1001)})->batches.at("pb-p2").value), "18");
+  // Signed: it may be mined, so it cannot be cancelled.
+  auto signed_ = fx.call<entity_reply>(chain_send_request{
+      testing::test_hot_wallet(),
+      chain_send::sign{ref2, 0, 0, 1000, 0, 65000, "0x" + std::string(64, '1'), "0xf86c"}, test_now_us()});
+  ASSERT_TRUE(signed_.has_value()) << signed_.error().message;
+  auto refused = fx.call<entity_reply>(payout_cancel{channel_id(-1001), "pb-p2", "op1", "x", test_now_us()});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, errc::payout_state_invalid) << refused.error().message;
+  // Submitted: refused too, and the hold is still there.
+  ASSERT_TRUE(fx.call<entity_reply>(payout_request{channel_id(-1001), payout::mark_submitted{"pb-p2", "0x" + std::string(64, '1')}, test_now_us()}).has_value());
+  refused = fx.call<entity_reply>(payout_cancel{channel_id(-1001), "pb-p2", "op1", "x", test_now_us()});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, errc::payout_state_invalid);
+  EXPECT_TRUE(wallet_state(channel_wallet(-1001)).holds.contains("pb-p2"));
 }
 
 TEST_F(LedgerTest, SettingsChangeTheSplit) {

@@ -146,5 +146,35 @@ TEST(Broadcast, StartsOnceMovesForwardAndFinishesOnce) {
   EXPECT_FALSE(broadcast::decide(s, broadcast::progress{"0009", 9, 1}, 0)) << "finished";
 }
 
+TEST(Broadcast, AnOperatorCancelsOneThatHasNotFinishedAndNothingMoreIsWalked) {
+  broadcast::state s("bc-2");
+  auto never = broadcast::decide(s, broadcast::cancel{"token:op", "typo"}, 0);
+  ASSERT_FALSE(never);
+  EXPECT_EQ(never.code(), errc::broadcast_not_found);
+  for (const auto& e : broadcast::decide(s, broadcast::start{"hi", "all", "t"}, 0).value()) broadcast::evolve(s, e);
+  for (const auto& e : broadcast::decide(s, broadcast::progress{"0007", 6, 1}, 0).value()) broadcast::evolve(s, e);
+  EXPECT_FALSE(broadcast::decide(s, broadcast::cancel{"token:op", std::string(501, 'x')}, 0)) << "reason too long";
+  auto cancelled = broadcast::decide(s, broadcast::cancel{"token:op", "typo in the price"}, 0);
+  ASSERT_TRUE(cancelled.has_value());
+  ASSERT_EQ(cancelled->size(), 1u);
+  EXPECT_EQ(std::get<broadcast::cancelled>((*cancelled)[0]),
+            (broadcast::cancelled{"token:op", "typo in the price", 6, 1}));
+  for (const auto& e : *cancelled) broadcast::evolve(s, e);
+  EXPECT_TRUE(s.is_over());
+  EXPECT_EQ(s.cancel_reason, "typo in the price");
+  EXPECT_TRUE(broadcast::decide(s, broadcast::cancel{"token:op2", "again"}, 0)->empty()) << "a repeat decides nothing";
+  EXPECT_EQ(broadcast::decide(s, broadcast::progress{"0009", 9, 1}, 0).code(), errc::broadcast_state_invalid)
+      << "no walking on after a cancel";
+  EXPECT_EQ(broadcast::decide(s, broadcast::finish{}, 0).code(), errc::broadcast_state_invalid) << "nor finishing";
+
+  broadcast::state done("bc-3");
+  for (const auto& e : broadcast::decide(done, broadcast::start{"hi", "all", "t"}, 0).value()) broadcast::evolve(done, e);
+  for (const auto& e : broadcast::decide(done, broadcast::finish{}, 0).value()) broadcast::evolve(done, e);
+  // Its walk finished, but messages may still wait behind the sender: those are dropped.
+  auto late = broadcast::decide(done, broadcast::cancel{"token:op", "stuck sender"}, 0);
+  ASSERT_TRUE(late.has_value());
+  EXPECT_EQ(late->size(), 1u);
+}
+
 }  // namespace
 }  // namespace telepay::domain

@@ -94,5 +94,24 @@ TEST(ConfigReads, ACouponShowsItsTermsAndUsage) {
   EXPECT_EQ(text_at(*coupon_body(c), "/disabled"), "true");
 }
 
+TEST(ConfigReads, ABroadcastShowsItsProgressAndWhoCancelledItAndWhy) {
+  broadcast::state b("bc-1");
+  EXPECT_EQ(broadcast_body(b).code(), errc::broadcast_not_found);
+  broadcast::evolve(b, broadcast::started{"bc-1", "hello", "all", "token:op-1"});
+  broadcast::evolve(b, broadcast::progressed{"0042", 40, 2});
+  auto running = broadcast_body(b);
+  ASSERT_TRUE(running.has_value());
+  EXPECT_EQ(text_at(*running, "/status"), "running");
+  EXPECT_EQ(text_at(*running, "/queued"), "40");
+  EXPECT_EQ(text_at(*running, "/skipped"), "2");
+  EXPECT_EQ(text_at(*running, "/segment"), "all");
+  EXPECT_EQ(text_at(*running, "/started_by"), "token:op-1");
+  broadcast::evolve(b, broadcast::cancelled{"token:op-2", "wrong price", 40, 2});
+  auto stopped = broadcast_body(b);
+  EXPECT_EQ(text_at(*stopped, "/status"), "cancelled");
+  EXPECT_EQ(text_at(*stopped, "/cancelled_by"), "token:op-2");
+  EXPECT_EQ(text_at(*stopped, "/cancel_reason"), "wrong price");
+}
+
 }  // namespace
 }  // namespace telepay::gateways::http

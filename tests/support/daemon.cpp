@@ -1,5 +1,7 @@
 #include "tests/support/daemon.hpp"
 
+#include "tests/support/openapi_check.hpp"
+
 #include <chrono>
 #include <csignal>
 #include <fstream>
@@ -52,13 +54,17 @@ daemon_process::daemon_process(const std::string& binary, const std::filesystem:
     unsigned port = 0;
     if (in >> port && port != 0) {
       port_ = static_cast<std::uint16_t>(port);
+      check_contract_on_port(port_);  // every answer it gives a test is held to docs/openapi.json
       return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }
 
-daemon_process::~daemon_process() { kill_hard(); }
+daemon_process::~daemon_process() {
+  kill_hard();
+  if (port_ != 0) forget_contract_port(port_);
+}
 
 namespace {
 int decode(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }

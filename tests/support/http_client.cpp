@@ -1,5 +1,7 @@
 #include "tests/support/http_client.hpp"
 
+#include "tests/support/openapi_check.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -134,7 +136,9 @@ http_reply http_request(std::uint16_t port, const std::string& method, const std
   }
   raw += "\r\n" + body;
   auto replies = http_exchange(port, raw);
-  return replies.empty() ? http_reply{} : replies.front();
+  http_reply reply = replies.empty() ? http_reply{} : replies.front();
+  check_contract(port, method, target, reply.status, reply.header("content-type"), reply.body);
+  return reply;
 }
 
 }  // namespace telepay::testing

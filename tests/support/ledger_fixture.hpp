@@ -22,6 +22,17 @@ inline std::int64_t test_now_us() {
       .count();
 }
 
+/// The hot wallet tests sign with (a test chain id and address; nothing here signs).
+inline domain::chain_send::key test_hot_wallet() {
+  return domain::chain_send::key{1337, "0x00000000000000000000000000000000000000aa"};
+}
+
+/// `options` with a hot wallet configured: withdrawals are accepted and payouts are batched.
+inline actors::ledger_options with_hot_wallet(actors::ledger_options options = {}) {
+  options.flows.sender = test_hot_wallet();
+  return options;
+}
+
 class ledger_fixture {
  public:
   /// `store_dir`: where the log lives (default: a fresh temporary directory).
@@ -57,6 +68,13 @@ class ledger_fixture {
 
   void reopen() {
     close();
+    open();
+  }
+
+  /// Restarts on the same log with other options (a hot wallet configured since, say).
+  void reopen(actors::ledger_options options) {
+    close();
+    options_ = std::move(options);
     open();
   }
 

@@ -260,5 +260,47 @@ TEST_F(DualControl, AWithdrawalNotYetSignedIsCancelledAndItsMoneyComesBack) {
   EXPECT_NE(list.body.find("w-c2"), std::string::npos) << list.body;
 }
 
+// Issue 13: a payout batch whose transaction is never signed (its node is down here) held the
+// channel's money for ever. An operator cancels it over HTTP: the queued send is abandoned, the
+// batch fails finally and the channel's money is available again; an unknown batch is 404.
+TEST_F(DualControl, APayoutBatchNotYetSignedIsCancelledAndItsMoneyComesBack) {
+  ASSERT_TRUE(daemon->started()) << daemon->log();
+  const std::string bob = mint(owner, "operator", "bob");
+  usable(bob);
+  fund(owner, bob, 46, "100");
+  ASSERT_EQ(post(owner, "/v1/admin/users", R"({"user_id":47})").status, 200);
+  auto channel = post(owner, "/v1/admin/channels",
+                      R"({"channel_id":-1002,"owner_id":47,"title":"T","tiers":[{"price":"10","days":30}],)"
+                      R"("payout_strategy":"instant","payout_address":")" + address + "\"}");
+  ASSERT_EQ(channel.status, 200) << channel.body;
+  auto bought = post(owner, "/v1/admin/purchases", R"({"purchase_id":"p-46","user_id":46,"channel_id":-1002,"tier":1})");
+  ASSERT_EQ(bought.status, 200) << bought.body;
+  std::string events;
+  for (int i = 0; i < 200; ++i) {
+    events = get(owner, "/v1/events?from=1&limit=1000").body;
+    if (events.find("payout:-1002:pb-p-46") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_NE(events.find("chain_send.requested"), std::string::npos) << events;
+  auto no_reason = post(owner, "/v1/admin/channels/-1002/payouts/pb-p-46/cancel", "{}");
+  EXPECT_EQ(no_reason.status, 400) << no_reason.body;
+  auto cancelled = post(owner, "/v1/admin/channels/-1002/payouts/pb-p-46/cancel", R"({"reason":"wrong address"})");
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body << daemon->log();
+  events = get(owner, "/v1/events?from=1&limit=1000").body;
+  EXPECT_NE(events.find("chain_send.abandoned"), std::string::npos) << "the queued send can never be signed";
+  EXPECT_NE(events.find("cancelled_by_operator"), std::string::npos);
+  EXPECT_NE(events.find("payout cancelled by op:owner: wrong address"), std::string::npos) << events;
+  std::string payouts;
+  for (int i = 0; i < 200; ++i) {
+    payouts = get(owner, "/v1/payouts?channel=-1002").body;
+    if (payouts.find("\"failed_final\"") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(payouts.find("\"failed_final\""), std::string::npos) << payouts;
+  auto unknown = post(owner, "/v1/admin/channels/-1002/payouts/pb-none/cancel", R"({"reason":"x"})");
+  EXPECT_EQ(unknown.status, 404) << unknown.body;
+  EXPECT_EQ(field(unknown.body, {"error"}), "payout_batch_not_found");
+}
+
 }  // namespace
 }  // namespace telepay

@@ -720,5 +720,45 @@ TEST_F(TelegramE2E, BroadcastsKeepTheirRateSkipBlockedUsersAndResumeAfterAKill) 
   EXPECT_LE(twice, 1u);
 }
 
+// Issue 13: a broadcast could not be stopped once started. An operator cancels it: nothing more
+// is queued, what was queued and not yet sent is dropped (recorded as not delivered, never
+// sent), and the broadcast reads back as cancelled, with who and why.
+TEST_F(TelegramE2E, ACancelledBroadcastSendsNothingMoreAndReadsBackWhoStoppedItAndWhy) {
+  start_daemon();
+  setup_channel();
+  constexpr int users = 80;  // at 25 broadcast messages/s, over three seconds of sending
+  for (int i = 0; i < users; ++i) say(800 + i, "/start");
+  ASSERT_TRUE(eventually([&] { return messages(800 + users - 1).size() == 1 && messages(800).size() == 1; }));
+  auto sent = [&] {
+    std::size_t n = 0;
+    for (int i = 0; i < users; ++i) {
+      for (const auto& m : messages(800 + i)) n += m.text == "Wrong price";
+    }
+    return n;
+  };
+  ASSERT_EQ(post("/v1/admin/broadcasts", R"({"id":"bc-stop","text":"Wrong price"})", "bc-stop").status, 202);
+  ASSERT_TRUE(eventually([&] { return sent() >= 1; }));
+  auto cancelled = post("/v1/admin/broadcasts/bc-stop/cancel", R"({"reason":"typo in the price"})", "bc-stop-c");
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_EQ(post("/v1/admin/broadcasts/bc-stop/cancel", R"({"reason":"again"})", "bc-stop-c2").status, 200)
+      << "a repeat answers as the first";
+  EXPECT_EQ(post("/v1/admin/broadcasts/bc-none/cancel", R"({"reason":"x"})", "bc-none-c").status, 404);
+  EXPECT_EQ(count_events("broadcast.cancelled", "broadcast-bc-stop"), 1u);
+  // Every queued notice is settled: sent before the cancel reached the sender, or dropped.
+  ASSERT_TRUE(eventually([&] { return all_events().find("broadcast cancelled") != std::string::npos; }))
+      << "a queued notice was dropped";
+  std::this_thread::sleep_for(std::chrono::milliseconds(4000));  // longer than the whole broadcast would take
+  const std::size_t settled = sent();
+  EXPECT_LT(settled, static_cast<std::size_t>(users)) << "the cancel stopped the sending";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  EXPECT_EQ(sent(), settled) << "nothing is sent after the cancel settled";
+  EXPECT_EQ(count_events("broadcast.finished", "broadcast-bc-stop"), 0u);
+  auto read = get("/v1/broadcasts/bc-stop");
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_NE(read.body.find(R"("status":"cancelled")"), std::string::npos) << read.body;
+  EXPECT_NE(read.body.find(R"("cancel_reason":"typo in the price")"), std::string::npos) << read.body;
+  EXPECT_EQ(get("/v1/broadcasts/bc-none").status, 404);
+}
+
 }  // namespace
 }  // namespace telepay

@@ -327,6 +327,9 @@ int run(const daemon_config& config) {
   if (chain_config && chain_config->hot_key) {
     std::string hot = gateways::chain::to_lower_hex(gateways::chain::address_of(*chain_config->hot_key));
     ledger_options.flows.sender = domain::chain_send::key{chain_config->chain_id, hot};
+  } else {
+    log->warn("no hot wallet configured (chain.rpc_url and chain.hot_key): withdrawals are refused and "
+              "channel payouts accrue unbatched until one is");
   }
   ledger_options.recovery_progress = [&log](std::uint64_t seq) {
     log->info("recovery scan progress seq={}", seq);
