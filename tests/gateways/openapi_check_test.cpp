@@ -42,6 +42,9 @@ TEST(OpenApiCheck, EachKindOfDriftIsNamed) {
       << "a path nobody serves answers 404";
   EXPECT_NE(first(check("POST", "/v1/things/7", 200, "{}")).find("no POST"), std::string::npos);
   EXPECT_TRUE(check("POST", "/v1/things/7", 405, R"({"error":"method_not_allowed","message":"GET only"})").empty());
+  EXPECT_TRUE(check("POST", "/v1/things/7", 413, R"({"error":"payload_too_large","message":"over 64 KiB"})").empty())
+      << "an oversized body is refused before any route is looked up";
+  EXPECT_NE(first(check("POST", "/v1/things/7", 400, "{}")).find("no POST"), std::string::npos);
   EXPECT_NE(first(check("GET", "/v1/things/7", 201, "{}")).find("no 201 answer"), std::string::npos);
   EXPECT_NE(first(check("GET", "/v1/things/7", 200, R"({"id":"7"})")).find("required field \"status\""),
             std::string::npos);

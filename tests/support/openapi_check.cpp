@@ -224,14 +224,17 @@ std::vector<std::string> openapi_violations(std::string_view document, std::stri
   const std::string_view path = target.substr(0, target.find('?'));
   const std::string where = std::string(method) + " " + std::string(path) + " " + std::to_string(status);
   const std::string templ = match_template(root["paths"].value(), path);
+  // 413 and 431 are decided from the framing, before any route is looked up, so they may answer
+  // a path or a method the document does not have.
+  const bool before_routing = status == 413 || status == 431;
   if (templ.empty()) {
-    if (status == 404) return out;  // a path nobody serves: 404 is the answer the contract implies
+    if (status == 404 || before_routing) return out;  // a path nobody serves: 404 is the answer the contract implies
     out.push_back(where + ": the document has no such path");
     return out;
   }
   element operation;
   if (root["paths"][templ][lower(method)].get(operation)) {
-    if (status == 405) return out;  // a method the path does not take: the answer the contract implies
+    if (status == 405 || before_routing) return out;  // a method the path does not take: the answer the contract implies
     out.push_back(where + ": the document has no " + std::string(method) + " on " + templ);
     return out;
   }

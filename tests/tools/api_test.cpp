@@ -210,7 +210,7 @@ TEST_F(ApiTest, BadInputIsRefusedAndWritesNothing) {
   EXPECT_EQ(get(admin, "/v1/nothing").status, 404);
   // Only the admin log grew (each refused command is recorded); no channel exists.
   auto channels = eventually(admin, "/v1/channels", [](const std::string&) { return true; });
-  EXPECT_EQ(channels.body, R"({"items":[],"next_cursor":null})");
+  EXPECT_EQ(channels.body, R"({"has_more":false,"items":[],"next_cursor":null})");
   auto events = get(admin, "/v1/events?from=" + std::to_string(before + 1) + "&limit=1000");
   ASSERT_EQ(events.status, 200);
   EXPECT_EQ(events.body.find("channel.registered"), std::string::npos);
