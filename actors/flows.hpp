@@ -7,6 +7,10 @@
 ///             activate/extend the subscription -> credit platform fee, referral commission and
 ///             the channel's share -> accrue the payout -> post (void on a refusal before any
 ///             credit).
+///   refund    a completed purchase taken back (the purchase manager runs it): reverse the
+///             payout accrual (refused once batched), debit the channel's share, the fee and
+///             the commission (the referral expense account when the referrer spent it),
+///             credit the buyer, shorten the subscription.
 ///   deposit   external money to a user: credit the user, debit the clearing account, then the
 ///             referral commission (debit referral expense, credit the referrer).
 ///   payout    after an accrual (only with a chain sender configured: without one accruals
@@ -76,7 +80,7 @@ struct transfer_resume {
 
 /// An unfinished purchase or deposit found in the log (its intent is in its process stream).
 struct process_resume {
-  std::string kind;  // "purchase" | "deposit"
+  std::string kind;  // "purchase" | "refund" | "deposit" | "payment"
   std::string id;
   std::string intent;
   std::set<std::string> done;

@@ -457,6 +457,7 @@ ledger_actor::behavior_type facade_actor(facade_self self, facade_deps d) {
       [self, d](payout_request& req) { return forward<entity_reply>(self, d, d.payouts, std::move(req)); },
       [self, d](payout_cancel& req) { return forward<entity_reply>(self, d, d.payouts, std::move(req)); },
       [self, d](purchase_request& req) { return forward<process_reply>(self, d, d.purchases, std::move(req)); },
+      [self, d](refund_request& req) { return forward<process_reply>(self, d, d.purchases, std::move(req)); },
       [self, d](deposit_request& req) { return forward<process_reply>(self, d, d.deposits, std::move(req)); },
       [self, d](transfer_request& req) {
         const auto& manager = d.transfers[std::hash<std::string>{}(req.transfer_id) % d.transfers.size()];
@@ -667,7 +668,7 @@ result<std::unique_ptr<ledger>> ledger::start(caf::actor_system& system,
   }
   for (const auto& p : out->recovered_.processes) {
     const caf::actor& manager =
-        p.kind == "purchase" ? d.purchases : (p.kind == "payment" ? d.payments : d.deposits);
+        p.kind == "purchase" || p.kind == "refund" ? d.purchases : (p.kind == "payment" ? d.payments : d.deposits);
     caf::anon_send(manager, resume_atom::value, p);
   }
   for (const auto& p : out->recovered_.payments) {

@@ -78,6 +78,16 @@ struct purchase_request {
   /// a purchase from the balance does not (domain::process::purchase_facts::paid_by_invoice).
   bool paid_by_invoice = false;
 };
+/// An operator's refund of a completed purchase: process "refund-{purchase_id}" takes the
+/// channel's share (refused once a payout batch took it), the platform fee and the referral
+/// commission back (the platform bears a commission the referrer has spent), credits the buyer
+/// what was paid and takes the purchase's days off the subscription. Once per purchase.
+struct refund_request {
+  std::string purchase_id;
+  std::string by;
+  std::string reason;
+  std::int64_t now_us = 0;
+};
 struct deposit_request {
   std::string deposit_id;
   domain::user_id user;
@@ -328,6 +338,7 @@ using ledger_actor = caf::typed_actor<
     caf::replies_to<manual_deposit_approval>::with<result<process_reply>>,
     caf::replies_to<admin_log_request>::with<result<entity_reply>>,
     caf::replies_to<purchase_request>::with<result<process_reply>>,
+    caf::replies_to<refund_request>::with<result<process_reply>>,
     caf::replies_to<deposit_request>::with<result<process_reply>>,
     caf::replies_to<transfer_request>::with<result<process_reply>>,
     caf::replies_to<invoice_create_request>::with<result<domain::invoice::state>>,
@@ -379,6 +390,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::deposit_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::transfer_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::payout_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::payout_cancel)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::refund_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::process_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::result<telepay::actors::process_reply>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::wallet_query)

@@ -288,6 +288,7 @@ std::string causation_of(const domain::payout::command& command) {
         else if constexpr (std::is_same_v<T, domain::payout::retry>) return "retry";
         else if constexpr (std::is_same_v<T, domain::payout::create_batch>) return "batch";
         else if constexpr (std::is_same_v<T, domain::payout::accrue>) return "accrue";
+        else if constexpr (std::is_same_v<T, domain::payout::reverse_accrual>) return "reverse_accrual";
         // Recovery keys resumed steps on these names: a new command must choose its own.
         else static_assert(always_false<T>, "causation_of: unhandled payout command");
       },
@@ -298,7 +299,8 @@ std::string batch_of(const domain::payout::command& command) {
   return std::visit(
       [](const auto& c) -> std::string {
         using T = std::decay_t<decltype(c)>;
-        if constexpr (std::is_same_v<T, domain::payout::accrue>) return c.accrual_id;
+        if constexpr (std::is_same_v<T, domain::payout::accrue> ||
+                      std::is_same_v<T, domain::payout::reverse_accrual>) return c.accrual_id;
         else if constexpr (std::is_same_v<T, domain::payout::create_batch> ||
                            std::is_same_v<T, domain::payout::mark_submitted> ||
                            std::is_same_v<T, domain::payout::mark_confirmed> ||

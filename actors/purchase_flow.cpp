@@ -11,6 +11,20 @@ namespace {
 
 using domain::process::purchase_intent;
 using domain::process::purchase_step;
+using domain::process::refund_intent;
+using domain::process::refund_step;
+
+/// A refund of a completed purchase (process "refund-{purchase_id}").
+struct refund_run {
+  refund_intent intent;
+  std::set<std::string> done;
+  bool failure = false;
+  bool platform_bears_commission = false;  // the referrer's debit was refused for lack of funds
+  std::optional<error> failure_error;
+  std::vector<caf::response_promise> promises;
+  int attempts = 0;
+  std::uint64_t last_seq = 0;
+};
 
 struct purchase_run {
   purchase_intent intent;
@@ -28,6 +42,7 @@ struct purchase_state {
   flow_options options;
   caf::actor payouts;
   std::unordered_map<std::string, purchase_run> runs;
+  std::unordered_map<std::string, refund_run> refunds;  // by purchase id
 };
 
 using state_ptr = std::shared_ptr<purchase_state>;
@@ -296,6 +311,252 @@ void gather(caf::event_based_actor* self, const state_ptr& st, std::shared_ptr<g
     });
 }
 
+
+// ---- refunds ----
+
+std::string refund_key(const std::string& id) { return "refund-" + id; }
+
+void refund_next(caf::event_based_actor* self, const state_ptr& st, const std::string& id);
+
+void refund_finish(const state_ptr& st, const std::string& id) {
+  auto found = st->refunds.find(id);
+  refund_run& run = found->second;
+  if (run.failure) {
+    deliver(run.promises, result<process_reply>(run.failure_error.value_or(
+                              make_error(errc::process_failed, "refund of purchase " + id + " failed"))));
+  } else {
+    deliver(run.promises, result<process_reply>(process_reply{
+                              domain::process::correlation("refund", id), "refunded", run.last_seq}));
+  }
+  st->refunds.erase(found);
+}
+
+void refund_reply(caf::event_based_actor* self, const state_ptr& st, const std::string& id, refund_step done_step,
+                  result<entity_reply> r) {
+  auto found = st->refunds.find(id);
+  if (found == st->refunds.end()) {
+    return;
+  }
+  refund_run& run = found->second;
+  const std::string_view step_text = domain::process::step_name(done_step);
+  if (r) {
+    run.done.insert(std::string(step_text));
+    run.attempts = 0;
+    if (r->last_seq != 0) {
+      run.last_seq = r->last_seq;
+    }
+    if (done_step == refund_step::restore_accrual) {
+      self->send(st->payouts, accrued_atom::value, run.intent.purchase.channel, id);
+    }
+  } else if (is_transient(r.code())) {
+    if (!detail::retry_or_park(self, st->options, run.attempts, "refund", id, step_text, r.error(),
+                               detail::resend(self, process_resume{"refund", id, run.intent.to_json(), run.done}))) {
+      return;
+    }
+    run.failure = true;
+    run.failure_error = detail::needs_attention("refund", id, step_text, r.error());
+    refund_finish(st, id);
+    return;
+  } else if (done_step == refund_step::debit_referrer && r.code() == errc::insufficient_funds) {
+    run.platform_bears_commission = true;  // the referrer spent it: the referral expense pays
+  } else if (done_step == refund_step::complete || done_step == refund_step::fail) {
+    run.failure = true;  // the process stream refused its own end: nothing more to try
+    run.failure_error = r.error();
+    refund_finish(st, id);
+    return;
+  } else if (done_step == refund_step::restore_accrual) {
+    run.done.insert(std::string(step_text));  // recorded as the failure's reason below
+    run.failure_error = make_error(errc::process_failed, "refund of purchase " + id +
+                                                             ": the reversed accrual could not be restored: " +
+                                                             r.error().message);
+  } else if (done_step == refund_step::reverse_accrual) {
+    run.failure = true;  // refused before anything moved (the share is in a payout batch)
+    run.failure_error = r.error();
+  } else {
+    run.failure = true;
+    const bool moved = run.done.contains("debit_channel") || run.done.contains("debit_fee") ||
+                       run.done.contains("debit_referrer") || run.done.contains("debit_expense");
+    run.failure_error = moved ? make_error(errc::process_failed, "refund of purchase " + id + " step " +
+                                                                     std::string(step_text) + " refused: " +
+                                                                     r.error().message)
+                              : r.error();
+  }
+  refund_next(self, st, id);
+}
+
+void refund_next(caf::event_based_actor* self, const state_ptr& st, const std::string& id) {
+  auto found = st->refunds.find(id);
+  if (found == st->refunds.end()) {
+    return;
+  }
+  refund_run& run = found->second;
+  const refund_intent& in = run.intent;
+  const purchase_intent& p = in.purchase;
+  const refund_step next =
+      domain::process::next_refund_step(in, run.done, run.failure, run.platform_bears_commission);
+  if (next == refund_step::done) {
+    refund_finish(st, id);
+    return;
+  }
+  const command_meta meta =
+      detail::meta_for("refund", id, domain::process::step_name(next), detail::wall_clock_us());
+  auto after = [self, st, id, next](result<entity_reply> r) { refund_reply(self, st, id, next, std::move(r)); };
+  const auto buyer_wallet = domain::wallet_key{domain::wallet_owner::of(p.buyer), domain::asset::usdt};
+  const auto debit = [&](domain::wallet_key from, std::string_view suffix, domain::amount value) {
+    send_wallet(self, st->r, *st->asks, from,
+                domain::wallet::debit{domain::transfer_id(id + std::string(suffix)), value, "refund",
+                                      buyer_wallet.stream()},
+                meta, after);
+  };
+  const auto usdt_of = [](domain::wallet_owner owner) { return domain::wallet_key{owner, domain::asset::usdt}; };
+  switch (next) {
+    case refund_step::reverse_accrual:
+      send_command<payout_entity>(self, st->r.payouts, p.channel, domain::payout::reverse_accrual{id, in.reason},
+                                  meta, *st->asks, after);
+      return;
+    case refund_step::debit_channel:
+      debit(usdt_of(domain::wallet_owner::of(p.channel)), ".rch", p.channel_share);
+      return;
+    case refund_step::debit_fee:
+      debit(usdt_of(domain::wallet_owner::of(domain::system_account::platform_revenue)), ".rfee", p.fee);
+      return;
+    case refund_step::debit_referrer:
+      debit(usdt_of(domain::wallet_owner::of(*p.referrer)), ".rref", p.commission);
+      return;
+    case refund_step::debit_expense:
+      debit(usdt_of(domain::wallet_owner::of(domain::system_account::referral_expense)), ".rexp", p.commission);
+      return;
+    case refund_step::credit_buyer:
+      send_wallet(self, st->r, *st->asks, buyer_wallet,
+                  domain::wallet::credit{domain::transfer_id(id + ".rbuy"), p.paid, "refund",
+                                         domain::process::stream(refund_key(id))},
+                  meta, after);
+      return;
+    case refund_step::shorten:
+      send_command<subscription_entity>(self, st->r.subscriptions, subscription_key{p.buyer, p.channel},
+                                        domain::subscription::shorten{id, p.days, in.reason}, meta, *st->asks,
+                                        after);
+      return;
+    case refund_step::restore_accrual:
+      send_command<payout_entity>(self, st->r.payouts, p.channel,
+                                  domain::payout::accrue{id + ".restored", p.channel_share}, meta, *st->asks, after);
+      return;
+    case refund_step::complete:
+      send_command<process_entity>(self, st->r.processes, refund_key(id), domain::process::complete{"refunded"},
+                                   meta, *st->asks, after);
+      return;
+    case refund_step::fail: {
+      const error why = run.failure_error.value_or(make_error(errc::process_failed, "failed"));
+      send_command<process_entity>(self, st->r.processes, refund_key(id),
+                                   domain::process::fail{std::string(errc_name(why.code)), why.message}, meta,
+                                   *st->asks, after);
+      return;
+    }
+    case refund_step::done:
+      return;
+  }
+}
+
+void refund_begin(caf::event_based_actor* self, const state_ptr& st, refund_intent intent, std::set<std::string> done,
+                  std::optional<caf::response_promise> promise) {
+  const std::string id = intent.purchase.purchase_id;
+  if (auto running = st->refunds.find(id); running != st->refunds.end()) {
+    if (promise) running->second.promises.push_back(*promise);
+    return;
+  }
+  refund_run run;
+  run.intent = std::move(intent);
+  run.done = std::move(done);
+  // Resumed after the platform took the commission: never ask the referrer as well.
+  run.platform_bears_commission = run.done.contains("debit_expense");
+  if (promise) run.promises.push_back(*promise);
+  st->refunds.emplace(id, std::move(run));
+  refund_next(self, st, id);
+}
+
+/// A refund request: a refund already recorded answers with its outcome (once per purchase);
+/// a new one is priced from the purchase's own intent and started.
+void refund(caf::event_based_actor* self, const state_ptr& st, refund_request req, caf::response_promise promise) {
+  const std::string id = req.purchase_id;
+  query_state<process_entity>(
+      self, st->r.processes, refund_key(id), *st->asks,
+      [self, st, req = std::move(req), promise](result<domain::process::state> existing) mutable {
+        if (!existing) {
+          promise.deliver(result<process_reply>(existing.error()));
+          return;
+        }
+        const std::string pid = req.purchase_id;  // a copy: req moves into the next query's handler
+        if (existing->is_started) {
+          if (auto running = st->refunds.find(pid); running != st->refunds.end()) {
+            running->second.promises.push_back(promise);
+            return;
+          }
+          if (existing->is_completed) {
+            promise.deliver(result<process_reply>(
+                process_reply{domain::process::correlation("refund", pid), "refunded", 0}));
+          } else if (existing->is_failed) {
+            promise.deliver(result<process_reply>(make_error(
+                errc::refund_refused, "the refund of purchase " + pid + " failed: " + existing->failure_reason)));
+          } else {
+            // Started, not running here: parked after repeated transient failures. Its steps
+            // done are in the log; the operator's retry resumes it from them.
+            promise.deliver(result<process_reply>(make_error(
+                errc::refund_refused, "the refund of purchase " + pid +
+                                          " is parked as needing attention: POST /v1/admin/processes/refund/" + pid +
+                                          "/retry resumes it")));
+          }
+          return;
+        }
+        query_state<process_entity>(
+            self, st->r.processes, process_key(pid), *st->asks,
+            [self, st, req = std::move(req), promise](result<domain::process::state> purchase) mutable {
+              if (!purchase) {
+                promise.deliver(result<process_reply>(purchase.error()));
+                return;
+              }
+              auto intent = domain::process::price_refund(*purchase, req.by, req.reason);
+              if (!intent) {
+                promise.deliver(result<process_reply>(intent.error()));
+                return;
+              }
+              // Refused before the process starts when a payout batch holds the share, so the
+              // refund can be asked again once that batch is cancelled. (The process's first
+              // step checks it again: a batch made in between fails the refund.)
+              const domain::channel_id channel = intent->purchase.channel;
+              query_state<payout_entity>(
+                  self, st->r.payouts, channel, *st->asks,
+                  [self, st, req = std::move(req), promise, in = std::move(*intent)](
+                      result<domain::payout::state> payouts) mutable {
+                    if (!payouts) {
+                      promise.deliver(result<process_reply>(payouts.error()));
+                      return;
+                    }
+                    const std::string refund_id = req.purchase_id;
+                    if (!in.purchase.channel_share.is_zero()) {
+                      if (auto reversible = domain::payout::check_reversible(*payouts, refund_id); !reversible) {
+                        promise.deliver(result<process_reply>(reversible.error()));
+                        return;
+                      }
+                    }
+                    if (st->refunds.contains(refund_id)) {  // a second request raced this one
+                      st->refunds.at(refund_id).promises.push_back(promise);
+                      return;
+                    }
+                    const command_meta meta = detail::meta_for("refund", refund_id, "start", req.now_us);
+                    send_command<process_entity>(
+                        self, st->r.processes, refund_key(refund_id), domain::process::start{"refund", in.to_json()}, meta,
+                        *st->asks, [self, st, promise, in](result<entity_reply> started) mutable {
+                          if (!started) {
+                            promise.deliver(result<process_reply>(started.error()));
+                            return;
+                          }
+                          refund_begin(self, st, std::move(in), {}, promise);
+                        });
+                  });
+            });
+      });
+}
+
 }  // namespace
 
 caf::behavior purchase_manager(caf::event_based_actor* self, routes r, flow_options options,
@@ -365,7 +626,21 @@ caf::behavior purchase_manager(caf::event_based_actor* self, routes r, flow_opti
         g->quoted = [promise](result<purchase_intent> priced) mutable { promise.deliver(std::move(priced)); };
         gather(self, st, g);
       },
+      [self, st](refund_request& req) {
+        auto promise = self->make_response_promise();
+        if (!domain::is_token(req.purchase_id, domain::transfer_id_bytes_max)) {
+          promise.deliver(result<process_reply>(
+              make_error(errc::invalid_argument, "purchase id must be a 1-64 character token")));
+          return;
+        }
+        refund(self, st, std::move(req), promise);
+      },
       [self, st](resume_atom, process_resume& resume) {
+        if (resume.kind == "refund") {
+          auto refund_in = refund_intent::from_json(resume.intent);
+          if (refund_in) refund_begin(self, st, std::move(*refund_in), std::move(resume.done), std::nullopt);
+          return;  // undecodable intent: recovery already logged it
+        }
         auto intent = purchase_intent::from_json(resume.intent);
         if (!intent) {
           return;  // undecodable intent: recovery already logged it

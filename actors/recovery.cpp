@@ -184,8 +184,11 @@ result<recovery_result> scan_unfinished(eventstore::event_store& store,
     }
     if (r.stream.starts_with("payout-")) {
       if (auto channel = channel_of_payout_stream(r.stream)) {
-        st.accruing[channel->value()] =
-            r.type == domain::payout::accrued::type_name || r.type == domain::payout::failed::type_name;
+        // A reversal (a refund) leaves whatever else waits unbatched as it was.
+        if (r.type != domain::payout::accrual_reversed::type_name) {
+          st.accruing[channel->value()] =
+              r.type == domain::payout::accrued::type_name || r.type == domain::payout::failed::type_name;
+        }
       } else {
         note_problem(st, r, "payout record on a stream that names no channel");
       }
@@ -201,7 +204,7 @@ result<recovery_result> scan_unfinished(eventstore::event_store& store,
     const std::string id(r.correlation_id.substr(colon + 1));
     if (kind == "transfer") {
       on_transfer(st, r, id);
-    } else if (kind == "purchase" || kind == "deposit" || kind == "payment") {
+    } else if (kind == "purchase" || kind == "refund" || kind == "deposit" || kind == "payment") {
       on_process(st, r, kind, id);
     } else if (kind == "payout") {
       on_payout(st, r, id);

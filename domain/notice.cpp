@@ -62,14 +62,23 @@ std::optional<plan_result> plan_subscription(std::string_view stream, std::strin
                    out.items.push_back(message("Payment received: your subscription to channel " + channel +
                                                " (tier " + std::to_string(a.tier) + ") is active until " +
                                                day(a.expires_at_us) +
-                                               ". Join with the invite link sent with this message: it works for "
-                                               "you only and expires in 24 hours."));
+                                               ". Your invite link comes in a separate message: it works "
+                                               "for you only and expires in 24 hours. If it does not come, send /link " +
+                                               channel + "."));
                  },
                  [&](const subscription::reminded& r) {
                    out.items.push_back(message(
                        "Your subscription to channel " + channel + " expires in " +
                        (r.days_before == 1 ? std::string("1 day") : std::to_string(r.days_before) + " days") +
                        " (" + day(r.expires_at_us) + "). Renew with /subscribe " + channel + " to keep your access."));
+                 },
+                 [&](const subscription::shortened& sh) {
+                   out.items.push_back(message(
+                       "A purchase was refunded to your balance and its " + std::to_string(sh.days) +
+                       (sh.days == 1 ? " day was" : " days were") +
+                       " taken off your subscription to channel " + channel +
+                       (sh.expires_at_us > at_us ? ", which now runs until " + day(sh.expires_at_us) + "."
+                                                 : ", which has ended.")));
                  },
                  [&](const subscription::expired&) {
                    out.items.push_back(item{kind::remove, chat, "", 0, "", {}, 0});

@@ -88,6 +88,30 @@ result<retried> retried::read(const json_value& v) {
   return retried{std::move(id), attempt};
 }
 
+void accrual_reversed::write(json_object_writer& w) const {
+  w.str("accrual_id", accrual_id).money("amount", value).str("asset", asset_code(value.currency())).str("reason", reason);
+}
+result<accrual_reversed> accrual_reversed::read(const json_value& v) {
+  TELEPAY_TRY(id, v.str("accrual_id"));
+  TELEPAY_TRY(value, v.money("amount", asset::usdt));
+  TELEPAY_TRY(reason, v.str("reason"));
+  return accrual_reversed{std::move(id), value, std::move(reason)};
+}
+
+status check_reversible(const state& s, const std::string& accrual_id) {
+  if (const auto taken = s.batched_accruals.find(accrual_id); taken != s.batched_accruals.end()) {
+    const auto& b = s.batches.at(taken->second);
+    return make_error(errc::refund_refused, "the channel's share is in payout batch " + taken->second + " (" +
+                                                std::string(status_name(b.status)) +
+                                                "): it cannot be taken back unless that batch is cancelled");
+  }
+  if (!s.unbatched_accruals.contains(accrual_id)) {
+    return make_error(errc::refund_refused,
+                      "channel " + std::to_string(s.channel.value()) + " has no accrual " + accrual_id + " to take back");
+  }
+  return {};
+}
+
 bool should_batch(const state& s, const strategy_facts& strategy) {
   if (s.unbatched == 0) {
     return false;
@@ -121,6 +145,17 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
             return make_error(errc::amount_overflow, "accruals overflow");
           }
           return std::vector<event>{accrued{cmd.accrual_id, cmd.value}};
+        } else if constexpr (std::is_same_v<T, reverse_accrual>) {
+          TELEPAY_CHECK(check_id(cmd.accrual_id, "accrual id"));
+          if (s.reversed_accruals.contains(cmd.accrual_id)) {
+            return std::vector<event>{};
+          }
+          TELEPAY_CHECK(check_reversible(s, cmd.accrual_id));
+          const auto found = s.unbatched_accruals.find(cmd.accrual_id);
+          if (cmd.reason.empty() || cmd.reason.size() > 500) {
+            return make_error(errc::invalid_argument, "a reversal needs a reason of 1-500 bytes");
+          }
+          return std::vector<event>{accrual_reversed{cmd.accrual_id, amount(asset::usdt, found->second), cmd.reason}};
         } else if constexpr (std::is_same_v<T, create_batch>) {
           TELEPAY_CHECK(check_id(cmd.batch_id, "batch id"));
           if (s.batches.contains(cmd.batch_id)) {
@@ -191,10 +226,27 @@ void evolve(state& s, const event& e) {
         if constexpr (std::is_same_v<T, accrued>) {
           s.accrued_total += ev.value.units();
           s.unbatched += ev.value.units();
+          s.unbatched_accruals[ev.accrual_id] += ev.value.units();
+        } else if constexpr (std::is_same_v<T, accrual_reversed>) {
+          const auto found = s.unbatched_accruals.find(ev.accrual_id);
+          LEDGER_ASSERT(found != s.unbatched_accruals.end() && found->second == ev.value.units() &&
+                            ev.value.units() <= s.unbatched,
+                        "reversal of an accrual that is not unbatched: ", ev.accrual_id);
+          s.unbatched -= ev.value.units();
+          s.accrued_total -= ev.value.units();
+          s.unbatched_accruals.erase(found);
+          s.reversed_accruals.insert(ev.accrual_id);
         } else if constexpr (std::is_same_v<T, batched>) {
           LEDGER_ASSERT(ev.value.units() <= s.unbatched, "batch exceeds unbatched accruals");
           s.unbatched -= ev.value.units();
-          s.batches[ev.batch_id] = batch{ev.value, ev.address, batch_status::created, 1, "", false};
+          batch& made = s.batches[ev.batch_id];
+          made = batch{ev.value, ev.address, batch_status::created, 1, "", false, {}};
+          // A batch takes every unbatched accrual (decide batches the whole unbatched total).
+          for (const auto& [id, units] : s.unbatched_accruals) {
+            s.batched_accruals[id] = ev.batch_id;
+          }
+          made.accruals = std::move(s.unbatched_accruals);
+          s.unbatched_accruals.clear();
         } else if constexpr (is_batch_event<T>) {
           auto found = s.batches.find(ev.batch_id);
           LEDGER_ASSERT(found != s.batches.end(), "event for unknown batch ", ev.batch_id);
@@ -210,6 +262,11 @@ void evolve(state& s, const event& e) {
             b.final_failure = ev.final;
             if (ev.final) {
               s.unbatched += b.value.units();  // the money is back to be paid again later
+              for (auto& [id, units] : b.accruals) {
+                s.batched_accruals.erase(id);
+                s.unbatched_accruals[id] += units;
+              }
+              b.accruals.clear();
             }
           } else if constexpr (std::is_same_v<T, retried>) {
             b.status = batch_status::created;
@@ -232,6 +289,8 @@ std::string idempotency_key(const state& s, const command& c) {
         using T = std::decay_t<decltype(cmd)>;
         if constexpr (std::is_same_v<T, accrue>) {
           return "payout-" + std::to_string(s.channel.value()) + "/accrue/" + cmd.accrual_id;
+        } else if constexpr (std::is_same_v<T, reverse_accrual>) {
+          return "payout-" + std::to_string(s.channel.value()) + "/reverse/" + cmd.accrual_id;
         } else if constexpr (std::is_same_v<T, create_batch> || is_batch_command<T>) {
           return "";
         } else {

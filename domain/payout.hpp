@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -79,7 +80,20 @@ struct retried {
   friend bool operator==(const retried&, const retried&) = default;
 };
 
-using event = std::variant<accrued, batched, submitted, confirmed, failed, retried>;
+/// A refund took an accrual back before any batch paid it: the channel's share leaves the
+/// unbatched total (and the channel's wallet, in the refund process).
+struct accrual_reversed {
+  static constexpr std::string_view type_name = "payout.accrual_reversed";
+  static constexpr std::uint16_t version = 1;
+  std::string accrual_id;
+  amount value = amount(asset::usdt, 0);
+  std::string reason;
+  void write(json_object_writer& w) const;
+  static result<accrual_reversed> read(const json_value& v);
+  friend bool operator==(const accrual_reversed&, const accrual_reversed&) = default;
+};
+
+using event = std::variant<accrued, batched, submitted, confirmed, failed, retried, accrual_reversed>;
 
 struct batch {
   amount value = amount(asset::usdt, 0);
@@ -88,6 +102,7 @@ struct batch {
   std::uint32_t attempts = 1;
   std::string tx_hash;
   bool final_failure = false;
+  std::map<std::string, u128> accruals;  // the accruals this batch pays, by id
   friend bool operator==(const batch&, const batch&) = default;
 };
 
@@ -97,6 +112,9 @@ struct state {
   u128 unbatched = 0;
   u128 paid_total = 0;
   std::map<std::string, batch> batches;
+  std::map<std::string, u128> unbatched_accruals;  // by accrual id: what the next batch pays
+  std::map<std::string, std::string> batched_accruals;  // accrual id -> the batch that took it
+  std::set<std::string> reversed_accruals;
 
   explicit state(channel_id c = channel_id(1)) : channel(c) {}
   friend bool operator==(const state&, const state&) = default;
@@ -108,6 +126,10 @@ struct strategy_facts {
   amount threshold_usdt = amount(asset::usdt, 0);
   std::string address;
 };
+
+/// Whether accrual `accrual_id` is unbatched (a refund may take it back): refund_refused
+/// naming the batch that took it, or saying the channel never had it.
+status check_reversible(const state& s, const std::string& accrual_id);
 
 /// Whether the strategy says the unbatched accruals should be paid out now.
 bool should_batch(const state& s, const strategy_facts& strategy);
@@ -135,9 +157,16 @@ struct mark_failed {
 struct retry {
   std::string batch_id;
 };
+/// Takes an unbatched accrual back (a refund). Refused with refund_refused once a batch took
+/// it (even a batch that failed: its money may still be on its way) and for an accrual this
+/// channel never had; a repeat decides nothing.
+struct reverse_accrual {
+  std::string accrual_id;
+  std::string reason;
+};
 
 using command =
-    std::variant<accrue, create_batch, mark_submitted, mark_confirmed, mark_failed, retry>;
+    std::variant<accrue, create_batch, mark_submitted, mark_confirmed, mark_failed, retry, reverse_accrual>;
 
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t now_us);
 void evolve(state& s, const event& e);

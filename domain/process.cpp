@@ -14,6 +14,12 @@ result<user_id> read_user(const json_value& v, std::string_view key) {
   return make_user_id(raw);
 }
 
+/// The id in a process key "{kind}-{id}".
+std::string_view after_dash(std::string_view key) {
+  const auto dash = key.find('-');
+  return dash == std::string_view::npos ? key : key.substr(dash + 1);
+}
+
 }  // namespace
 
 std::string stream(std::string_view key) { return "process-" + std::string(key); }
@@ -288,6 +294,87 @@ purchase_step next_purchase_step(const purchase_intent& intent, const std::set<s
   if (!intent.channel_share.is_zero() && !has(done, "accrue")) return purchase_step::accrue;
   if (paid && !has(done, "post")) return purchase_step::post;
   return purchase_step::complete;
+}
+
+// ---- refund ----
+
+std::string refund_intent::to_json() const {
+  std::string out;
+  json_object_writer w(out);
+  w.str("by", by).raw("purchase", purchase.to_json()).str("reason", reason);
+  return out;
+}
+
+result<refund_intent> refund_intent::from_json(std::string_view json) {
+  TELEPAY_TRY(document, json_document::parse(json));
+  const json_value v = document.root();
+  TELEPAY_TRY(by, v.str("by"));
+  TELEPAY_TRY(purchase_json, v.compact("purchase"));
+  TELEPAY_TRY(purchase, purchase_intent::from_json(purchase_json));
+  TELEPAY_TRY(reason, v.str("reason"));
+  return refund_intent{std::move(purchase), std::move(by), std::move(reason)};
+}
+
+result<refund_intent> price_refund(const state& purchase, std::string by, std::string reason) {
+  if (!purchase.is_started || purchase.kind != "purchase") {
+    return make_error(errc::purchase_not_found, "no purchase " + std::string(after_dash(purchase.key)));
+  }
+  if (purchase.is_failed) {
+    return make_error(errc::refund_refused, "purchase " + std::string(after_dash(purchase.key)) +
+                                                " failed: it moved no money to give back");
+  }
+  if (!purchase.is_completed) {
+    return make_error(errc::refund_refused,
+                      "purchase " + std::string(after_dash(purchase.key)) + " is still running; refund it once it completed");
+  }
+  if (reason.empty() || reason.size() > 500) {
+    return make_error(errc::invalid_argument, "a refund needs a reason of 1-500 bytes");
+  }
+  TELEPAY_TRY(intent, purchase_intent::from_json(purchase.intent));
+  return refund_intent{std::move(intent), std::move(by), std::move(reason)};
+}
+
+std::string_view step_name(refund_step step) {
+  switch (step) {
+    case refund_step::reverse_accrual: return "reverse_accrual";
+    case refund_step::debit_channel: return "debit_channel";
+    case refund_step::debit_fee: return "debit_fee";
+    case refund_step::debit_referrer: return "debit_referrer";
+    case refund_step::debit_expense: return "debit_expense";
+    case refund_step::credit_buyer: return "credit_buyer";
+    case refund_step::shorten: return "shorten";
+    case refund_step::complete: return "complete";
+    case refund_step::restore_accrual: return "restore_accrual";
+    case refund_step::fail: return "fail";
+    case refund_step::done: return "done";
+  }
+  return "";
+}
+
+refund_step next_refund_step(const refund_intent& intent, const std::set<std::string>& done, bool failure,
+                             bool platform_bears_commission) {
+  if (has(done, "complete") || has(done, "fail")) {
+    return refund_step::done;
+  }
+  const purchase_intent& p = intent.purchase;
+  const bool commission_taken = has(done, "debit_referrer") || has(done, "debit_expense");
+  if (failure) {
+    const bool debited = has(done, "debit_channel") || has(done, "debit_fee") || commission_taken;
+    if (has(done, "reverse_accrual") && !debited && !has(done, "restore_accrual")) {
+      return refund_step::restore_accrual;  // nothing moved yet: the share is the channel's again
+    }
+    return refund_step::fail;
+  }
+  const bool share = !p.channel_share.is_zero();
+  if (share && !has(done, "reverse_accrual")) return refund_step::reverse_accrual;
+  if (share && !has(done, "debit_channel")) return refund_step::debit_channel;
+  if (!p.fee.is_zero() && !has(done, "debit_fee")) return refund_step::debit_fee;
+  if (!p.commission.is_zero() && p.referrer && !commission_taken) {
+    return platform_bears_commission ? refund_step::debit_expense : refund_step::debit_referrer;
+  }
+  if (!p.paid.is_zero() && !has(done, "credit_buyer")) return refund_step::credit_buyer;
+  if (!p.donation && !has(done, "shorten")) return refund_step::shorten;
+  return refund_step::complete;
 }
 
 // ---- deposit ----

@@ -155,6 +155,39 @@ std::string_view step_name(purchase_step step);
 purchase_step next_purchase_step(const purchase_intent& intent, const std::set<std::string>& done,
                                  bool failure);
 
+// ---- refund: a completed purchase's legs taken back, the buyer credited ----
+
+/// Process "refund-{purchase_id}". The purchase's intent is copied, so the refund reverses
+/// exactly what the purchase moved, whatever the settings say today.
+struct refund_intent {
+  purchase_intent purchase;
+  std::string by;      // the operator
+  std::string reason;  // audited: on the process and on the subscription and payout events
+
+  std::string to_json() const;
+  static result<refund_intent> from_json(std::string_view json);
+  friend bool operator==(const refund_intent&, const refund_intent&) = default;
+};
+
+/// Whether `purchase` (its process state) may be refunded by `by` for `reason`: purchase_not_found
+/// when no such purchase was started, refund_refused while it runs or when it failed (nothing
+/// to give back), invalid_argument for a reason that is empty or over 500 bytes.
+result<refund_intent> price_refund(const state& purchase, std::string by, std::string reason);
+
+/// The steps in order: reverse_accrual (the gate: refused once a payout batch took the
+/// channel's share), debit_channel, debit_fee, debit_referrer (or debit_expense when the
+/// referrer has spent the commission: the platform bears it), credit_buyer, shorten (a
+/// subscription loses the purchase's days), complete. A refusal before any debit restores the
+/// accrual (restore_accrual) and fails; one after a debit fails for operators.
+enum class refund_step : std::uint8_t {
+  reverse_accrual = 1, debit_channel, debit_fee, debit_referrer, debit_expense, credit_buyer, shorten,
+  complete, restore_accrual, fail, done
+};
+std::string_view step_name(refund_step step);
+/// `platform_bears_commission`: the referrer's debit was refused for lack of funds.
+refund_step next_refund_step(const refund_intent& intent, const std::set<std::string>& done, bool failure,
+                             bool platform_bears_commission);
+
 // ---- deposit: external money credited to a user, and the referral commission on it ----
 
 struct deposit_intent {

@@ -48,7 +48,39 @@ result<expired> expired::read(const json_value& v) {
   return expired{expires};
 }
 
+void shortened::write(json_object_writer& w) const {
+  w.u64("days", days).time("expires_at", expires_at_us).time("previous_expires_at", previous_expires_at_us)
+      .str("purchase_id", purchase_id).str("reason", reason);
+}
+result<shortened> shortened::read(const json_value& v) {
+  TELEPAY_TRY(days, v.u32("days"));
+  TELEPAY_TRY(expires, v.time("expires_at"));
+  TELEPAY_TRY(previous, v.time("previous_expires_at"));
+  TELEPAY_TRY(purchase, v.str("purchase_id"));
+  TELEPAY_TRY(reason, v.str("reason"));
+  return shortened{std::move(purchase), days, previous, expires, std::move(reason)};
+}
+
 namespace {
+
+result<std::vector<event>> decide_shorten(const state& s, const shorten& c) {
+  if (s.refunded.contains(c.purchase_id)) {
+    return std::vector<event>{};
+  }
+  if (!s.purchases.contains(c.purchase_id)) {
+    return make_error(errc::refund_refused, "purchase " + c.purchase_id + " did not extend this subscription");
+  }
+  if (c.days == 0 || c.days > 3650) {
+    return make_error(errc::invalid_argument, "a refund takes back 1-3650 days");
+  }
+  if (c.reason.empty() || c.reason.size() > 500) {
+    return make_error(errc::invalid_argument, "a refund needs a reason of 1-500 bytes");
+  }
+  // expires_at_us >= days * day_us for any activation since 1970; 1 keeps "never subscribed"
+  // (0) distinct for a subscription shortened to nothing.
+  const std::int64_t until = std::max<std::int64_t>(1, s.expires_at_us - static_cast<std::int64_t>(c.days) * day_us);
+  return std::vector<event>{shortened{c.purchase_id, c.days, s.expires_at_us, until, c.reason}};
+}
 
 result<std::vector<event>> decide_activate(const state& s, const activate& a, std::int64_t now_us) {
   if (!is_token(a.purchase_id, transfer_id_bytes_max)) {
@@ -100,6 +132,7 @@ result<std::vector<event>> decide(const state& s, const command& c, std::int64_t
             }
             return std::vector<event>{};
           },
+          [&](const shorten& cmd) -> decision { return decide_shorten(s, cmd); },
           [&](const expire&) -> decision {
             if (s.expiry_recorded) {
               return std::vector<event>{};
@@ -151,6 +184,10 @@ void evolve(state& s, const event& e) {
           s.reminded_3_days = true;
         } else if constexpr (std::is_same_v<T, expired>) {
           s.expiry_recorded = true;
+        } else if constexpr (std::is_same_v<T, shortened>) {
+          LEDGER_ASSERT(ev.expires_at_us <= s.expires_at_us, "a refund must not extend the subscription");
+          s.expires_at_us = ev.expires_at_us;  // an expiry already recorded stays recorded
+          s.refunded.insert(ev.purchase_id);
         } else {
           static_assert(always_false<T>, "subscription::evolve: unhandled subscription event");
         }

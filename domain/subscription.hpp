@@ -53,7 +53,23 @@ struct expired {
   friend bool operator==(const expired&, const expired&) = default;
 };
 
-using event = std::variant<activated, reminded, expired>;
+/// A refund took back the days one purchase added: the expiry moves earlier by them (to the
+/// past when those were the only days left; the expiry scheduler then records the expiry and
+/// the gateway removes the user, as for any expiry).
+struct shortened {
+  static constexpr std::string_view type_name = "subscription.shortened";
+  static constexpr std::uint16_t version = 1;
+  std::string purchase_id;
+  std::uint32_t days = 0;
+  std::int64_t previous_expires_at_us = 0;
+  std::int64_t expires_at_us = 0;
+  std::string reason;
+  void write(json_object_writer& w) const;
+  static result<shortened> read(const json_value& v);
+  friend bool operator==(const shortened&, const shortened&) = default;
+};
+
+using event = std::variant<activated, reminded, expired, shortened>;
 
 struct state {
   user_id user;
@@ -64,6 +80,7 @@ struct state {
   bool reminded_1_day = false;
   bool expiry_recorded = false;    // the current expiry has been acted on
   std::set<std::string> purchases;
+  std::set<std::string> refunded;  // purchases whose days were taken back
 
   state() = default;
   state(user_id u, channel_id c) : user(u), channel(c) {}
@@ -80,8 +97,15 @@ struct activate {
 struct remind {};
 /// Records the expiry. Error subscription_not_expired before the expiry time.
 struct expire {};
+/// Takes back the days purchase `purchase_id` added (a refund). refund_refused for a purchase
+/// that did not extend this subscription; a repeat decides nothing.
+struct shorten {
+  std::string purchase_id;
+  std::uint32_t days = 0;
+  std::string reason;
+};
 
-using command = std::variant<activate, remind, expire>;
+using command = std::variant<activate, remind, expire, shorten>;
 
 result<std::vector<event>> decide(const state& s, const command& c, std::int64_t now_us);
 

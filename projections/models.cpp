@@ -226,6 +226,7 @@ void subscriptions::apply(const eventstore::record_view& r, const any_event& e) 
                  },
                  [&](const domain::subscription::reminded& rem) { s.reminded_days_before = rem.days_before; },
                  [&](const domain::subscription::expired&) { s.expiry_recorded = true; },
+                 [&](const domain::subscription::shortened& sh) { s.expires_at_us = sh.expires_at_us; },
              },
              *ev);
   index(key, old_expiry, s);
@@ -300,6 +301,10 @@ void channels::apply(const eventstore::record_view& r, const any_event& e) {
                    [&](const domain::payout::confirmed&) {},
                    [&](const domain::payout::failed&) {},
                    [&](const domain::payout::retried&) {},
+                   [&](const domain::payout::accrual_reversed& a) {
+                     auto& accrued = row(std::to_string(*id)).accrued;
+                     accrued -= std::min(accrued, a.value.units());  // net of refunds
+                   },
                },
                *ev);
     return;
@@ -352,7 +357,8 @@ void payouts::apply(const eventstore::record_view& r, const any_event& e) {
   std::visit(
       [&](const auto& x) {
         using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, domain::payout::accrued>) {
+        if constexpr (std::is_same_v<T, domain::payout::accrued> ||
+                      std::is_same_v<T, domain::payout::accrual_reversed>) {
           return;
         } else if constexpr (std::is_same_v<T, domain::payout::batched> ||
                              std::is_same_v<T, domain::payout::submitted> ||
@@ -412,6 +418,11 @@ void processes::apply(const eventstore::record_view& r, const any_event& e) {
                      if (auto intent = domain::process::purchase_intent::from_json(s.intent)) {
                        p.user = intent->buyer.value();
                        p.value = intent->paid.units();
+                     }
+                   } else if (kind == "refund") {
+                     if (auto intent = domain::process::refund_intent::from_json(s.intent)) {
+                       p.user = intent->purchase.buyer.value();
+                       p.value = intent->purchase.paid.units();  // what goes back to the buyer
                      }
                    } else if (kind == "deposit") {
                      if (auto intent = domain::process::deposit_intent::from_json(s.intent)) {

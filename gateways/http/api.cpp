@@ -479,6 +479,7 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
                    [&](actors::manual_deposit_request& x) { send_entity(std::move(x), std::move(done)); },
                    [&](actors::manual_deposit_approval& x) { send_process(std::move(x), std::move(done)); },
                    [&](actors::purchase_request& x) { send_process(std::move(x), std::move(done)); },
+                   [&](actors::refund_request& x) { send_process(std::move(x), std::move(done)); },
                    [&](actors::settings_request& x) { send_setting(std::move(x), std::move(done)); },
                    [&](token_mint& x) { mint(std::move(x), who, std::move(done)); },
                    [&](actors::token_request& x) { send_entity(std::move(x), std::move(done)); },

@@ -44,7 +44,7 @@ constexpr std::array<query_field, 5> subscriptions_fields{{{"user_id", integer, 
 // Every status filter names its values: another one is a 400 naming the parameter, not an
 // empty page (the values are what the read models write).
 constexpr std::array<std::string_view, 4> payout_statuses = {"created", "submitted", "confirmed", "failed"};
-constexpr std::array<std::string_view, 3> process_kinds = {"purchase", "deposit", "payment"};
+constexpr std::array<std::string_view, 4> process_kinds = {"purchase", "refund", "deposit", "payment"};
 constexpr std::array<std::string_view, 3> process_statuses = {"started", "completed", "failed"};
 constexpr std::array<std::string_view, 3> manual_deposit_statuses = {"requested", "approved", "rejected"};
 constexpr std::array<std::string_view, 11> invoice_statuses = {

@@ -349,6 +349,14 @@ result<write_command> purchase(const request& req, const writer&, std::int64_t n
   return command(std::move(out));
 }
 
+result<write_command> refund_purchase(const request& req, const writer& who, std::int64_t now) {
+  // Once per purchase: a repeat answers the first refund's outcome.
+  TELEPAY_TRY(b, body::parse(req.body, {"reason"}));
+  TELEPAY_TRY(id, path_text(req, "id"));
+  TELEPAY_TRY(reason, b.text("reason"));
+  return command(actors::refund_request{id, by(who), reason, now});
+}
+
 result<write_command> set_setting(const request& req, const writer& who, std::int64_t now) {
   TELEPAY_TRY(b, body::parse(req.body, {"key", "value"}));
   TELEPAY_TRY(key, b.text("key"));
@@ -550,6 +558,7 @@ constexpr write_route table[] = {
     {"/v1/admin/manual-deposits/{id}/approve", role::operator_, approve_manual_deposit},
     {"/v1/admin/manual-deposits/{id}/reject", role::operator_, reject_manual_deposit},
     {"/v1/admin/purchases", role::operator_, purchase},
+    {"/v1/admin/purchases/{id}/refund", role::operator_, refund_purchase},
     {"/v1/admin/settings", role::admin, set_setting},
     {"/v1/admin/settings/approve", role::admin, approve_setting},
     {"/v1/admin/tokens", role::admin, mint_token},

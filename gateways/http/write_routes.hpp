@@ -66,7 +66,7 @@ struct process_retry {
 using write_command =
     std::variant<actors::register_user_request, actors::user_admin_request, actors::blacklist_request,
                  actors::channel_request, actors::coupon_request, actors::manual_deposit_request,
-                 actors::manual_deposit_approval, actors::purchase_request, actors::settings_request, token_mint,
+                 actors::manual_deposit_approval, actors::purchase_request, actors::refund_request, actors::settings_request, token_mint,
                  actors::token_request, actors::withdrawal_request, actors::withdrawal_decision,
                  actors::payout_cancel, actors::broadcast_request, chain_rescan, invoice_order, deposit_address_assign, process_retry>;
 

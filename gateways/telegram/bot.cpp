@@ -98,6 +98,10 @@ intent parse_command(std::string_view message, bool is_admin) {
   if (command == "/cancel_withdrawal") return cancel_withdrawal{utf8_prefix(rest, 64)};
   if (command == "/referral") return referral{};
   if (command == "/subscriptions") return subscriptions{};
+  if (command == "/link") {
+    auto channel = to_i64(rest);
+    return resend_link{channel ? *channel : 0};
+  }
   if (command == "/subscribe" || command == "/donate") {
     auto channel = to_i64(rest);
     if (!channel || *channel == 0) return list_channels{};
@@ -254,10 +258,33 @@ std::string welcome_text(bool new_user, bool referred) {
   return out;
 }
 
+std::string refusal_words(errc code) {
+  switch (code) {
+    case errc::insufficient_funds: return "your balance is too low for this. /wallet shows it";
+    case errc::channel_disabled: return "this channel is not selling right now";
+    case errc::tier_not_found: return "that subscription option no longer exists. /channels shows the current ones";
+    case errc::donations_disabled: return "this channel does not take donations right now";
+    case errc::donation_out_of_range: return "donations are from 4.99 to 9999.99 USD";
+    case errc::coupon_not_found: return "there is no such coupon";
+    case errc::coupon_expired: return "the coupon has expired";
+    case errc::coupon_exhausted: return "the coupon has been used up";
+    case errc::coupon_already_used: return "you have used this coupon already";
+    case errc::coupon_not_applicable:
+    case errc::coupon_invalid: return "the coupon is not valid for this";
+    case errc::user_banned:
+    case errc::blacklisted: return "your account cannot pay right now; please contact support";
+    case errc::user_not_registered: return "send /start first";
+    case errc::upstream_unavailable:
+    case errc::request_timeout: return "the payment provider did not answer; please try again in a few minutes";
+    default: return "it could not be completed right now and nothing was taken; please try again later";
+  }
+}
+
 std::string help_text(bool is_admin) {
   std::string out =
       "/channels - paid channels: subscribe or donate\n"
       "/subscriptions - your subscriptions and their expiry\n"
+      "/link [CHANNEL] - a new personal invite link for your active subscriptions\n"
       "/wallet - your balance and your USDT (BEP-20) deposit address\n"
       "/withdraw AMOUNT ADDRESS - send USDT (BEP-20) from your balance to your own wallet\n"
       "/cancel_withdrawal ID - cancel your withdrawal until it is sent\n"

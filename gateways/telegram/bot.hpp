@@ -32,6 +32,7 @@ struct withdraw { std::string amount; std::string address; };  // "/withdraw 25 
 struct cancel_withdrawal { std::string id; };  // "/cancel_withdrawal tg-wd-..."; empty: usage
 struct referral {};
 struct subscriptions {};
+struct resend_link { std::int64_t channel = 0; };  // "/link [channel]": 0 for every active one
 struct show_channel { std::int64_t channel = 0; };
 struct show_tier { std::int64_t channel = 0; std::uint32_t tier = 0; };
 struct ask_coupon { std::int64_t channel = 0; std::uint32_t tier = 0; };
@@ -50,7 +51,7 @@ struct stale_button {};     // callback data we do not understand (old, forged, 
 struct unknown_command { std::string command; };
 struct ignore {};           // nothing to do (other updates, member changes, bots)
 
-using intent = std::variant<start, help, list_channels, wallet, withdraw, cancel_withdrawal, referral, subscriptions, show_channel, show_tier,
+using intent = std::variant<start, help, list_channels, wallet, withdraw, cancel_withdrawal, referral, subscriptions, resend_link, show_channel, show_tier,
                             ask_coupon, pay_invoice, pay_balance, donate, keypad, donate_invoice, donate_balance,
                             text, admin_stats, admin_ban, admin_broadcast, join_request, stale_button,
                             unknown_command, ignore>;
@@ -99,6 +100,9 @@ domain::notice::item edit_buttons(std::int64_t message_id, keyboard buttons = {}
 domain::notice::item answer(std::string callback_id, std::string text = {});
 
 std::string welcome_text(bool new_user, bool referred);
+/// Why something was refused, in the user's words: never a stream name, an amount of another
+/// account or a provider's text (the error's message goes to the log, not to the user).
+std::string refusal_words(errc code);
 std::string help_text(bool is_admin);
 keyboard channel_list(const std::vector<channel_view>& channels);
 std::string channel_text(const channel_view& c);

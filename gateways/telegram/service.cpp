@@ -417,6 +417,31 @@ struct service::impl {
     return send_outcome{false, 0, false, "unknown notice kind"};
   }
 
+  /// Tries of an invite link before the user is told it could not be made.
+  static constexpr int invite_tries = 3;
+
+  /// A paid subscription's invite link could not be created (after invite_tries): raised to
+  /// operators (a warning naming the channel and user, deliveries{outcome="invite_refused"}) and
+  /// the user told the truth and how to ask again (/link), once per failed notice.
+  void invite_failed(const actors::outbox_item& it, const std::string& detail) {
+    count(deliveries, "invite_refused");
+    const std::string chat = std::to_string(it.what.chat_id);
+    say(log_level::warn, "telegram invite link not created chat_id=" + chat + " user_id=" +
+                             std::to_string(it.user.value()) + " detail=" + detail +
+                             " (give the bot the right to invite users there; the user can then send /link " + chat +
+                             ")");
+    const std::string text = "We could not create your invite link for channel " + chat +
+                             ": the channel does not let this bot invite members right now. The operators have been "
+                             "told. Your subscription is not affected: send /link " + chat +
+                             " to get your link once it is fixed.";
+    for (int attempt = 0; attempt < 20 && !stopping.load(); ++attempt) {
+      auto r = client.ask_and_wait<actors::entity_reply>(actors::notice_request{
+          it.user, domain::notice::request{it.notice, {bot::message(text)}, "invite"}, now_us()});
+      if (r || !actors::is_transient(r.code())) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20 * (attempt + 1)));
+    }
+  }
+
   /// Broadcast id -> (cancelled, when the ledger was last asked).
   using broadcast_checks = std::map<std::string, std::pair<bool, std::int64_t>>;
 
@@ -499,6 +524,10 @@ struct service::impl {
         if (q.item.origin.rfind("broadcast:", 0) == 0) broadcast_window.push_back(now);
         o = perform(**c, q.item);
       }
+      const bool is_invite = q.item.what.type == domain::notice::kind::invite;
+      if (is_invite && !o.ok && !o.retry && q.attempts + 1 < invite_tries) {
+        o.retry = true;  // refused (e.g. the bot lacks the right): tried again shortly, in order
+      }
       if (o.retry) {
         q.attempts += 1;
         if (o.retry_after_s > 0) {
@@ -514,6 +543,7 @@ struct service::impl {
       }
       o.detail = delivery_detail(o.detail);  // recorded: bounded, on a character boundary
       count(deliveries, o.ok ? "sent" : "refused");
+      if (is_invite && !o.ok) invite_failed(q.item, o.detail);
       if (!o.ok && o.detail.rfind("blocked", 0) == 0) {
         // The user blocked the bot: inactive (left out of broadcasts) until they write again.
         count(deliveries, "blocked");
@@ -1006,6 +1036,42 @@ struct service::impl {
                                      std::move(renew)));
   }
 
+  /// "/link [channel]": a new personal invite link for each active subscription (or the one
+  /// named), for a link that never came (the bot could not create it) or was lost.
+  void act(const actors::inbound_update& in, const update&, const dialogue&, const domain::user::state*,
+           const bot::resend_link& l, reply_set& out) {
+    counted("resend_link");
+    auto page = reads.subscriptions(actors::page_request{"", 50}, in.user.value(), l.channel, "active", 0, now_us());
+    std::vector<std::int64_t> channels;
+    if (page) {
+      auto doc = domain::json_document::parse(*page);
+      auto items = doc ? doc->root().field("items") : result<domain::json_value>(make_error(errc::not_found, ""));
+      auto rows = items ? items->elements() : result<std::vector<domain::json_value>>(items.error());
+      if (rows) {
+        for (const auto& row : *rows) {
+          auto channel = row.i64("channel_id");
+          auto expires = row.time("expires_at");
+          if (channel && expires && *expires > now_us() && channels.size() < 3) channels.push_back(*channel);
+        }
+      }
+    }
+    if (!page) {
+      out.items.push_back(bot::message("Your subscriptions cannot be read right now. Please try /link again in a minute."));
+      return;
+    }
+    if (channels.empty()) {
+      out.items.push_back(bot::message(
+          l.channel != 0 ? "You have no active subscription to channel " + std::to_string(l.channel) +
+                               ". /subscribe " + std::to_string(l.channel)
+                         : "You have no active subscription. /channels lists the paid channels."));
+      return;
+    }
+    for (const std::int64_t chat : channels) {
+      out.items.push_back(domain::notice::item{domain::notice::kind::invite, chat, "again",
+                                               now_us() + domain::notice::invite_lifetime_us, "", {}, 0});
+    }
+  }
+
   void act(const actors::inbound_update&, const update&, const dialogue&, const domain::user::state*,
            const bot::show_channel& s, reply_set& out) {
     counted("channel");
@@ -1059,7 +1125,7 @@ struct service::impl {
                                                    now_us())
                            : result<domain::amount>(coupon.error());
     if (!discount) {
-      out.items.push_back(bot::message("Coupon " + *code + " cannot be used here: " + discount.error().message));
+      out.items.push_back(bot::message("Coupon " + *code + " cannot be used here: " + bot::refusal_words(discount.code()) + "."));
       out.dialogue = dialogue{};
       return;
     }
@@ -1089,7 +1155,7 @@ struct service::impl {
     make_invoice(std::move(req), [done](result<std::string> url) { done->set_value(std::move(url)); });
     auto url = url_future.get();
     if (!url) {
-      out.items.push_back(bot::message("The invoice could not be created: " + url.error().message));
+      out.items.push_back(bot::message("The invoice could not be created: " + bot::refusal_words(url.code()) + "."));
       return;
     }
     out.items.push_back(bot::message("Your invoice is ready. Pay it within its validity; access follows the payment.",
@@ -1113,7 +1179,7 @@ struct service::impl {
     if (r.code() == errc::insufficient_funds) {
       out.items.push_back(bot::message("Your balance is too low for this. /wallet shows it; pay with crypto instead."));
     } else {
-      out.items.push_back(bot::message("The payment was refused: " + r.error().message));
+      out.items.push_back(bot::message("The payment was refused: " + bot::refusal_words(r.code()) + "."));
     }
   }
 

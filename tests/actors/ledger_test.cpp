@@ -384,6 +384,90 @@ TEST_F(LedgerTest, CancellingAnUnsignedPayoutAbandonsItsSendAndFreesTheMoney) {
   EXPECT_TRUE(wallet_state(channel_wallet(-1001)).holds.contains("pb-p2"));
 }
 
+// Issue 13 item 2: a completed purchase is refunded once, reversing exactly its legs: the
+// channel's share (its accrual taken back first), the fee, the commission (the platform's
+// referral expense pays it when the referrer has spent it), the buyer credited what was paid
+// and the subscription shortened by the purchase's days.
+TEST_F(NoHotWalletLedgerTest, ARefundReversesEachLegOnceAndThePlatformBearsASpentCommission) {
+  register_user(1);                                 // referrer
+  register_user(2, referral_code_for(user_id(1)));  // buyer
+  register_user(3);                                 // channel owner
+  register_user(4);
+  register_channel(-1001, 3);
+  deposit("d1", 2, "100");  // 3 USDT commission to the referrer
+  const auto now = test_now_us();
+  purchase_request p1{"p1", user_id(2), channel_id(-1001), 1, usd("0"), "", now, true};  // paid by invoice
+  ASSERT_TRUE(fx.call<process_reply>(p1).has_value());
+  EXPECT_EQ(balance(user_wallet(2)), "90");
+  EXPECT_EQ(balance(user_wallet(1)), "3.3");
+  EXPECT_EQ(balance(channel_wallet(-1001)), "8.7");
+  auto sub = fx.call<subscription::state>(subscription_query{user_id(2), channel_id(-1001)});
+  ASSERT_TRUE(sub.has_value());
+  const std::int64_t paid_until = sub->expires_at_us;
+
+  EXPECT_EQ(fx.call<process_reply>(refund_request{"p9", "op:a", "typo", test_now_us()}).error().code,
+            errc::purchase_not_found);
+  EXPECT_EQ(fx.call<process_reply>(refund_request{"p1", "op:a", "", test_now_us()}).error().code,
+            errc::invalid_argument);
+  auto refunded = fx.call<process_reply>(refund_request{"p1", "op:a", "charged twice", test_now_us()});
+  ASSERT_TRUE(refunded.has_value()) << refunded.error().message;
+  EXPECT_EQ(refunded->outcome, "refunded");
+  EXPECT_EQ(refunded->process, "refund:p1");
+  EXPECT_EQ(balance(user_wallet(2)), "100");
+  EXPECT_EQ(balance(user_wallet(1)), "3");
+  EXPECT_EQ(balance(channel_wallet(-1001)), "0");
+  EXPECT_EQ(balance(system_wallet(system_account::platform_revenue)), "0");
+  sub = fx.call<subscription::state>(subscription_query{user_id(2), channel_id(-1001)});
+  EXPECT_EQ(sub->expires_at_us, paid_until - 30 * subscription::day_us);
+  EXPECT_TRUE(sub->refunded.contains("p1"));
+  auto payouts = fx.call<payout::state>(payout_query{channel_id(-1001)});
+  EXPECT_EQ(payouts->unbatched, 0u);
+  EXPECT_TRUE(payouts->reversed_accruals.contains("p1"));
+  // Once: a repeat answers the same and moves nothing.
+  auto again = fx.call<process_reply>(refund_request{"p1", "op:b", "again", test_now_us()});
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->outcome, "refunded");
+  EXPECT_EQ(balance(user_wallet(2)), "100");
+
+  // The referrer spends the commission of a second purchase: the platform bears it.
+  purchase_request p2{"p2", user_id(2), channel_id(-1001), 1, usd("0"), "", test_now_us(), true};
+  ASSERT_TRUE(fx.call<process_reply>(p2).has_value());
+  EXPECT_EQ(balance(user_wallet(1)), "3.3");
+  ASSERT_TRUE(fx.call<process_reply>(transfer_request{"spend", user_wallet(1), user_wallet(4), usdt("3.3"), test_now_us()})
+                  .has_value());
+  refunded = fx.call<process_reply>(refund_request{"p2", "op:a", "not delivered", test_now_us()});
+  ASSERT_TRUE(refunded.has_value()) << refunded.error().message;
+  EXPECT_EQ(balance(user_wallet(2)), "100");
+  EXPECT_EQ(balance(user_wallet(1)), "0");
+  EXPECT_EQ(balance(system_wallet(system_account::referral_expense)), "-3.3") << "3 on the deposit, 0.3 refunded";
+  EXPECT_EQ(balance(channel_wallet(-1001)), "0");
+}
+
+// With a hot wallet the instant strategy batches the share at once: the money is on its way to
+// the channel owner, so the refund is refused before anything is recorded, and can be asked
+// again once the batch is cancelled.
+TEST_F(LedgerTest, ARefundWhoseShareAPayoutBatchTookIsRefusedUntilTheBatchIsCancelled) {
+  register_user(2);
+  register_user(3);
+  register_channel(-1001, 3);
+  deposit("d1", 2, "100");
+  ASSERT_TRUE(fx.call<process_reply>(purchase_request{"p1", user_id(2), channel_id(-1001), 1, usd("0"), "", test_now_us()}).has_value());
+  ASSERT_TRUE(eventually([&] { return !fx.call<payout::state>(payout_query{channel_id(-1001)})->batches.empty(); }));
+  const std::string batch = fx.call<payout::state>(payout_query{channel_id(-1001)})->batches.begin()->first;
+  auto refused = fx.call<process_reply>(refund_request{"p1", "op:a", "charged twice", test_now_us()});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, errc::refund_refused);
+  EXPECT_NE(refused.error().message.find(batch), std::string::npos) << refused.error().message;
+  EXPECT_FALSE(fx.call<process::state>(process_query{"refund-p1"})->is_started);
+  EXPECT_EQ(balance(user_wallet(2)), "90");
+  ASSERT_TRUE(fx.call<entity_reply>(payout_cancel{channel_id(-1001), batch, "op:a", "refund first", test_now_us()})
+                  .has_value());
+  auto refunded = fx.call<process_reply>(refund_request{"p1", "op:a", "charged twice", test_now_us()});
+  ASSERT_TRUE(refunded.has_value()) << refunded.error().message;
+  EXPECT_EQ(balance(user_wallet(2)), "100");
+  EXPECT_EQ(balance(channel_wallet(-1001)), "0");
+}
+
 TEST_F(LedgerTest, SettingsChangeTheSplit) {
   auto bad = fx.call<entity_reply>(settings_request{settings::set{"platform_fee_bps", "9800", "op"}, test_now_us()});
   ASSERT_FALSE(bad.has_value());

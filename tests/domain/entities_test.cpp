@@ -391,5 +391,47 @@ TEST(Payout, AFinalFailureReturnsTheMoneyToBePaidAgain) {
   EXPECT_EQ(error_of(payout::decide, s, payout::command{payout::retry{"b1"}}), errc::payout_state_invalid);
 }
 
+TEST(Payout, ARefundTakesBackOnlyAnAccrualNoBatchTook) {
+  payout::state s{channel_id(-100)};
+  payout::evolve(s, payout::accrued{"p1", *parse_amount("5", asset::usdt)});
+  payout::evolve(s, payout::accrued{"p2", *parse_amount("3", asset::usdt)});
+  EXPECT_EQ(error_of(payout::decide, s, payout::command{payout::reverse_accrual{"p9", "r"}}), errc::refund_refused);
+  EXPECT_EQ(error_of(payout::decide, s, payout::command{payout::reverse_accrual{"p1", ""}}), errc::invalid_argument);
+  auto reversed = payout::decide(s, payout::reverse_accrual{"p1", "charged twice"}, now);
+  ASSERT_EQ(reversed->size(), 1u);
+  EXPECT_EQ(format_amount(std::get<payout::accrual_reversed>((*reversed)[0]).value), "5");
+  payout::evolve(s, (*reversed)[0]);
+  EXPECT_EQ(format_amount(amount(asset::usdt, s.unbatched)), "3");
+  EXPECT_TRUE(payout::decide(s, payout::reverse_accrual{"p1", "again"}, now)->empty()) << "a repeat decides nothing";
+  // A batch takes p2: it can no longer be taken back, not even after a failure that may retry.
+  payout::evolve(s, payout::batched{"b1", *parse_amount("3", asset::usdt), address});
+  EXPECT_EQ(error_of(payout::decide, s, payout::command{payout::reverse_accrual{"p2", "r"}}), errc::refund_refused);
+  payout::evolve(s, payout::failed{"b1", "reverted", false});
+  EXPECT_EQ(error_of(payout::decide, s, payout::command{payout::reverse_accrual{"p2", "r"}}), errc::refund_refused);
+  // A final failure gives the money back unbatched: then it can be.
+  payout::evolve(s, payout::failed{"b1", "address_rejected", true});
+  EXPECT_EQ(payout::decide(s, payout::reverse_accrual{"p2", "r"}, now)->size(), 1u);
+}
+
+TEST(Subscription, ARefundTakesBackThePurchasesDaysOnce) {
+  subscription::state s{user_id(1), channel_id(-100)};
+  subscription::evolve(s, (*subscription::decide(s, subscription::activate{"p1", 1, 30}, now))[0]);
+  subscription::evolve(s, (*subscription::decide(s, subscription::activate{"p2", 1, 30}, now))[0]);
+  EXPECT_EQ(error_of(subscription::decide, s, subscription::command{subscription::shorten{"p9", 30, "r"}}),
+            errc::refund_refused);
+  auto cut = subscription::decide(s, subscription::shorten{"p2", 30, "charged twice"}, now);
+  ASSERT_EQ(cut->size(), 1u);
+  subscription::evolve(s, (*cut)[0]);
+  EXPECT_EQ(s.expires_at_us, now + 30 * day);
+  EXPECT_TRUE(subscription::decide(s, subscription::shorten{"p2", 30, "again"}, now)->empty());
+  // The last days taken: the subscription is due to expire at once.
+  subscription::evolve(s, (*subscription::decide(s, subscription::shorten{"p1", 30, "r"}, now + day))[0]);
+  EXPECT_LE(s.expires_at_us, now + day);
+  EXPECT_EQ(subscription::due(s.expires_at_us, 0, s.expiry_recorded, now + day), subscription::due_kind::expire);
+  // A renewal after the refund starts from now.
+  subscription::evolve(s, (*subscription::decide(s, subscription::activate{"p3", 1, 7}, now + day))[0]);
+  EXPECT_EQ(s.expires_at_us, now + 8 * day);
+}
+
 }  // namespace
 }  // namespace telepay::domain

@@ -203,5 +203,83 @@ TEST(ProcessEntity, StartsOnceAndFinishesOnce) {
   EXPECT_EQ(decide(state("deposit-x"), complete{}, now).error().code, errc::not_found);
 }
 
+// ---- refunds ----
+
+state completed_purchase(const purchase_intent& intent) {
+  state s("purchase-" + intent.purchase_id);
+  evolve(s, started{"purchase", intent.to_json()});
+  evolve(s, completed{"completed"});
+  return s;
+}
+
+TEST(Refund, OnlyACompletedPurchaseWithAReasonIsRefunded) {
+  world w;
+  const auto intent = *price_purchase("p1", w.facts(), 1, usd("0"), now);
+  EXPECT_EQ(price_refund(state("purchase-p9"), "op:a", "x").error().code, errc::purchase_not_found);
+  state running("purchase-p1");
+  evolve(running, started{"purchase", intent.to_json()});
+  EXPECT_EQ(price_refund(running, "op:a", "x").error().code, errc::refund_refused);
+  state failed_one = running;
+  evolve(failed_one, failed{"insufficient_funds", "no money"});
+  EXPECT_EQ(price_refund(failed_one, "op:a", "x").error().code, errc::refund_refused);
+  const state done = completed_purchase(intent);
+  EXPECT_EQ(price_refund(done, "op:a", "").error().code, errc::invalid_argument);
+  EXPECT_EQ(price_refund(done, "op:a", std::string(501, 'x')).error().code, errc::invalid_argument);
+  auto refund = price_refund(done, "op:a", "charged twice");
+  ASSERT_TRUE(refund.has_value()) << refund.error().message;
+  EXPECT_EQ(refund->purchase, intent) << "the refund reverses exactly what the purchase moved";
+  // The intent survives its own JSON (it is the process's durable record).
+  EXPECT_EQ(*refund_intent::from_json(refund->to_json()), *refund);
+}
+
+TEST(Refund, StepsTakeEachLegBackThenCreditTheBuyerThenShorten) {
+  world w;
+  auto f = w.facts();
+  f.paid_by_invoice = true;  // with a referral commission
+  const auto refund = *price_refund(completed_purchase(*price_purchase("p1", f, 1, usd("0"), now)), "op:a", "r");
+  ASSERT_FALSE(refund.purchase.commission.is_zero());
+  auto walk = [&](bool platform_bears) {
+    std::set<std::string> done;
+    std::vector<refund_step> order;
+    for (auto s = next_refund_step(refund, done, false, platform_bears); s != refund_step::done;
+         s = next_refund_step(refund, done, false, platform_bears)) {
+      order.push_back(s);
+      done.insert(std::string(step_name(s)));
+    }
+    return order;
+  };
+  const std::vector<refund_step> expected = {refund_step::reverse_accrual, refund_step::debit_channel,
+                                             refund_step::debit_fee,       refund_step::debit_referrer,
+                                             refund_step::credit_buyer,    refund_step::shorten,
+                                             refund_step::complete};
+  EXPECT_EQ(walk(false), expected);
+  auto bears = expected;
+  bears[3] = refund_step::debit_expense;
+  EXPECT_EQ(walk(true), bears) << "a referrer who spent the commission: the platform pays it";
+  // Resumed after the platform paid: the referrer is not asked as well.
+  EXPECT_EQ(next_refund_step(refund, {"reverse_accrual", "debit_channel", "debit_fee", "debit_expense"}, false, false),
+            refund_step::credit_buyer);
+}
+
+TEST(Refund, ARefusalBeforeAnyDebitRestoresTheAccrualOneAfterFailsForOperators) {
+  world w;
+  const auto refund = *price_refund(completed_purchase(*price_purchase("p1", w.facts(), 1, usd("0"), now)), "op:a", "r");
+  EXPECT_EQ(next_refund_step(refund, {}, true, false), refund_step::fail) << "the gate refused: nothing to undo";
+  EXPECT_EQ(next_refund_step(refund, {"reverse_accrual"}, true, false), refund_step::restore_accrual);
+  EXPECT_EQ(next_refund_step(refund, {"reverse_accrual", "restore_accrual"}, true, false), refund_step::fail);
+  EXPECT_EQ(next_refund_step(refund, {"reverse_accrual", "debit_channel"}, true, false), refund_step::fail);
+  EXPECT_EQ(next_refund_step(refund, {"reverse_accrual", "fail"}, false, false), refund_step::done);
+}
+
+TEST(Refund, ADonationHasNoSubscriptionToShorten) {
+  world w;
+  w.channel.donations_enabled = true;
+  auto donation = price_purchase("d1", w.facts(), 0, usd("5"), now);
+  ASSERT_TRUE(donation.has_value()) << donation.error().message;
+  const auto refund = *price_refund(completed_purchase(*donation), "op:a", "r");
+  std::set<std::string> done{"reverse_accrual", "debit_channel", "debit_fee", "credit_buyer"};
+  EXPECT_EQ(next_refund_step(refund, done, false, false), refund_step::complete);
+}
+
 }  // namespace
 }  // namespace telepay::domain::process

@@ -336,6 +336,41 @@ TEST_F(ApiTest, APurchaseIdReusedForAnotherChannelIsRefused) {
   EXPECT_EQ(subscriptions.body.find("4444"), std::string::npos) << subscriptions.body;
 }
 
+// Issue 13 item 2: a purchase could not be undone. An operator refunds it once, with a reason:
+// the buyer gets back what was paid and the refund is a process read back like any other.
+TEST_F(ApiTest, APurchaseIsRefundedOnceWithAReason) {
+  ASSERT_TRUE(daemon->started()) << daemon->log();
+  const std::string alice = new_token("operator", R"(,"operator":"alice")");
+  const std::string bob = new_token("operator", R"(,"operator":"bob")");
+  ASSERT_EQ(post(admin, "/v1/admin/channels",
+                 R"({"channel_id":-5401,"owner_id":5,"title":"T","tiers":[{"price":"10","days":30}],"payout_strategy":"threshold","payout_threshold":"1000","payout_address":")" +
+                     address + R"("})",
+                 "chan-5401")
+                .status,
+            200);
+  fund(alice, bob, 4545, "50");
+  ASSERT_EQ(post(alice, "/v1/admin/purchases", R"({"purchase_id":"p-r1","user_id":4545,"channel_id":-5401,"tier":1})",
+                 "buy-r1")
+                .status,
+            200);
+  auto unknown = post(alice, "/v1/admin/purchases/p-none/refund", R"({"reason":"typo"})", "refund-0");
+  EXPECT_EQ(unknown.status, 404) << unknown.body;
+  EXPECT_EQ(field(unknown.body, "error"), "purchase_not_found") << unknown.body;
+  EXPECT_EQ(post(alice, "/v1/admin/purchases/p-r1/refund", R"({})", "refund-1").status, 400);
+  auto refunded = post(alice, "/v1/admin/purchases/p-r1/refund", R"({"reason":"charged twice"})", "refund-2");
+  ASSERT_EQ(refunded.status, 200) << refunded.body;
+  EXPECT_EQ(field(refunded.body, "outcome"), "refunded") << refunded.body;
+  EXPECT_EQ(field(refunded.body, "process"), "refund:p-r1") << refunded.body;
+  auto again = post(bob, "/v1/admin/purchases/p-r1/refund", R"({"reason":"again"})", "refund-3");
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(field(again.body, "outcome"), "refunded") << "once: " << again.body;
+  auto balances = eventually(bob, "/v1/users/4545/balances",
+                             [](const std::string& b) { return b.find("\"available\":\"50\"") != std::string::npos; });
+  EXPECT_NE(balances.body.find("\"available\":\"50\""), std::string::npos) << "paid back once: " << balances.body;
+  auto channel = get(bob, "/v1/accounts/ch:-5401/balances");
+  EXPECT_NE(channel.body.find(R"("balance":"0")"), std::string::npos) << channel.body;
+}
+
 // Issue 13: a coupon could be created and never withdrawn. Disabled, it is refused at
 // checkout and nothing is charged; disabling again changes nothing; an unknown code is 404.
 TEST_F(ApiTest, ADisabledCouponIsRefusedAtCheckout) {

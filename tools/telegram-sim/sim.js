@@ -18,7 +18,11 @@
 // requires HTTPS on 443, 80, 88 or 8443).
 //
 // Scripted users and inspection (not part of the Bot API), on the control port under /sim/:
-//   POST /sim/chats                 {"id","type":"channel","title"} a channel where the bot is admin
+//   POST /sim/chats                 {"id","type":"channel","title","can_invite_users"} a channel where
+//                                   the bot is admin; can_invite_users false: without that right
+//                                   (createChatInviteLink then answers 400 "not enough rights to
+//                                   manage chat invite links"); posting the same id again updates it,
+//                                   keeping its members
 //   POST /sim/users/ID/message      {"text","first_name","username"} the user writes to the bot
 //   POST /sim/users/ID/press        {"message_id","data","force"} the user presses a button
 //                                   (of that message, unless force: any data)
@@ -298,6 +302,7 @@ const methods = {
   },
   createchatinvitelink: (p) => {
     const c = channel(int(p, 'chat_id'));
+    if (!c.can_invite_users) throw bad('not enough rights to manage chat invite links');
     const name = p.name || '';
     if ([...name].length > 32) throw bad('invite link name is too long');
     const cjr = bool(p, 'creates_join_request');
@@ -433,7 +438,9 @@ async function control(req, res, url, text) {
   const path = url.pathname;
   let m;
   if (req.method === 'POST' && path === '/sim/chats') {
-    chats.set(Number(body.id), {id: Number(body.id), type: body.type || 'channel', title: body.title || 'channel', members: new Map()});
+    const old = chats.get(Number(body.id));
+    chats.set(Number(body.id), {id: Number(body.id), type: body.type || 'channel', title: body.title || 'channel',
+      members: old ? old.members : new Map(), can_invite_users: body.can_invite_users !== false});
     return send(res, 200, {ok: true});
   }
   if (req.method === 'POST' && path === '/sim/users') {
