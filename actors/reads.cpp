@@ -1,5 +1,6 @@
 #include "actors/reads.hpp"
 
+#include <charconv>
 #include <set>
 
 #include "domain/base/json.hpp"
@@ -28,18 +29,13 @@ std::string with_fields(const std::string& prefix_fields, const std::string& row
   return "{" + prefix_fields + "," + row_json.substr(1);
 }
 
-std::string key_field(const std::string& key) {
-  std::string out = "\"key\":";
-  append_json_string(out, key);
-  return out;
-}
+/// A row as a list item: its own JSON, which names what it is by its ids (user_id, channel_id,
+/// batch_id...). The table key is only the page's opaque cursor.
+const auto as_is = [](const std::string&, const auto& row) { return row.to_json(); };
 
-/// A row as a list item: its JSON with its key in front.
-const auto with_key = [](const std::string& key, const auto& row) { return with_fields(key_field(key), row.to_json()); };
-
-/// One page of a table's rows that pass `keep`, each rendered by `render` (default: with its key).
-template <class Table, class Keep, class Render = decltype(with_key)>
-std::string page_of(const Table& table, const page_request& page, Keep keep, Render render = with_key) {
+/// One page of a table's rows that pass `keep`, each rendered by `render` (default: as is).
+template <class Table, class Keep, class Render = decltype(as_is)>
+std::string page_of(const Table& table, const page_request& page, Keep keep, Render render = as_is) {
   const std::size_t limit = clamp_limit(page.limit);
   std::string items;
   std::size_t count = 0;
@@ -67,6 +63,20 @@ std::string page_of(const Table& table, const page_request& page, Keep keep, Ren
     out += "null";
   }
   out += "}";
+  return out;
+}
+
+/// A zero-padded decimal key (users, audit log) as its number; 0 for anything else.
+std::uint64_t padded_number(const std::string& key) {
+  std::uint64_t out = 0;
+  const auto [end, ec] = std::from_chars(key.data(), key.data() + key.size(), out);
+  return ec == std::errc() && end == key.data() + key.size() ? out : 0;
+}
+
+/// "name":"text" as a field to put in front of a row's JSON.
+std::string text_field(std::string_view name, const std::string& text) {
+  std::string out = "\"" + std::string(name) + "\":";
+  append_json_string(out, text);
   return out;
 }
 
@@ -100,7 +110,10 @@ result<std::string> ledger_reads::user(std::int64_t user_id) const {
 
 result<std::string> ledger_reads::users(const page_request& page) const {
   return host_.read([&](const model_set& m) -> result<std::string> {
-    return page_of(m.user, page, keep_all);
+    return page_of(m.user, page, keep_all, [](const std::string& key, const projections::user_row& row) {
+      const auto id = static_cast<std::int64_t>(padded_number(key));
+      return with_fields(referral_code_field(id) + ",\"user_id\":" + std::to_string(id), row.to_json());
+    });
   });
 }
 
@@ -178,6 +191,8 @@ result<std::string> ledger_reads::wallets(const page_request& page, const std::s
         case domain::wallet_owner::kind::system: return kind == "system";
       }
       return false;
+    }, [](const std::string& stream, const projections::balance_row& row) {
+      return with_fields(text_field("stream", stream), row.to_json());
     });
   });
 }
@@ -259,10 +274,11 @@ result<std::string> ledger_reads::payouts(const page_request& page, std::int64_t
 }
 
 result<std::string> ledger_reads::processes(const page_request& page, const std::string& kind,
-                                            const std::string& status) const {
+                                            const std::string& status, const time_range& started) const {
   return host_.read([&](const model_set& m) -> result<std::string> {
     return page_of(m.process, page, [&](const std::string&, const projections::process_row& p) {
-      return (kind.empty() || p.kind == kind) && (status.empty() || p.status == status);
+      return (kind.empty() || p.kind == kind) && (status.empty() || p.status == status) &&
+             started.holds(p.started_at_us);
     });
   });
 }
@@ -278,11 +294,11 @@ result<std::string> ledger_reads::invoice(const std::string& order_id) const {
 }
 
 result<std::string> ledger_reads::invoices(const page_request& page, std::int64_t user_id,
-                                           const std::string& status) const {
+                                           const std::string& status, const time_range& created) const {
   return host_.read([&](const model_set& m) -> result<std::string> {
     return page_of(m.invoice, page, [&](const std::string&, const projections::invoice_row& r) {
       // "review": every invoice with a payment an operator must look at, whatever its status.
-      return (user_id == 0 || r.user == user_id) &&
+      return (user_id == 0 || r.user == user_id) && created.holds(r.created_at_us) &&
              (status.empty() || r.status() == status || (status == "review" && r.review()));
     });
   });
@@ -308,6 +324,8 @@ result<std::string> ledger_reads::manual_deposits(const page_request& page, cons
   return host_.read([&](const model_set& m) -> result<std::string> {
     return page_of(m.manual_deposit, page, [&](const std::string&, const projections::manual_deposit_row& r) {
       return status.empty() || r.status == status;
+    }, [](const std::string& request_id, const projections::manual_deposit_row& row) {
+      return with_fields(text_field("id", request_id), row.to_json());
     });
   });
 }
@@ -364,10 +382,13 @@ result<std::string> ledger_reads::withdrawal(const std::string& id) const {
   });
 }
 
-result<std::string> ledger_reads::audit_log(const page_request& page, const std::string& token) const {
+result<std::string> ledger_reads::audit_log(const page_request& page, const std::string& token,
+                                            const time_range& recorded) const {
   return host_.read([&](const model_set& m) -> result<std::string> {
     return page_of(m.audit, page, [&](const std::string&, const projections::audit_row& r) {
-      return token.empty() || r.token == token;
+      return (token.empty() || r.token == token) && recorded.holds(r.recorded_at_us);
+    }, [](const std::string& seq, const projections::audit_row& row) {
+      return with_fields("\"seq\":" + std::to_string(padded_number(seq)), row.to_json());
     });
   });
 }
@@ -424,6 +445,25 @@ result<std::string> ledger_reads::tokens(const page_request& page) const {
   });
 }
 
+result<std::string> ledger_reads::coupons(const page_request& page, const std::string& status,
+                                          std::int64_t now_us) const {
+  const auto status_of = [now_us](const projections::coupon_row& c) -> std::string_view {
+    if (c.disabled) return "disabled";
+    if (c.expires_at_us != 0 && c.expires_at_us <= now_us) return "expired";
+    if (c.usage_limit != 0 && c.uses >= c.usage_limit) return "exhausted";
+    return "active";
+  };
+  return host_.read([&](const model_set& m) -> result<std::string> {
+    return page_of(
+        m.coupon, page,
+        [&](const std::string&, const projections::coupon_row& c) { return status.empty() || status_of(c) == status; },
+        [&](const std::string& code, const projections::coupon_row& c) {
+          return with_fields(text_field("code", code) + "," + text_field("status", std::string(status_of(c))),
+                             c.to_json());
+        });
+  });
+}
+
 bool ledger_reads::dual_control() const {
   return host_.read([&](const model_set& m) {
     std::set<std::string> admins;
@@ -441,14 +481,22 @@ std::size_t ledger_reads::token_count() const {
   return host_.read([](const model_set& m) { return m.token.size(); });
 }
 
-result<std::string> ledger_reads::events(std::uint64_t from_seq, std::size_t limit) const {
-  auto records = store_.read_all(std::max<std::uint64_t>(from_seq, 1), clamp_limit(limit));
+result<std::string> ledger_reads::events(std::uint64_t from_seq, std::size_t limit,
+                                         const time_range& recorded) const {
+  std::uint64_t start = std::max<std::uint64_t>(from_seq, 1);
+  if (recorded.since_us != 0) {
+    // The first record at or after `since` follows the last one before it.
+    TELEPAY_TRY(before, projections::seq_at_time(store_, recorded.since_us - 1));
+    start = std::max(start, before + 1);
+  }
+  auto records = store_.read_all(start, clamp_limit(limit));
   if (!records) {
     return records.error();
   }
   projections::record_exporter exporter(projections::export_format::jsonl);
   std::string out;
   for (const auto& r : *records) {
+    if (recorded.until_us != 0 && r.recorded_at_us >= recorded.until_us) break;
     exporter.write(r.view(), out);
     out.push_back('\n');
   }

@@ -75,6 +75,15 @@ class ledger_reads {
   result<std::string> referral(std::int64_t user_id) const;
   result<std::string> leaderboard(std::size_t limit, std::size_t offset) const;
 
+  /// [since, until) in UTC microseconds; 0 leaves that end open.
+  struct time_range {
+    std::int64_t since_us = 0;
+    std::int64_t until_us = 0;
+    bool holds(std::int64_t at_us) const {
+      return (since_us == 0 || at_us >= since_us) && (until_us == 0 || at_us < until_us);
+    }
+  };
+
   // Subscriptions: status "active", "expiring" (within `within_days`), "expired" or "" (all).
   result<std::string> subscriptions(const page_request& page, std::int64_t user_id,
                                     std::int64_t channel_id, const std::string& status,
@@ -85,15 +94,16 @@ class ledger_reads {
   result<std::string> channels(const page_request& page) const;
   result<std::string> payouts(const page_request& page, std::int64_t channel_id,
                               const std::string& status) const;
+  /// Processes; filters: kind, status ("": any) and when they started.
   result<std::string> processes(const page_request& page, const std::string& kind,
-                                const std::string& status) const;
+                                const std::string& status, const time_range& started) const;
   result<std::string> manual_deposits(const page_request& page, const std::string& status) const;
   result<std::string> blacklist(const page_request& page) const;
   /// NOWPayments invoices by order id; status filters on the latest payment's status
   /// ("created" before any payment), or "review": invoices with a payment in review.
   result<std::string> invoice(const std::string& order_id) const;
   result<std::string> invoices(const page_request& page, std::int64_t user_id,
-                               const std::string& status) const;
+                               const std::string& status, const time_range& created) const;
   /// Payments last reported in a non-final status before `before_us`: (order id, payment id).
   std::vector<std::pair<std::string, std::uint64_t>> unsettled_payments(std::int64_t before_us,
                                                                         std::size_t limit) const;
@@ -117,7 +127,8 @@ class ledger_reads {
   result<std::string> withdrawal(const std::string& id) const;
 
   // Operators.
-  result<std::string> audit_log(const page_request& page, const std::string& token) const;
+  result<std::string> audit_log(const page_request& page, const std::string& token,
+                                const time_range& recorded) const;
   /// The answer recorded under this idempotency key for this token, method and path.
   std::optional<recorded_answer> recorded(const std::string& token, const std::string& method,
                                           const std::string& path, const std::string& key) const;
@@ -125,14 +136,19 @@ class ledger_reads {
   /// Every token by id, without its secret's hash: role, operator, label, limits, allowlist,
   /// who minted it, pending, revoked.
   result<std::string> tokens(const page_request& page) const;
+  /// Every coupon by code with its terms, uses and discount given; status (at `now_us`):
+  /// "active", "disabled", "expired", "exhausted" ("": any).
+  result<std::string> coupons(const page_request& page, const std::string& status, std::int64_t now_us) const;
   /// Dual control is on once two different operators have held admin tokens (approved ones,
   /// revoked later or not): from then on a change that weakens a control needs a second admin,
   /// and revoking the other admin does not turn it off.
   bool dual_control() const;
   std::size_t token_count() const;
 
-  /// Records [from_seq, from_seq + limit) as NDJSON, one event per line.
-  result<std::string> events(std::uint64_t from_seq, std::size_t limit) const;
+  /// Up to `limit` records from `from_seq` on, recorded within `recorded`, as NDJSON, one
+  /// event per line (the log's times only move forward: the walk starts at the first record
+  /// at or after `since` and stops at the first at or after `until`).
+  result<std::string> events(std::uint64_t from_seq, std::size_t limit, const time_range& recorded) const;
 
   // Health.
   std::uint64_t head_seq() const;

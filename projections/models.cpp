@@ -1,7 +1,7 @@
 // How each read model folds events. Keys: wallet stream (balances), zero-padded user id
 // (users, referrals), "{user}:{channel}" (subscriptions), channel id (channels), batch id
 // (payouts), "{kind}:{id}" (processes), request id (manual deposits), token id (tokens),
-// "{kind}:{value}" (blacklist), zero-padded seq (audit log).
+// "{kind}:{value}" (blacklist), zero-padded seq (audit log), code (coupons).
 
 #include "projections/models.hpp"
 
@@ -368,7 +368,9 @@ void payouts::apply(const eventstore::record_view& r, const any_event& e) {
           payout_row& p = row(x.batch_id);
           p.channel = *channel;
           p.batch = x.batch_id;
+          p.updated_at_us = r.recorded_at_us;
           if constexpr (std::is_same_v<T, domain::payout::batched>) {
+            p.created_at_us = r.recorded_at_us;
             p.value = x.value.units();
             p.address = x.address;
             p.status = "created";
@@ -431,9 +433,13 @@ void processes::apply(const eventstore::record_view& r, const any_event& e) {
                      }
                    }
                  },
-                 [&](const domain::process::completed&) { p.status = "completed"; },
+                 [&](const domain::process::completed&) {
+                   p.status = "completed";
+                   p.ended_at_us = r.recorded_at_us;
+                 },
                  [&](const domain::process::failed& f) {
                    p.status = "failed";
+                   p.ended_at_us = r.recorded_at_us;
                    p.failure_code = f.code;
                    p.failure_reason = f.reason;
                  },
@@ -456,14 +462,17 @@ void manual_deposits::apply(const eventstore::record_view& r, const any_event& e
                    m.reference = req.reference;
                    m.requested_by = req.requested_by;
                    m.status = "requested";
+                   m.requested_at_us = r.recorded_at_us;
                  },
                  [&](const domain::manual_deposit::approved& a) {
                    m.status = "approved";
                    m.decided_by = a.approved_by;
+                   m.decided_at_us = r.recorded_at_us;
                  },
                  [&](const domain::manual_deposit::rejected& rej) {
                    m.status = "rejected";
                    m.decided_by = rej.rejected_by;
+                   m.decided_at_us = r.recorded_at_us;
                  },
              },
              *ev);
@@ -491,6 +500,40 @@ void tokens::apply(const eventstore::record_view& r, const any_event& e) {
                  },
                  [&](const domain::token::revoked&) { t.revoked = true; },
                  [&](const domain::token::approved&) { t.pending = false; },
+             },
+             *ev);
+}
+
+// ---- coupons ----
+
+void coupons::apply(const eventstore::record_view& r, const any_event& e) {
+  const auto* ev = std::get_if<domain::coupon::event>(&e);
+  if (ev == nullptr) {
+    return;
+  }
+  coupon_row& c = row(after(r.stream, "coupon-"));
+  std::visit(overload{
+                 [&](const domain::coupon::created& x) {
+                   c.kind = x.type == domain::coupon::kind::percent ? "percent" : "fixed";
+                   c.percent_bps = x.percent_bps;
+                   c.fixed = x.fixed.units();
+                   c.usage_limit = x.usage_limit;
+                   c.expires_at_us = x.expires_at_us;
+                   c.channel = x.channel ? x.channel->value() : 0;
+                   c.tier = x.tier;
+                   c.created_by = x.by;
+                   c.created_at_us = r.recorded_at_us;
+                 },
+                 [&](const domain::coupon::redeemed& x) {
+                   ++c.uses;
+                   c.discount += x.discount.units();  // at most 2^32 uses of a USD price: no overflow
+                   c.last_used_at_us = r.recorded_at_us;
+                 },
+                 [&](const domain::coupon::disabled& x) {
+                   c.disabled = true;
+                   c.disabled_by = x.by;
+                   c.disabled_at_us = r.recorded_at_us;
+                 },
              },
              *ev);
 }
@@ -589,23 +632,31 @@ void withdrawals::apply(const eventstore::record_view& r, const any_event& e) {
           out.address = w.address;
           out.requested_by = w.by;
           out.status = w.needs_approval ? "awaiting_approval" : "approved";
+          out.requested_at_us = r.recorded_at_us;
+          if (!w.needs_approval) out.decided_at_us = r.recorded_at_us;
         } else if constexpr (std::is_same_v<T, domain::withdrawal::approved>) {
           out.status = "approved";
           out.approved_by = w.by;
+          out.decided_at_us = r.recorded_at_us;
         } else if constexpr (std::is_same_v<T, domain::withdrawal::rejected>) {
           out.status = "rejected";
           out.approved_by = w.by;
           out.reason = w.reason;
+          out.decided_at_us = r.recorded_at_us;
+          out.ended_at_us = r.recorded_at_us;
         } else if constexpr (std::is_same_v<T, domain::withdrawal::completed>) {
           out.status = "completed";
           out.tx_hash = w.tx_hash;
+          out.ended_at_us = r.recorded_at_us;
         } else if constexpr (std::is_same_v<T, domain::withdrawal::failed>) {
           out.status = "failed";
           out.reason = w.reason;
           out.tx_hash = w.tx_hash;
+          out.ended_at_us = r.recorded_at_us;
         } else if constexpr (std::is_same_v<T, domain::withdrawal::cancelled>) {
           out.status = "cancelled";
           out.reason = w.reason;
+          out.ended_at_us = r.recorded_at_us;
         } else {
           static_assert(always_false<T>, "withdrawals: unhandled withdrawal event");
         }
@@ -779,13 +830,13 @@ std::string invoice_row::status() const {
 std::vector<projection*> model_set::all() {
   return {&balance, &user, &referral, &subscription, &channel, &payout, &process,
           &manual_deposit, &token, &blocked, &audit, &invoice, &deposit_address, &chain_deposit,
-          &withdrawal};
+          &withdrawal, &coupon};
 }
 
 std::vector<const projection*> model_set::all() const {
   return {&balance, &user, &referral, &subscription, &channel, &payout, &process,
           &manual_deposit, &token, &blocked, &audit, &invoice, &deposit_address, &chain_deposit,
-          &withdrawal};
+          &withdrawal, &coupon};
 }
 
 void model_set::track_changes(bool on) {
@@ -804,6 +855,7 @@ void model_set::track_changes(bool on) {
   deposit_address.track_changes(on);
   chain_deposit.track_changes(on);
   withdrawal.track_changes(on);
+  coupon.track_changes(on);
 }
 
 namespace {
@@ -827,7 +879,7 @@ void model_set::reset(const projection& p) {
                      reset_if(process, p) || reset_if(manual_deposit, p) || reset_if(token, p) ||
                      reset_if(blocked, p) || reset_if(audit, p) || reset_if(invoice, p) ||
                      reset_if(deposit_address, p) || reset_if(chain_deposit, p) ||
-                     reset_if(withdrawal, p);
+                     reset_if(withdrawal, p) || reset_if(coupon, p);
   LEDGER_ASSERT(found, "model_set::reset: ", std::string(p.name()), " is not a member of this set");
 }
 

@@ -10,6 +10,7 @@
 ///   processes        per purchase or deposit: status (started, completed, failed) and amount
 ///   manual_deposits  per request: amount, status, who requested and who decided
 ///   tokens           per API token: role, secret hash, allowlist, rate limit, revoked
+///   coupons          per coupon: terms, uses, discount given, disabled, with their times
 ///   blacklist        per entry: kind, value, reason, who
 ///   audit_log        per admin command: token, method, path, status, response
 
@@ -98,6 +99,8 @@ struct payout_row {
   std::string status;
   std::string tx_hash;
   std::uint32_t attempts = 1;
+  std::int64_t created_at_us = 0;  // batched
+  std::int64_t updated_at_us = 0;  // its last event
   std::string to_json() const;
   static result<payout_row> from_json(std::string_view json);
 };
@@ -111,6 +114,7 @@ struct process_row {
   std::int64_t started_at_us = 0;
   std::string failure_code;
   std::string failure_reason;
+  std::int64_t ended_at_us = 0;  // completed or failed; 0 while it runs
   std::string to_json() const;
   static result<process_row> from_json(std::string_view json);
 };
@@ -122,6 +126,8 @@ struct manual_deposit_row {
   std::string status;  // requested, approved, rejected
   std::string requested_by;
   std::string decided_by;
+  std::int64_t requested_at_us = 0;
+  std::int64_t decided_at_us = 0;  // 0 until approved or rejected
   std::string to_json() const;
   static result<manual_deposit_row> from_json(std::string_view json);
 };
@@ -139,6 +145,26 @@ struct token_row {
   bool revoked = false;
   std::string to_json() const;
   static result<token_row> from_json(std::string_view json);
+};
+
+struct coupon_row {
+  std::string kind;                // "percent" or "fixed"
+  std::uint32_t percent_bps = 0;   // percent
+  u128 fixed = 0;                  // fixed, USD base units
+  std::uint32_t usage_limit = 0;   // 0: unlimited
+  std::uint32_t uses = 0;
+  u128 discount = 0;               // every redemption's discount, USD base units
+  std::int64_t expires_at_us = 0;
+  std::int64_t channel = 0;        // 0: any channel
+  std::uint32_t tier = 0;          // 0: any tier
+  std::string created_by;
+  std::int64_t created_at_us = 0;
+  std::int64_t last_used_at_us = 0;
+  bool disabled = false;
+  std::string disabled_by;
+  std::int64_t disabled_at_us = 0;
+  std::string to_json() const;
+  static result<coupon_row> from_json(std::string_view json);
 };
 
 struct blacklist_row {
@@ -252,6 +278,9 @@ struct withdrawal_row {
   std::string approved_by;
   std::string tx_hash;
   std::string reason;
+  std::int64_t requested_at_us = 0;
+  std::int64_t decided_at_us = 0;  // approved (at the request when none was needed) or rejected
+  std::int64_t ended_at_us = 0;    // completed, failed, cancelled or rejected
   std::string to_json() const;
   static result<withdrawal_row> from_json(std::string_view json);
 };
@@ -275,6 +304,8 @@ class users : public table<user_row> {
 class referrals : public table<referral_row> {
  public:
   std::string_view name() const override { return "referrals"; }
+  /// 2: rows name the asset of their earnings.
+  std::uint32_t format_version() const override { return 2; }
   void apply(const eventstore::record_view& r, const any_event& e) override;
   /// Referrers by lifetime commission, highest first (ties by id).
   std::vector<const referral_row*> leaderboard(std::size_t limit, std::size_t offset) const;
@@ -317,24 +348,32 @@ class subscriptions : public table<subscription_row> {
 class channels : public table<channel_row> {
  public:
   std::string_view name() const override { return "channels"; }
+  /// 2: rows name the asset of their amounts.
+  std::uint32_t format_version() const override { return 2; }
   void apply(const eventstore::record_view& r, const any_event& e) override;
 };
 
 class payouts : public table<payout_row> {
  public:
   std::string_view name() const override { return "payouts"; }
+  /// 2: rows carry their asset and when they were created and last changed.
+  std::uint32_t format_version() const override { return 2; }
   void apply(const eventstore::record_view& r, const any_event& e) override;
 };
 
 class processes : public table<process_row> {
  public:
   std::string_view name() const override { return "processes"; }
+  /// 2: rows carry their asset and when they ended.
+  std::uint32_t format_version() const override { return 2; }
   void apply(const eventstore::record_view& r, const any_event& e) override;
 };
 
 class manual_deposits : public table<manual_deposit_row> {
  public:
   std::string_view name() const override { return "manual_deposits"; }
+  /// 2: rows carry their asset and when they were requested and decided.
+  std::uint32_t format_version() const override { return 2; }
   void apply(const eventstore::record_view& r, const any_event& e) override;
 };
 
@@ -343,6 +382,12 @@ class tokens : public table<token_row> {
   std::string_view name() const override { return "tokens"; }
   /// 2: rows name the operator (identity), who minted them and whether they wait for approval.
   std::uint32_t format_version() const override { return 2; }
+  void apply(const eventstore::record_view& r, const any_event& e) override;
+};
+
+class coupons : public table<coupon_row> {
+ public:
+  std::string_view name() const override { return "coupons"; }
   void apply(const eventstore::record_view& r, const any_event& e) override;
 };
 
@@ -408,7 +453,8 @@ class withdrawals : public table<withdrawal_row> {
  public:
   std::string_view name() const override { return "withdrawals"; }
   /// 2: rows name their user "user_id" (and amounts their asset), as every answer does.
-  std::uint32_t format_version() const override { return 2; }
+  /// 3: rows carry when they were requested, decided and ended.
+  std::uint32_t format_version() const override { return 3; }
   void apply(const eventstore::record_view& r, const any_event& e) override;
 };
 
@@ -429,6 +475,7 @@ struct model_set {
   deposit_addresses deposit_address;
   chain_deposits chain_deposit;
   withdrawals withdrawal;
+  coupons coupon;
 
   /// All projections, in a fixed order.
   std::vector<projection*> all();

@@ -13,6 +13,14 @@ using domain::json_value;
 
 std::string usdt_text(u128 units) { return domain::format_amount(amount(asset::usdt, units)); }
 
+/// A time that may not have happened yet (0): read back as 0 when the row leaves it out.
+status read_optional_time(const json_value& v, std::string_view key, std::int64_t& out) {
+  if (!v.has(key)) return {};
+  TELEPAY_TRY(at, v.time(key));
+  out = at;
+  return {};
+}
+
 result<u128> read_usdt(const json_value& v, std::string_view key) {
   TELEPAY_TRY(value, v.money(key, asset::usdt));
   return value.units();
@@ -117,7 +125,7 @@ result<user_row> user_row::from_json(std::string_view json) {
 
 std::string referral_row::to_json() const {
   return object([&](json_object_writer& w) {
-    w.str("earnings", usdt_text(earnings)).u64("referees", referees).i64("referrer_id", referrer)
+    w.str("asset", "USDT").str("earnings", usdt_text(earnings)).u64("referees", referees).i64("referrer_id", referrer)
         .str("tier", tier);
   });
 }
@@ -174,7 +182,8 @@ result<subscription_row> subscription_row::from_json(std::string_view json) {
 
 std::string channel_row::to_json() const {
   return object([&](json_object_writer& w) {
-    w.str("accrued", usdt_text(accrued)).str("batched", usdt_text(batched)).i64("channel_id", channel)
+    w.str("accrued", usdt_text(accrued)).str("asset", "USDT").str("batched", usdt_text(batched))
+        .i64("channel_id", channel)
         .boolean("disabled", disabled).str("donations", usdt_text(donations)).i64("owner_id", owner)
         .str("paid", usdt_text(paid)).str("revenue", usdt_text(revenue)).u64("sales", sales)
         .str("title", title);
@@ -212,8 +221,9 @@ result<channel_row> channel_row::from_json(std::string_view json) {
 
 std::string payout_row::to_json() const {
   return object([&](json_object_writer& w) {
-    w.str("address", address).str("amount", usdt_text(value)).u64("attempts", attempts)
-        .str("batch_id", batch).i64("channel_id", channel).str("status", status).str("tx_hash", tx_hash);
+    w.str("address", address).str("amount", usdt_text(value)).str("asset", "USDT").u64("attempts", attempts)
+        .str("batch_id", batch).i64("channel_id", channel).time("created_at", created_at_us)
+        .str("status", status).str("tx_hash", tx_hash).time("updated_at", updated_at_us);
   });
 }
 
@@ -226,8 +236,12 @@ result<payout_row> payout_row::from_json(std::string_view json) {
   TELEPAY_TRY(attempts, v.u32("attempts"));
   TELEPAY_TRY(batch, v.str("batch_id"));
   TELEPAY_TRY(channel, v.i64("channel_id"));
+  TELEPAY_TRY(created_at, v.time("created_at"));
   TELEPAY_TRY(status_text, v.str("status"));
   TELEPAY_TRY(tx, v.str("tx_hash"));
+  TELEPAY_TRY(updated_at, v.time("updated_at"));
+  out.created_at_us = created_at;
+  out.updated_at_us = updated_at;
   out.address = std::move(address);
   out.value = value;
   out.attempts = attempts;
@@ -242,8 +256,9 @@ result<payout_row> payout_row::from_json(std::string_view json) {
 
 std::string process_row::to_json() const {
   return object([&](json_object_writer& w) {
-    w.str("amount", usdt_text(value)).str("failure_code", failure_code)
-        .str("failure_reason", failure_reason).str("id", id).str("kind", kind)
+    w.str("amount", usdt_text(value)).str("asset", "USDT");
+    if (ended_at_us != 0) w.time("ended_at", ended_at_us);
+    w.str("failure_code", failure_code).str("failure_reason", failure_reason).str("id", id).str("kind", kind)
         .time("started_at", started_at_us).str("status", status).i64("user_id", user);
   });
 }
@@ -260,6 +275,7 @@ result<process_row> process_row::from_json(std::string_view json) {
   TELEPAY_TRY(started, v.time("started_at"));
   TELEPAY_TRY(status_text, v.str("status"));
   TELEPAY_TRY(user, v.i64("user_id"));
+  TELEPAY_CHECK(read_optional_time(v, "ended_at", out.ended_at_us));
   out.value = value;
   out.failure_code = std::move(code);
   out.failure_reason = std::move(reason);
@@ -275,7 +291,9 @@ result<process_row> process_row::from_json(std::string_view json) {
 
 std::string manual_deposit_row::to_json() const {
   return object([&](json_object_writer& w) {
-    w.str("amount", usdt_text(value)).str("decided_by", decided_by).str("reference", reference)
+    w.str("amount", usdt_text(value)).str("asset", "USDT");
+    if (decided_at_us != 0) w.time("decided_at", decided_at_us);
+    w.str("decided_by", decided_by).str("reference", reference).time("requested_at", requested_at_us)
         .str("requested_by", requested_by).str("status", status).i64("user_id", user);
   });
 }
@@ -288,8 +306,11 @@ result<manual_deposit_row> manual_deposit_row::from_json(std::string_view json) 
   TELEPAY_TRY(decided, v.str("decided_by"));
   TELEPAY_TRY(reference, v.str("reference"));
   TELEPAY_TRY(requested, v.str("requested_by"));
+  TELEPAY_TRY(requested_at, v.time("requested_at"));
   TELEPAY_TRY(status_text, v.str("status"));
   TELEPAY_TRY(user, v.i64("user_id"));
+  TELEPAY_CHECK(read_optional_time(v, "decided_at", out.decided_at_us));
+  out.requested_at_us = requested_at;
   out.value = value;
   out.decided_by = std::move(decided);
   out.reference = std::move(reference);
@@ -342,6 +363,56 @@ result<token_row> token_row::from_json(std::string_view json) {
   out.revoked = revoked;
   out.role = std::move(role);
   out.secret_sha256 = std::move(hash);
+  return out;
+}
+
+// ---- coupons ----
+
+std::string coupon_row::to_json() const {
+  // Times that have not happened (never used, not disabled) are left out, not 1970.
+  return object([&](json_object_writer& w) {
+    w.str("asset", "USD").i64("channel_id", channel).time("created_at", created_at_us)
+        .str("created_by", created_by).boolean("disabled", disabled);
+    if (disabled_at_us != 0) w.time("disabled_at", disabled_at_us);
+    w.str("disabled_by", disabled_by).money("discount_given", amount(asset::usd, discount))
+        .time("expires_at", expires_at_us).money("fixed", amount(asset::usd, fixed)).str("kind", kind);
+    if (last_used_at_us != 0) w.time("last_used_at", last_used_at_us);
+    w.u64("percent_bps", percent_bps).u64("tier", tier).u64("usage_limit", usage_limit).u64("uses", uses);
+  });
+}
+
+result<coupon_row> coupon_row::from_json(std::string_view json) {
+  TELEPAY_TRY(doc, json_document::parse(json));
+  const json_value v = doc.root();
+  coupon_row out;
+  TELEPAY_TRY(channel, v.i64("channel_id"));
+  TELEPAY_TRY(kind, v.str("kind"));
+  TELEPAY_TRY(created_at, v.time("created_at"));
+  TELEPAY_TRY(created_by, v.str("created_by"));
+  TELEPAY_TRY(disabled, v.boolean("disabled"));
+  TELEPAY_TRY(disabled_by, v.str("disabled_by"));
+  TELEPAY_TRY(discount, v.money("discount_given", asset::usd));
+  TELEPAY_TRY(expires_at, v.time("expires_at"));
+  TELEPAY_TRY(fixed, v.money("fixed", asset::usd));
+  TELEPAY_TRY(percent_bps, v.u32("percent_bps"));
+  TELEPAY_TRY(tier, v.u32("tier"));
+  TELEPAY_TRY(usage_limit, v.u32("usage_limit"));
+  TELEPAY_TRY(uses, v.u32("uses"));
+  TELEPAY_CHECK(read_optional_time(v, "disabled_at", out.disabled_at_us));
+  TELEPAY_CHECK(read_optional_time(v, "last_used_at", out.last_used_at_us));
+  out.channel = channel;
+  out.kind = std::move(kind);
+  out.created_at_us = created_at;
+  out.created_by = std::move(created_by);
+  out.disabled = disabled;
+  out.disabled_by = std::move(disabled_by);
+  out.discount = discount.units();
+  out.expires_at_us = expires_at;
+  out.fixed = fixed.units();
+  out.percent_bps = percent_bps;
+  out.tier = tier;
+  out.usage_limit = usage_limit;
+  out.uses = uses;
   return out;
 }
 
@@ -419,7 +490,10 @@ result<chain_deposit_row> chain_deposit_row::from_json(std::string_view json) {
 std::string withdrawal_row::to_json() const {
   return object([&](json_object_writer& w) {
     w.str("address", address).money("amount", amount(asset::usdt, value)).str("approved_by", approved_by)
-        .str("asset", "USDT").str("id", id).str("reason", reason).str("requested_by", requested_by)
+        .str("asset", "USDT");
+    if (decided_at_us != 0) w.time("decided_at", decided_at_us);
+    if (ended_at_us != 0) w.time("ended_at", ended_at_us);
+    w.str("id", id).str("reason", reason).time("requested_at", requested_at_us).str("requested_by", requested_by)
         .str("status", status).str("tx_hash", tx_hash).i64("user_id", user);
   });
 }
@@ -433,10 +507,14 @@ result<withdrawal_row> withdrawal_row::from_json(std::string_view json) {
   TELEPAY_TRY(approved_by, v.str("approved_by"));
   TELEPAY_TRY(id, v.str("id"));
   TELEPAY_TRY(reason, v.str("reason"));
+  TELEPAY_TRY(requested_at, v.time("requested_at"));
   TELEPAY_TRY(requested_by, v.str("requested_by"));
   TELEPAY_TRY(status, v.str("status"));
   TELEPAY_TRY(tx_hash, v.str("tx_hash"));
   TELEPAY_TRY(user, v.i64("user_id"));
+  TELEPAY_CHECK(read_optional_time(v, "decided_at", out.decided_at_us));
+  TELEPAY_CHECK(read_optional_time(v, "ended_at", out.ended_at_us));
+  out.requested_at_us = requested_at;
   out.address = std::move(address);
   out.value = value;
   out.approved_by = std::move(approved_by);

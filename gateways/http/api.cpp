@@ -672,6 +672,11 @@ actors::page_request page_of(const read_args& args) {
   return page;
 }
 
+/// `since` and `until` (microseconds; 0 when absent), as decode_read checked them.
+actors::ledger_reads::time_range range_of(const read_args& args) {
+  return actors::ledger_reads::time_range{args.integer("since", 0), args.integer("until", 0)};
+}
+
 }  // namespace
 
 void api::install(router& r) {
@@ -747,6 +752,9 @@ void api::install(router& r) {
   });
   read("/v1/tokens", role::auditor,
        [&reads](const request&, const read_args& a) { return from_result(reads.tokens(page_of(a))); });
+  read("/v1/coupons", role::auditor, [&reads](const request&, const read_args& a) {
+    return from_result(reads.coupons(page_of(a), a.text("status"), now_us()));
+  });
 
   // ---- reads (auditor) ----
   read("/v1/users", role::auditor,
@@ -817,7 +825,7 @@ void api::install(router& r) {
     }
     const std::int64_t user = a.integer("user_id", a.integer("user", 0));
     const std::int64_t days = a.integer("within_days", 0);
-    return from_result(reads.subscriptions(page_of(a), user, a.integer("channel", 0), a.text("status"),
+    return from_result(reads.subscriptions(page_of(a), user, a.integer("channel_id", a.integer("channel", 0)), a.text("status"),
                                            static_cast<std::uint32_t>(days == 0 ? 3 : days), now_us()));
   });
   read("/v1/channels", role::auditor,
@@ -825,16 +833,16 @@ void api::install(router& r) {
   read("/v1/channels/{id}", role::auditor,
        [&reads](const request&, const read_args& a) { return from_result(reads.channel(a.id)); });
   read("/v1/payouts", role::auditor, [&reads](const request&, const read_args& a) {
-    return from_result(reads.payouts(page_of(a), a.integer("channel", 0), a.text("status")));
+    return from_result(reads.payouts(page_of(a), a.integer("channel_id", a.integer("channel", 0)), a.text("status")));
   });
   read("/v1/processes", role::auditor, [&reads](const request&, const read_args& a) {
-    return from_result(reads.processes(page_of(a), a.text("kind"), a.text("status")));
+    return from_result(reads.processes(page_of(a), a.text("kind"), a.text("status"), range_of(a)));
   });
   read("/v1/manual-deposits", role::auditor, [&reads](const request&, const read_args& a) {
     return from_result(reads.manual_deposits(page_of(a), a.text("status")));
   });
   read("/v1/invoices", role::auditor, [&reads](const request&, const read_args& a) {
-    return from_result(reads.invoices(page_of(a), a.integer("user_id", 0), a.text("status")));
+    return from_result(reads.invoices(page_of(a), a.integer("user_id", 0), a.text("status"), range_of(a)));
   });
   read("/v1/invoices/{order_id}", role::auditor,
        [&reads](const request&, const read_args& a) { return from_result(reads.invoice(a.key)); });
@@ -869,11 +877,11 @@ void api::install(router& r) {
   read("/v1/blacklist", role::auditor,
        [&reads](const request&, const read_args& a) { return from_result(reads.blacklist(page_of(a))); });
   read("/v1/audit-log", role::auditor, [&reads](const request&, const read_args& a) {
-    return from_result(reads.audit_log(page_of(a), a.text("token")));
+    return from_result(reads.audit_log(page_of(a), a.text("token"), range_of(a)));
   });
   read("/v1/events", role::auditor, [&reads](const request&, const read_args& a) {
     auto lines = reads.events(static_cast<std::uint64_t>(a.integer("from", 1)),
-                              static_cast<std::size_t>(a.integer("limit", 100)));
+                              static_cast<std::size_t>(a.integer("limit", 100)), range_of(a));
     if (!lines) {
       return from_error(lines.error());
     }

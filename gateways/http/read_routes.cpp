@@ -26,6 +26,9 @@ constexpr std::int64_t id_max = std::numeric_limits<std::int64_t>::max();
 constexpr std::array<std::string_view, 3> subscription_statuses = {"active", "expiring", "expired"};
 
 constexpr std::array<query_field, 0> no_fields{};
+// Time ranges: [since, until), each a UTC time.
+constexpr query_field since_field{"since", query_kind::time};
+constexpr query_field until_field{"until", query_kind::time};
 constexpr std::array<query_field, 1> balances_fields{{{"at", seq_or_time}}};
 constexpr std::array<std::string_view, 3> owner_kinds = {"user", "channel", "system"};
 constexpr std::array<std::string_view, 2> asset_codes = {domain::asset_code(domain::asset::usdt),
@@ -36,14 +39,17 @@ constexpr std::array<query_field, 3> statement_fields{{{"asset", text, 0, 0, ass
                                                        {"limit", integer, 1, page_limit_max}}};
 constexpr std::array<query_field, 2> leaderboard_fields{{{"limit", integer, 1, page_limit_max},
                                                          {"offset", integer, 0, 1'000'000'000}}};
-constexpr std::array<query_field, 5> subscriptions_fields{{{"user_id", integer, id_min, id_max},
+// user_id and channel_id, as every answer names them; user and channel are their older names.
+constexpr std::array<query_field, 6> subscriptions_fields{{{"user_id", integer, id_min, id_max},
                                                            {"user", integer, id_min, id_max},
+                                                           {"channel_id", integer, id_min, id_max},
                                                            {"channel", integer, id_min, id_max},
                                                            {"status", text, 0, 0, subscription_statuses},
                                                            {"within_days", integer, 0, 3650}}};
 // Every status filter names its values: another one is a 400 naming the parameter, not an
 // empty page (the values are what the read models write).
-constexpr std::array<std::string_view, 4> payout_statuses = {"created", "submitted", "confirmed", "failed"};
+constexpr std::array<std::string_view, 5> payout_statuses = {"created", "submitted", "confirmed", "failed",
+                                                              "failed_final"};
 constexpr std::array<std::string_view, 4> process_kinds = {"purchase", "refund", "deposit", "payment"};
 constexpr std::array<std::string_view, 3> process_statuses = {"started", "completed", "failed"};
 constexpr std::array<std::string_view, 3> manual_deposit_statuses = {"requested", "approved", "rejected"};
@@ -53,21 +59,24 @@ constexpr std::array<std::string_view, 11> invoice_statuses = {
 constexpr std::array<std::string_view, 6> withdrawal_statuses = {"awaiting_approval", "approved", "rejected",
                                                                  "completed", "failed", "cancelled"};
 constexpr std::array<std::string_view, 3> chain_deposit_statuses = {"detected", "orphaned", "confirmed"};
-constexpr std::array<query_field, 2> payouts_fields{
-    {{"channel", integer, id_min, id_max}, {"status", text, 0, 0, payout_statuses}}};
-constexpr std::array<query_field, 2> processes_fields{
-    {{"kind", text, 0, 0, process_kinds}, {"status", text, 0, 0, process_statuses}}};
+constexpr std::array<query_field, 3> payouts_fields{
+    {{"channel_id", integer, id_min, id_max}, {"channel", integer, id_min, id_max}, {"status", text, 0, 0, payout_statuses}}};
+constexpr std::array<query_field, 4> processes_fields{
+    {{"kind", text, 0, 0, process_kinds}, {"status", text, 0, 0, process_statuses}, since_field, until_field}};
 constexpr std::array<query_field, 1> manual_deposits_fields{{{"status", text, 0, 0, manual_deposit_statuses}}};
-constexpr std::array<query_field, 2> invoices_fields{
-    {{"user_id", integer, id_min, id_max}, {"status", text, 0, 0, invoice_statuses}}};
+constexpr std::array<query_field, 4> invoices_fields{
+    {{"user_id", integer, id_min, id_max}, {"status", text, 0, 0, invoice_statuses}, since_field, until_field}};
 constexpr std::array<query_field, 2> withdrawals_fields{
     {{"user_id", integer, id_min, id_max}, {"status", text, 0, 0, withdrawal_statuses}}};
 constexpr std::array<query_field, 2> chain_deposits_fields{
     {{"user_id", integer, id_min, id_max}, {"status", text, 0, 0, chain_deposit_statuses}}};
-constexpr std::array<query_field, 1> audit_fields{{{"token", text}}};
-constexpr std::array<query_field, 2> events_fields{{{"from", integer, 1, id_max}, {"limit", integer, 1, page_limit_max}}};
+constexpr std::array<std::string_view, 4> coupon_statuses = {"active", "disabled", "expired", "exhausted"};
+constexpr std::array<query_field, 1> coupons_fields{{{"status", text, 0, 0, coupon_statuses}}};
+constexpr std::array<query_field, 3> audit_fields{{{"token", text}, since_field, until_field}};
+constexpr std::array<query_field, 4> events_fields{
+    {{"from", integer, 1, id_max}, {"limit", integer, 1, page_limit_max}, since_field, until_field}};
 
-constexpr std::array<read_route, 31> routes{{
+constexpr std::array<read_route, 32> routes{{
     {"/metrics", role::auditor, false, path_kind::none, {}, no_fields},
     {"/v1/users", role::auditor, true, path_kind::none, {}, no_fields},
     {"/v1/users/{id}", role::auditor, false, path_kind::integer, "id", no_fields},
@@ -83,6 +92,7 @@ constexpr std::array<read_route, 31> routes{{
     {"/v1/channels/{id}/config", role::auditor, false, path_kind::integer, "id", no_fields},
     {"/v1/settings", role::auditor, false, path_kind::none, {}, no_fields},
     {"/v1/tokens", role::auditor, true, path_kind::none, {}, no_fields},
+    {"/v1/coupons", role::auditor, true, path_kind::none, {}, coupons_fields},
     {"/v1/coupons/{code}", role::auditor, false, path_kind::text, "code", no_fields},
     {"/v1/broadcasts/{id}", role::auditor, false, path_kind::text, "id", no_fields},
     {"/v1/payouts", role::auditor, true, path_kind::none, {}, payouts_fields},
@@ -217,6 +227,15 @@ status decode_field(const query_field& field, const std::string& value, read_arg
       out.texts.emplace(std::string(field.name), value);
       return {};
     }
+    case query_kind::time: {
+      auto when = parse_utc_micros(value);
+      if (!when || *when <= 0) {
+        return make_error(errc::invalid_argument, "query parameter " + std::string(field.name) +
+                                                      " must be a UTC time like 2026-11-25T10:00:00Z");
+      }
+      out.integers.emplace(std::string(field.name), *when);
+      return {};
+    }
   }
   return make_error(errc::internal, "unknown query kind");  // every kind returns above
 }
@@ -283,6 +302,10 @@ result<read_args> decode_read(const read_route& route, const request& req) {
                                                     std::string(route.pattern));
     }
     TELEPAY_CHECK(decode_field(*field, value, out));
+  }
+  if (out.integers.contains("since") && out.integers.contains("until") &&
+      out.integer("until", 0) <= out.integer("since", 0)) {
+    return make_error(errc::invalid_argument, "query parameter until must be after since");
   }
   return out;
 }

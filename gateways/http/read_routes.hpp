@@ -24,6 +24,7 @@ enum class query_kind {
   integer,      // a decimal integer within [min, max]
   text,         // 1-256 bytes of UTF-8 without control characters (or one of `allowed`)
   seq_or_time,  // a log seq (a positive integer) or a UTC time like 2026-11-25T10:00:00Z
+  time,         // a UTC time like 2026-11-25T10:00:00Z, kept in `integers` as microseconds
 };
 
 struct query_field {
@@ -44,7 +45,7 @@ enum class path_kind {
 struct read_route {
   std::string_view pattern;
   domain::role need;
-  /// Takes `cursor` (the last key of the previous page) and `limit` (1-1000, default 100).
+  /// Takes `cursor` (the previous page's next_cursor) and `limit` (1-1000, default 100).
   bool paged = false;
   path_kind path = path_kind::none;
   std::string_view path_name = {};
@@ -75,7 +76,8 @@ std::span<const read_route> read_routes();
 /// The route of `pattern`; nullptr when it is not in the table.
 const read_route* find_read_route(std::string_view pattern);
 
-/// Decodes `req` (its query and the path parameter the router matched) by `route`.
+/// Decodes `req` (its query and the path parameter the router matched) by `route`. A time
+/// range (`since`, `until`) whose until is not after its since is a 400 naming until.
 result<read_args> decode_read(const read_route& route, const request& req);
 
 }  // namespace telepay::gateways::http

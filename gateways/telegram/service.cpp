@@ -581,13 +581,14 @@ struct service::impl {
     }
   }
 
-  /// Recipients after `cursor`: (key, user id, skip?) for one page, and whether more follow.
+  /// Recipients after `cursor`: (user id, skip?) for one page, and the cursor after it (empty
+  /// when this was the last page).
   struct recipient {
-    std::string key;
     std::int64_t user = 0;
     bool banned = false;
   };
-  bool recipients(const std::string& segment, const std::string& cursor, std::vector<recipient>& out) {
+  bool recipients(const std::string& segment, const std::string& cursor, std::vector<recipient>& out,
+                  std::string& next_cursor) {
     std::optional<std::int64_t> channel;
     if (segment != "all") {
       // check_segment refused anything else when the broadcast started; only a tampered log
@@ -610,22 +611,18 @@ struct service::impl {
     auto rows = items ? items->elements() : result<std::vector<domain::json_value>>(items.error());
     if (!rows) return false;
     for (const auto& row : *rows) {
-      auto key = row.str("key");
-      if (!key) continue;
+      auto user = row.i64("user_id");
+      if (!user) continue;
       recipient r;
-      r.key = *key;
+      r.user = *user;
       if (segment == "all") {
-        r.user = whole_i64(*key).value_or(0);  // an unreadable key is no user: skipped
         auto banned = row.boolean("banned");
         r.banned = banned && *banned;
-      } else {
-        auto user = row.i64("user_id");
-        if (!user) continue;
-        r.user = *user;
       }
-      out.push_back(std::move(r));
+      out.push_back(r);
     }
     auto next = doc->root().str("next_cursor");
+    next_cursor = next ? *next : std::string();
     return next.has_value();  // null when this was the last page
   }
 
@@ -641,7 +638,8 @@ struct service::impl {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
       }
       std::vector<recipient> page;
-      const bool more = recipients(b->segment, cursor, page);
+      std::string next_cursor;
+      const bool more = recipients(b->segment, cursor, page, next_cursor);
       for (const auto& r : page) {
         if (stopping.load()) return;  // the page is walked again after a restart; notices are once per user
         auto user = domain::make_user_id(r.user);
@@ -669,7 +667,9 @@ struct service::impl {
         ++queued_total;
       }
       if (!page.empty()) {
-        cursor = page.back().key;
+        // The last page keeps the cursor it started from (progress only moves forward) and
+        // records its counts; finish follows.
+        if (more) cursor = next_cursor;
         auto p = client.ask_and_wait<actors::entity_reply>(actors::broadcast_request{
             id, domain::broadcast::progress{cursor, queued_total, skipped}, now_us()});
         if (!p) return;

@@ -25,7 +25,7 @@ constexpr std::string_view read_patterns[] = {
     "/v1/channels/{id}", "/v1/payouts", "/v1/processes", "/v1/manual-deposits", "/v1/blacklist",
     "/v1/audit-log", "/v1/events", "/v1/invoices", "/v1/users/{id}/deposit-address", "/v1/chain/status",
     "/v1/chain/deposits", "/v1/withdrawals", "/v1/withdrawals/{id}", "/v1/channels/{id}/config",
-    "/v1/settings", "/v1/tokens", "/v1/coupons/{code}", "/v1/accounts/{owner}/balances",
+    "/v1/settings", "/v1/tokens", "/v1/coupons", "/v1/coupons/{code}", "/v1/accounts/{owner}/balances",
     "/v1/accounts/{owner}/statement"};
 
 // Routes added outside the table (telepayd's main.cpp): webhooks and invoices.

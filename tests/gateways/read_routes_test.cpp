@@ -127,6 +127,23 @@ TEST(ReadRoutes, AtIsASeqOrAUtcTime) {
   EXPECT_NE(refusal("/v1/users/{id}/balances", "at=yesterday").find("UTC time"), std::string::npos);
 }
 
+TEST(ReadRoutes, SinceAndUntilAreUtcTimesInOrder) {
+  for (const char* route : {"/v1/audit-log", "/v1/processes", "/v1/invoices", "/v1/events"}) {
+    auto range = decode(route, "since=2026-11-25T10:00:00Z&until=2026-11-25T10:00:01Z");
+    ASSERT_TRUE(range.has_value()) << route;
+    EXPECT_EQ(range->integer("until", 0) - range->integer("since", 0), 1'000'000) << route;
+    EXPECT_NE(refusal(route, "since=yesterday").find("since must be a UTC time"), std::string::npos) << route;
+    EXPECT_NE(refusal(route, "until=17").find("until must be a UTC time"), std::string::npos) << route;
+    EXPECT_NE(refusal(route, "since=2026-11-25T10:00:00Z&until=2026-11-25T10:00:00Z").find("until must be after since"),
+              std::string::npos)
+        << route;
+  }
+  EXPECT_NE(refusal("/v1/users", "since=2026-11-25T10:00:00Z").find("is not taken"), std::string::npos);
+  EXPECT_TRUE(decode("/v1/payouts", "status=failed_final").has_value()) << "a status the read model writes";
+  EXPECT_TRUE(decode("/v1/coupons", "status=exhausted").has_value());
+  EXPECT_NE(refusal("/v1/coupons", "status=bogus").find("status is one of"), std::string::npos);
+}
+
 TEST(ReadRoutes, TheTableAndTheOpenApiDocumentDescribeTheSameReads) {
   const std::string text = testing::openapi_text();
   ASSERT_FALSE(text.empty()) << "docs/openapi.json";

@@ -242,9 +242,15 @@ TEST(ProjectionRows, EveryRowTypeRoundTrips) {
   expect_round_trip(referral_row{7, 3, some, "Gold"});
   expect_round_trip(subscription_row{7, -100, 2, 1'800'000'000'000'000, 3, true});
   expect_round_trip(channel_row{-100, 7, "Title \"quoted\"", true, some, some / 2, 5, some, some / 3, some / 4});
-  expect_round_trip(payout_row{-100, "pb-1", some, "0x7F31abEa73053A3e049Eaa0f8E73d351DA173229", "submitted", "0xab", 2});
-  expect_round_trip(process_row{"purchase", "p1", "failed", 7, some, 1'800'000'000'000'000, "insufficient_funds", "no money"});
-  expect_round_trip(manual_deposit_row{7, some, "SEPA", "approved", "tokA", "tokB"});
+  constexpr std::int64_t t = 1'800'000'000'000'000;
+  expect_round_trip(payout_row{-100, "pb-1", some, "0x7F31abEa73053A3e049Eaa0f8E73d351DA173229", "submitted", "0xab", 2,
+                               t, t + 1});
+  expect_round_trip(process_row{"purchase", "p1", "failed", 7, some, t, "insufficient_funds", "no money", t + 5});
+  expect_round_trip(process_row{"purchase", "p2", "started", 7, some, t, "", "", 0});  // not ended: no ended_at
+  expect_round_trip(manual_deposit_row{7, some, "SEPA", "approved", "tokA", "tokB", t, t + 9});
+  expect_round_trip(manual_deposit_row{7, some, "SEPA", "requested", "tokA", "", t, 0});
+  expect_round_trip(coupon_row{"percent", 2500, 0, 10, 3, 123, t + 100, -100, 2, "op:alice", t, t + 50, true, "op:bob", t + 60});
+  expect_round_trip(coupon_row{"fixed", 0, 150, 0, 0, 0, t + 100, 0, 0, "op:alice", t, 0, false, "", 0});
   expect_round_trip(token_row{"admin", std::string(64, 'a'), {"10.0.0.0/8", "::1/128"}, 50, 100, "label", "op:alice",
                               "op:owner", true, true});
   expect_round_trip(blacklist_row{"telegram_id", "666", "fraud", "tokA"});

@@ -117,6 +117,16 @@ class ApiTest : public ::testing::Test {
     ASSERT_NE(balances.body.find(shown), std::string::npos) << balances.body;
   }
 
+  /// Registers channel `id` (owner 5, one tier of 10 USD for 30 days) with `strategy`.
+  void add_channel(std::int64_t id, const std::string& strategy = R"("payout_strategy":"instant")") {
+    const std::string channel = std::to_string(id);
+    auto r = post(admin, "/v1/admin/channels",
+                  R"({"channel_id":)" + channel + R"(,"owner_id":5,"title":"T","tiers":[{"price":"10","days":30}],)" +
+                      strategy + R"(,"payout_address":")" + address + R"("})",
+                  "chan" + channel);
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+
   void register_user(const std::string& token, std::int64_t id) {
     auto r = post(token, "/v1/admin/users", R"({"user_id":)" + std::to_string(id) + R"(,"username":"u"})",
                   "reg-" + std::to_string(id));
@@ -307,14 +317,8 @@ TEST_F(ApiTest, APurchaseIdReusedForAnotherChannelIsRefused) {
   ASSERT_TRUE(daemon->started()) << daemon->log();
   const std::string alice = new_token("operator", R"(,"operator":"alice")");
   const std::string bob = new_token("operator", R"(,"operator":"bob")");
-  for (const char* channel : {"-5001", "-5002"}) {
-    auto r = post(admin, "/v1/admin/channels",
-                  std::string(R"({"channel_id":)") + channel +
-                      R"(,"owner_id":5,"title":"T","tiers":[{"price":"10","days":30}],"payout_strategy":"instant","payout_address":")" +
-                      address + R"("})",
-                  std::string("chan") + channel);
-    ASSERT_EQ(r.status, 200) << r.body;
-  }
+  add_channel(-5001);
+  add_channel(-5002);
   fund(alice, bob, 4444, "50");
   auto bought = post(alice, "/v1/admin/purchases", R"({"purchase_id":"p-44","user_id":4444,"channel_id":-5001,"tier":1})",
                      "buy-1");
@@ -342,12 +346,7 @@ TEST_F(ApiTest, APurchaseIsRefundedOnceWithAReason) {
   ASSERT_TRUE(daemon->started()) << daemon->log();
   const std::string alice = new_token("operator", R"(,"operator":"alice")");
   const std::string bob = new_token("operator", R"(,"operator":"bob")");
-  ASSERT_EQ(post(admin, "/v1/admin/channels",
-                 R"({"channel_id":-5401,"owner_id":5,"title":"T","tiers":[{"price":"10","days":30}],"payout_strategy":"threshold","payout_threshold":"1000","payout_address":")" +
-                     address + R"("})",
-                 "chan-5401")
-                .status,
-            200);
+  add_channel(-5401, R"("payout_strategy":"threshold","payout_threshold":"1000")");
   fund(alice, bob, 4545, "50");
   ASSERT_EQ(post(alice, "/v1/admin/purchases", R"({"purchase_id":"p-r1","user_id":4545,"channel_id":-5401,"tier":1})",
                  "buy-r1")
@@ -377,12 +376,7 @@ TEST_F(ApiTest, ADisabledCouponIsRefusedAtCheckout) {
   ASSERT_TRUE(daemon->started()) << daemon->log();
   const std::string alice = new_token("operator", R"(,"operator":"alice")");
   const std::string bob = new_token("operator", R"(,"operator":"bob")");
-  ASSERT_EQ(post(admin, "/v1/admin/channels",
-                 R"({"channel_id":-5101,"owner_id":5,"title":"T","tiers":[{"price":"10","days":30}],"payout_strategy":"instant","payout_address":")" +
-                     address + R"("})",
-                 "chan-5101")
-                .status,
-            200);
+  add_channel(-5101);
   fund(alice, bob, 4545, "50");
   auto coupon = post(alice, "/v1/admin/coupons",
                      R"({"code":"HALF","kind":"percent","percent_bps":5000,"usage_limit":0,"expires_at":"2099-01-01T00:00:00Z"})",
@@ -400,6 +394,141 @@ TEST_F(ApiTest, ADisabledCouponIsRefusedAtCheckout) {
   auto balances = eventually(bob, "/v1/users/4545/balances",
                              [](const std::string& b) { return b.find("\"available\":\"50\"") != std::string::npos; });
   EXPECT_NE(balances.body.find("\"available\":\"50\""), std::string::npos) << "nothing charged: " << balances.body;
+}
+
+/// The list item of `body` (a page) whose `name` field reads `value` (strings as is, other
+/// values minified), or "" when there is none.
+std::string item_where(const std::string& body, const char* name, const std::string& value) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::dom::array items;
+  if (parser.parse(body).get(doc) != simdjson::SUCCESS || doc["items"].get(items) != simdjson::SUCCESS) return "";
+  for (simdjson::dom::element item : items) {
+    simdjson::dom::element v;
+    if (item[name].get(v) != simdjson::SUCCESS) continue;
+    const std::string text = v.is_string() ? std::string(std::string_view(v)) : simdjson::minify(v);
+    if (text == value) return simdjson::minify(item);
+  }
+  return "";
+}
+
+std::size_t item_count(const std::string& body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::dom::array items;
+  if (parser.parse(body).get(doc) != simdjson::SUCCESS || doc["items"].get(items) != simdjson::SUCCESS) return 0;
+  return items.size();
+}
+
+// Issue 13 item 4: coupons could only be read one code at a time, and their usage not at all.
+// The list shows every coupon with its uses, the discount given, its times and its status now;
+// the status filter takes only the statuses it knows.
+TEST_F(ApiTest, CouponsAreListedWithTheirUsageAndStatus) {
+  ASSERT_TRUE(daemon->started()) << daemon->log();
+  const std::string alice = new_token("operator", R"(,"operator":"alice")");
+  const std::string bob = new_token("operator", R"(,"operator":"bob")");
+  add_channel(-5601);
+  fund(alice, bob, 4601, "50");
+  ASSERT_EQ(post(alice, "/v1/admin/coupons",
+                 R"({"code":"HALF","kind":"percent","percent_bps":5000,"usage_limit":10,"expires_at":"2099-01-01T00:00:00Z"})",
+                 "c-half")
+                .status,
+            200);
+  ASSERT_EQ(post(alice, "/v1/admin/coupons",
+                 R"({"code":"GONE","kind":"fixed","fixed":"1.50","usage_limit":0,"expires_at":"2099-01-01T00:00:00Z"})",
+                 "c-gone")
+                .status,
+            200);
+  ASSERT_EQ(post(alice, "/v1/admin/coupons/gone/disable", "", "c-gone-off").status, 200);
+  auto bought = post(alice, "/v1/admin/purchases",
+                     R"({"purchase_id":"p-46","user_id":4601,"channel_id":-5601,"tier":1,"coupon":"HALF"})", "buy-46");
+  ASSERT_EQ(bought.status, 200) << bought.body;
+
+  auto list = eventually(bob, "/v1/coupons", [&](const std::string& b) {
+    return item_where(b, "code", "HALF").find(R"("uses":1)") != std::string::npos &&
+           !item_where(b, "code", "GONE").empty();
+  });
+  ASSERT_EQ(list.status, 200) << list.body;
+  const std::string half = item_where(list.body, "code", "HALF");
+  EXPECT_NE(half.find(R"("uses":1)"), std::string::npos) << list.body;
+  EXPECT_NE(half.find(R"("discount_given":"5")"), std::string::npos) << half;
+  EXPECT_NE(half.find(R"("status":"active")"), std::string::npos) << half;
+  EXPECT_NE(half.find(R"("last_used_at":")"), std::string::npos) << half;
+  EXPECT_NE(half.find("alice"), std::string::npos) << "created_by: " << half;
+  const std::string gone = item_where(list.body, "code", "GONE");
+  EXPECT_NE(gone.find(R"("status":"disabled")"), std::string::npos) << gone;
+  EXPECT_NE(gone.find(R"("fixed":"1.5")"), std::string::npos) << gone;
+  EXPECT_NE(gone.find(R"("disabled_at":")"), std::string::npos) << gone;
+  EXPECT_EQ(gone.find("last_used_at"), std::string::npos) << "never used: " << gone;
+
+  // Filters take the names the answers use (channel_id), as well as the older ones.
+  auto subscribed = eventually(bob, "/v1/subscriptions?channel_id=-5601",
+                               [](const std::string& b) { return b.find(R"("user_id":4601)") != std::string::npos; });
+  EXPECT_FALSE(item_where(subscribed.body, "user_id", "4601").empty()) << subscribed.body;
+  EXPECT_EQ(item_count(get(bob, "/v1/subscriptions?channel_id=-5602").body), 0u);
+  EXPECT_EQ(item_count(get(bob, "/v1/payouts?channel_id=-5602").body), 0u);
+
+  auto disabled = get(bob, "/v1/coupons?status=disabled");
+  ASSERT_EQ(disabled.status, 200) << disabled.body;
+  EXPECT_EQ(item_count(disabled.body), 1u) << disabled.body;
+  EXPECT_FALSE(item_where(disabled.body, "code", "GONE").empty()) << disabled.body;
+  auto bogus = get(bob, "/v1/coupons?status=bogus");
+  EXPECT_EQ(bogus.status, 400) << bogus.body;
+  EXPECT_NE(field(bogus.body, "message").find("status"), std::string::npos) << bogus.body;
+}
+
+// Issue 13 item 3: list items carried "key":"00000000000000000042" instead of ids, records
+// lacked their times, and nothing could be asked for by time. Items name themselves by their
+// ids, records carry when they were requested and decided, and the audit log, processes,
+// invoices and events take [since, until).
+TEST_F(ApiTest, ListItemsNameTheirIdsCarryTheirTimesAndFilterByTime) {
+  ASSERT_TRUE(daemon->started()) << daemon->log();
+  const std::string alice = new_token("operator", R"(,"operator":"alice")");
+  const std::string bob = new_token("operator", R"(,"operator":"bob")");
+  fund(alice, bob, 4701, "50");
+
+  auto users = get(bob, "/v1/users");
+  ASSERT_EQ(users.status, 200) << users.body;
+  EXPECT_EQ(users.body.find(R"("key")"), std::string::npos) << users.body;
+  EXPECT_FALSE(item_where(users.body, "user_id", "4701").empty()) << users.body;
+  EXPECT_NE(item_where(users.body, "user_id", "4701").find(R"("referral_code":"r3ml")"), std::string::npos)
+      << users.body;  // "r" + base 36 of 4701
+  auto deposits = eventually(bob, "/v1/manual-deposits",
+                             [](const std::string& b) { return b.find("decided_at") != std::string::npos; });
+  const std::string deposit = item_where(deposits.body, "id", "fund-4701");
+  ASSERT_FALSE(deposit.empty()) << deposits.body;
+  EXPECT_NE(deposit.find(R"("asset":"USDT")"), std::string::npos) << deposit;
+  EXPECT_NE(deposit.find(R"("requested_at":")"), std::string::npos) << deposit;
+  EXPECT_NE(deposit.find(R"("decided_at":")"), std::string::npos) << deposit;
+  auto audit = get(bob, "/v1/audit-log");
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  EXPECT_EQ(audit.body.find(R"("key")"), std::string::npos) << audit.body;
+  EXPECT_NE(audit.body.find(R"({"seq":)"), std::string::npos) << audit.body;
+
+  const std::string past = "2000-01-01T00:00:00Z";
+  const std::string future = "2099-01-01T00:00:00Z";
+  for (const std::string list : {"/v1/audit-log", "/v1/processes", "/v1/invoices"}) {
+    auto all = get(bob, list + "?since=" + past + "&until=" + future);
+    EXPECT_EQ(all.status, 200) << list << all.body;
+    auto later = get(bob, list + "?since=" + future);
+    EXPECT_EQ(later.status, 200) << list << later.body;
+    EXPECT_EQ(item_count(later.body), 0u) << list << later.body;
+    auto earlier = get(bob, list + "?until=" + past);
+    EXPECT_EQ(item_count(earlier.body), 0u) << list << earlier.body;
+    auto backwards = get(bob, list + "?since=" + future + "&until=" + past);
+    EXPECT_EQ(backwards.status, 400) << list << backwards.body;
+    EXPECT_NE(field(backwards.body, "message").find("until"), std::string::npos) << backwards.body;
+    auto unreadable = get(bob, list + "?since=yesterday");
+    EXPECT_EQ(unreadable.status, 400) << list << unreadable.body;
+    EXPECT_NE(field(unreadable.body, "message").find("since"), std::string::npos) << unreadable.body;
+  }
+  EXPECT_GT(item_count(get(bob, "/v1/audit-log?since=" + past).body), 0u);
+  EXPECT_GT(item_count(get(bob, "/v1/processes?since=" + past).body), 0u);
+  auto events = get(bob, "/v1/events?since=" + past + "&until=" + future);
+  ASSERT_EQ(events.status, 200) << events.body;
+  EXPECT_NE(events.body.find("manual_deposit.approved"), std::string::npos) << events.body;
+  EXPECT_EQ(get(bob, "/v1/events?since=" + future).body, "");
+  EXPECT_EQ(get(bob, "/v1/events?until=" + past).body, "");
 }
 
 // Issue 13: a channel's tiers, strategy and address (even after a second operator approved a
