@@ -33,9 +33,19 @@ std::string with_fields(const std::string& prefix_fields, const std::string& row
 /// batch_id...). The table key is only the page's opaque cursor.
 const auto as_is = [](const std::string&, const auto& row) { return row.to_json(); };
 
+/// Whether a page may start after a key that is no longer in the table (a blacklist entry
+/// removed while an operator pages through the list).
+enum class cursor_check { must_exist, may_be_gone };
+
 /// One page of a table's rows that pass `keep`, each rendered by `render` (default: as is).
+/// A cursor is the next_cursor of an earlier page: one that is not a key of the table is
+/// refused naming it, not answered with a page that starts somewhere else.
 template <class Table, class Keep, class Render = decltype(as_is)>
-std::string page_of(const Table& table, const page_request& page, Keep keep, Render render = as_is) {
+result<std::string> page_of(const Table& table, const page_request& page, Keep keep, Render render = as_is,
+                            cursor_check check = cursor_check::must_exist) {
+  if (check == cursor_check::must_exist && !page.cursor.empty() && table.find(page.cursor) == nullptr) {
+    return make_error(errc::invalid_argument, "query parameter cursor is not a next_cursor this list gave");
+  }
   const std::size_t limit = clamp_limit(page.limit);
   std::string items;
   std::size_t count = 0;
@@ -332,7 +342,7 @@ result<std::string> ledger_reads::manual_deposits(const page_request& page, cons
 
 result<std::string> ledger_reads::blacklist(const page_request& page) const {
   return host_.read([&](const model_set& m) -> result<std::string> {
-    return page_of(m.blocked, page, keep_all);
+    return page_of(m.blocked, page, keep_all, as_is, cursor_check::may_be_gone);
   });
 }
 

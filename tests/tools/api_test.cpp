@@ -500,6 +500,16 @@ TEST_F(ApiTest, ListItemsNameTheirIdsCarryTheirTimesAndFilterByTime) {
   EXPECT_NE(deposit.find(R"("asset":"USDT")"), std::string::npos) << deposit;
   EXPECT_NE(deposit.find(R"("requested_at":")"), std::string::npos) << deposit;
   EXPECT_NE(deposit.find(R"("decided_at":")"), std::string::npos) << deposit;
+  // A cursor is a next_cursor the list gave: another one is refused, not a page from elsewhere.
+  auto first = get(bob, "/v1/users?limit=1");
+  ASSERT_EQ(first.status, 200) << first.body;
+  const std::string next = field(first.body, "next_cursor");
+  if (!next.empty() && next != "null") {
+    EXPECT_EQ(get(bob, "/v1/users?limit=1&cursor=" + next).status, 200);
+  }
+  auto forged = get(bob, "/v1/users?cursor=zzz");
+  EXPECT_EQ(forged.status, 400) << forged.body;
+  EXPECT_NE(field(forged.body, "message").find("cursor"), std::string::npos) << forged.body;
   auto audit = get(bob, "/v1/audit-log");
   ASSERT_EQ(audit.status, 200) << audit.body;
   EXPECT_EQ(audit.body.find(R"("key")"), std::string::npos) << audit.body;
