@@ -57,17 +57,25 @@ void deliver(std::vector<caf::response_promise>& promises, const result<process_
   }
 }
 
-void finish(const state_ptr& st, const std::string& id) {
-  auto found = st->runs.find(id);
-  purchase_run& run = found->second;
+/// Answers everyone waiting on run `id` of `runs` (purchases or refunds) and forgets it: the
+/// run's failure (`what` failed, when it has no error of its own) or the process's outcome.
+template <class Runs>
+void finish_run(Runs& runs, const std::string& id, std::string_view kind, std::string_view outcome,
+                const std::string& what) {
+  auto found = runs.find(id);
+  auto& run = found->second;
   if (run.failure) {
-    deliver(run.promises, result<process_reply>(run.failure_error.value_or(
-                              make_error(errc::process_failed, "purchase " + id + " failed"))));
+    deliver(run.promises,
+            result<process_reply>(run.failure_error.value_or(make_error(errc::process_failed, what + " failed"))));
   } else {
-    deliver(run.promises, result<process_reply>(process_reply{
-                              domain::process::correlation("purchase", id), "completed", run.last_seq}));
+    deliver(run.promises, result<process_reply>(process_reply{domain::process::correlation(kind, id),
+                                                              std::string(outcome), run.last_seq}));
   }
-  st->runs.erase(found);
+  runs.erase(found);
+}
+
+void finish(const state_ptr& st, const std::string& id) {
+  finish_run(st->runs, id, "purchase", "completed", "purchase " + id);
 }
 
 void on_reply(caf::event_based_actor* self, const state_ptr& st, const std::string& id,
@@ -319,16 +327,7 @@ std::string refund_key(const std::string& id) { return "refund-" + id; }
 void refund_next(caf::event_based_actor* self, const state_ptr& st, const std::string& id);
 
 void refund_finish(const state_ptr& st, const std::string& id) {
-  auto found = st->refunds.find(id);
-  refund_run& run = found->second;
-  if (run.failure) {
-    deliver(run.promises, result<process_reply>(run.failure_error.value_or(
-                              make_error(errc::process_failed, "refund of purchase " + id + " failed"))));
-  } else {
-    deliver(run.promises, result<process_reply>(process_reply{
-                              domain::process::correlation("refund", id), "refunded", run.last_seq}));
-  }
-  st->refunds.erase(found);
+  finish_run(st->refunds, id, "refund", "refunded", "refund of purchase " + id);
 }
 
 void refund_reply(caf::event_based_actor* self, const state_ptr& st, const std::string& id, refund_step done_step,

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -58,6 +59,19 @@ std::optional<std::int64_t> whole_i64(std::string_view text) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return v;
+}
+
+/// Calls `each` with every element of the array `field` of a read's JSON answer; false when the
+/// answer does not parse or has no such array.
+bool for_each_element(const std::string& json, std::string_view field,
+                      const std::function<void(const domain::json_value&)>& each) {
+  auto doc = domain::json_document::parse(json);
+  if (!doc) return false;
+  auto list = doc->root().field(field);
+  auto rows = list ? list->elements() : result<std::vector<domain::json_value>>(list.error());
+  if (!rows) return false;
+  for (const auto& row : *rows) each(row);
+  return true;
 }
 
 /// The offset file holds one number; anything longer is not ours.
@@ -887,19 +901,14 @@ struct service::impl {
     auto balances = reads.user_balances(in.user.value(), 0);
     bool any = false;
     if (balances) {
-      auto doc = domain::json_document::parse(*balances);
-      auto wallets = doc ? doc->root().field("wallets") : result<domain::json_value>(make_error(errc::not_found, ""));
-      auto rows = wallets ? wallets->elements() : result<std::vector<domain::json_value>>(wallets.error());
-      if (rows) {
-        for (const auto& row : *rows) {
-          auto asset = row.str("asset");
-          auto available = row.str("available");
-          auto held = row.str("held");
-          if (!asset || !available) continue;
-          any = true;
-          text += "\n" + *available + " " + *asset + (held && *held != "0" ? " (" + *held + " held)" : "");
-        }
-      }
+      for_each_element(*balances, "wallets", [&](const domain::json_value& row) {
+        auto asset = row.str("asset");
+        auto available = row.str("available");
+        auto held = row.str("held");
+        if (!asset || !available) return;
+        any = true;
+        text += "\n" + *available + " " + *asset + (held && *held != "0" ? " (" + *held + " held)" : "");
+      });
     }
     if (!any) text += "\n0 USDT";
     if (options.deposit_address) {
@@ -1015,21 +1024,15 @@ struct service::impl {
     std::string text;
     bot::keyboard renew;
     if (page) {
-      auto doc = domain::json_document::parse(*page);
-      auto items = doc ? doc->root().field("items") : result<domain::json_value>(make_error(errc::not_found, ""));
-      auto rows = items ? items->elements() : result<std::vector<domain::json_value>>(items.error());
-      if (rows) {
-        for (const auto& row : *rows) {
-          auto channel = row.i64("channel_id");
-          auto expires = row.time("expires_at");
-          if (!channel || !expires) continue;
-          const bool active = *expires > now_us();
-          text += "\nChannel " + std::to_string(*channel) + (active ? ": active until " : ": expired on ") +
-                  format_utc_micros(*expires).substr(0, 10);
-          renew.push_back({domain::notice::button{"Renew " + std::to_string(*channel),
-                                                  "c:" + std::to_string(*channel), ""}});
-        }
-      }
+      for_each_element(*page, "items", [&](const domain::json_value& row) {
+        auto channel = row.i64("channel_id");
+        auto expires = row.time("expires_at");
+        if (!channel || !expires) return;
+        const bool active = *expires > now_us();
+        text += "\nChannel " + std::to_string(*channel) + (active ? ": active until " : ": expired on ") +
+                format_utc_micros(*expires).substr(0, 10);
+        renew.push_back({domain::notice::button{"Renew " + std::to_string(*channel), "c:" + std::to_string(*channel), ""}});
+      });
     }
     out.items.push_back(bot::message(text.empty() ? "You have no subscriptions yet. /channels lists them."
                                                   : "Your subscriptions:" + text,
@@ -1044,16 +1047,11 @@ struct service::impl {
     auto page = reads.subscriptions(actors::page_request{"", 50}, in.user.value(), l.channel, "active", 0, now_us());
     std::vector<std::int64_t> channels;
     if (page) {
-      auto doc = domain::json_document::parse(*page);
-      auto items = doc ? doc->root().field("items") : result<domain::json_value>(make_error(errc::not_found, ""));
-      auto rows = items ? items->elements() : result<std::vector<domain::json_value>>(items.error());
-      if (rows) {
-        for (const auto& row : *rows) {
-          auto channel = row.i64("channel_id");
-          auto expires = row.time("expires_at");
-          if (channel && expires && *expires > now_us() && channels.size() < 3) channels.push_back(*channel);
-        }
-      }
+      for_each_element(*page, "items", [&](const domain::json_value& row) {
+        auto channel = row.i64("channel_id");
+        auto expires = row.time("expires_at");
+        if (channel && expires && *expires > now_us() && channels.size() < 3) channels.push_back(*channel);
+      });
     }
     if (!page) {
       out.items.push_back(bot::message("Your subscriptions cannot be read right now. Please try /link again in a minute."));
@@ -1338,12 +1336,7 @@ struct service::impl {
       cursor = *next;
     }
     auto subs = reads.subscriptions(actors::page_request{"", 1000}, 0, 0, "active", 0, now_us());
-    if (subs) {
-      auto doc = domain::json_document::parse(*subs);
-      auto items = doc ? doc->root().field("items") : result<domain::json_value>(make_error(errc::not_found, ""));
-      auto rows = items ? items->elements() : result<std::vector<domain::json_value>>(items.error());
-      if (rows) active = rows->size();
-    }
+    if (subs) for_each_element(*subs, "items", [&](const domain::json_value&) { ++active; });
     std::lock_guard lock(counters_mutex);
     out.items.push_back(bot::message(
         "Users: " + std::to_string(users) + "\nActive subscriptions (first 1000): " +
