@@ -24,6 +24,7 @@
 #include "domain/subscription.hpp"
 #include "domain/user.hpp"
 #include "domain/wallet.hpp"
+#include "domain/webhook.hpp"
 #include "domain/withdrawal.hpp"
 
 namespace telepay::actors {
@@ -127,6 +128,8 @@ TELEPAY_SIMPLE_ENTITY(settings_entity, settings, singleton_key,
                       ((void)k, std::string(domain::settings_stream)), ((void)k, domain::settings::state()));
 TELEPAY_SIMPLE_ENTITY(blacklist_entity, blacklist, singleton_key,
                       ((void)k, std::string(domain::blacklist_stream)), ((void)k, domain::blacklist::state()));
+TELEPAY_SIMPLE_ENTITY(webhook_entity, webhook, singleton_key,
+                      ((void)k, std::string(domain::webhook::stream_name)), ((void)k, domain::webhook::state()));
 TELEPAY_SIMPLE_ENTITY(process_entity, process, std::string, domain::process::stream(k),
                       domain::process::state(k));
 TELEPAY_SIMPLE_ENTITY(token_entity, token, std::string, domain::token::stream(k),
@@ -180,6 +183,7 @@ TELEPAY_ENTITY_MESSAGE_TYPES(chain_deposit)
 TELEPAY_ENTITY_MESSAGE_TYPES(chain_scan)
 TELEPAY_ENTITY_MESSAGE_TYPES(chain_send)
 TELEPAY_ENTITY_MESSAGE_TYPES(withdrawal)
+TELEPAY_ENTITY_MESSAGE_TYPES(webhook)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::domain::chain_deposit::key)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::domain::chain_send::key)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::domain::wallet_key)

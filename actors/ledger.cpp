@@ -429,6 +429,9 @@ ledger_actor::behavior_type facade_actor(facade_self self, facade_deps d) {
                                          std::move(req.command), req.now_us);
       },
       [self, d](channel_request& req) { return channel_command(self, d, std::move(req)); },
+      [self, d](webhook_request& req) {
+        return command<webhook_entity>(self, d, d.r.webhooks, singleton_key{}, std::move(req.command), req.now_us);
+      },
       [self, d](settings_request& req) {
         return command<settings_entity>(self, d, d.r.settings, singleton_key{},
                                         std::move(req.command), req.now_us);
@@ -624,6 +627,7 @@ result<std::unique_ptr<ledger>> ledger::start(caf::actor_system& system,
   r.coupons = spawn_registry<coupon_entity>(system, store, options.entities);
   r.settings = spawn_registry<settings_entity>(system, store, options.entities);
   r.blacklist = spawn_registry<blacklist_entity>(system, store, options.entities);
+  r.webhooks = spawn_registry<webhook_entity>(system, store, options.entities);
   r.processes = spawn_registry<process_entity>(system, store, options.entities);
   r.tokens = spawn_registry<token_entity>(system, store, options.entities);
   r.manual_deposits = spawn_registry<manual_deposit_entity>(system, store, options.entities);
@@ -705,7 +709,7 @@ void ledger::stop() {
   // Each registry sends exit on to its live entity actors.
   std::vector<caf::actor> registries = routes_.wallets;
   for (const auto& reg : {routes_.users, routes_.channels, routes_.subscriptions, routes_.payouts,
-                          routes_.coupons, routes_.settings, routes_.blacklist, routes_.processes,
+                          routes_.coupons, routes_.settings, routes_.blacklist, routes_.webhooks, routes_.processes,
                           routes_.tokens, routes_.manual_deposits, routes_.admin_logs,
                           routes_.invoices, routes_.notices, routes_.conversations,
                           routes_.broadcasts, routes_.chain_deposits, routes_.chain_scans,

@@ -37,6 +37,11 @@ struct blacklist_request {
   domain::blacklist::command command;
   std::int64_t now_us = 0;
 };
+/// Register, disable or rewind an outbound webhook endpoint (stream "webhooks").
+struct webhook_request {
+  domain::webhook::command command;
+  std::int64_t now_us = 0;
+};
 
 // ---- channels, settings, coupons ----
 struct channel_request {
@@ -326,6 +331,7 @@ using ledger_actor = caf::typed_actor<
     caf::replies_to<link_referrer_request>::with<result<entity_reply>>,
     caf::replies_to<user_admin_request>::with<result<entity_reply>>,
     caf::replies_to<blacklist_request>::with<result<entity_reply>>,
+    caf::replies_to<webhook_request>::with<result<entity_reply>>,
     caf::replies_to<channel_request>::with<result<entity_reply>>,
     caf::replies_to<settings_request>::with<result<entity_reply>>,
     caf::replies_to<coupon_request>::with<result<entity_reply>>,
@@ -380,6 +386,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::register_user_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::link_referrer_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::user_admin_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::blacklist_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::webhook_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::channel_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::settings_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(telepay::actors::coupon_request)

@@ -29,6 +29,7 @@ struct routes {
   caf::actor coupons;
   caf::actor settings;
   caf::actor blacklist;
+  caf::actor webhooks;
   caf::actor processes;
   caf::actor tokens;
   caf::actor manual_deposits;
@@ -174,7 +175,9 @@ inline bool is_transient(errc code) {
     case errc::broadcast_not_found:
     case errc::broadcast_state_invalid:
     case errc::purchase_not_found:
-    case errc::refund_refused: return false;
+    case errc::refund_refused:
+    case errc::webhook_not_found:
+    case errc::webhook_state_invalid: return false;
   }
   return false;
 }

@@ -146,6 +146,10 @@ enum class errc : std::uint32_t {
   broadcast_state_invalid = 441,  // a broadcast command that its state refuses (cancel a finished one)
   purchase_not_found = 442,
   refund_refused = 443,           // a purchase that cannot be refunded (refunded already, paid out)
+
+  // Outbound webhooks (460..469).
+  webhook_not_found = 460,
+  webhook_state_invalid = 461,  // a webhook command that its state refuses (disable a disabled one)
 };
 
 /// A short, stable, human-readable name for each code (used in logs and HTTP errors).
@@ -261,6 +265,8 @@ constexpr std::string_view errc_name(errc code) {
     case errc::broadcast_state_invalid: return "broadcast_state_invalid";
     case errc::purchase_not_found: return "purchase_not_found";
     case errc::refund_refused: return "refund_refused";
+    case errc::webhook_not_found: return "webhook_not_found";
+    case errc::webhook_state_invalid: return "webhook_state_invalid";
   }
   return "unknown";  // Unreachable for valid enumerators; keeps -Wreturn-type quiet.
 }
@@ -376,6 +382,8 @@ inline constexpr errc errc_all[] = {
     errc::broadcast_state_invalid,
     errc::purchase_not_found,
     errc::refund_refused,
+    errc::webhook_not_found,
+    errc::webhook_state_invalid,
 };
 
 }  // namespace telepay

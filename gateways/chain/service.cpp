@@ -146,7 +146,9 @@ unsigned status_for(errc code) {
     case errc::broadcast_not_found:
     case errc::broadcast_state_invalid:
     case errc::purchase_not_found:
-    case errc::refund_refused: return 503;
+    case errc::refund_refused:
+    case errc::webhook_not_found:
+    case errc::webhook_state_invalid: return 503;
   }
   return 503;  // not reached: every code is listed above
 }

@@ -102,7 +102,8 @@ unsigned status_for(errc code) {
     case errc::invoice_not_found:
     case errc::withdrawal_not_found:
     case errc::broadcast_not_found:
-    case errc::purchase_not_found: return 404;
+    case errc::purchase_not_found:
+    case errc::webhook_not_found: return 404;
     case errc::wrong_expected_version:
     case errc::insufficient_funds:
     case errc::user_already_registered:
@@ -130,7 +131,8 @@ unsigned status_for(errc code) {
     case errc::send_state_invalid:
     case errc::chain_not_configured:
     case errc::broadcast_state_invalid:
-    case errc::refund_refused: return 409;
+    case errc::refund_refused:
+    case errc::webhook_state_invalid: return 409;
     case errc::idempotency_key_reused_with_different_payload: return 422;
     case errc::rate_limited: return 429;
     case errc::chain_broken:
@@ -519,6 +521,8 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
                      }
                      hooks.assign_deposit_address(x.user, std::move(done));
                    },
+                   [&](webhook_register& x) { register_webhook(std::move(x), std::move(done)); },
+                   [&](actors::webhook_request& x) { send_entity(std::move(x), std::move(done)); },
                    [&](process_retry& x) {
                      // A parked process resumes where it stopped (its steps are idempotent).
                      if (!hooks.attention || !hooks.attention->retry(x.kind, x.id)) {
@@ -556,6 +560,40 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
           }
           response out = json_ok(summary + ",\"token\":\"" + text + "\"}", pending ? 202 : 201);
           out.recorded_body = summary + ",\"note\":\"the secret was shown once\"}";
+          done(std::move(out));
+        });
+  }
+
+  /// A new webhook endpoint: its id is made here, its secret (derived from the server's key) is
+  /// shown once and never recorded (a retry gets the answer without it).
+  void register_webhook(webhook_register w, responder done) {
+    if (!hooks.webhook_secret) {
+      done(error_response(503, "not_configured", "webhooks are not configured on this server; nothing was recorded"));
+      return;
+    }
+    w.endpoint.id = generate_webhook_id();
+    std::string summary;
+    {
+      domain::json_object_writer out(summary);
+      out.raw("event_types", domain::json_string_array(w.endpoint.types));
+      if (w.endpoint.from_seq != 0) out.u64("from_seq", w.endpoint.from_seq);
+      out.str("id", w.endpoint.id);
+    }
+    summary.pop_back();
+    const std::string url = w.endpoint.url;
+    const std::string secret = hooks.webhook_secret(w.endpoint.id);
+    client.ask<actors::entity_reply>(
+        actors::webhook_request{std::move(w.endpoint), w.now_us},
+        [done, summary, url, secret](result<actors::entity_reply> reply) {
+          if (!reply) {
+            done(from_error(reply.error()));
+            return;
+          }
+          // The keys after "id", in order: note or secret, seq, url.
+          std::string tail = ",\"seq\":" + std::to_string(reply->last_seq) + ",\"url\":";
+          append_json_string(tail, url);
+          response out = json_ok(summary + ",\"secret\":\"" + secret + "\"" + tail + "}", 201);
+          out.recorded_body = summary + ",\"note\":\"the secret was shown once\"" + tail + "}";
           done(std::move(out));
         });
   }

@@ -58,6 +58,9 @@ struct api_hooks {
   /// Whether the Telegram gateway runs and so delivers broadcasts; when not, a new broadcast is
   /// refused (503 not_configured) before anything is recorded.
   bool broadcasts_delivered = false;
+  /// An outbound webhook endpoint's signing secret, shown once when it is registered (unset: a
+  /// registration is refused 503 not_configured, nothing recorded).
+  std::function<std::string(std::string_view id)> webhook_secret;
 };
 
 class api {

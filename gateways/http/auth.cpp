@@ -69,6 +69,18 @@ new_token generate_token() {
   return out;
 }
 
+std::string generate_webhook_id() {
+  unsigned char raw[8];
+  LEDGER_ASSERT(RAND_bytes(raw, sizeof raw) == 1, "the OS random generator failed");
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out = "wh_";
+  for (const unsigned char b : raw) {
+    out.push_back(digits[b >> 4]);
+    out.push_back(digits[b & 15]);
+  }
+  return out;
+}
+
 std::optional<token_parts> parse_token(std::string_view text) {
   if (text.size() != 3 + id_chars + 1 + secret_chars || text.substr(0, 3) != "tp_" ||
       text[3 + id_chars] != '_') {

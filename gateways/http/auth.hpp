@@ -30,6 +30,9 @@ struct new_token {
 };
 new_token generate_token();
 
+/// A fresh webhook endpoint id: "wh_" and 16 lower-case hex digits from the OS's CSPRNG.
+std::string generate_webhook_id();
+
 /// Splits "tp_<id>_<secret>"; nullopt for anything else.
 std::optional<token_parts> parse_token(std::string_view text);
 

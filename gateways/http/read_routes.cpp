@@ -76,7 +76,7 @@ constexpr std::array<query_field, 3> audit_fields{{{"token", text}, since_field,
 constexpr std::array<query_field, 4> events_fields{
     {{"from", integer, 1, id_max}, {"limit", integer, 1, page_limit_max}, since_field, until_field}};
 
-constexpr std::array<read_route, 32> routes{{
+constexpr std::array<read_route, 35> routes{{
     {"/metrics", role::auditor, false, path_kind::none, {}, no_fields},
     {"/v1/users", role::auditor, true, path_kind::none, {}, no_fields},
     {"/v1/users/{id}", role::auditor, false, path_kind::integer, "id", no_fields},
@@ -110,6 +110,10 @@ constexpr std::array<read_route, 32> routes{{
     // Served by the chain gateway (telepayd adds them with api::add_read).
     {"/v1/users/{id}/deposit-address", role::operator_, false, path_kind::integer, "id", no_fields},
     {"/v1/chain/status", role::auditor, false, path_kind::none, {}, no_fields},
+    // Served by the webhook gateway (telepayd adds them with api::add_read).
+    {"/v1/webhook-endpoints", role::auditor, true, path_kind::none, {}, no_fields},
+    {"/v1/webhook-endpoints/{id}", role::auditor, false, path_kind::text, "id", no_fields},
+    {"/v1/webhook-endpoints/{id}/deliveries", role::auditor, true, path_kind::text, "id", no_fields},
 }};
 
 int hex_value(char c) {

@@ -3,12 +3,14 @@
 #include "gateways/http/write_routes.hpp"
 
 #include <charconv>
+#include <limits>
 
 #include "domain/base/json.hpp"
 #include "domain/base/time.hpp"
 #include "domain/codec/json.hpp"
 #include "domain/coupon.hpp"
 #include "domain/invoice.hpp"
+#include "domain/webhook.hpp"
 #include "gateways/http/body.hpp"
 #include "gateways/http/path_params.hpp"
 
@@ -435,6 +437,46 @@ result<write_command> cancel_broadcast(const request& req, const writer& who, st
   return command(actors::broadcast_request{id, domain::broadcast::cancel{by(who), reason}, now});
 }
 
+/// {"url", "event_types": [...], "from_seq"?}: from_seq absent is "from now on".
+result<write_command> register_webhook(const request& req, const writer& who, std::int64_t now) {
+  TELEPAY_TRY(b, body::parse(req.body, {"url", "event_types", "from_seq"}));
+  TELEPAY_TRY(url, b.text("url"));
+  TELEPAY_CHECK(domain::webhook::check_url(url));
+  if (!b.has("event_types")) return make_error(errc::invalid_argument, "field 'event_types' is required");
+  TELEPAY_TRY(list, b.root().field("event_types"));
+  auto types = list.string_elements();
+  if (!list.is_array() || !types || types->empty() || types->size() > domain::webhook::event_types().size()) {
+    return make_error(errc::invalid_argument, "field 'event_types' must be an array of 1-" +
+                                                  std::to_string(domain::webhook::event_types().size()) +
+                                                  " event type names");
+  }
+  for (const std::string& type : *types) {
+    if (!domain::webhook::is_event_type(type)) {
+      return make_error(errc::invalid_argument, "field 'event_types': unknown event type '" + utf8_prefix(type, 64) + "'");
+    }
+  }
+  std::uint64_t from = 0;
+  if (b.has("from_seq")) {
+    TELEPAY_TRY(given, b.integer_in("from_seq", 1, std::numeric_limits<std::int64_t>::max()));
+    from = static_cast<std::uint64_t>(given);
+  }
+  return command(webhook_register{domain::webhook::register_endpoint{{}, url, std::move(*types), from, by(who)}, now});
+}
+
+result<write_command> disable_webhook(const request& req, const writer& who, std::int64_t now) {
+  TELEPAY_TRY(b, body::parse(req.body, {"reason"}));
+  TELEPAY_TRY(id, path_text(req, "id"));
+  TELEPAY_TRY(reason, b.text("reason"));
+  return command(actors::webhook_request{domain::webhook::disable{id, reason, by(who)}, now});
+}
+
+result<write_command> rewind_webhook(const request& req, const writer& who, std::int64_t now) {
+  TELEPAY_TRY(b, body::parse(req.body, {"from_seq"}));
+  TELEPAY_TRY(id, path_text(req, "id"));
+  TELEPAY_TRY(from, b.integer_in("from_seq", 1, std::numeric_limits<std::int64_t>::max()));
+  return command(actors::webhook_request{domain::webhook::rewind{id, static_cast<std::uint64_t>(from), by(who)}, now});
+}
+
 result<write_command> rescan_chain(const request& req, const writer& who, std::int64_t) {
   TELEPAY_TRY(b, body::parse(req.body, {"from_block"}));
   TELEPAY_TRY(from, b.unsigned_integer("from_block"));
@@ -569,6 +611,9 @@ constexpr write_route table[] = {
     {"/v1/admin/chain/rescan", role::operator_, rescan_chain},
     {"/v1/admin/invoices", role::operator_, create_invoice},
     {"/v1/admin/processes/{kind}/{id}/retry", role::operator_, retry_process},
+    {"/v1/admin/webhook-endpoints", role::admin, register_webhook},
+    {"/v1/admin/webhook-endpoints/{id}/disable", role::admin, disable_webhook},
+    {"/v1/admin/webhook-endpoints/{id}/rewind", role::admin, rewind_webhook},
 };
 
 }  // namespace

@@ -57,6 +57,13 @@ struct deposit_address_assign {
   domain::user_id user;
 };
 
+/// A new outbound webhook endpoint: the dispatcher makes its id and shows its signing secret
+/// once (derived from the server's key, never recorded).
+struct webhook_register {
+  domain::webhook::register_endpoint endpoint;
+  std::int64_t now_us = 0;
+};
+
 /// A process parked as needing attention, to resume now.
 struct process_retry {
   std::string kind;
@@ -68,7 +75,8 @@ using write_command =
                  actors::channel_request, actors::coupon_request, actors::manual_deposit_request,
                  actors::manual_deposit_approval, actors::purchase_request, actors::refund_request, actors::settings_request, token_mint,
                  actors::token_request, actors::withdrawal_request, actors::withdrawal_decision,
-                 actors::payout_cancel, actors::broadcast_request, chain_rescan, invoice_order, deposit_address_assign, process_retry>;
+                 actors::payout_cancel, actors::broadcast_request, chain_rescan, invoice_order, deposit_address_assign, process_retry,
+                 webhook_register, actors::webhook_request>;
 
 struct write_route {
   std::string_view pattern;

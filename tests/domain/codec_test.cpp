@@ -14,6 +14,7 @@
 #include "domain/admin.hpp"
 #include "domain/blacklist.hpp"
 #include "domain/broadcast.hpp"
+#include "domain/webhook.hpp"
 #include "domain/chain_deposit.hpp"
 #include "domain/chain_send.hpp"
 #include "domain/channel.hpp"
@@ -66,6 +67,7 @@ std::set<std::string> all_known_types() {
   known_types<chain_scan::event>(out);
   known_types<chain_send::event>(out);
   known_types<withdrawal::event>(out);
+  known_types<webhook::event>(out);
   return out;
 }
 
@@ -93,7 +95,7 @@ result<std::string> reencode_any(const std::string& type, std::uint16_t version,
                        reencode<notice::event>, reencode<conversation::event>,
                        reencode<broadcast::event>, reencode<chain_deposit::event>,
                        reencode<chain_scan::event>, reencode<chain_send::event>,
-                       reencode<withdrawal::event>}) {
+                       reencode<withdrawal::event>, reencode<webhook::event>}) {
     if (auto r = attempt(type, version, payload)) {
       return *r;
     }

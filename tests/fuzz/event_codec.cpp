@@ -30,6 +30,7 @@
 #include "domain/subscription.hpp"
 #include "domain/user.hpp"
 #include "domain/wallet.hpp"
+#include "domain/webhook.hpp"
 #include "domain/withdrawal.hpp"
 #include "tests/fuzz/fuzz.hpp"
 
@@ -80,6 +81,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
              subscription::event, coupon::event, payout::event, process::event, token::event,
              manual_deposit::event, admin_log::event, invoice::event, notice::event,
              conversation::event, broadcast::event, chain_deposit::event, chain_scan::event,
-             chain_send::event, withdrawal::event>(type, version, payload);
+             chain_send::event, withdrawal::event, webhook::event>(type, version, payload);
   return 0;
 }

@@ -95,6 +95,37 @@ TEST(WriteRoutes, AProcessRetryNamesItsProcess) {
   EXPECT_FALSE(body.has_value());
 }
 
+TEST(WriteRoutes, AWebhookRegistrationIsDecodedAndEachBadFieldNamed) {
+  constexpr std::string_view route = "/v1/admin/webhook-endpoints";
+  auto r = decode(route, R"({"url":"https://h.example/x","event_types":["payout.sent","deposit.credited"],"from_seq":7})");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const auto& w = std::get<webhook_register>(*r);
+  EXPECT_EQ(w.endpoint.url, "https://h.example/x");
+  EXPECT_EQ(w.endpoint.types, (std::vector<std::string>{"payout.sent", "deposit.credited"}));
+  EXPECT_EQ(w.endpoint.from_seq, 7u);
+  EXPECT_EQ(w.endpoint.by, "op:alice");
+  EXPECT_TRUE(w.endpoint.id.empty()) << "the dispatcher makes the id";
+  auto from_now = decode(route, R"({"url":"https://h.example/x","event_types":["payout.sent"]})");
+  ASSERT_TRUE(from_now.has_value()) << from_now.error().message;
+  EXPECT_EQ(std::get<webhook_register>(*from_now).endpoint.from_seq, 0u);
+  EXPECT_NE(refusal(route, R"({"url":"http://h.example/x","event_types":["payout.sent"]})").find("https"),
+            std::string::npos);
+  EXPECT_NE(refusal(route, R"({"url":"https://h.example/x"})").find("event_types"), std::string::npos);
+  EXPECT_NE(refusal(route, R"({"url":"https://h.example/x","event_types":"payout.sent"})").find("event_types"),
+            std::string::npos);
+  EXPECT_NE(refusal(route, R"({"url":"https://h.example/x","event_types":[]})").find("event_types"), std::string::npos);
+  EXPECT_NE(refusal(route, R"({"url":"https://h.example/x","event_types":[1]})").find("event_types"), std::string::npos);
+  EXPECT_NE(refusal(route, R"({"url":"https://h.example/x","event_types":["wallet.credited"]})").find("wallet.credited"),
+            std::string::npos);
+  EXPECT_NE(refusal(route, R"({"url":"https://h.example/x","event_types":["payout.sent"],"from_seq":0})").find("from_seq"),
+            std::string::npos);
+  EXPECT_NE(refusal(route, R"({"url":"https://h.example/x","event_types":["payout.sent"],"secret":"x"})").find("secret"),
+            std::string::npos);
+  auto rewind = decode("/v1/admin/webhook-endpoints/{id}/rewind", R"({"from_seq":3})", {{"id", "wh_1"}});
+  ASSERT_TRUE(rewind.has_value()) << rewind.error().message;
+  EXPECT_EQ(std::get<domain::webhook::rewind>(std::get<actors::webhook_request>(*rewind).command).from_seq, 3u);
+}
+
 TEST(WriteRoutes, TheTableAndTheOpenApiDocumentListTheSameWrites) {
   const std::string text = testing::openapi_text();
   ASSERT_FALSE(text.empty()) << "docs/openapi.json";

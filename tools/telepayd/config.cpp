@@ -129,6 +129,7 @@ status load_config_text(std::string_view toml_text, std::string_view source, dae
       {"nowpayments", {"api_key", "ipn_secret", "api_url", "ca_file", "ipn_callback_url", "success_url",
                        "cancel_url", "reconcile_every_ms", "reconcile_after_ms"}},
       {"subscriptions", {"expiry_scan_ms"}},
+      {"webhooks", {"signing_key_file", "ca_file", "timeout_ms", "retry_first_ms", "retry_max_ms"}},
       {"chain", {"rpc_url", "chain_id", "token", "token_decimals", "xpub", "hot_key_file", "confirmations",
                  "payout_confirmations", "start_block", "scan_window", "poll_ms", "tx_type",
                  "max_fee_per_gas_wei", "priority_fee_per_gas_wei", "replace_after_ms", "rebroadcast_ms",
@@ -239,6 +240,14 @@ status load_config_text(std::string_view toml_text, std::string_view source, dae
   millis("nowpayments", "reconcile_every_ms", config.nowpayments_reconcile_every_ms);
   millis("nowpayments", "reconcile_after_ms", config.nowpayments_reconcile_after_ms);
   millis("subscriptions", "expiry_scan_ms", config.expiry_scan_ms);
+  string_key(section("webhooks"), "webhooks", "signing_key_file", config.webhooks_signing_key_file);
+  string_key(section("webhooks"), "webhooks", "ca_file", config.webhooks_ca_file);
+  millis("webhooks", "timeout_ms", config.webhooks_timeout_ms);
+  millis("webhooks", "retry_first_ms", config.webhooks_retry_first_ms);
+  millis("webhooks", "retry_max_ms", config.webhooks_retry_max_ms);
+  if (config.webhooks_retry_max_ms < config.webhooks_retry_first_ms && problem.empty()) {
+    problem = "webhooks.retry_max_ms must be at least webhooks.retry_first_ms";
+  }
   string_key(section("chain"), "chain", "rpc_url", config.chain_rpc_url);
   for (const auto& [key, value] : section("chain")) {
     if (key.str() == "rpc_url") continue;

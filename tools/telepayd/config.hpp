@@ -62,6 +62,15 @@ struct daemon_config {
   std::map<std::string, std::string> chain;
   bool test_crash_after_sign = false;  // TELEPAY_TEST_CRASH_AFTER_SIGN=1
 
+  /// Outbound webhooks ([webhooks], docs/WEBHOOKS.md): the signing key file (empty: <data>/
+  /// webhook-signing.key, made on first start, 0600), trusted CAs, the bound of each attempt and
+  /// the backoff between attempts.
+  std::string webhooks_signing_key_file;
+  std::string webhooks_ca_file;
+  std::int64_t webhooks_timeout_ms = 10'000;
+  std::int64_t webhooks_retry_first_ms = 1'000;
+  std::int64_t webhooks_retry_max_ms = 300'000;
+
   /// How often the expiry scheduler scans for reminders and expiries.
   std::int64_t expiry_scan_ms = 60'000;
   /// Test and drill knobs (environment only): the expiry scheduler judges "now" this many

@@ -14,19 +14,23 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <csignal>
 #include <fstream>
 #include <future>
 #include <thread>
 
 #include <sys/resource.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "actors/client.hpp"
 #include "actors/expiry.hpp"
 #include "actors/ledger.hpp"
 #include "actors/notifier.hpp"
 #include "actors/telegram_feeds.hpp"
+#include "actors/webhook_feed.hpp"
 #include "actors/reads.hpp"
 #include "actors/runtime.hpp"
 #include "domain/base/bytes.hpp"
@@ -42,6 +46,7 @@
 #include "gateways/http/server.hpp"
 #include "gateways/nowpayments/service.hpp"
 #include "gateways/telegram/service.hpp"
+#include "gateways/webhooks/service.hpp"
 #include "projections/host.hpp"
 #include "tools/telepayd/chain_config.hpp"
 #include "tools/telepayd/config.hpp"
@@ -210,6 +215,143 @@ status secure_data_dir(const std::filesystem::path& dir, const std::shared_ptr<s
 }
 
 /// Each connection and each log file needs a descriptor: use the hard limit, not the default 1024.
+/// The outbound webhooks' signing key: `file` when configured (it must exist), else
+/// <data>/webhook-signing.key, made with 32 random bytes (hex) on first start. Refused when it is
+/// not a regular file, is readable by group or others, or holds fewer than 32 bytes.
+result<std::string> webhook_signing_key(const daemon_config& config, const std::shared_ptr<spdlog::logger>& log) {
+  const bool configured = !config.webhooks_signing_key_file.empty();
+  const std::filesystem::path file =
+      configured ? std::filesystem::path(config.webhooks_signing_key_file) : config.data_dir / "webhook-signing.key";
+  struct stat info {};
+  if (::stat(file.c_str(), &info) != 0) {
+    if (configured) {
+      return make_error(errc::invalid_argument, "webhooks.signing_key_file " + file.string() + " cannot be read");
+    }
+    std::ifstream random("/dev/urandom", std::ios::binary);
+    unsigned char raw[32];
+    if (!random.read(reinterpret_cast<char*>(raw), sizeof raw)) {
+      return make_error(errc::internal, "cannot read /dev/urandom for the webhook signing key");
+    }
+    const std::string text = to_hex(std::span<const unsigned char>(raw, sizeof raw)) + "\n";
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()) || ::fsync(fd) != 0) {
+      if (fd >= 0) ::close(fd);
+      return make_error(errc::internal, "cannot write the webhook signing key " + file.string());
+    }
+    ::close(fd);
+    log->info("webhook signing key created file={}", file.string());
+    if (::stat(file.c_str(), &info) != 0) {
+      return make_error(errc::internal, "cannot read back the webhook signing key " + file.string());
+    }
+  }
+  if (!S_ISREG(info.st_mode)) {
+    return make_error(errc::invalid_argument, "the webhook signing key " + file.string() + " is not a regular file");
+  }
+  if (info.st_size > 4096) {
+    return make_error(errc::invalid_argument, "the webhook signing key " + file.string() + " is larger than 4 KiB");
+  }
+  if ((info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    return make_error(errc::invalid_argument, "the webhook signing key " + file.string() +
+                                                  " is accessible by group or others: chmod 600 it");
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) key.pop_back();
+  if (!in.good() && !in.eof()) {
+    return make_error(errc::invalid_argument, "the webhook signing key " + file.string() + " cannot be read");
+  }
+  if (key.size() < 32) {
+    return make_error(errc::invalid_argument, "the webhook signing key " + file.string() + " holds fewer than 32 bytes");
+  }
+  return key;
+}
+
+/// GET /v1/webhook-endpoints, /{id} and /{id}/deliveries, from the feed (what is registered and
+/// where delivery stands) and the service (the attempts).
+void add_webhook_reads(gateways::http::api& api, gateways::http::router& routes, actors::webhook_feed& feed,
+                       const gateways::webhooks::service& service, const eventstore::event_store& store) {
+  using gateways::http::error_response;
+  const auto page = [](const std::vector<std::string>& items, bool more, const std::string& next) {
+    std::string body = "{\"has_more\":" + std::string(more ? "true" : "false") + ",\"items\":[";
+    for (std::size_t i = 0; i < items.size(); ++i) body += (i == 0 ? "" : ",") + items[i];
+    body += "],\"next_cursor\":";
+    if (more) {
+      append_json_string(body, next);
+    } else {
+      body += "null";
+    }
+    gateways::http::response out;
+    out.body = body + "}";
+    return out;
+  };
+  const auto unknown = [](const std::string& id) {
+    return error_response(404, "webhook_not_found", "no webhook endpoint " + utf8_prefix(id, 64));
+  };
+  api.add_read(routes, "/v1/webhook-endpoints", domain::role::auditor,
+               [&feed, &service, &store, page](const gateways::http::request&, const gateways::http::read_args& a,
+                                               gateways::http::responder reply) {
+                 (void)feed.catch_up();  // a failure is kept in feed.failure(); the list is what was read
+                 const auto views = feed.endpoints();  // by id
+                 if (!a.cursor.empty() && std::none_of(views.begin(), views.end(), [&](const auto& v) {
+                       return v.endpoint.id == a.cursor;
+                     })) {
+                   reply(error_response(400, "invalid_argument",
+                                        "query parameter cursor is not a next_cursor this list gave"));
+                   return;
+                 }
+                 std::vector<std::string> items;
+                 bool more = false;
+                 std::string last;
+                 for (const auto& v : views) {
+                   if (!a.cursor.empty() && v.endpoint.id <= a.cursor) continue;
+                   if (items.size() == a.limit) {
+                     more = true;
+                     break;
+                   }
+                   items.push_back(service.endpoint_json(v, store.head_seq()));
+                   last = v.endpoint.id;
+                 }
+                 reply(page(items, more, last));
+               });
+  api.add_read(routes, "/v1/webhook-endpoints/{id}", domain::role::auditor,
+               [&feed, &service, &store, unknown](const gateways::http::request&, const gateways::http::read_args& a,
+                                                  gateways::http::responder reply) {
+                 (void)feed.catch_up();
+                 const auto view = feed.endpoint(a.key);
+                 if (!view) {
+                   reply(unknown(a.key));
+                   return;
+                 }
+                 gateways::http::response out;
+                 out.body = service.endpoint_json(*view, store.head_seq());
+                 reply(std::move(out));
+               });
+  api.add_read(routes, "/v1/webhook-endpoints/{id}/deliveries", domain::role::auditor,
+               [&feed, &service, page, unknown](const gateways::http::request&, const gateways::http::read_args& a,
+                                                gateways::http::responder reply) {
+                 (void)feed.catch_up();
+                 if (!feed.endpoint(a.key)) {
+                   reply(unknown(a.key));
+                   return;
+                 }
+                 std::uint64_t before = 0;
+                 if (!a.cursor.empty()) {
+                   const auto [end, ec] = std::from_chars(a.cursor.data(), a.cursor.data() + a.cursor.size(), before);
+                   if (ec != std::errc() || end != a.cursor.data() + a.cursor.size() || before == 0 ||
+                       before > service.newest_attempt(a.key)) {
+                     reply(error_response(400, "invalid_argument",
+                                          "query parameter cursor is not a next_cursor this list gave"));
+                     return;
+                   }
+                 }
+                 bool more = false;
+                 const auto attempts = service.attempts(a.key, before, a.limit, more);
+                 std::vector<std::string> items;
+                 for (const auto& at : attempts) items.push_back(gateways::webhooks::service::attempt_json(at));
+                 reply(page(items, more, attempts.empty() ? std::string() : std::to_string(attempts.back().n)));
+               });
+}
+
 void raise_open_files_limit(const std::shared_ptr<spdlog::logger>& log) {
   rlimit limit{};
   if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
@@ -425,6 +567,37 @@ int run(const daemon_config& config) {
               chain_config->hot_key ? "on" : "off (no hot-wallet key)");
   }
 
+  // Outbound webhooks: always on (no endpoint registered: the feed only re-reads its stream).
+  auto signing_key = webhook_signing_key(config, log);
+  if (!signing_key) {
+    log->error("cannot start outbound webhooks detail={}", signing_key.error().message);
+    return 2;
+  }
+  gateways::webhooks::options outbound_options;
+  outbound_options.signing_key = std::move(*signing_key);
+  outbound_options.ca_file = config.webhooks_ca_file;
+  outbound_options.timeout = std::chrono::milliseconds(config.webhooks_timeout_ms);
+  outbound_options.first_retry = std::chrono::milliseconds(config.webhooks_retry_first_ms);
+  outbound_options.max_retry = std::chrono::milliseconds(config.webhooks_retry_max_ms);
+  outbound_options.log = [webhook_log = make_logger("webhooks")](const std::string& text) {
+    webhook_log->warn("{}", text);
+  };
+  auto made_webhooks = gateways::webhooks::service::create(std::move(outbound_options));
+  if (!made_webhooks) {
+    log->error("cannot start outbound webhooks detail={}", made_webhooks.error().message);
+    return 2;
+  }
+  std::unique_ptr<gateways::webhooks::service> webhooks = std::move(made_webhooks.value());
+  auto started_feed = actors::webhook_feed::start(
+      *store, [svc = webhooks.get()](const domain::webhook::endpoint& e, const domain::webhook::delivery& d,
+                                     const std::atomic<bool>& cancelled) { return svc->deliver(e, d, cancelled); });
+  if (!started_feed) {
+    log->error("cannot start the webhook feed detail={}", started_feed.error().message);
+    return 1;
+  }
+  std::unique_ptr<actors::webhook_feed> webhook_feed = std::move(started_feed.value());
+  log->info("outbound webhooks started endpoints={}", webhook_feed->endpoints().size());
+
   // Telegram: the outbox feed and the bot (when a bot token is configured).
   std::unique_ptr<actors::outbox_feed> outbox;
   std::unique_ptr<gateways::telegram::service> telegram;
@@ -500,7 +673,7 @@ int run(const daemon_config& config) {
     return health_body(reads, config, started, to_hex(store->head_hash()), !stats.write_failed);
   };
   hooks.metrics = [&store, &reads, &ledger, &runtime, &nowpayments, &notifier, &expiry, &telegram, &chain, &outbox,
-                   &updates] {
+                   &updates, &webhooks, &webhook_feed] {
     std::string out = metrics_body(*store, reads, *ledger, runtime->system());
     const auto counter = [&](const char* name, const char* help, std::uint64_t value) {
       out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
@@ -534,8 +707,10 @@ int run(const daemon_config& config) {
     if (chain) {
       out += chain->metrics_text();
     }
+    out += webhooks->metrics_text(webhook_feed->endpoints(), store->head_seq());
     return out;
   };
+  hooks.webhook_secret = [svc = webhooks.get()](std::string_view id) { return svc->secret_for(id); };
   hooks.openapi = std::string(openapi_document);
   hooks.attention = ledger->attention();
   hooks.chain_rescan = [&chain](const gateways::http::chain_rescan& rescan) {
@@ -602,6 +777,7 @@ int run(const daemon_config& config) {
                  out.body = chain_service == nullptr ? "{\"configured\":false}" : chain_service->status_json();
                  reply(std::move(out));
                });
+  add_webhook_reads(api, routes, *webhook_feed, *webhooks, *store);
   gateways::telegram::service* tg_service = telegram.get();
   add_webhook("/v1/webhooks/telegram",
              [tg_service](const gateways::http::request& req, gateways::http::responder reply) {
@@ -714,6 +890,7 @@ int run(const daemon_config& config) {
   if (updates) {
     updates->stop();
   }
+  webhook_feed->stop();  // an attempt in flight ends within webhooks.timeout_ms
   stopping_telegram.store(true);
   if (telegram_starter.joinable()) {
     telegram_starter.join();
