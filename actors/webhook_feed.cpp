@@ -18,6 +18,7 @@ std::string checkpoint_name(std::string_view id) { return "webhook:" + std::stri
 
 struct webhook_feed::worker {
   domain::webhook::endpoint endpoint;
+  std::uint64_t generation_seq = 0;
   std::atomic<bool> cancelled{false};
   std::unique_ptr<eventstore::subscription> subscription;
   std::chrono::steady_clock::time_point saved_at{};
@@ -85,12 +86,12 @@ std::optional<webhook_endpoint_view> webhook_feed::endpoint(std::string_view id)
 }
 
 status webhook_feed::catch_up() {
-  status done = refresh();
+  status done = refresh(false);
   if (!done) fail(done.error());
   return done;
 }
 
-status webhook_feed::refresh() {
+status webhook_feed::refresh(bool reconcile) {
   std::lock_guard one_at_a_time(refresh_mutex_);
   // Read what the stream gained since the last look, then make the workers match it.
   for (;;) {
@@ -110,6 +111,7 @@ status webhook_feed::refresh() {
                      [&](const domain::webhook::registered& e) {
                        webhook_endpoint_view& view = views_[e.id];
                        view.registered_seq = r.seq;
+                       view.generation_seq = r.seq;
                        view.registered_at_us = r.recorded_at_us;
                        view.endpoint = domain::webhook::endpoint{};
                        view.endpoint.id = e.id;
@@ -130,12 +132,14 @@ status webhook_feed::refresh() {
                        if (auto found = views_.find(e.id); found != views_.end()) {
                          found->second.endpoint.from_seq = e.from_seq;
                          ++found->second.endpoint.generation;
+                         found->second.generation_seq = r.seq;
                        }
                      },
                  },
                  *ev);
     }
   }
+  if (!reconcile) return {};
   std::vector<std::string> to_stop;
   std::vector<std::string> to_start;
   {
@@ -175,6 +179,7 @@ void webhook_feed::start_worker(const std::string& id) {
   {
     std::lock_guard lock(mutex_);
     w->endpoint = views_.at(id).endpoint;
+    w->generation_seq = views_.at(id).generation_seq;
   }
   // Where this endpoint stopped: its saved position if it belongs to the current rewind
   // generation, else the generation's from_seq.
@@ -235,9 +240,25 @@ result<std::string> webhook_feed::data_of(const eventstore::record& r) {
   return domain::webhook::process_data(r.stream, start->kind, start->intent, done->outcome);
 }
 
+bool webhook_feed::ends_this(const worker& w, const eventstore::record& r) {
+  auto ev = domain::decode_event<domain::webhook::event>(r.type, r.schema_version, r.payload);
+  if (!ev) return false;  // the poll thread reports it
+  return std::visit(overload{
+                        [](const domain::webhook::registered&) { return false; },
+                        [&](const domain::webhook::disabled& e) { return e.id == w.endpoint.id; },
+                        [&](const domain::webhook::rewound& e) { return e.id == w.endpoint.id; },
+                    },
+                    *ev);
+}
+
 bool webhook_feed::on_records(worker& w, std::span<const eventstore::record> records) {
   for (const auto& r : records) {
     if (w.cancelled.load()) return false;
+    if (r.seq > w.generation_seq && r.stream == domain::webhook::stream_name && ends_this(w, r)) {
+      // Disabled or rewound: nothing after this in the log is this generation's to send (the
+      // poll thread stops this worker and, for a rewind, starts the next generation).
+      return false;
+    }
     if (!domain::webhook::may_map(r.type)) continue;
     const auto type = domain::webhook::type_of(r.stream, r.type);
     if (!type || !w.endpoint.wants(*type)) continue;

@@ -6,7 +6,9 @@
 ///
 /// Endpoints come from the "webhooks" stream (domain/webhook.hpp), re-read every `poll`: a new
 /// endpoint starts at its from_seq (the seq after its registration when none was given), a
-/// disabled one stops, a rewound one starts again at the rewind's seq. Each endpoint's position
+/// disabled one stops, a rewound one starts again at the rewind's seq. A worker also stops by
+/// itself when its subscription reaches the endpoint's disable or rewind record, so no event
+/// after a disable in the log is sent, however late the poll. Each endpoint's position
 /// is saved as projection "webhook:{id}" (the last seq it handled, and the rewind generation it
 /// belongs to) after every delivery and at most once a second otherwise, so a restart, also
 /// after kill -9, resends at most the delivery that was in flight.
@@ -46,6 +48,9 @@ struct webhook_endpoint_view {
   /// The registration's seq (its from_seq when it gave none is this + 1).
   std::uint64_t registered_seq = 0;
   std::int64_t registered_at_us = 0;
+  /// The seq of the registration or of the latest rewind: the worker of this generation stops
+  /// at the first disable or rewind of the endpoint after it, in log order.
+  std::uint64_t generation_seq = 0;
   /// The last seq handled: every event up to it that the endpoint wants was accepted.
   std::uint64_t position = 0;
   /// Deliveries accepted since this process started.
@@ -65,8 +70,9 @@ class webhook_feed {
   /// Every endpoint ever registered (disabled ones too), by id.
   std::vector<webhook_endpoint_view> endpoints() const;
   std::optional<webhook_endpoint_view> endpoint(std::string_view id) const;
-  /// Reads what the "webhooks" stream gained now (instead of at the next poll) and starts or
-  /// stops endpoints to match: a read after an acknowledged registration sees it.
+  /// Reads what the "webhooks" stream gained now, instead of at the next poll, so a read after
+  /// an acknowledged registration sees it. Workers are started and stopped by the poll thread
+  /// only (stopping one waits for its attempt in flight), so a reader never waits for that.
   status catch_up();
   /// A problem reading the "webhooks" stream or an endpoint's position (the last one).
   std::optional<error> failure() const;
@@ -77,10 +83,12 @@ class webhook_feed {
   webhook_feed(eventstore::event_store& store, webhook_deliverer deliver, webhook_feed_options options)
       : store_(store), deliver_(std::move(deliver)), options_(options) {}
   void run();
-  status refresh();
+  /// Reads the stream; with `reconcile`, starts and stops workers to match.
+  status refresh(bool reconcile = true);
   void start_worker(const std::string& id);
   void stop_worker(const std::string& id);
   bool on_records(worker& w, std::span<const eventstore::record> records);
+  static bool ends_this(const worker& w, const eventstore::record& r);
   result<std::string> data_of(const eventstore::record& r);
   void save(worker& w, std::uint64_t position);
   void fail(error e);
