@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "domain/base/assert.hpp"
+#include "domain/base/bytes.hpp"
 
 namespace telepay::gateways::http {
 namespace {
@@ -72,13 +73,7 @@ new_token generate_token() {
 std::string generate_webhook_id() {
   unsigned char raw[8];
   LEDGER_ASSERT(RAND_bytes(raw, sizeof raw) == 1, "the OS random generator failed");
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out = "wh_";
-  for (const unsigned char b : raw) {
-    out.push_back(digits[b >> 4]);
-    out.push_back(digits[b & 15]);
-  }
-  return out;
+  return "wh_" + to_hex(std::span<const std::uint8_t>(raw, sizeof raw));
 }
 
 std::optional<token_parts> parse_token(std::string_view text) {

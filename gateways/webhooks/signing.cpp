@@ -4,6 +4,7 @@
 #include <openssl/hmac.h>
 
 #include "domain/base/assert.hpp"
+#include "domain/base/bytes.hpp"
 
 namespace telepay::gateways::webhooks {
 
@@ -14,14 +15,7 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
       HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
            message.size(), mac, &length);
   LEDGER_ASSERT(done != nullptr && length == 32, "HMAC-SHA256 failed");
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(64);
-  for (unsigned int i = 0; i < length; ++i) {
-    out.push_back(digits[mac[i] >> 4]);
-    out.push_back(digits[mac[i] & 15]);
-  }
-  return out;
+  return to_hex(std::span<const std::uint8_t>(mac, length));
 }
 
 std::string secret_for(std::string_view server_key, std::string_view id) {
